@@ -1,0 +1,20 @@
+//! berthd: a static-first DHCPv4 server.
+//!
+//! The crate is split by reason to change:
+//! - [`packet`]: the DHCP wire format (decode, encode, size caps). No policy.
+//! - [`options`]: the catalogue of option names, codes and value types.
+//! - [`config`]: the TOML configuration, its validation and the runtime snapshot.
+//! - [`lease`]: lease records and the in-memory lease index (the hot path).
+//! - [`engine`]: the sans-IO protocol core: (request, config, leases, now) -> decision.
+//! - [`store`]: the durable lease and host record, with a group-committing writer.
+//! - [`net`]: sockets, interface discovery and the reply path.
+//! - [`server`]: the async glue that wires sockets, engine and store together.
+
+pub mod config;
+pub mod engine;
+pub mod lease;
+pub mod net;
+pub mod options;
+pub mod packet;
+pub mod server;
+pub mod store;

@@ -1,0 +1,1 @@
+//! The DHCP option catalogue. OWNED BY THE CONFIG HELPER.

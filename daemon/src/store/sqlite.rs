@@ -1,0 +1,1 @@
+//! SQLite backend. OWNED BY THE STORE HELPER.

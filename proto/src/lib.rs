@@ -1,0 +1,1 @@
+pub const API_VERSION: u32 = 1;
