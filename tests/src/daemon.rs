@@ -1,0 +1,371 @@
+//! berthd under test: config, start inside the server namespace, readiness,
+//! log capture, clean stop.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Output};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use tempfile::TempDir;
+
+use crate::berthd_bin;
+use crate::netns::{BRIDGE, LAB_CIDR, Lab, SERVER_IP, netns_command};
+use crate::process::{Proc, read_log, run_output, wait_until};
+
+/// berthd's log says this (case-insensitive, any one of them) once it serves.
+pub const READY_PATTERNS: &[&str] = &["listening", "serving"];
+/// How long berthd may take to become ready.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long berthd may take to exit after SIGTERM.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A `[[subnet]]`.
+#[derive(Debug, Clone)]
+pub struct SubnetConfig {
+    pub cidr: String,
+    pub range: (String, String),
+    pub routers: Vec<String>,
+    pub domain_name: Option<String>,
+}
+
+/// A `[[host]]`.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub name: String,
+    pub mac: String,
+    pub ip: String,
+}
+
+/// The server configuration, rendered to TOML by [`ServerConfig::to_toml`].
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub interfaces: Vec<String>,
+    pub authoritative: bool,
+    pub default_lease: String,
+    pub max_lease: String,
+    pub min_lease: String,
+    pub offer_hold: String,
+    /// Global `domain-name-servers`.
+    pub dns: Vec<String>,
+    pub subnets: Vec<SubnetConfig>,
+    pub hosts: Vec<HostConfig>,
+    /// Raw TOML appended at the end.
+    pub extra: String,
+}
+
+impl ServerConfig {
+    /// The lab's defaults: `br0`, 192.0.2.0/24, pool .100-.102, router and
+    /// DNS 192.0.2.1, domain `lab.test`, 1 h leases.
+    pub fn lab() -> ServerConfig {
+        ServerConfig {
+            interfaces: vec![BRIDGE.to_string()],
+            authoritative: true,
+            default_lease: "1h".into(),
+            max_lease: "12h".into(),
+            min_lease: "5s".into(),
+            offer_hold: "30s".into(),
+            dns: vec![SERVER_IP.to_string()],
+            subnets: vec![SubnetConfig {
+                cidr: LAB_CIDR.into(),
+                range: ("192.0.2.100".into(), "192.0.2.102".into()),
+                routers: vec![SERVER_IP.to_string()],
+                domain_name: Some("lab.test".into()),
+            }],
+            hosts: Vec::new(),
+            extra: String::new(),
+        }
+    }
+
+    /// Sets the first subnet's pool.
+    pub fn pool(mut self, start: &str, end: &str) -> Self {
+        if let Some(s) = self.subnets.first_mut() {
+            s.range = (start.into(), end.into());
+        }
+        self
+    }
+
+    /// Sets `default_lease`.
+    pub fn lease(mut self, default: &str) -> Self {
+        self.default_lease = default.into();
+        self
+    }
+
+    /// Adds a `[[host]]`.
+    pub fn host(mut self, name: &str, mac: &str, ip: &str) -> Self {
+        self.hosts.push(HostConfig {
+            name: name.into(),
+            mac: mac.into(),
+            ip: ip.into(),
+        });
+        self
+    }
+
+    /// The TOML text, with `store` as the lease store path.
+    pub fn to_toml(&self, store: &Path) -> String {
+        let mut t = String::new();
+        let _ = writeln!(t, "[server]");
+        let _ = writeln!(t, "interfaces = {}", list(&self.interfaces));
+        let _ = writeln!(t, "authoritative = {}", self.authoritative);
+        let _ = writeln!(t, "default_lease = {}", q(&self.default_lease));
+        let _ = writeln!(t, "max_lease = {}", q(&self.max_lease));
+        let _ = writeln!(t, "min_lease = {}", q(&self.min_lease));
+        let _ = writeln!(t, "offer_hold = {}", q(&self.offer_hold));
+        let _ = writeln!(t, "store = {}", q(&store.display().to_string()));
+        let _ = writeln!(t, "\n[options]");
+        let _ = writeln!(t, "domain-name-servers = {}", list(&self.dns));
+        for s in &self.subnets {
+            let _ = writeln!(t, "\n[[subnet]]");
+            let _ = writeln!(t, "cidr = {}", q(&s.cidr));
+            let _ = writeln!(t, "range = [{}, {}]", q(&s.range.0), q(&s.range.1));
+            let mut opts = vec![format!("routers = {}", list(&s.routers))];
+            if let Some(d) = &s.domain_name {
+                opts.push(format!("domain-name = {}", q(d)));
+            }
+            let _ = writeln!(t, "options = {{ {} }}", opts.join(", "));
+        }
+        for h in &self.hosts {
+            let _ = writeln!(t, "\n[[host]]");
+            let _ = writeln!(t, "name = {}", q(&h.name));
+            let _ = writeln!(t, "mac = {}", q(&h.mac));
+            let _ = writeln!(t, "ip = {}", q(&h.ip));
+        }
+        if !self.extra.is_empty() {
+            let _ = writeln!(t, "\n{}", self.extra);
+        }
+        t
+    }
+}
+
+/// A TOML basic string.
+fn q(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn list(v: &[String]) -> String {
+    format!(
+        "[{}]",
+        v.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// berthd running in a lab's server namespace. Its config, store and log
+/// live in a tempdir. Dropping it stops it (SIGTERM) and prints its log
+/// into the test's captured output (shown when the test fails).
+#[derive(Debug)]
+pub struct Daemon {
+    ns: String,
+    dir: TempDir,
+    config: PathBuf,
+    store: PathBuf,
+    log: PathBuf,
+    proc: Option<Proc>,
+    /// Byte offset in the log where the current run starts.
+    run_start: usize,
+    runs: u32,
+}
+
+impl Daemon {
+    /// Writes `cfg` and starts berthd; returns once it logs that it is ready.
+    pub fn start(lab: &Lab, cfg: &ServerConfig) -> Result<Daemon> {
+        let mut d = Self::prepare(lab.server_ns())?;
+        fs::write(&d.config, cfg.to_toml(&d.store)).context("cannot write berthd config")?;
+        d.spawn()?;
+        Ok(d)
+    }
+
+    /// Like [`Daemon::start`] with raw TOML; `{store}` and `{dir}` are replaced
+    /// by the store path and the tempdir.
+    pub fn start_toml(lab: &Lab, toml: &str) -> Result<Daemon> {
+        let mut d = Self::prepare(lab.server_ns())?;
+        let text = toml
+            .replace("{store}", &d.store.display().to_string())
+            .replace("{dir}", &d.dir.path().display().to_string());
+        fs::write(&d.config, text).context("cannot write berthd config")?;
+        d.spawn()?;
+        Ok(d)
+    }
+
+    fn prepare(ns: &str) -> Result<Daemon> {
+        let dir = tempfile::Builder::new()
+            .prefix("berth-daemon.")
+            .tempdir()
+            .context("cannot create tempdir")?;
+        Ok(Daemon {
+            ns: ns.to_string(),
+            config: dir.path().join("berth.toml"),
+            store: dir.path().join("leases.db"),
+            log: dir.path().join("berthd.log"),
+            dir,
+            proc: None,
+            run_start: 0,
+            runs: 0,
+        })
+    }
+
+    fn spawn(&mut self) -> Result<()> {
+        if self.proc.is_some() {
+            bail!("berthd is already running");
+        }
+        self.runs += 1;
+        let header = format!("=== berth-tests: berthd run {} ===\n", self.runs);
+        let mut prev = fs::read(&self.log).unwrap_or_default();
+        self.run_start = prev.len() + header.len();
+        prev.extend_from_slice(header.as_bytes());
+        fs::write(&self.log, prev).context("cannot write berthd log")?;
+
+        let mut cmd = netns_command(&self.ns, berthd_bin());
+        cmd.arg("--config").arg(&self.config).env("NO_COLOR", "1");
+        let mut proc = Proc::spawn("berthd", &mut cmd, &self.log)?;
+        let ready = wait_until(READY_TIMEOUT, || {
+            if self.is_ready() {
+                return Some(Ok(()));
+            }
+            proc.try_status().map(Err)
+        });
+        match ready {
+            Some(Ok(())) => {
+                self.proc = Some(proc);
+                Ok(())
+            }
+            Some(Err(status)) => Err(anyhow!(
+                "berthd exited ({status}) before it was ready; its log:\n{}",
+                self.run_log()
+            )),
+            None => {
+                let _ = proc.terminate(Duration::from_secs(2));
+                Err(anyhow!(
+                    "berthd did not log any of {READY_PATTERNS:?} within {READY_TIMEOUT:?}; its log:\n{}",
+                    self.run_log()
+                ))
+            }
+        }
+    }
+
+    fn is_ready(&self) -> bool {
+        let log = self.run_log().to_lowercase();
+        READY_PATTERNS.iter().any(|p| log.contains(p))
+    }
+
+    /// SIGTERM and wait; fails if berthd needed SIGKILL.
+    pub fn stop(&mut self) -> Result<ExitStatus> {
+        let mut p = self
+            .proc
+            .take()
+            .ok_or_else(|| anyhow!("berthd is not running"))?;
+        let (status, killed) = p.terminate(STOP_TIMEOUT)?;
+        if killed {
+            bail!("berthd did not exit within {STOP_TIMEOUT:?} of SIGTERM; killed it");
+        }
+        Ok(status)
+    }
+
+    /// Starts berthd again with the same config and store.
+    pub fn start_again(&mut self) -> Result<()> {
+        self.spawn()
+    }
+
+    /// [`Daemon::stop`] then [`Daemon::start_again`]; returns the stop's exit status.
+    pub fn restart(&mut self) -> Result<ExitStatus> {
+        let s = self.stop()?;
+        self.start_again()?;
+        Ok(s)
+    }
+
+    /// Still running?
+    pub fn is_running(&mut self) -> bool {
+        self.proc.as_mut().is_some_and(Proc::is_running)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.proc.as_ref().map(Proc::pid)
+    }
+
+    pub fn config_path(&self) -> &Path {
+        &self.config
+    }
+
+    pub fn store_path(&self) -> &Path {
+        &self.store
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The whole log (all runs).
+    pub fn log(&self) -> String {
+        read_log(&self.log)
+    }
+
+    /// The log of the current (or last) run.
+    pub fn run_log(&self) -> String {
+        let all = fs::read(&self.log).unwrap_or_default();
+        let from = self.run_start.min(all.len());
+        crate::process::strip_ansi(&String::from_utf8_lossy(&all[from..]))
+    }
+
+    /// Waits until the current run's log contains `needle`.
+    pub fn wait_log(&self, needle: &str, timeout: Duration) -> Result<()> {
+        wait_until(timeout, || self.run_log().contains(needle).then_some(()))
+            .ok_or_else(|| anyhow!("berthd log has no {needle:?} within {timeout:?}"))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            let _ = p.terminate(Duration::from_secs(5));
+        }
+        // Captured by the test harness: shown only when the test fails.
+        eprintln!(
+            "---- berthd config ({}) ----\n{}---- berthd log ({}) ----\n{}",
+            self.config.display(),
+            fs::read_to_string(&self.config).unwrap_or_default(),
+            self.log.display(),
+            self.log()
+        );
+    }
+}
+
+/// `berthd check-config FILE` (no namespace needed), bounded to 20 s.
+pub fn check_config(file: &Path) -> Result<Output> {
+    run_output(
+        Command::new(berthd_bin())
+            .arg("check-config")
+            .arg(file)
+            .env("NO_COLOR", "1"),
+        Duration::from_secs(20),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_config() {
+        let c = ServerConfig::lab()
+            .lease("10s")
+            .pool("192.0.2.100", "192.0.2.100")
+            .host("known1", "02:00:00:00:00:01", "192.0.2.10");
+        let t = c.to_toml(Path::new("/tmp/x/leases.db"));
+        assert!(t.contains("default_lease = \"10s\""));
+        assert!(t.contains("range = [\"192.0.2.100\", \"192.0.2.100\"]"));
+        assert!(t.contains("store = \"/tmp/x/leases.db\""));
+        assert!(t.contains("options = { routers = [\"192.0.2.1\"], domain-name = \"lab.test\" }"));
+        assert!(t.contains("[[host]]\nname = \"known1\""));
+        assert_eq!(q("a\"b\\"), "\"a\\\"b\\\\\"");
+    }
+}
