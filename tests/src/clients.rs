@@ -17,7 +17,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use tempfile::TempDir;
 
 use crate::netns::{ClientNs, netns_command};
-use crate::process::{Proc, read_log, run_output, wait_until};
+use crate::process::{Proc, read_log, run_output, tail, wait_until};
 
 /// First line of each record the client scripts write.
 const RECORD_MARK: &str = "=== record";
@@ -390,13 +390,14 @@ exit 0
 impl Drop for Dhclient {
     fn drop(&mut self) {
         let _ = self.stop();
-        // Captured by the test harness: shown only when the test fails.
-        eprintln!(
-            "---- dhclient log ({}) ----\n{}---- dhclient records ----\n{}",
-            self.ns,
-            self.log(),
-            fs::read_to_string(&self.rec.path).unwrap_or_default()
-        );
+        if std::thread::panicking() {
+            eprintln!(
+                "---- dhclient log ({}) ----\n{}---- dhclient records ----\n{}",
+                self.ns,
+                tail(&self.log(), 200),
+                tail(&fs::read_to_string(&self.rec.path).unwrap_or_default(), 300)
+            );
+        }
     }
 }
 
@@ -522,12 +523,14 @@ exit 0
 impl Drop for Udhcpc {
     fn drop(&mut self) {
         let _ = self.stop();
-        eprintln!(
-            "---- udhcpc log ({}) ----\n{}---- udhcpc records ----\n{}",
-            self.ns,
-            self.log(),
-            fs::read_to_string(&self.rec.path).unwrap_or_default()
-        );
+        if std::thread::panicking() {
+            eprintln!(
+                "---- udhcpc log ({}) ----\n{}---- udhcpc records ----\n{}",
+                self.ns,
+                tail(&self.log(), 200),
+                tail(&fs::read_to_string(&self.rec.path).unwrap_or_default(), 300)
+            );
+        }
     }
 }
 

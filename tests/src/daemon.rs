@@ -12,12 +12,14 @@ use tempfile::TempDir;
 
 use crate::berthd_bin;
 use crate::netns::{BRIDGE, LAB_CIDR, Lab, SERVER_IP, netns_command};
-use crate::process::{Proc, read_log, run_output, wait_until};
+use crate::process::{Proc, read_log, run_output, tail, wait_until};
 
 /// berthd's log says this (case-insensitive, any one of them) once it serves.
 pub const READY_PATTERNS: &[&str] = &["listening", "serving"];
 /// How long berthd may take to become ready.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// How much of berthd's log a failing test prints.
+pub const LOG_TAIL_LINES: usize = 400;
 /// How long berthd may take to exit after SIGTERM.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -328,14 +330,16 @@ impl Drop for Daemon {
         if let Some(mut p) = self.proc.take() {
             let _ = p.terminate(Duration::from_secs(5));
         }
-        // Captured by the test harness: shown only when the test fails.
-        eprintln!(
-            "---- berthd config ({}) ----\n{}---- berthd log ({}) ----\n{}",
-            self.config.display(),
-            fs::read_to_string(&self.config).unwrap_or_default(),
-            self.log.display(),
-            self.log()
-        );
+        // A failing test (panicking): show what berthd was told and said.
+        if std::thread::panicking() {
+            eprintln!(
+                "---- berthd config ({}) ----\n{}---- berthd log ({}, last {LOG_TAIL_LINES} lines) ----\n{}",
+                self.config.display(),
+                fs::read_to_string(&self.config).unwrap_or_default(),
+                self.log.display(),
+                tail(&self.log(), LOG_TAIL_LINES)
+            );
+        }
     }
 }
 

@@ -230,6 +230,21 @@ pub fn read_log(path: &Path) -> String {
     strip_ansi(&String::from_utf8_lossy(&buf))
 }
 
+/// The last `n` lines of `s` (with a note if lines were left off).
+pub fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    let skip = lines.len().saturating_sub(n);
+    let mut out = String::new();
+    if skip > 0 {
+        out.push_str(&format!("[... {skip} earlier lines ...]\n"));
+    }
+    for l in &lines[skip..] {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
 /// Removes ANSI CSI escape sequences (colours) from `s`.
 pub fn strip_ansi(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -261,6 +276,12 @@ mod tests {
             strip_ansi("\u{1b}[2m2024\u{1b}[0m \u{1b}[32m INFO\u{1b}[0m listening"),
             "2024  INFO listening"
         );
+    }
+
+    #[test]
+    fn tails() {
+        assert_eq!(tail("a\nb\nc\n", 2), "[... 1 earlier lines ...]\nb\nc\n");
+        assert_eq!(tail("a\n", 5), "a\n");
     }
 
     #[test]
