@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# Berth demo lab: berthd and three real DHCP clients in network namespaces.
+#
+#   sudo contrib/demo/lab.sh [--no-follow]
+#
+# Builds berthd if needed, creates a server namespace (bridge br0,
+# 192.0.2.1/24) and three client namespaces bridged to it, starts berthd with
+# contrib/demo/berth.toml, then starts:
+#   printer  ISC dhclient with the MAC of the known host "printer"
+#   guest    ISC dhclient with a random MAC (gets a pool address)
+#   phone    busybox udhcpc with a random MAC (no broadcast flag)
+# prints what each got, and follows berthd's log until Ctrl-C.
+# --no-follow: print what the clients got and exit.
+#
+# Nothing is created outside the namespaces (all named bd<pid>...), only
+# documentation addresses are used, and everything is removed on exit,
+# Ctrl-C or error. Only the processes this script started are ended, by PID.
+#
+# Environment: BERTHD_BIN (default target/debug/berthd), BERTH_BIN (the TUI).
+
+set -euo pipefail
+
+FOLLOW=1
+for arg in "$@"; do
+	case "$arg" in
+	--no-follow) FOLLOW=0 ;;
+	-h | --help)
+		sed -n '2,20p' "$0"
+		exit 0
+		;;
+	*)
+		echo "lab.sh: unknown argument $arg" >&2
+		exit 2
+		;;
+	esac
+done
+
+if [[ $EUID -ne 0 ]]; then
+	echo "lab.sh: run as root (it creates network namespaces): sudo $0" >&2
+	exit 1
+fi
+for tool in ip dhclient udhcpc; do
+	command -v "$tool" >/dev/null || {
+		echo "lab.sh: $tool is missing (contrib/dev/test.sh installs it)" >&2
+		exit 1
+	}
+done
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CONFIG_SRC="$ROOT/contrib/demo/berth.toml"
+BERTHD=${BERTHD_BIN:-$ROOT/target/debug/berthd}
+if [[ ! -x $BERTHD ]]; then
+	echo "lab.sh: building berthd (cargo build --workspace --bins)..."
+	(cd "$ROOT" && cargo build --workspace --bins)
+fi
+
+TAG="bd$$"
+SRV="${TAG}s"
+WORK=$(mktemp -d /tmp/berth-demo.XXXXXX)
+NAMESPACES=()
+PIDS=()
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	set +e
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 30); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$WORK"
+	echo "lab.sh: cleaned up (namespaces ${NAMESPACES[*]:-none})"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- namespaces -------------------------------------------------------------
+ip netns add "$SRV"
+NAMESPACES+=("$SRV")
+ip -n "$SRV" link set lo up
+ip -n "$SRV" link add br0 type bridge forward_delay 0 stp_state 0
+ip -n "$SRV" link set br0 up
+ip -n "$SRV" addr add 192.0.2.1/24 dev br0
+
+# add_client NAME MAC: namespace ${TAG}NAME with eth0 bridged to br0.
+K=0
+add_client() {
+	local name=$1 mac=$2 ns="${TAG}$1"
+	K=$((K + 1))
+	ip netns add "$ns"
+	NAMESPACES+=("$ns")
+	ip -n "$ns" link set lo up
+	ip -n "$SRV" link add "p$K" type veth peer name eth0 netns "$ns"
+	ip -n "$SRV" link set "p$K" master br0
+	ip -n "$SRV" link set "p$K" up
+	ip -n "$ns" link set eth0 address "$mac"
+	ip -n "$ns" link set eth0 up
+}
+
+random_mac() {
+	printf '02:%02x:%02x:%02x:%02x:%02x\n' $((RANDOM % 256)) $((RANDOM % 256)) \
+		$((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256))
+}
+
+# --- berthd -------------------------------------------------------------------
+sed "s|^store = .*|store = \"$WORK/leases.db\"|" "$CONFIG_SRC" >"$WORK/berth.toml"
+echo "lab.sh: berthd --config $WORK/berth.toml (in netns $SRV)"
+ip netns exec "$SRV" env NO_COLOR=1 "$BERTHD" --config "$WORK/berth.toml" >"$WORK/berthd.log" 2>&1 &
+BERTHD_PID=$!
+PIDS+=("$BERTHD_PID")
+ready=0
+for _ in $(seq 200); do # at most 20 s
+	if grep -qiE 'listening|serving' "$WORK/berthd.log"; then
+		ready=1
+		break
+	fi
+	kill -0 "$BERTHD_PID" 2>/dev/null || break
+	sleep 0.1
+done
+if [[ $ready -ne 1 ]]; then
+	echo "lab.sh: berthd did not become ready; its log:" >&2
+	cat "$WORK/berthd.log" >&2
+	exit 1
+fi
+echo "lab.sh: berthd is serving (pid $BERTHD_PID)"
+
+# --- clients --------------------------------------------------------------------
+# A client script: put the address on eth0 (inside the namespace), record the env.
+client_script() {
+	local name=$1
+	cat >"$WORK/$name.script" <<EOF
+#!/bin/sh
+PATH=/usr/sbin:/sbin:/usr/bin:/bin
+r=\${reason:-\$1}
+case "\$r" in
+  BOUND|RENEW|REBIND|REBOOT) ip addr replace "\$new_ip_address/\${new_subnet_mask:-255.255.255.0}" dev "\$interface" ;;
+  bound|renew) ip -4 addr flush dev "\$interface"; ip addr add "\$ip/\${subnet:-255.255.255.0}" dev "\$interface" ;;
+  deconfig|EXPIRE|FAIL|RELEASE|STOP) ip -4 addr flush dev "\$interface" ;;
+esac
+{ echo "=== \$r"; env; } >> "$WORK/$name.env"
+exit 0
+EOF
+	chmod +x "$WORK/$name.script"
+}
+
+start_dhclient() {
+	local name=$1 ns="${TAG}$1"
+	client_script "$name"
+	printf 'send host-name "%s";\ninitial-interval 1;\nbackoff-cutoff 2;\n' "$name" >"$WORK/$name.conf"
+	ip netns exec "$ns" dhclient -4 -d -v -cf "$WORK/$name.conf" -sf "$WORK/$name.script" \
+		-lf "$WORK/$name.leases" -pf "$WORK/$name.pid" eth0 >"$WORK/$name.log" 2>&1 &
+	PIDS+=("$!")
+}
+
+start_udhcpc() {
+	local name=$1 ns="${TAG}$1"
+	client_script "$name"
+	ip netns exec "$ns" udhcpc -f -i eth0 -x "hostname:$name" -s "$WORK/$name.script" \
+		-p "$WORK/$name.pid" -t 5 -T 2 -A 2 >"$WORK/$name.log" 2>&1 &
+	PIDS+=("$!")
+}
+
+PRINTER_MAC=02:42:00:00:00:10
+add_client printer "$PRINTER_MAC"
+add_client guest "$(random_mac)"
+add_client phone "$(random_mac)"
+start_dhclient printer
+start_dhclient guest
+start_udhcpc phone
+
+# show NAME KIND: wait (at most 20 s) for a lease record and print it.
+show() {
+	local name=$1 env="$WORK/$1.env" mac
+	mac=$(ip -n "${TAG}$name" link show eth0 | awk '/link\/ether/ {print $2}')
+	for _ in $(seq 200); do
+		grep -qE '^=== (BOUND|REBOOT|bound)$' "$env" 2>/dev/null && break
+		sleep 0.1
+	done
+	if ! grep -qE '^=== (BOUND|REBOOT|bound)$' "$env" 2>/dev/null; then
+		printf '  %-8s %s  NO LEASE (log: %s)\n' "$name" "$mac" "$WORK/$name.log"
+		return
+	fi
+	# The last record, as shell-free key=value pairs.
+	local rec
+	rec=$(awk '/^=== /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$env")
+	get() { printf '%s\n' "$rec" | sed -n "s/^$1=//p" | head -1; }
+	local ip mask router dns domain lease
+	ip=$(get new_ip_address)
+	ip=${ip:-$(get ip)}
+	mask=$(get new_subnet_mask)
+	mask=${mask:-$(get subnet)}
+	router=$(get new_routers)
+	router=${router:-$(get router)}
+	dns=$(get new_domain_name_servers)
+	dns=${dns:-$(get dns)}
+	domain=$(get new_domain_name)
+	domain=${domain:-$(get domain)}
+	lease=$(get new_dhcp_lease_time)
+	lease=${lease:-$(get lease)}
+	printf '  %-8s %s  %s/%s  router %s  dns %s  domain %s  lease %ss\n' \
+		"$name" "$mac" "$ip" "$mask" "$router" "$dns" "$domain" "$lease"
+}
+
+echo "lab.sh: what the clients got:"
+show printer
+show guest
+show phone
+
+if [[ $FOLLOW -eq 0 ]]; then
+	exit 0
+fi
+
+# >>> TUI: when berth's TUI lands, open it here instead of following the log,
+# >>> e.g.  "${BERTH_BIN:-$ROOT/target/debug/berth}"  (talking to this berthd's
+# >>> control socket), and keep the log in "$WORK/berthd.log".
+echo "lab.sh: following berthd's log; Ctrl-C stops the lab and removes everything"
+tail -n +1 -f "$WORK/berthd.log" &
+PIDS+=("$!")
+wait "$!" || true
+# <<< TUI

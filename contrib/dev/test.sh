@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Berth's test runner (what CI runs, through .ci/run):
+#   1. installs the tools the end-to-end tests drive, if missing
+#      (isc-dhcp-client, udhcpc, kea-admin for perfdhcp, iproute2, tmux);
+#   2. checks formatting, builds every binary, lints (warnings are errors);
+#   3. runs every test of the workspace.
+# The end-to-end tests need root (network namespaces). Without root they
+# print SKIPPED, except under CI=true, where they fail.
+#
+# Environment: TEST_THREADS (default 2), passed to the test harness.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+export PATH="$PATH:/usr/sbin:/sbin"
+
+# --- tools ---------------------------------------------------------------------
+missing=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have dhclient || missing+=(isc-dhcp-client)
+have udhcpc || missing+=(udhcpc)
+[[ -x /usr/sbin/perfdhcp ]] || missing+=(kea-admin)
+have ip || missing+=(iproute2)
+have tmux || missing+=(tmux)
+if ((${#missing[@]})); then
+	echo "test.sh: installing ${missing[*]}"
+	SUDO=()
+	if [[ $EUID -ne 0 ]]; then
+		if have sudo && sudo -n true 2>/dev/null; then
+			SUDO=(sudo -n)
+		else
+			echo "test.sh: cannot install ${missing[*]} (not root, no sudo); end-to-end tests may fail" >&2
+			SUDO=(false)
+		fi
+	fi
+	if [[ ${SUDO[0]:-} != false ]]; then
+		"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+		"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends "${missing[@]}"
+	fi
+fi
+
+# --- format, build, lint, test ---------------------------------------------------
+echo "test.sh: cargo fmt --all --check"
+cargo fmt --all --check
+
+echo "test.sh: cargo build --workspace --bins"
+cargo build --workspace --bins
+
+echo "test.sh: cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "test.sh: cargo test --workspace --no-fail-fast"
+cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
