@@ -97,3 +97,37 @@ pub struct Host {
     pub next_server: Option<Ipv4Addr>,
     pub filename: Option<String>,
 }
+
+// TEMPORARY SHIM until the config branch lands (replaced wholesale on merge).
+impl Config {
+    pub fn host_by_mac(&self, mac: &MacAddr) -> Option<&Host> {
+        self.host_by_mac.get(mac).map(|&i| &self.hosts[i])
+    }
+    pub fn host_by_client_id(&self, id: &[u8]) -> Option<&Host> {
+        self.host_by_client_id.get(id).map(|&i| &self.hosts[i])
+    }
+    pub fn host_by_ip(&self, ip: Ipv4Addr) -> Option<&Host> {
+        self.host_by_ip.get(&ip).map(|&i| &self.hosts[i])
+    }
+    pub fn subnet_containing(&self, ip: Ipv4Addr) -> Option<&Subnet> {
+        self.subnets.iter().find(|s| s.cidr.contains(ip))
+    }
+    pub fn lease_times(&self, s: &Subnet) -> (u32, u32) {
+        (s.default_lease.unwrap_or(self.server.default_lease), s.max_lease.unwrap_or(self.server.max_lease))
+    }
+}
+impl Cidr {
+    pub fn contains(&self, ip: Ipv4Addr) -> bool { (u32::from(ip) & u32::from(self.netmask())) == u32::from(self.network) }
+    pub fn netmask(&self) -> Ipv4Addr { Ipv4Addr::from(if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) }) }
+    pub fn broadcast(&self) -> Ipv4Addr { Ipv4Addr::from(u32::from(self.network) | !u32::from(self.netmask())) }
+}
+impl Range {
+    pub fn contains(&self, ip: Ipv4Addr) -> bool { ip >= self.start && ip <= self.end }
+    pub fn len(&self) -> u64 { u64::from(u32::from(self.end)) - u64::from(u32::from(self.start)) + 1 }
+    pub fn iter(&self) -> impl Iterator<Item = Ipv4Addr> { (u32::from(self.start)..=u32::from(self.end)).map(Ipv4Addr::from) }
+}
+pub fn parse(_text: &str, _source: &Path) -> Result<Config, ConfigError> { todo!() }
+pub fn load(_path: &Path) -> Result<Config, ConfigError> { todo!() }
+#[derive(Debug, thiserror::Error)]
+#[error("config error")]
+pub struct ConfigError;
