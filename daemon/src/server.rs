@@ -143,7 +143,9 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
     }
     let Core { writer, counters, .. } = core;
     let stats = writer.stats();
-    writer.shutdown().await;
+    if let Err(e) = writer.shutdown().await {
+        error!(error = %e, "store did not close cleanly");
+    }
     info!(
         batches = stats.batches,
         writes = stats.writes,
