@@ -19,7 +19,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
+use crate::blocks::Blocklist;
 use crate::config::{self, Config, ConfigError};
+use crate::hosts::HostTable;
 use crate::engine::{self, Decision, Effect, Outcome, Reply};
 use crate::lease::{LeaseTable, UnixTime};
 use crate::net::{self, InterfaceSocket, NetError};
@@ -69,6 +71,8 @@ struct Core {
     cfg: Arc<Config>,
     config_path: PathBuf,
     table: LeaseTable,
+    hosts: HostTable,
+    blocks: Blocklist,
     writer: Writer,
     sockets: Vec<Arc<InterfaceSocket>>,
     interfaces: Vec<engine::Interface>,
@@ -122,10 +126,13 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
     }
     drop(tx);
 
+    let (hosts, _) = HostTable::build(&cfg.hosts, Vec::new());
     let mut core = Core {
         cfg,
         config_path,
         table,
+        hosts,
+        blocks: Blocklist::default(),
         writer,
         sockets,
         interfaces,
@@ -222,7 +229,13 @@ impl Core {
             packet: &packet,
             interface: iface,
         };
-        let decision = engine::handle(&self.cfg, &self.table, &req, now());
+        let view = engine::View {
+            config: &self.cfg,
+            hosts: &self.hosts,
+            leases: &self.table,
+            blocks: &self.blocks,
+        };
+        let decision = engine::handle(&view, &req, now());
         log_transaction(&packet, iface, &decision);
         self.counters.bump(outcome_kind(&decision.outcome));
         self.carry_out(m.iface, decision);

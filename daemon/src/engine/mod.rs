@@ -17,7 +17,9 @@ mod tests;
 
 use std::net::Ipv4Addr;
 
-use crate::config::{Config, Host, HostId, Subnet};
+use crate::blocks::Blocklist;
+use crate::config::{Config, Host, Subnet};
+use crate::hosts::HostTable;
 use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, UnixTime};
 use crate::packet::{BOOTREQUEST, MacAddr, MessageType, Packet, code};
 use crate::store::Write;
@@ -32,6 +34,15 @@ pub struct Interface {
     /// The server's address on it: the default server identifier, and how a
     /// directly attached client's subnet is chosen.
     pub addr: Ipv4Addr,
+}
+
+/// What the engine may read: the server's state at the time of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub config: &'a Config,
+    pub hosts: &'a HostTable,
+    pub leases: &'a LeaseTable,
+    pub blocks: &'a Blocklist,
 }
 
 /// One received message and where it came from.
@@ -123,6 +134,7 @@ impl Decision {
 /// Everything about the client and its network that every rule needs.
 struct Ctx<'a> {
     cfg: &'a Config,
+    hosts: &'a HostTable,
     leases: &'a LeaseTable,
     req: &'a Packet,
     now: UnixTime,
@@ -135,7 +147,13 @@ struct Ctx<'a> {
 }
 
 /// Decides what to do with one request. Pure: no I/O, no clock.
-pub fn handle(cfg: &Config, leases: &LeaseTable, req: &Request<'_>, now: UnixTime) -> Decision {
+pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
+    let View {
+        config: cfg,
+        hosts,
+        leases,
+        blocks,
+    } = *view;
     let p = req.packet;
     if p.op != BOOTREQUEST {
         return Decision::silent(Outcome::Dropped("not a BOOTREQUEST"));
@@ -154,10 +172,14 @@ pub fn handle(cfg: &Config, leases: &LeaseTable, req: &Request<'_>, now: UnixTim
     };
     let client = client_key(p);
     let mac = p.mac().unwrap_or_default();
-    let host = find_host(cfg, p).filter(|h| subnet.cidr.contains(h.ip));
+    if p.mac().is_some_and(|m| blocks.is_blocked(&m, now)) {
+        return Decision::silent(Outcome::Ignored("client is blocked"));
+    }
+    let host = find_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
     let server_id = cfg.server.server_id.unwrap_or(req.interface.addr);
     let ctx = Ctx {
         cfg,
+        hosts,
         leases,
         req: p,
         now,
@@ -192,15 +214,13 @@ pub fn client_key(p: &Packet) -> ClientKey {
 }
 
 /// The static host entry for the client: by client id first, then by MAC.
-fn find_host<'a>(cfg: &'a Config, p: &Packet) -> Option<&'a Host> {
+fn find_host<'a>(hosts: &'a HostTable, p: &Packet) -> Option<&'a Host> {
     if let Some(id) = p.options.get(code::CLIENT_ID)
-        && let Some(h) = cfg.host_by_client_id(id)
+        && let Some(e) = hosts.by_client_id(id)
     {
-        return Some(h);
+        return Some(&e.host);
     }
-    let mac = p.mac()?;
-    cfg.host_by_mac(&mac)
-        .filter(|h| matches!(h.id, HostId::Mac(_)))
+    hosts.by_mac(&p.mac()?).map(|e| &e.host)
 }
 
 /// Which subnet the client is on: the subnet-selection option (RFC 3011),
@@ -248,7 +268,7 @@ impl Ctx<'_> {
         if !self.subnet.ranges.iter().any(|r| r.contains(ip)) {
             return false;
         }
-        if ip == self.server_id || self.cfg.host_by_ip(ip).is_some() {
+        if ip == self.server_id || self.hosts.by_ip(ip).is_some() {
             return false;
         }
         match self.leases.get(ip) {
@@ -305,9 +325,23 @@ impl Ctx<'_> {
 
     fn ack(&self, ip: Ipv4Addr) -> Decision {
         let secs = self.lease_time();
+        let mut effects = Vec::with_capacity(2);
+        // A promoted client arriving on its static address has moved: its
+        // old dynamic lease goes back to the pool.
+        if self.host.is_some()
+            && let Some(old) = self.leases.for_client(&self.client)
+            && old.ip != ip
+            && old.is_active(self.now)
+        {
+            let mut gone = old.clone();
+            gone.state = LeaseState::Released;
+            gone.ends = self.now;
+            effects.push(Effect::Release(gone));
+        }
+        effects.push(Effect::Bind(self.lease(ip, LeaseState::Bound, secs)));
         Decision {
             reply: Some(reply::offer_or_ack(self, MessageType::Ack, ip, secs)),
-            effects: vec![Effect::Bind(self.lease(ip, LeaseState::Bound, secs))],
+            effects,
             outcome: Outcome::Acked(ip),
         }
     }

@@ -4,7 +4,9 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use super::*;
+use crate::blocks::{Block, Blocklist};
 use crate::config;
+use crate::hosts::HostTable;
 use crate::lease::{Lease, LeaseState, LeaseTable};
 use crate::packet::{BOOTREPLY, FLAG_BROADCAST, MessageType, Options, Packet, code};
 
@@ -109,13 +111,30 @@ fn run(cfg: &Config, leases: &LeaseTable, p: &Packet) -> Decision {
 }
 
 fn run_at(cfg: &Config, leases: &LeaseTable, p: &Packet, now: u64) -> Decision {
-    let i = iface();
-    handle(
-        cfg,
+    run_with(cfg, leases, &Blocklist::default(), p, now, &iface())
+}
+
+fn run_with(
+    cfg: &Config,
+    leases: &LeaseTable,
+    blocks: &Blocklist,
+    p: &Packet,
+    now: u64,
+    i: &Interface,
+) -> Decision {
+    let (hosts, conflicts) = HostTable::build(&cfg.hosts, Vec::new());
+    assert!(conflicts.is_empty());
+    let view = View {
+        config: cfg,
+        hosts: &hosts,
         leases,
+        blocks,
+    };
+    handle(
+        &view,
         &Request {
             packet: p,
-            interface: &i,
+            interface: i,
         },
         now,
     )
@@ -621,7 +640,7 @@ fn request_on_an_interface_with_no_subnet_is_ignored() {
         addr: ip("203.0.113.1"),
     };
     let p = pkt(MAC_A, MessageType::Discover);
-    let d = handle(&c, &LeaseTable::new(), &Request { packet: &p, interface: &i }, NOW);
+    let d = run_with(&c, &LeaseTable::new(), &Blocklist::default(), &p, NOW, &i);
     assert!(d.reply.is_none());
 }
 
@@ -730,4 +749,20 @@ fn static_lease_record_does_not_block_the_pool() {
     assert_eq!(t.get(ip("192.0.2.10")).map(|l: &Lease| l.state), Some(LeaseState::Bound));
     let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
     assert_eq!(reply(&d).yiaddr, ip("192.0.2.100"));
+}
+
+#[test]
+fn blocked_client_is_ignored_until_the_block_lifts() {
+    let mac: crate::packet::MacAddr = MAC_A.parse().expect("mac");
+    let blocks = Blocklist::from_blocks([Block {
+        mac,
+        since: NOW,
+        until: Some(NOW + 60),
+    }]);
+    let p = pkt(MAC_A, MessageType::Discover);
+    let d = run_with(&cfg(), &LeaseTable::new(), &blocks, &p, NOW, &iface());
+    assert!(d.reply.is_none());
+    assert_eq!(d.outcome, Outcome::Ignored("client is blocked"));
+    let d = run_with(&cfg(), &LeaseTable::new(), &blocks, &p, NOW + 61, &iface());
+    assert!(d.reply.is_some());
 }
