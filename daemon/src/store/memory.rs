@@ -7,12 +7,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{Store, StoreError, Write};
+use super::{Store, StoreError, StoredHost, Write};
+use crate::blocks::Block;
 use crate::lease::Lease;
+use crate::packet::MacAddr;
 
 #[derive(Debug, Default)]
 struct Inner {
     leases: BTreeMap<Ipv4Addr, Lease>,
+    hosts: BTreeMap<String, StoredHost>,
+    blocks: BTreeMap<MacAddr, Block>,
     fail_next: usize,
     rejected: BTreeSet<Ipv4Addr>,
     applied: u64,
@@ -80,6 +84,14 @@ impl Store for MemoryStore {
         Ok(self.leases())
     }
 
+    fn load_hosts(&mut self) -> Result<Vec<StoredHost>, StoreError> {
+        Ok(self.lock().hosts.values().cloned().collect())
+    }
+
+    fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError> {
+        Ok(self.lock().blocks.values().copied().collect())
+    }
+
     fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if inner.fail_next > 0 {
@@ -93,6 +105,8 @@ impl Store for MemoryStore {
             let ip = match w {
                 Write::PutLease(l) => l.ip,
                 Write::DeleteLease(ip) => *ip,
+                Write::PutHost(h) => h.ip,
+                _ => continue,
             };
             if inner.rejected.contains(&ip) {
                 return Err(StoreError::Memory(format!(
@@ -107,6 +121,18 @@ impl Store for MemoryStore {
                 }
                 Write::DeleteLease(ip) => {
                     inner.leases.remove(ip);
+                }
+                Write::PutHost(h) => {
+                    inner.hosts.insert(h.name.clone(), h.clone());
+                }
+                Write::DeleteHost(name) => {
+                    inner.hosts.remove(name);
+                }
+                Write::PutBlock(b) => {
+                    inner.blocks.insert(b.mac, *b);
+                }
+                Write::DeleteBlock(mac) => {
+                    inner.blocks.remove(mac);
                 }
             }
         }

@@ -21,7 +21,9 @@
 
 use std::net::Ipv4Addr;
 
-use crate::lease::Lease;
+use crate::blocks::Block;
+use crate::lease::{Lease, UnixTime};
+use crate::packet::MacAddr;
 
 pub mod memory;
 pub mod sqlite;
@@ -38,6 +40,40 @@ pub enum Write {
     PutLease(Lease),
     /// Forget the lease for this address.
     DeleteLease(Ipv4Addr),
+    /// Insert or replace the run-time host named `host.name`.
+    PutHost(StoredHost),
+    /// Forget the run-time host with this name.
+    DeleteHost(String),
+    /// Insert or replace the block on `block.mac`.
+    PutBlock(Block),
+    /// Lift the block on this MAC.
+    DeleteBlock(MacAddr),
+}
+
+impl Write {
+    /// What the write is about, for messages and failure injection.
+    pub fn subject(&self) -> String {
+        match self {
+            Write::PutLease(l) => l.ip.to_string(),
+            Write::DeleteLease(ip) => ip.to_string(),
+            Write::PutHost(h) => format!("host {}", h.name),
+            Write::DeleteHost(n) => format!("host {n}"),
+            Write::PutBlock(b) => format!("block {}", b.mac),
+            Write::DeleteBlock(m) => format!("block {m}"),
+        }
+    }
+}
+
+/// A static host added at run time, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredHost {
+    pub name: String,
+    pub mac: MacAddr,
+    pub ip: Ipv4Addr,
+    /// Options as a TOML inline table, as in the config file
+    /// (`{ routers = ["192.0.2.1"] }`); empty for none.
+    pub options: String,
+    pub created_at: UnixTime,
 }
 
 /// A store failure. The message names the store and what failed.
@@ -105,6 +141,10 @@ pub trait Store: Send + 'static {
     fn backend(&self) -> &'static str;
     /// Every stored lease, for building the in-memory index at start.
     fn load_leases(&mut self) -> Result<Vec<Lease>, StoreError>;
+    /// Every run-time static host.
+    fn load_hosts(&mut self) -> Result<Vec<StoredHost>, StoreError>;
+    /// Every block.
+    fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError>;
     /// Apply all writes in one transaction: all or nothing, durable on return.
     fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError>;
 }

@@ -17,6 +17,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 
 use super::{Store, StoreError, Write};
+use super::StoredHost;
+use crate::blocks::Block;
 use crate::lease::{ClientKey, Lease, LeaseState};
 use crate::packet::MacAddr;
 
@@ -36,6 +38,19 @@ const MIGRATIONS: &[&str] = &[
          starts    INTEGER NOT NULL,          -- UTC unix seconds
          ends      INTEGER NOT NULL           -- UTC unix seconds
      ) WITHOUT ROWID;",
+    // 1 -> 2: static hosts added at run time, and blocked MACs.
+    "CREATE TABLE hosts (
+         name       TEXT PRIMARY KEY NOT NULL,
+         mac        TEXT NOT NULL UNIQUE,     -- aa:bb:cc:dd:ee:ff
+         ip         TEXT NOT NULL UNIQUE,     -- dotted quad
+         options    TEXT NOT NULL DEFAULT '', -- TOML inline table, as in the config file
+         created_at INTEGER NOT NULL          -- UTC unix seconds
+     ) WITHOUT ROWID;
+     CREATE TABLE blocks (
+         mac   TEXT PRIMARY KEY NOT NULL,
+         since INTEGER NOT NULL,              -- UTC unix seconds
+         until INTEGER                        -- UTC unix seconds; NULL: until unblocked
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build creates and understands.
@@ -51,6 +66,16 @@ const PUT_SQL: &str = "INSERT INTO leases (ip, client_id, mac, hostname, state, 
          client_id = excluded.client_id, mac = excluded.mac, hostname = excluded.hostname,
          state = excluded.state, starts = excluded.starts, ends = excluded.ends";
 const DELETE_SQL: &str = "DELETE FROM leases WHERE ip = ?1";
+const PUT_HOST_SQL: &str = "INSERT INTO hosts (name, mac, ip, options, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5)
+     ON CONFLICT(name) DO UPDATE SET
+         mac = excluded.mac, ip = excluded.ip, options = excluded.options";
+const DELETE_HOST_SQL: &str = "DELETE FROM hosts WHERE name = ?1";
+const LOAD_HOSTS_SQL: &str = "SELECT name, mac, ip, options, created_at FROM hosts ORDER BY name";
+const PUT_BLOCK_SQL: &str = "INSERT INTO blocks (mac, since, until) VALUES (?1, ?2, ?3)
+     ON CONFLICT(mac) DO UPDATE SET since = excluded.since, until = excluded.until";
+const DELETE_BLOCK_SQL: &str = "DELETE FROM blocks WHERE mac = ?1";
+const LOAD_BLOCKS_SQL: &str = "SELECT mac, since, until FROM blocks";
 const LOAD_SQL: &str = "SELECT ip, client_id, mac, hostname, state, starts, ends FROM leases";
 
 /// The SQLite lease store. Owns one connection; meant to be moved into a
@@ -256,7 +281,80 @@ fn describe_ip(row: &Row<'_>) -> String {
     }
 }
 
+fn to_i64(label: &str, what: &str, col: &str, v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::BadRow {
+        path: label.to_string(),
+        ip: what.to_string(),
+        reason: format!("{col} {v} does not fit in a signed 64-bit integer"),
+    })
+}
+
+fn decode_host(row: &Row<'_>) -> Result<StoredHost, String> {
+    let get = |i: usize| row.get_ref(i).map_err(|e| e.to_string());
+    let ip_text = text(get(2)?, "ip")?;
+    Ok(StoredHost {
+        name: text(get(0)?, "name")?.to_string(),
+        mac: text(get(1)?, "mac")?
+            .parse()
+            .map_err(|e: crate::packet::BadMac| e.to_string())?,
+        ip: ip_text
+            .parse()
+            .map_err(|_| format!("ip `{ip_text}` is not an IPv4 address"))?,
+        options: text(get(3)?, "options")?.to_string(),
+        created_at: time(get(4)?, "created_at")?,
+    })
+}
+
+fn decode_block(row: &Row<'_>) -> Result<Block, String> {
+    let get = |i: usize| row.get_ref(i).map_err(|e| e.to_string());
+    Ok(Block {
+        mac: text(get(0)?, "mac")?
+            .parse()
+            .map_err(|e: crate::packet::BadMac| e.to_string())?,
+        since: time(get(1)?, "since")?,
+        until: match get(2)? {
+            ValueRef::Null => None,
+            v => Some(time(v, "until")?),
+        },
+    })
+}
+
+impl SqliteStore {
+    /// Loads every row of a table that decodes; a row that does not is
+    /// logged and left in the file, like a bad lease row.
+    fn load_rows<T>(
+        &mut self,
+        sql: &str,
+        what: &str,
+        decode: fn(&Row<'_>) -> Result<T, String>,
+    ) -> Result<Vec<T>, StoreError> {
+        let label = &self.label;
+        let mut stmt = self.conn.prepare(sql).map_err(sql_err(label, what))?;
+        let mut rows = stmt.query([]).map_err(sql_err(label, what))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_err(label, what))? {
+            match decode(row) {
+                Ok(v) => out.push(v),
+                Err(reason) => tracing::warn!(
+                    store = %label,
+                    row = %describe_ip(row),
+                    "{what}: skipping a row that does not decode (left in the file): {reason}"
+                ),
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl Store for SqliteStore {
+    fn load_hosts(&mut self) -> Result<Vec<StoredHost>, StoreError> {
+        self.load_rows(LOAD_HOSTS_SQL, "loading hosts", decode_host)
+    }
+
+    fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError> {
+        self.load_rows(LOAD_BLOCKS_SQL, "loading blocks", decode_block)
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }
@@ -337,6 +435,38 @@ impl Store for SqliteStore {
                         delete
                             .execute([ip.to_string()])
                             .map_err(sql_err(label, format!("delete {ip}")))?;
+                    }
+                    Write::PutHost(h) => {
+                        let created = to_i64(label, &h.name, "created_at", h.created_at)?;
+                        tx.prepare_cached(PUT_HOST_SQL)
+                            .and_then(|mut st| {
+                                st.execute(params![
+                                    h.name,
+                                    h.mac.to_string(),
+                                    h.ip.to_string(),
+                                    h.options,
+                                    created
+                                ])
+                            })
+                            .map_err(sql_err(label, format!("put host {}", h.name)))?;
+                    }
+                    Write::DeleteHost(name) => {
+                        tx.prepare_cached(DELETE_HOST_SQL)
+                            .and_then(|mut st| st.execute([name]))
+                            .map_err(sql_err(label, format!("delete host {name}")))?;
+                    }
+                    Write::PutBlock(b) => {
+                        let mac = b.mac.to_string();
+                        let since = to_i64(label, &mac, "since", b.since)?;
+                        let until = b.until.map(|u| to_i64(label, &mac, "until", u)).transpose()?;
+                        tx.prepare_cached(PUT_BLOCK_SQL)
+                            .and_then(|mut st| st.execute(params![mac, since, until]))
+                            .map_err(sql_err(label, format!("put block {}", b.mac)))?;
+                    }
+                    Write::DeleteBlock(mac) => {
+                        tx.prepare_cached(DELETE_BLOCK_SQL)
+                            .and_then(|mut st| st.execute([mac.to_string()]))
+                            .map_err(sql_err(label, format!("delete block {mac}")))?;
                     }
                 }
             }
@@ -682,5 +812,52 @@ mod tests {
             )
             .expect("count");
         assert_eq!(tables, 1);
+    }
+
+    #[test]
+    fn hosts_and_blocks_round_trip_and_survive_reopen() {
+        let (_dir, path) = db();
+        let host = StoredHost {
+            name: "phone-1".into(),
+            mac: "02:00:00:00:00:07".parse().expect("mac"),
+            ip: Ipv4Addr::new(192, 0, 2, 7),
+            options: r#"{ routers = ["192.0.2.1"] }"#.into(),
+            created_at: 1_700_000_000,
+        };
+        let block = Block {
+            mac: "02:00:00:00:00:08".parse().expect("mac"),
+            since: 1_700_000_000,
+            until: Some(1_700_003_600),
+        };
+        {
+            let mut s = SqliteStore::open(&path).expect("open");
+            s.apply(&[Write::PutHost(host.clone()), Write::PutBlock(block)])
+                .expect("apply");
+        }
+        let mut s = SqliteStore::open(&path).expect("reopen");
+        assert_eq!(s.load_hosts().expect("hosts"), vec![host.clone()]);
+        assert_eq!(s.load_blocks().expect("blocks"), vec![block]);
+        s.apply(&[Write::DeleteHost(host.name.clone()), Write::DeleteBlock(block.mac)])
+            .expect("delete");
+        assert!(s.load_hosts().expect("hosts").is_empty());
+        assert!(s.load_blocks().expect("blocks").is_empty());
+    }
+
+    #[test]
+    fn version_1_file_is_migrated_keeping_its_leases() {
+        let (_dir, path) = db();
+        {
+            let conn = Connection::open(&path).expect("raw open");
+            conn.execute_batch(MIGRATIONS[0]).expect("v1 schema");
+            conn.pragma_update(None, "user_version", 1).expect("version");
+            conn.execute(
+                "INSERT INTO leases VALUES ('192.0.2.9', x'01020000000009', '02:00:00:00:00:09', NULL, 'bound', 1, 2)",
+                [],
+            )
+            .expect("row");
+        }
+        let mut s = SqliteStore::open(&path).expect("open migrates");
+        assert_eq!(s.load_leases().expect("leases").len(), 1);
+        assert!(s.load_hosts().expect("hosts table exists").is_empty());
     }
 }

@@ -360,6 +360,12 @@ mod tests {
         fn load_leases(&mut self) -> Result<Vec<Lease>, StoreError> {
             self.inner.load_leases()
         }
+        fn load_hosts(&mut self) -> Result<Vec<crate::store::StoredHost>, StoreError> {
+            self.inner.load_hosts()
+        }
+        fn load_blocks(&mut self) -> Result<Vec<crate::blocks::Block>, StoreError> {
+            self.inner.load_blocks()
+        }
         fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
             if let (Some(entered), Some(release)) = (self.entered.take(), self.release.take()) {
                 entered.send(()).expect("signal entered");
@@ -601,6 +607,12 @@ mod tests {
             "panicking"
         }
         fn load_leases(&mut self) -> Result<Vec<Lease>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn load_hosts(&mut self) -> Result<Vec<crate::store::StoredHost>, StoreError> {
+            Ok(Vec::new())
+        }
+        fn load_blocks(&mut self) -> Result<Vec<crate::blocks::Block>, StoreError> {
             Ok(Vec::new())
         }
         fn apply(&mut self, _: &[Write]) -> Result<(), StoreError> {
