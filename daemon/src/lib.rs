@@ -15,6 +15,7 @@
 pub mod blocks;
 pub mod config;
 pub mod engine;
+pub mod events;
 pub mod hosts;
 pub mod lease;
 pub mod net;
