@@ -314,19 +314,51 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// The largest payload one option can carry without RFC 3396 splitting.
 const MAX_OPTION_LEN: usize = 255;
 
+/// Why a value could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError {
+    /// For an array value, the index of the element at fault, so that the
+    /// configuration can point at it rather than at the whole array.
+    pub element: Option<usize>,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+impl From<String> for EncodeError {
+    fn from(message: String) -> Self {
+        EncodeError {
+            element: None,
+            message,
+        }
+    }
+}
+
 /// Encode a configuration value for `def` into wire bytes.
 ///
 /// The error says what was expected and what was found, e.g.
 /// `expected an integer from 0 to 255, found string "x"`.
 pub fn encode(def: &OptionDef, value: &toml::Value) -> Result<Vec<u8>, String> {
+    encode_located(def, value).map_err(|e| e.message)
+}
+
+/// [`encode`], also saying which element of an array value was at fault.
+pub fn encode_located(def: &OptionDef, value: &toml::Value) -> Result<Vec<u8>, EncodeError> {
     let bytes = encode_kind(def.kind, value)?;
     if bytes.len() > MAX_OPTION_LEN {
         return Err(format!(
             "value is {} bytes on the wire; one DHCP option holds at most {MAX_OPTION_LEN}",
             bytes.len()
-        ));
+        )
+        .into());
     }
     Ok(bytes)
+}
+
+/// Attributes an error to element `i` of `value`, if `value` is an array
+/// (a lone scalar given where a list is allowed has no elements to point at).
+fn element(value: &toml::Value, i: usize) -> impl Fn(String) -> EncodeError {
+    let element = value.is_array().then_some(i);
+    move |message| EncodeError { element, message }
 }
 
 /// `found string "x"`, `found integer 5`, `found array`: the tail of a type error.
@@ -377,12 +409,12 @@ fn pair(kind: OptionKind, value: &toml::Value) -> Result<(String, String), Strin
         toml::Value::Array(items) => match items.as_slice() {
             [toml::Value::String(a), toml::Value::String(b)] => Ok((a.clone(), b.clone())),
             _ => Err(format!(
-                "expected {}, but one element is not a pair of strings",
+                "expected {}, found an element that is not a pair of strings",
                 kind.expected()
             )),
         },
         other => Err(format!(
-            "expected {}, but one element {}",
+            "expected {}, found an element that is not a pair: {}",
             kind.expected(),
             found(other)
         )),
@@ -399,30 +431,32 @@ fn non_empty_list(kind: OptionKind, value: &toml::Value) -> Result<(), String> {
     }
 }
 
-fn encode_kind(kind: OptionKind, value: &toml::Value) -> Result<Vec<u8>, String> {
+fn encode_kind(kind: OptionKind, value: &toml::Value) -> Result<Vec<u8>, EncodeError> {
     match kind {
         K::Ip => Ok(parse_ip(kind, value)?.octets().to_vec()),
         K::IpList => {
             non_empty_list(kind, value)?;
             let mut out = Vec::new();
-            for item in one_or_many(value) {
-                out.extend_from_slice(&parse_ip(kind, item)?.octets());
+            for (i, item) in one_or_many(value).iter().enumerate() {
+                let ip = parse_ip(kind, item).map_err(element(value, i))?;
+                out.extend_from_slice(&ip.octets());
             }
             Ok(out)
         }
         K::IpPairs => {
             let items = match value {
                 toml::Value::Array(items) if !items.is_empty() => items,
-                other => return Err(mismatch(kind, other)),
+                other => return Err(mismatch(kind, other).into()),
             };
             let mut out = Vec::new();
-            for item in items {
-                let (a, b) = pair(kind, item)?;
+            for (i, item) in items.iter().enumerate() {
+                let (a, b) = pair(kind, item).map_err(element(value, i))?;
                 for s in [a, b] {
                     let ip: Ipv4Addr = s
                         .trim()
                         .parse()
-                        .map_err(|_| format!("`{s}` is not an IPv4 address"))?;
+                        .map_err(|_| format!("`{s}` is not an IPv4 address"))
+                        .map_err(element(value, i))?;
                     out.extend_from_slice(&ip.octets());
                 }
             }
@@ -431,16 +465,21 @@ fn encode_kind(kind: OptionKind, value: &toml::Value) -> Result<Vec<u8>, String>
         K::ClasslessRoutes => {
             let items = match value {
                 toml::Value::Array(items) if !items.is_empty() => items,
-                other => return Err(mismatch(kind, other)),
+                other => return Err(mismatch(kind, other).into()),
             };
             let mut out = Vec::new();
-            for item in items {
-                let (dest, router) = pair(kind, item)?;
-                let cidr: Cidr = dest.trim().parse().map_err(|e| format!("{e}"))?;
+            for (i, item) in items.iter().enumerate() {
+                let (dest, router) = pair(kind, item).map_err(element(value, i))?;
+                let cidr: Cidr = dest
+                    .trim()
+                    .parse()
+                    .map_err(|e| format!("{e}"))
+                    .map_err(element(value, i))?;
                 let router: Ipv4Addr = router
                     .trim()
                     .parse()
-                    .map_err(|_| format!("`{router}` is not an IPv4 address"))?;
+                    .map_err(|_| format!("`{router}` is not an IPv4 address"))
+                    .map_err(element(value, i))?;
                 // RFC 3442: the prefix length, then only the significant octets.
                 out.push(cidr.prefix);
                 let significant = usize::from(cidr.prefix).div_ceil(8);
@@ -463,45 +502,50 @@ fn encode_kind(kind: OptionKind, value: &toml::Value) -> Result<Vec<u8>, String>
         ),
         K::Bool => match value {
             toml::Value::Boolean(b) => Ok(vec![u8::from(*b)]),
-            other => Err(mismatch(kind, other)),
+            other => Err(mismatch(kind, other).into()),
         },
         K::Text => match value {
             // RFC 2132 gives text options a minimum length of 1.
             toml::Value::String(s) if s.is_empty() => {
-                Err("expected a string, found an empty string".to_string())
+                Err("expected a non-empty string, found an empty string"
+                    .to_string()
+                    .into())
             }
             toml::Value::String(s) => Ok(s.as_bytes().to_vec()),
-            other => Err(mismatch(kind, other)),
+            other => Err(mismatch(kind, other).into()),
         },
         K::Hex => match value {
-            toml::Value::String(s) => parse_hex(s),
-            other => Err(mismatch(kind, other)),
+            toml::Value::String(s) => Ok(parse_hex(s)?),
+            other => Err(mismatch(kind, other).into()),
         },
         K::U8List => {
             non_empty_list(kind, value)?;
-            one_or_many(value)
-                .iter()
-                .map(|v| parse_int(kind, v, 0, 0xff).map(|i| i as u8))
-                .collect()
+            let mut out = Vec::new();
+            for (i, item) in one_or_many(value).iter().enumerate() {
+                out.push(parse_int(kind, item, 0, 0xff).map_err(element(value, i))? as u8);
+            }
+            Ok(out)
         }
         K::U16List => {
             non_empty_list(kind, value)?;
             let mut out = Vec::new();
-            for item in one_or_many(value) {
-                out.extend_from_slice(&(parse_int(kind, item, 0, 0xffff)? as u16).to_be_bytes());
+            for (i, item) in one_or_many(value).iter().enumerate() {
+                let n = parse_int(kind, item, 0, 0xffff).map_err(element(value, i))?;
+                out.extend_from_slice(&(n as u16).to_be_bytes());
             }
             Ok(out)
         }
         K::DomainList => {
             non_empty_list(kind, value)?;
             let mut names = Vec::new();
-            for item in one_or_many(value) {
-                match item {
-                    toml::Value::String(s) => names.push(s.as_str()),
-                    other => return Err(mismatch(kind, other)),
-                }
+            for (i, item) in one_or_many(value).iter().enumerate() {
+                let name = match item {
+                    toml::Value::String(s) => domain_labels(s),
+                    other => Err(mismatch(kind, other)),
+                };
+                names.push(name.map_err(element(value, i))?);
             }
-            encode_domains(&names)
+            Ok(encode_domains(&names))
         }
     }
 }
@@ -524,53 +568,60 @@ pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
+/// Split a domain name into labels, checking RFC 1035 lengths. A trailing
+/// dot (fully qualified form) is allowed.
+fn domain_labels(name: &str) -> Result<Vec<&str>, String> {
+    let trimmed = name.trim().trim_end_matches('.');
+    if trimmed.is_empty() {
+        return Err(format!("`{name}` is not a domain name"));
+    }
+    if trimmed.len() > 253 {
+        return Err(format!(
+            "domain name `{name}` is longer than 253 characters"
+        ));
+    }
+    let labels: Vec<&str> = trimmed.split('.').collect();
+    if labels
+        .iter()
+        .any(|l| l.is_empty() || l.len() > 63 || l.chars().any(char::is_whitespace))
+    {
+        return Err(format!(
+            "`{name}` is not a domain name (each label must be 1 to 63 characters, no spaces)"
+        ));
+    }
+    Ok(labels)
+}
+
 /// RFC 1035 names with RFC 3397 compression: a suffix already written is
 /// replaced by a pointer to its offset within the option data.
-fn encode_domains(names: &[&str]) -> Result<Vec<u8>, String> {
+fn encode_domains(names: &[Vec<&str>]) -> Vec<u8> {
     let mut out: Vec<u8> = Vec::new();
     // (suffix in lower case, offset where it starts)
     let mut seen: Vec<(String, usize)> = Vec::new();
-    for name in names {
-        let trimmed = name.trim().trim_end_matches('.');
-        if trimmed.is_empty() {
-            return Err(format!("`{name}` is not a domain name"));
-        }
-        if trimmed.len() > 253 {
-            return Err(format!(
-                "domain name `{name}` is longer than 253 characters"
-            ));
-        }
-        let labels: Vec<&str> = trimmed.split('.').collect();
-        for label in &labels {
-            if label.is_empty() || label.len() > 63 || label.chars().any(char::is_whitespace) {
-                return Err(format!(
-                    "`{name}` is not a domain name (each label must be 1 to 63 characters, no spaces)"
-                ));
-            }
-        }
-        let mut pointer = None;
-        for i in 0..labels.len() {
-            let suffix = labels[i..].join(".").to_ascii_lowercase();
-            if let Some((_, offset)) = seen.iter().find(|(s, _)| *s == suffix) {
-                pointer = Some((i, *offset));
-                break;
-            }
-        }
+    for labels in names {
+        let suffix = |i: usize| labels[i..].join(".").to_ascii_lowercase();
+        let pointer = (0..labels.len()).find_map(|i| {
+            let wanted = suffix(i);
+            seen.iter()
+                .find(|(s, _)| *s == wanted)
+                .map(|(_, offset)| (i, *offset))
+        });
         let literal = pointer.map_or(labels.len(), |(i, _)| i);
-        for i in 0..literal {
+        for (i, label) in labels.iter().enumerate().take(literal) {
             // Pointers hold 14 bits; later suffixes simply are not offered for reuse.
             if out.len() < 0x4000 {
-                seen.push((labels[i..].join(".").to_ascii_lowercase(), out.len()));
+                seen.push((suffix(i), out.len()));
             }
-            out.push(labels[i].len() as u8);
-            out.extend_from_slice(labels[i].as_bytes());
+            // Labels are at most 63 bytes (checked by `domain_labels`).
+            out.push(label.len() as u8);
+            out.extend_from_slice(label.as_bytes());
         }
         match pointer {
             Some((_, offset)) => out.extend_from_slice(&(0xc000 | offset as u16).to_be_bytes()),
             None => out.push(0),
         }
     }
-    Ok(out)
+    out
 }
 
 /// Decode RFC 1035 names (with compression pointers) from a whole option.
@@ -1008,6 +1059,28 @@ mod tests {
         assert!(
             enc("static-routes", r#"["10.0.0.0", "192.0.2.1"]"#)
                 .is_err_and(|e| e.contains("found string"))
+        );
+    }
+
+    #[test]
+    fn encode_located_names_the_element_at_fault() {
+        let routers = by_name("routers").expect("known");
+        assert_eq!(
+            encode_located(routers, &val(r#"["192.0.2.1", "x", "192.0.2.3"]"#)),
+            Err(EncodeError {
+                element: Some(1),
+                message: "`x` is not an IPv4 address".to_string()
+            })
+        );
+        // A lone value has no element to point at.
+        assert_eq!(
+            encode_located(routers, &val(r#""x""#)).map_err(|e| e.element),
+            Err(None)
+        );
+        let search = by_name("domain-search").expect("known");
+        assert_eq!(
+            encode_located(search, &val(r#"["a.example", "b..example"]"#)).map_err(|e| e.element),
+            Err(Some(1))
         );
     }
 

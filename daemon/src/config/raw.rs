@@ -19,7 +19,69 @@ use super::Reporter;
 /// An `options` table: option name -> value, each with its span. Decoded in
 /// validation against the catalogue; the order of entries there follows the
 /// key spans, i.e. the order in the file.
-pub(super) type RawOptions = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+pub(super) type RawOptions = BTreeMap<Spanned<String>, Spanned<RawValue>>;
+
+/// An option value as written, with the span of each element when it is an
+/// array, so that a bad address in a list is pointed at, not the list.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct RawValue {
+    pub value: toml::Value,
+    /// One span per element of an array value; empty otherwise.
+    pub elements: Vec<Span<usize>>,
+}
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        fn plain(value: toml::Value) -> RawValue {
+            RawValue {
+                value,
+                elements: Vec::new(),
+            }
+        }
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = RawValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an option value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawValue, E> {
+                Ok(plain(toml::Value::Boolean(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawValue, E> {
+                Ok(plain(toml::Value::Integer(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
+                i64::try_from(v)
+                    .map(|v| plain(toml::Value::Integer(v)))
+                    .map_err(|_| E::custom("integer is too large"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawValue, E> {
+                Ok(plain(toml::Value::Float(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawValue, E> {
+                Ok(plain(toml::Value::String(v.to_string())))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
+                let mut items = Vec::new();
+                let mut elements = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<toml::Value>>()? {
+                    elements.push(item.span());
+                    items.push(item.into_inner());
+                }
+                Ok(RawValue {
+                    value: toml::Value::Array(items),
+                    elements,
+                })
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawValue, A::Error> {
+                // Tables, and datetimes (which toml hands over as a special
+                // map): toml::Value knows how to read both.
+                toml::Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(plain)
+            }
+        }
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
 
 /// A range as written: `[start, end]` (the length is checked in validation,
 /// so that a wrong count gets a message about ranges, not arrays).

@@ -530,8 +530,41 @@ fn bad_ip_in_an_option() {
     assert_only_error(
         &text,
         4,
-        11,
+        25,
         "option `routers`: `gateway` is not an IPv4 address",
+    );
+}
+
+#[test]
+fn bad_element_of_a_multi_line_option_is_pointed_at() {
+    let text = with_server(&[
+        "[options]",
+        "classless-static-routes = [",
+        "  [\"10.0.0.0/8\", \"192.0.2.1\"],",
+        "  [\"10.1.0.0/8\", \"192.0.2.1\"],",
+        "]",
+    ]);
+    assert_only_error(
+        &text,
+        6,
+        3,
+        "option `classless-static-routes`: `10.1.0.0/8` has host bits set; did you mean `10.0.0.0/8`?",
+    );
+}
+
+#[test]
+fn option_value_of_an_unusual_toml_type() {
+    let text = with_server(&[
+        "[options]",
+        "domain-name = 1979-05-27",
+        "routers = { a = 1 }",
+    ]);
+    assert_eq!(
+        errors(&text),
+        vec![
+            "berth.toml:4:15: option `domain-name`: expected a string, found datetime 1979-05-27",
+            "berth.toml:5:11: option `routers`: expected an IPv4 address string or an array of them, like [\"192.0.2.1\"], found a table",
+        ]
     );
 }
 

@@ -222,9 +222,15 @@ fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> OptionSet 
             report.error(name.span(), server_controlled(def));
             continue;
         }
-        match options::encode(def, value.get_ref()) {
+        match options::encode_located(def, &value.get_ref().value) {
             Ok(bytes) => set.push((def.code, bytes)),
-            Err(e) => report.error(value.span(), format!("option `{}`: {e}", def.name)),
+            Err(e) => {
+                let span = e
+                    .element
+                    .and_then(|i| value.get_ref().elements.get(i).cloned())
+                    .unwrap_or_else(|| value.span());
+                report.error(span, format!("option `{}`: {}", def.name, e.message));
+            }
         }
     }
     OptionSet(set)
