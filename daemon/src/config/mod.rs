@@ -2,12 +2,12 @@
 //!
 //! Loading happens in two layers, so that later sections (option spaces,
 //! classes, hooks) slot in without disturbing the rest:
-//! - [`raw`]: the document as written. Serde structs with
+//! - `raw`: the document as written. Serde structs with
 //!   `deny_unknown_fields` whose leaves are `toml::Spanned`, so every later
 //!   complaint can point at a line and column. Each section and each
 //!   `[[subnet]]` / `[[host]]` entry is deserialized on its own, so a typo in
 //!   one entry does not hide the errors in the others.
-//! - [`validate`]: turns the raw document into a [`Config`], collecting every
+//! - `validate`: turns the raw document into a [`Config`], collecting every
 //!   problem it finds rather than stopping at the first.
 //!
 //! The result is an immutable snapshot with lookup indexes built; a reload
@@ -539,7 +539,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
 }
 
 /// Collects diagnostics, turning byte spans into lines and columns.
-pub(crate) struct Reporter<'a> {
+struct Reporter<'a> {
     text: &'a str,
     source: &'a Path,
     /// Byte offset at which each line starts.
