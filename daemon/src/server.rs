@@ -347,6 +347,8 @@ fn log_transaction(p: &Packet, iface: &engine::Interface, d: &Decision) {
         format!("via relay {} on {}", p.giaddr, iface.name)
     };
     match &d.outcome {
+        // The operator must hear about a full pool: clients go without.
+        Outcome::Ignored(why @ "pool exhausted") => warn!("{kind} from {mac} {via}: {why}"),
         Outcome::Dropped(_) | Outcome::Ignored(_) => {
             debug!("{kind} from {mac} {via} xid {:#010x}: {}", p.xid, d.outcome);
         }
