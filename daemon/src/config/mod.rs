@@ -153,9 +153,21 @@ pub struct ServerConfig {
     pub server_id: Option<Ipv4Addr>,
     /// SQLite store path.
     pub store: PathBuf,
+    /// The control API's Unix socket.
+    pub control_socket: PathBuf,
+    /// Group that owns the control socket: its members may read.
+    pub control_group: String,
+    /// Group whose members (with root) may change things over the control API.
+    pub admin_group: String,
 }
 
 impl ServerConfig {
+    /// Default `control_socket`.
+    pub const CONTROL_SOCKET: &'static str = "/run/berth/control.sock";
+    /// Default `control_group`.
+    pub const CONTROL_GROUP: &'static str = "berth";
+    /// Default `admin_group`.
+    pub const ADMIN_GROUP: &'static str = "berth-admin";
     /// Default `default_lease`: 2h.
     pub const DEFAULT_LEASE: u32 = 2 * 3600;
     /// Default `max_lease`: 12h.
@@ -184,6 +196,9 @@ impl Default for ServerConfig {
             decline_probation: Self::DECLINE_PROBATION,
             server_id: None,
             store: PathBuf::from(Self::STORE),
+            control_socket: PathBuf::from(Self::CONTROL_SOCKET),
+            control_group: Self::CONTROL_GROUP.to_string(),
+            admin_group: Self::ADMIN_GROUP.to_string(),
         }
     }
 }

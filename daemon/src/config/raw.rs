@@ -133,6 +133,9 @@ pub(super) struct RawServer {
     pub decline_probation: Option<Spanned<RawDuration>>,
     pub server_id: Option<Spanned<String>>,
     pub store: Option<Spanned<String>>,
+    pub control_socket: Option<Spanned<String>>,
+    pub control_group: Option<Spanned<String>>,
+    pub admin_group: Option<Spanned<String>>,
 }
 
 /// `[[subnet]]`.

@@ -117,6 +117,9 @@ fn full_example_parses_to_expected_structures() {
             decline_probation: 86400,
             server_id: Some(ip("192.0.2.1")),
             store: PathBuf::from("/var/lib/berth/leases.db"),
+            control_socket: PathBuf::from("/run/berth/control.sock"),
+            control_group: "berth".into(),
+            admin_group: "berth-admin".into(),
         }
     );
     assert_eq!(c.options, OptionSet(vec![(6, vec![192, 0, 2, 1])]));
@@ -1272,4 +1275,15 @@ fn from_parts_builds_indexes_first_wins() {
         c.host_by_ip(ip("192.0.2.2")).map(|h| h.name.as_str()),
         Some("b")
     );
+}
+
+#[test]
+fn control_settings_are_read_and_bad_group_names_refused() {
+    let c = ok("[server]\ninterfaces = [\"eth1\"]\ncontrol_socket = \"/tmp/b.sock\"\ncontrol_group = \"ops\"\nadmin_group = \"netadm\"\n");
+    assert_eq!(c.server.control_socket, PathBuf::from("/tmp/b.sock"));
+    assert_eq!(c.server.control_group, "ops");
+    assert_eq!(c.server.admin_group, "netadm");
+    let e = parse("[server]\ninterfaces = [\"eth1\"]\nadmin_group = \"net adm\"\n", Path::new(FILE))
+        .expect_err("refused");
+    assert!(e.to_string().contains("admin_group: `net adm` is not a group name"), "{e}");
 }

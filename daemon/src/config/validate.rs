@@ -333,6 +333,26 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             server.store = store.get_ref().into();
         }
     }
+    if let Some(sock) = &raw.control_socket {
+        if sock.get_ref().trim().is_empty() {
+            report.error(sock.span(), "control_socket: must be a file path");
+        } else {
+            server.control_socket = sock.get_ref().into();
+        }
+    }
+    for (key, raw_group, slot) in [
+        ("control_group", &raw.control_group, &mut server.control_group),
+        ("admin_group", &raw.admin_group, &mut server.admin_group),
+    ] {
+        if let Some(g) = raw_group {
+            let name = g.get_ref().trim();
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                report.error(g.span(), format!("{key}: `{name}` is not a group name"));
+            } else {
+                *slot = name.to_string();
+            }
+        }
+    }
     server
 }
 
