@@ -391,7 +391,7 @@ fn unknown_field_in_server() {
         3,
         1,
         "unknown field `authorative`, expected one of `interfaces`, `authoritative`, `bootp`, \
-         `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`",
+         `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`",
     );
 }
 
