@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use crate::config::{Host, HostId};
+use crate::config::{Host, HostId, OptionSet};
+use crate::options;
 use crate::lease::UnixTime;
 use crate::packet::MacAddr;
 
@@ -199,10 +200,88 @@ impl HostTable {
     }
 }
 
+/// Encodes a run-time host's options given as a TOML inline table (what the
+/// store keeps): `{ routers = ["192.0.2.1"], domain-name = "lab" }`.
+pub fn options_from_toml(text: &str) -> Result<OptionSet, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(OptionSet::default());
+    }
+    let table: toml::Table = toml::from_str::<toml::Table>(&format!("o = {text}"))
+        .map_err(|e| format!("options `{text}` are not a TOML inline table: {}", e.message()))?
+        .remove("o")
+        .and_then(|v| v.as_table().cloned())
+        .ok_or_else(|| format!("options `{text}` are not a TOML inline table"))?;
+    let mut set = Vec::with_capacity(table.len());
+    for (name, value) in &table {
+        let def = options::by_name(name).ok_or_else(|| match options::suggest(name) {
+            Some(s) => format!("unknown option `{name}` (did you mean `{s}`?)"),
+            None => format!("unknown option `{name}`"),
+        })?;
+        if options::is_server_controlled(def.code) {
+            return Err(format!("option `{name}` is set by the server itself"));
+        }
+        let bytes = options::encode(def, value).map_err(|e| format!("option `{name}`: {e}"))?;
+        set.push((def.code, bytes));
+    }
+    Ok(OptionSet(set))
+}
+
+/// Turns operator-given `name=value` pairs into a TOML inline table. A value
+/// is read as TOML when it is one (`["a", "b"]`, `42`, `true`, `"text"`); a
+/// bare `a, b` is a list of strings; anything else is a string.
+pub fn options_toml_from_pairs(pairs: &[(String, String)]) -> Result<String, String> {
+    let mut table = toml::Table::new();
+    for (name, raw) in pairs {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(format!("option `{name}={raw}` has no name"));
+        }
+        let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+            Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.clone())),
+            Err(_) if raw.contains(',') => toml::Value::Array(
+                raw.split(',')
+                    .map(|p| toml::Value::String(p.trim().to_string()))
+                    .collect(),
+            ),
+            Err(_) => toml::Value::String(raw.trim().to_string()),
+        };
+        table.insert(name.to_string(), value);
+    }
+    if table.is_empty() {
+        return Ok(String::new());
+    }
+    // A table as a value prints as an inline table.
+    let inline = toml::Value::Table(table).to_string();
+    options_from_toml(&inline)?;
+    Ok(inline)
+}
+
+/// The run-time hosts as `[[host]]` config entries, ready to move into the
+/// config file.
+pub fn export_toml(hosts: &HostTable) -> String {
+    let mut out = String::from("# Run-time hosts exported from berthd's store.\n");
+    for e in hosts.iter().filter(|e| e.origin == Origin::Store) {
+        out.push_str("\n[[host]]\n");
+        out.push_str(&format!("name = {}\n", toml::Value::String(e.host.name.clone())));
+        match &e.host.id {
+            HostId::Mac(m) => out.push_str(&format!("mac = \"{m}\"\n")),
+            HostId::ClientId(id) => out.push_str(&format!(
+                "client_id = \"{}\"\n",
+                crate::lease::ClientKey(id.clone())
+            )),
+        }
+        out.push_str(&format!("ip = \"{}\"\n", e.host.ip));
+        if !e.options_toml.trim().is_empty() {
+            out.push_str(&format!("options = {}\n", e.options_toml.trim()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::OptionSet;
 
     fn host(name: &str, mac: &str, ip: &str) -> Host {
         Host {
@@ -259,5 +338,43 @@ mod tests {
         assert_eq!(t.by_mac(&"02:00:00:00:00:02".parse().expect("mac")).map(|e| e.host.ip.to_string()), Some("192.0.2.3".into()));
         assert!(t.remove_store("b").is_some());
         assert!(t.by_name("b").is_none());
+    }
+
+    #[test]
+    fn operator_option_pairs_become_an_inline_table_and_wire_bytes() {
+        let pairs = vec![
+            ("routers".to_string(), "192.0.2.1, 192.0.2.2".to_string()),
+            ("domain-name".to_string(), "lab".to_string()),
+            ("interface-mtu".to_string(), "1400".to_string()),
+        ];
+        let text = options_toml_from_pairs(&pairs).expect("valid");
+        let set = options_from_toml(&text).expect("round trip");
+        assert_eq!(set.get(3), Some(&[192, 0, 2, 1, 192, 0, 2, 2][..]));
+        assert_eq!(set.get(15), Some(&b"lab"[..]));
+        assert_eq!(set.get(26), Some(&[5, 120][..]));
+    }
+
+    #[test]
+    fn bad_option_pairs_are_refused_with_the_reason() {
+        let e = options_toml_from_pairs(&[("routerz".into(), "192.0.2.1".into())]).expect_err("bad");
+        assert!(e.contains("unknown option `routerz`"), "{e}");
+        let e = options_toml_from_pairs(&[("routers".into(), "not-an-ip".into())]).expect_err("bad");
+        assert!(e.contains("routers"), "{e}");
+        let e = options_toml_from_pairs(&[("dhcp-lease-time".into(), "60".into())]).expect_err("bad");
+        assert!(e.contains("set by the server"), "{e}");
+    }
+
+    #[test]
+    fn export_prints_store_hosts_as_config_entries() {
+        let mut h = store(host("phone-1", "02:00:00:00:00:07", "192.0.2.7"));
+        h.options_toml = r#"{ routers = ["192.0.2.1"] }"#.into();
+        let (t, _) = HostTable::build(&[host("cfg", "02:00:00:00:00:01", "192.0.2.2")], vec![h]);
+        let out = export_toml(&t);
+        assert!(!out.contains("cfg"), "config hosts are not exported");
+        let parsed: toml::Table = toml::from_str(&out).expect("export is TOML");
+        let hosts = parsed["host"].as_array().expect("[[host]]");
+        assert_eq!(hosts.len(), 1);
+        assert_eq!(hosts[0]["mac"].as_str(), Some("02:00:00:00:00:07"));
+        assert_eq!(hosts[0]["options"]["routers"][0].as_str(), Some("192.0.2.1"));
     }
 }
