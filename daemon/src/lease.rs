@@ -3,6 +3,7 @@
 //! The index is the hot path: the engine reads it, the server applies the
 //! engine's effects to it, and the store keeps the durable copy.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -18,11 +19,13 @@ pub type UnixTime = u64;
 pub struct ClientKey(pub Vec<u8>);
 
 impl ClientKey {
-    /// The key for a client that sent no client identifier.
-    pub fn from_hw(htype: u8, mac: MacAddr) -> Self {
-        let mut v = Vec::with_capacity(7);
+    /// The key for a client that sent no client identifier: its hardware
+    /// type followed by its hardware address, as RFC 2132 suggests for
+    /// option 61 itself.
+    pub fn from_hw(htype: u8, hw: &[u8]) -> Self {
+        let mut v = Vec::with_capacity(hw.len() + 1);
         v.push(htype);
-        v.extend_from_slice(&mac.0);
+        v.extend_from_slice(hw);
         ClientKey(v)
     }
 }
@@ -56,6 +59,8 @@ pub enum LeaseState {
     Released,
     /// The client declined it (address in use by someone else): quarantined until `ends`.
     Declined,
+    /// The lease ran out; kept so the same client gets it back first.
+    Expired,
 }
 
 impl LeaseState {
@@ -66,6 +71,7 @@ impl LeaseState {
             LeaseState::Bound => "bound",
             LeaseState::Released => "released",
             LeaseState::Declined => "declined",
+            LeaseState::Expired => "expired",
         }
     }
 
@@ -76,6 +82,7 @@ impl LeaseState {
             "bound" => LeaseState::Bound,
             "released" => LeaseState::Released,
             "declined" => LeaseState::Declined,
+            "expired" => LeaseState::Expired,
             _ => return None,
         })
     }
@@ -99,8 +106,78 @@ impl Lease {
     /// Whether the address is spoken for at `now` (held, bound or quarantined).
     pub fn is_active(&self, now: UnixTime) -> bool {
         match self.state {
-            LeaseState::Released => false,
-            _ => self.ends > now,
+            LeaseState::Released | LeaseState::Expired => false,
+            LeaseState::Offered | LeaseState::Bound | LeaseState::Declined => self.ends > now,
         }
+    }
+}
+
+/// The in-memory lease index: every known lease by address, and each
+/// client's most recent address.
+#[derive(Debug, Default, Clone)]
+pub struct LeaseTable {
+    by_ip: HashMap<Ipv4Addr, Lease>,
+    by_client: HashMap<ClientKey, Ipv4Addr>,
+}
+
+impl LeaseTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds the index from stored leases (e.g. at start).
+    pub fn from_leases(leases: impl IntoIterator<Item = Lease>) -> Self {
+        let mut t = Self::new();
+        for l in leases {
+            t.insert(l);
+        }
+        t
+    }
+
+    /// The lease record for `ip`, in any state.
+    pub fn get(&self, ip: Ipv4Addr) -> Option<&Lease> {
+        self.by_ip.get(&ip)
+    }
+
+    /// The client's most recent lease record, in any state.
+    pub fn for_client(&self, client: &ClientKey) -> Option<&Lease> {
+        self.by_client.get(client).and_then(|ip| self.by_ip.get(ip))
+    }
+
+    /// Inserts or replaces the record for `lease.ip`.
+    pub fn insert(&mut self, lease: Lease) {
+        if let Some(old) = self.by_ip.get(&lease.ip)
+            && old.client != lease.client
+            && self.by_client.get(&old.client) == Some(&old.ip)
+        {
+            self.by_client.remove(&old.client);
+        }
+        self.by_client.insert(lease.client.clone(), lease.ip);
+        self.by_ip.insert(lease.ip, lease);
+    }
+
+    /// Removes the record for `ip`.
+    pub fn remove(&mut self, ip: Ipv4Addr) -> Option<Lease> {
+        let old = self.by_ip.remove(&ip)?;
+        if self.by_client.get(&old.client) == Some(&ip) {
+            self.by_client.remove(&old.client);
+        }
+        Some(old)
+    }
+
+    /// Every record, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Lease> {
+        self.by_ip.values()
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.by_ip.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_ip.is_empty()
     }
 }

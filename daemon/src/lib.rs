@@ -4,14 +4,19 @@
 //! - [`packet`]: the DHCP wire format (decode, encode, size caps). No policy.
 //! - [`options`]: the catalogue of option names, codes and value types.
 //! - [`config`]: the TOML configuration, its validation and the runtime snapshot.
+//! - [`hosts`]: the static host table (config and run-time hosts in one index).
+//! - [`blocks`]: blocked client MACs.
 //! - [`lease`]: lease records and the in-memory lease index (the hot path).
 //! - [`engine`]: the sans-IO protocol core: (request, config, leases, now) -> decision.
 //! - [`store`]: the durable lease and host record, with a group-committing writer.
 //! - [`net`]: sockets, interface discovery and the reply path.
 //! - [`server`]: the async glue that wires sockets, engine and store together.
 
+pub mod blocks;
 pub mod config;
 pub mod engine;
+pub mod events;
+pub mod hosts;
 pub mod lease;
 pub mod net;
 pub mod options;

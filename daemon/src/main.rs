@@ -1,1 +1,100 @@
-fn main() {}
+//! `berthd`: the Berth DHCPv4 server. A thin binary over the `berthd` library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Static-first DHCPv4 server.
+#[derive(Debug, Parser)]
+#[command(name = "berthd", version, about)]
+struct Cli {
+    /// Configuration file.
+    #[arg(long, short, global = true, default_value = "/etc/berth/berthd.toml")]
+    config: PathBuf,
+    /// More detail in the log (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve DHCP in the foreground (the default).
+    Run,
+    /// Validate a configuration file without serving; exits 1 on error.
+    CheckConfig {
+        /// The file to check (defaults to --config).
+        file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+
+    match cli.command.unwrap_or(Command::Run) {
+        Command::CheckConfig { file } => {
+            let path = file.unwrap_or(cli.config);
+            match berthd::config::load(&path) {
+                Ok(cfg) => {
+                    println!(
+                        "{}: ok ({} subnets, {} hosts)",
+                        path.display(),
+                        cfg.subnets.len(),
+                        cfg.hosts.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Run => match serve(cli.config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("berthd: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn serve(config: PathBuf) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("berthd")
+        .build()?;
+    rt.block_on(async {
+        let shutdown = async {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                        return std::future::pending().await;
+                    }
+                };
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM received"),
+                _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received"),
+            }
+        };
+        berthd::server::run(config, shutdown).await
+    })?;
+    Ok(())
+}

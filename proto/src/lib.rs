@@ -1,1 +1,417 @@
+//! The Berth control API: the contract between `berthd` and its clients
+//! (`berth` ctl and TUI).
+//!
+//! One tarpc service ([`Control`]) spoken as length-delimited JSON frames
+//! over a Unix socket ([`DEFAULT_SOCKET`]). A client calls
+//! [`Control::api_version`] first and refuses to go on when it differs from
+//! [`API_VERSION`]. Times are UTC seconds since the Unix epoch; clients turn
+//! them into local time for display. MAC addresses travel as lowercase
+//! `aa:bb:cc:dd:ee:ff` strings.
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub mod transport;
+
+/// Version of this contract. Bumped on any incompatible change.
 pub const API_VERSION: u32 = 1;
+
+/// Where the daemon listens by default.
+pub const DEFAULT_SOCKET: &str = "/run/berth/control.sock";
+
+/// Largest frame either side accepts; a larger one closes that connection.
+pub const MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
+
+/// Seconds since the Unix epoch, UTC.
+pub type UnixTime = i64;
+
+/// The daemon's control service.
+#[tarpc::service]
+pub trait Control {
+    /// The contract version the daemon speaks ([`API_VERSION`]).
+    async fn api_version() -> u32;
+    /// Version, uptime, interfaces, counts, store backend.
+    async fn status() -> Result<Status, ApiError>;
+    /// Leases matching the filter, ordered by address.
+    async fn leases(filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError>;
+    /// Static hosts from the config file and the store, with their origin.
+    async fn hosts() -> Result<Vec<HostInfo>, ApiError>;
+    /// Adds a host to the store. Admin only.
+    async fn host_add(host: HostSpec) -> Result<HostInfo, ApiError>;
+    /// Replaces the store host named `name`. Config hosts are read-only. Admin only.
+    async fn host_update(name: String, host: HostSpec) -> Result<HostInfo, ApiError>;
+    /// Removes the store host named `name`. Admin only.
+    async fn host_remove(name: String) -> Result<HostInfo, ApiError>;
+    /// The store's hosts as config TOML, ready for config management.
+    async fn hosts_export() -> Result<String, ApiError>;
+    /// Turns a dynamic client into a static host and moves it there. Admin only.
+    async fn promote(req: PromoteRequest) -> Result<PromoteResult, ApiError>;
+    /// Ends the lease on an address or of a MAC. Admin only.
+    async fn release(target: Target) -> Result<LeaseInfo, ApiError>;
+    /// Ignores a MAC, for `duration_secs` or until unblocked. Admin only.
+    async fn block(mac: String, duration_secs: Option<u64>) -> Result<BlockInfo, ApiError>;
+    /// Lifts a block. Admin only.
+    async fn unblock(mac: String) -> Result<BlockInfo, ApiError>;
+    /// Current blocks.
+    async fn blocks() -> Result<Vec<BlockInfo>, ApiError>;
+    /// Per-range usage.
+    async fn pools() -> Result<Vec<PoolInfo>, ApiError>;
+    /// Re-reads the configuration; a bad one is refused and the old one stays. Admin only.
+    async fn reload() -> Result<ReloadResult, ApiError>;
+    /// Events after `seq`, waiting up to `wait_ms` for the first one (long poll).
+    async fn events_since(seq: u64, wait_ms: u64) -> Result<EventBatch, ApiError>;
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    /// What went wrong, naming the thing concerned; shown to operators as is.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Broad class of an [`ApiError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The caller may read but not change things.
+    PermissionDenied,
+    /// No such lease, host, MAC or address.
+    NotFound,
+    /// The change collides with something (IP or MAC in use, host exists).
+    Conflict,
+    /// An argument is malformed (bad MAC, address outside every subnet).
+    Invalid,
+    /// The thing is owned by the config file and cannot be changed at run time.
+    ReadOnly,
+    /// The daemon failed (e.g. the store could not write).
+    Internal,
+}
+
+/// `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub version: String,
+    pub api_version: u32,
+    pub started_at: UnixTime,
+    pub uptime_secs: u64,
+    pub config_path: String,
+    pub interfaces: Vec<InterfaceStatus>,
+    pub store_backend: String,
+    pub store_path: String,
+    pub leases_bound: u64,
+    pub leases_total: u64,
+    pub hosts_config: u64,
+    pub hosts_store: u64,
+    pub blocked: u64,
+}
+
+/// One served interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfaceStatus {
+    pub name: String,
+    pub addr: Ipv4Addr,
+}
+
+/// Which leases to list; every set field must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseFilter {
+    /// A subnet in CIDR form, e.g. `192.0.2.0/24`.
+    pub subnet: Option<String>,
+    pub state: Option<LeaseState>,
+    pub mac: Option<String>,
+    pub ip: Option<Ipv4Addr>,
+    /// Case-insensitive substring of the hostname.
+    pub hostname: Option<String>,
+}
+
+/// Where a lease is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseState {
+    Offered,
+    Bound,
+    Released,
+    Expired,
+    Declined,
+}
+
+impl LeaseState {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseState::Offered => "offered",
+            LeaseState::Bound => "bound",
+            LeaseState::Released => "released",
+            LeaseState::Expired => "expired",
+            LeaseState::Declined => "declined",
+        }
+    }
+}
+
+/// How the address is assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseKind {
+    /// The client has a host entry and this is its address.
+    Static,
+    /// From a dynamic pool.
+    Dynamic,
+    /// Promoted to a static host but still on its old address.
+    Moving,
+    /// Declined by a client: quarantined.
+    Quarantined,
+}
+
+impl LeaseKind {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseKind::Static => "static",
+            LeaseKind::Dynamic => "dynamic",
+            LeaseKind::Moving => "moving",
+            LeaseKind::Quarantined => "quarantined",
+        }
+    }
+}
+
+/// One lease.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseInfo {
+    pub ip: Ipv4Addr,
+    pub mac: String,
+    /// Option 61 or hardware type + address, as colon-separated hex.
+    pub client_id: String,
+    pub hostname: Option<String>,
+    pub kind: LeaseKind,
+    pub state: LeaseState,
+    pub starts: UnixTime,
+    pub ends: UnixTime,
+    /// The subnet in CIDR form.
+    pub subnet: Option<String>,
+    /// For a moving client: the static address it is moving to.
+    pub moving_to: Option<Ipv4Addr>,
+}
+
+/// Where a static host is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The config file: read-only at run time.
+    Config,
+    /// The daemon's store: added at run time (e.g. by promotion).
+    Store,
+}
+
+/// A static host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub name: String,
+    pub mac: Option<String>,
+    pub client_id: Option<String>,
+    pub ip: Ipv4Addr,
+    pub origin: Origin,
+    /// Options by name with their values as text, e.g. ("routers", "192.0.2.1").
+    pub options: Vec<(String, String)>,
+    pub created_at: Option<UnixTime>,
+}
+
+/// A host to add or replace in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostSpec {
+    pub name: String,
+    pub mac: String,
+    pub ip: Ipv4Addr,
+    /// Options by ISC name with values as config-style text
+    /// (e.g. ("domain-name-servers", "192.0.2.1, 192.0.2.2")).
+    pub options: Vec<(String, String)>,
+}
+
+/// `promote`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromoteRequest {
+    pub mac: String,
+    /// The static address; defaults to the client's current address.
+    pub ip: Option<Ipv4Addr>,
+    /// The host name; defaults to the client's current hostname (or one
+    /// derived from the MAC when it sent none).
+    pub hostname: Option<String>,
+}
+
+/// What `promote` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromoteResult {
+    pub host: HostInfo,
+    /// The dynamic address the client had, if any.
+    pub from: Option<Ipv4Addr>,
+    /// Whether the client must move (its static address differs from its current one).
+    pub moving: bool,
+}
+
+/// A lease named by address or by client MAC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Ip(Ipv4Addr),
+    Mac(String),
+}
+
+/// A blocked MAC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockInfo {
+    pub mac: String,
+    pub since: UnixTime,
+    /// When the block lifts by itself; `None` means never.
+    pub until: Option<UnixTime>,
+}
+
+/// Usage of one dynamic range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolInfo {
+    pub subnet: String,
+    pub start: Ipv4Addr,
+    pub end: Ipv4Addr,
+    pub size: u64,
+    /// Bound and offered addresses.
+    pub leased: u64,
+    /// Declined addresses in quarantine.
+    pub quarantined: u64,
+    pub free: u64,
+}
+
+/// What `reload` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadResult {
+    pub config_path: String,
+    pub subnets: u64,
+    pub hosts: u64,
+    /// Things the reload could not apply without a restart (e.g. interfaces).
+    pub warnings: Vec<String>,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A MAC never seen before.
+    Arrival,
+    Offer,
+    Ack,
+    Renew,
+    Nak,
+    Decline,
+    Release,
+    Expiry,
+    Promote,
+    Block,
+    Unblock,
+    HostAdded,
+    HostUpdated,
+    HostRemoved,
+    Reload,
+    /// A hook script or webhook finished (see `detail` and `ok`).
+    HookResult,
+}
+
+impl EventKind {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Arrival => "arrival",
+            EventKind::Offer => "offer",
+            EventKind::Ack => "ack",
+            EventKind::Renew => "renew",
+            EventKind::Nak => "nak",
+            EventKind::Decline => "decline",
+            EventKind::Release => "release",
+            EventKind::Expiry => "expiry",
+            EventKind::Promote => "promote",
+            EventKind::Block => "block",
+            EventKind::Unblock => "unblock",
+            EventKind::HostAdded => "host_added",
+            EventKind::HostUpdated => "host_updated",
+            EventKind::HostRemoved => "host_removed",
+            EventKind::Reload => "reload",
+            EventKind::HookResult => "hook_result",
+        }
+    }
+}
+
+/// One event from the daemon's ring buffer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Strictly increasing, never reused while the daemon runs.
+    pub seq: u64,
+    pub at: UnixTime,
+    pub kind: EventKind,
+    pub mac: Option<String>,
+    pub ip: Option<Ipv4Addr>,
+    pub hostname: Option<String>,
+    /// Option 60, when the client sent one.
+    pub vendor_class: Option<String>,
+    pub interface: Option<String>,
+    /// The client is not a known host.
+    pub unknown: bool,
+    /// False for failures (a failed hook, a NAK).
+    pub ok: bool,
+    /// Human detail, e.g. a NAK's reason or a hook's exit status.
+    pub detail: String,
+}
+
+/// An answer to `events_since`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBatch {
+    pub events: Vec<Event>,
+    /// The seq to ask from next time (the last event's seq, or the one asked).
+    pub last_seq: u64,
+    /// Set when the caller fell behind: events between its seq and this
+    /// one were dropped from the buffer. The caller should reload its views.
+    pub gap: Option<Gap>,
+    /// The daemon's start time: when it changes, the daemon restarted and
+    /// sequence numbers started over.
+    pub epoch: UnixTime,
+}
+
+/// Events the caller missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// The oldest seq the buffer still holds.
+    pub oldest_seq: u64,
+}
+
+/// Normalises a MAC address to lowercase colon form, or says what is wrong.
+pub fn normalize_mac(s: &str) -> Result<String, ApiError> {
+    let parts: Vec<&str> = s.trim().split([':', '-']).collect();
+    let ok = parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(parts.join(":").to_ascii_lowercase())
+    } else {
+        Err(ApiError::new(
+            ErrorKind::Invalid,
+            format!("`{s}` is not a MAC address (expected six hex pairs like 02:00:5e:10:00:01)"),
+        ))
+    }
+}
+
+/// The socket path: `BERTH_SOCKET` if set, else [`DEFAULT_SOCKET`].
+pub fn socket_path() -> std::path::PathBuf {
+    std::env::var_os("BERTH_SOCKET")
+        .map(Into::into)
+        .unwrap_or_else(|| Path::new(DEFAULT_SOCKET).to_path_buf())
+}

@@ -1,1 +1,581 @@
-//! Sans-IO protocol core.
+//! The sans-IO protocol core (RFC 2131).
+//!
+//! [`handle`] is a pure function of (request, config, lease view, now). It
+//! returns a [`Decision`]: the reply to send (if any), where to send it, and
+//! the [`Effect`]s on the lease table and the durable store. No sockets,
+//! clocks or files are touched here, so every rule is a unit test.
+//!
+//! The server applies the effects to the in-memory table at once (so the
+//! next request sees them) and sends a reply that promises an address only
+//! after the store has made its lease durable.
+
+mod allocate;
+mod reply;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::Ipv4Addr;
+
+use crate::blocks::Blocklist;
+use crate::config::{Config, Host, Subnet};
+use crate::hosts::HostTable;
+use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, UnixTime};
+use crate::packet::{BOOTREQUEST, MacAddr, MessageType, Packet, code};
+use crate::store::Write;
+
+pub use reply::{Destination, Reply};
+
+/// The interface a request arrived on, as the engine needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    /// Interface name, for logs.
+    pub name: String,
+    /// The server's address on it: the default server identifier, and how a
+    /// directly attached client's subnet is chosen.
+    pub addr: Ipv4Addr,
+}
+
+/// What the engine may read: the server's state at the time of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub config: &'a Config,
+    pub hosts: &'a HostTable,
+    pub leases: &'a LeaseTable,
+    pub blocks: &'a Blocklist,
+}
+
+/// One received message and where it came from.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub packet: &'a Packet,
+    pub interface: &'a Interface,
+}
+
+/// A change the server must make to its lease state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Hold an offered address for the client (memory only: an offer
+    /// promises nothing that must survive a restart).
+    Hold(Lease),
+    /// Grant or extend a lease. Durable before the reply goes out.
+    Bind(Lease),
+    /// The client gave its lease back.
+    Release(Lease),
+    /// The client found the address in use: quarantine it.
+    Decline(Lease),
+    /// Drop a hold (the client chose another server's offer, or the hold
+    /// ran out).
+    Forget(Ipv4Addr),
+    /// A bound lease ran out without renewal.
+    Expire(Lease),
+    /// A quarantined address has served its probation: free it.
+    Unquarantine(Ipv4Addr),
+}
+
+impl Effect {
+    /// Whether the store must record this effect.
+    pub fn is_durable(&self) -> bool {
+        !matches!(self, Effect::Hold(_) | Effect::Forget(_))
+    }
+}
+
+/// What the engine decided for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub reply: Option<Reply>,
+    pub effects: Vec<Effect>,
+    /// What to tell the operator in the one-line transaction log.
+    pub outcome: Outcome,
+}
+
+/// The result of a transaction, for logs and counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Offered(Ipv4Addr),
+    Acked(Ipv4Addr),
+    Informed,
+    Naked(&'static str),
+    Released(Ipv4Addr),
+    Declined(Ipv4Addr),
+    BootpReply(Ipv4Addr),
+    /// Not for us, or nothing to say: silence is the correct answer.
+    Ignored(&'static str),
+    /// Malformed or unacceptable: counted as a drop.
+    Dropped(&'static str),
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Offered(ip) => write!(f, "offered {ip}"),
+            Outcome::Acked(ip) => write!(f, "acked {ip}"),
+            Outcome::Informed => f.write_str("informed"),
+            Outcome::Naked(why) => write!(f, "naked: {why}"),
+            Outcome::Released(ip) => write!(f, "released {ip}"),
+            Outcome::Declined(ip) => write!(f, "declined {ip}, quarantined"),
+            Outcome::BootpReply(ip) => write!(f, "bootp reply {ip}"),
+            Outcome::Ignored(why) => write!(f, "ignored: {why}"),
+            Outcome::Dropped(why) => write!(f, "dropped: {why}"),
+        }
+    }
+}
+
+impl Decision {
+    fn silent(outcome: Outcome) -> Self {
+        Decision {
+            reply: None,
+            effects: Vec::new(),
+            outcome,
+        }
+    }
+}
+
+/// Everything about the client and its network that every rule needs.
+struct Ctx<'a> {
+    cfg: &'a Config,
+    hosts: &'a HostTable,
+    leases: &'a LeaseTable,
+    req: &'a Packet,
+    now: UnixTime,
+    client: ClientKey,
+    mac: MacAddr,
+    subnet: &'a Subnet,
+    /// The static host for this client, if it has one on this subnet.
+    host: Option<&'a Host>,
+    server_id: Ipv4Addr,
+}
+
+/// Decides what to do with one request. Pure: no I/O, no clock.
+pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
+    let View {
+        config: cfg,
+        hosts,
+        leases,
+        blocks,
+    } = *view;
+    let p = req.packet;
+    if p.op != BOOTREQUEST {
+        return Decision::silent(Outcome::Dropped("not a BOOTREQUEST"));
+    }
+    if p.hlen == 0 && !p.options.contains(code::CLIENT_ID) {
+        return Decision::silent(Outcome::Dropped("no hardware address or client id"));
+    }
+    let msg = match p.message_type() {
+        None if cfg.server.bootp => None,
+        None => return Decision::silent(Outcome::Dropped("BOOTP request and bootp is off")),
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => return Decision::silent(Outcome::Dropped("unknown message type")),
+    };
+    let Some(subnet) = select_subnet(cfg, req, msg) else {
+        return Decision::silent(Outcome::Ignored("no subnet for this network"));
+    };
+    let client = client_key(p);
+    let mac = p.mac().unwrap_or_default();
+    if p.mac().is_some_and(|m| blocks.is_blocked(&m, now)) {
+        return Decision::silent(Outcome::Ignored("client is blocked"));
+    }
+    let host = find_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
+    let server_id = cfg.server.server_id.unwrap_or(req.interface.addr);
+    let ctx = Ctx {
+        cfg,
+        hosts,
+        leases,
+        req: p,
+        now,
+        client,
+        mac,
+        subnet,
+        host,
+        server_id,
+    };
+    match msg {
+        None => bootp(&ctx),
+        Some(MessageType::Discover) => discover(&ctx),
+        Some(MessageType::Request) => request(&ctx),
+        Some(MessageType::Decline) => decline(&ctx),
+        Some(MessageType::Release) => release(&ctx),
+        Some(MessageType::Inform) => inform(&ctx),
+        Some(MessageType::Offer | MessageType::Ack | MessageType::Nak) => {
+            Decision::silent(Outcome::Dropped("server message sent to the server port"))
+        }
+    }
+}
+
+/// The client's identity: option 61 when present, else chaddr.
+pub fn client_key(p: &Packet) -> ClientKey {
+    match p.options.get(code::CLIENT_ID) {
+        Some(id) if !id.is_empty() => ClientKey(id.to_vec()),
+        _ => {
+            let n = usize::from(p.hlen.min(16));
+            ClientKey::from_hw(p.htype, &p.chaddr[..n])
+        }
+    }
+}
+
+/// The static host entry for the client: by client id first, then by MAC.
+fn find_host<'a>(hosts: &'a HostTable, p: &Packet) -> Option<&'a Host> {
+    if let Some(id) = p.options.get(code::CLIENT_ID)
+        && let Some(e) = hosts.by_client_id(id)
+    {
+        return Some(&e.host);
+    }
+    hosts.by_mac(&p.mac()?).map(|e| &e.host)
+}
+
+/// Which subnet the client is on: the subnet-selection option (RFC 3011),
+/// else the relay's address, else the client's own address for unicast
+/// renewals and INFORMs, else the receiving interface.
+fn select_subnet<'a>(
+    cfg: &'a Config,
+    req: &Request<'_>,
+    msg: Option<MessageType>,
+) -> Option<&'a Subnet> {
+    let p = req.packet;
+    if let Some(ip) = p.options.get_ip(code::SUBNET_SELECTION) {
+        return cfg.subnet_containing(ip);
+    }
+    if !p.giaddr.is_unspecified() {
+        return cfg.subnet_containing(p.giaddr);
+    }
+    let uses_ciaddr = matches!(
+        msg,
+        Some(MessageType::Request | MessageType::Inform | MessageType::Release)
+    );
+    if uses_ciaddr
+        && !p.ciaddr.is_unspecified()
+        && let Some(s) = cfg.subnet_containing(p.ciaddr)
+    {
+        return Some(s);
+    }
+    cfg.subnet_containing(req.interface.addr)
+}
+
+impl Ctx<'_> {
+    /// Lease time for this client: its request (option 51) clamped to the
+    /// configured bounds, else the default.
+    fn lease_time(&self) -> u32 {
+        let (default, max) = self.cfg.lease_times(self.subnet);
+        let min = self.cfg.server.min_lease.min(max);
+        match self.req.options.get_u32(code::LEASE_TIME) {
+            Some(asked) => asked.clamp(min, max),
+            None => default.min(max),
+        }
+    }
+
+    /// Whether `ip` may be given to this client dynamically now.
+    fn available(&self, ip: Ipv4Addr) -> bool {
+        if !self.subnet.ranges.iter().any(|r| r.contains(ip)) {
+            return false;
+        }
+        if ip == self.server_id || self.hosts.by_ip(ip).is_some() {
+            return false;
+        }
+        match self.leases.get(ip) {
+            None => true,
+            Some(l) if l.state == LeaseState::Declined => !l.is_active(self.now),
+            Some(l) => l.client == self.client || !l.is_active(self.now),
+        }
+    }
+
+    fn hostname(&self) -> Option<String> {
+        if let Some(h) = self.host {
+            return Some(h.name.clone());
+        }
+        let raw = self.req.options.get(code::HOST_NAME)?;
+        let s = String::from_utf8_lossy(raw);
+        let s = s.trim_end_matches('\0').trim();
+        (!s.is_empty()).then(|| s.to_string())
+    }
+
+    fn lease(&self, ip: Ipv4Addr, state: LeaseState, secs: u32) -> Lease {
+        Lease {
+            ip,
+            client: self.client.clone(),
+            mac: self.mac,
+            hostname: self.hostname(),
+            state,
+            starts: self.now,
+            ends: self.now.saturating_add(u64::from(secs)),
+        }
+    }
+
+    /// The server identifier (option 54) the client addressed, if any.
+    fn addressed_server(&self) -> Option<Ipv4Addr> {
+        self.req.options.get_ip(code::SERVER_ID)
+    }
+
+    fn nak(&self, why: &'static str) -> Decision {
+        Decision {
+            reply: Some(reply::nak(self, why)),
+            effects: Vec::new(),
+            outcome: Outcome::Naked(why),
+        }
+    }
+
+    /// NAK when authoritative for the network, silence otherwise (RFC 2131
+    /// section 4.3.2: non-authoritative servers must not NAK).
+    fn nak_if_authoritative(&self, why: &'static str) -> Decision {
+        if self.cfg.server.authoritative {
+            self.nak(why)
+        } else {
+            Decision::silent(Outcome::Ignored(why))
+        }
+    }
+
+    fn ack(&self, ip: Ipv4Addr) -> Decision {
+        let secs = self.lease_time();
+        let mut effects = Vec::with_capacity(2);
+        // A promoted client arriving on its static address has moved: its
+        // old dynamic lease goes back to the pool.
+        if self.host.is_some()
+            && let Some(old) = self.leases.for_client(&self.client)
+            && old.ip != ip
+            && old.is_active(self.now)
+        {
+            let mut gone = old.clone();
+            gone.state = LeaseState::Released;
+            gone.ends = self.now;
+            effects.push(Effect::Release(gone));
+        }
+        effects.push(Effect::Bind(self.lease(ip, LeaseState::Bound, secs)));
+        Decision {
+            reply: Some(reply::offer_or_ack(self, MessageType::Ack, ip, secs)),
+            effects,
+            outcome: Outcome::Acked(ip),
+        }
+    }
+}
+
+fn discover(c: &Ctx<'_>) -> Decision {
+    if let Some(h) = c.host {
+        let secs = c.lease_time();
+        return Decision {
+            reply: Some(reply::offer_or_ack(c, MessageType::Offer, h.ip, secs)),
+            effects: Vec::new(),
+            outcome: Outcome::Offered(h.ip),
+        };
+    }
+    let Some(ip) = allocate::choose(c) else {
+        let why = if c.subnet.ranges.is_empty() {
+            "unknown client and no dynamic range on this subnet"
+        } else {
+            "pool exhausted"
+        };
+        return Decision::silent(Outcome::Ignored(why));
+    };
+    let secs = c.lease_time();
+    // A client re-DISCOVERing its own bound address keeps the binding; only
+    // a free address needs a hold.
+    let bound = c
+        .leases
+        .get(ip)
+        .is_some_and(|l| l.client == c.client && l.state == LeaseState::Bound && l.is_active(c.now));
+    let effects = if bound {
+        Vec::new()
+    } else {
+        vec![Effect::Hold(c.lease(ip, LeaseState::Offered, c.cfg.server.offer_hold))]
+    };
+    Decision {
+        reply: Some(reply::offer_or_ack(c, MessageType::Offer, ip, secs)),
+        effects,
+        outcome: Outcome::Offered(ip),
+    }
+}
+
+fn request(c: &Ctx<'_>) -> Decision {
+    let p = c.req;
+    let requested = p.options.get_ip(code::REQUESTED_IP);
+    match (c.addressed_server(), requested) {
+        // SELECTING: the client answers an offer.
+        (Some(sid), _) if sid != c.server_id => {
+            let ours = c
+                .leases
+                .for_client(&c.client)
+                .filter(|l| l.state == LeaseState::Offered);
+            Decision {
+                reply: None,
+                effects: ours.map(|l| Effect::Forget(l.ip)).into_iter().collect(),
+                outcome: Outcome::Ignored("client chose another server"),
+            }
+        }
+        (Some(_), None) if p.ciaddr.is_unspecified() => {
+            Decision::silent(Outcome::Dropped("REQUEST with server id but no requested address"))
+        }
+        (Some(_), requested) => {
+            let ip = requested.unwrap_or(p.ciaddr);
+            if c.host.is_some() {
+                return verify_static(c, ip, true);
+            }
+            let offered_to_client = c.leases.get(ip).is_some_and(|l| l.client == c.client);
+            if offered_to_client && c.available(ip) {
+                c.ack(ip)
+            } else {
+                c.nak("requested address was not offered to this client")
+            }
+        }
+        // INIT-REBOOT: a client that remembers an address asks to keep it.
+        (None, Some(ip)) if p.ciaddr.is_unspecified() => verify(c, ip),
+        // RENEWING (unicast) or REBINDING (broadcast): extend the lease on ciaddr.
+        (None, _) if !p.ciaddr.is_unspecified() => verify(c, p.ciaddr),
+        (None, _) => Decision::silent(Outcome::Dropped("REQUEST without ciaddr or requested address")),
+    }
+}
+
+/// A static host asks for `ip`: right address -> ACK, wrong -> NAK, so that a
+/// client that became static moves to its address instead of keeping the old
+/// one until it expires. `ours` says the server is known to be the one the
+/// client is talking to (it selected us, or we leased it the address).
+fn verify_static(c: &Ctx<'_>, ip: Ipv4Addr, ours: bool) -> Decision {
+    let Some(h) = c.host else {
+        return Decision::silent(Outcome::Dropped("no host"));
+    };
+    let ours = ours || c.leases.get(ip).is_some_and(|l| l.client == c.client);
+    if ip == h.ip {
+        c.ack(ip)
+    } else if ours || c.cfg.server.authoritative {
+        c.nak("client has a static address elsewhere")
+    } else {
+        Decision::silent(Outcome::Ignored("static client asked for another address"))
+    }
+}
+
+/// INIT-REBOOT, RENEWING and REBINDING: is `ip` right for this client here?
+fn verify(c: &Ctx<'_>, ip: Ipv4Addr) -> Decision {
+    if !c.subnet.cidr.contains(ip) {
+        return c.nak_if_authoritative("requested address is on the wrong network");
+    }
+    if c.host.is_some() {
+        return verify_static(c, ip, false);
+    }
+    let record = c.leases.get(ip);
+    let ours = record.is_some_and(|l| l.client == c.client && l.state != LeaseState::Declined);
+    if ours && c.available(ip) {
+        return c.ack(ip);
+    }
+    if record.is_some_and(|l| l.client != c.client && l.is_active(c.now)) {
+        return c.nak_if_authoritative("address is leased to another client");
+    }
+    if c.available(ip) {
+        // No record of this client (say, a laptop back from sleep after its
+        // lease ran out and was reused for nothing): pluck the address if it is
+        // free, but only a server that owns the network may hand it out
+        // unasked (RFC 2131 4.3.2: otherwise stay silent).
+        return if c.cfg.server.authoritative {
+            c.ack(ip)
+        } else {
+            Decision::silent(Outcome::Ignored("no record of this client"))
+        };
+    }
+    c.nak_if_authoritative("address is not available to this client")
+}
+
+fn decline(c: &Ctx<'_>) -> Decision {
+    if c.addressed_server().is_some_and(|s| s != c.server_id) {
+        return Decision::silent(Outcome::Ignored("DECLINE for another server"));
+    }
+    let Some(ip) = c.req.options.get_ip(code::REQUESTED_IP) else {
+        return Decision::silent(Outcome::Dropped("DECLINE without requested address"));
+    };
+    let ours = c.leases.get(ip).is_some_and(|l| l.client == c.client);
+    if !ours && c.host.is_none_or(|h| h.ip != ip) {
+        return Decision::silent(Outcome::Ignored("DECLINE for an address not leased to this client"));
+    }
+    if c.host.is_some() {
+        // A static address cannot be moved; quarantining it would only lock
+        // the host out. The conflict is for the operator to resolve.
+        return Decision::silent(Outcome::Declined(ip));
+    }
+    let mut lease = c.lease(ip, LeaseState::Declined, c.cfg.server.decline_probation);
+    lease.hostname = None;
+    Decision {
+        reply: None,
+        effects: vec![Effect::Decline(lease)],
+        outcome: Outcome::Declined(ip),
+    }
+}
+
+fn release(c: &Ctx<'_>) -> Decision {
+    if c.addressed_server().is_some_and(|s| s != c.server_id) {
+        return Decision::silent(Outcome::Ignored("RELEASE for another server"));
+    }
+    let ip = c.req.ciaddr;
+    match c.leases.get(ip) {
+        Some(l) if l.client == c.client && l.state == LeaseState::Bound => {
+            let mut gone = l.clone();
+            gone.state = LeaseState::Released;
+            gone.ends = c.now;
+            Decision {
+                reply: None,
+                effects: vec![Effect::Release(gone)],
+                outcome: Outcome::Released(ip),
+            }
+        }
+        _ => Decision::silent(Outcome::Ignored("RELEASE for an address not leased to this client")),
+    }
+}
+
+fn inform(c: &Ctx<'_>) -> Decision {
+    Decision {
+        reply: Some(reply::inform_ack(c)),
+        effects: Vec::new(),
+        outcome: Outcome::Informed,
+    }
+}
+
+fn bootp(c: &Ctx<'_>) -> Decision {
+    // BOOTP has no lease: only clients with a static address are answered.
+    match c.host {
+        Some(h) => Decision {
+            reply: Some(reply::bootp(c, h.ip)),
+            effects: Vec::new(),
+            outcome: Outcome::BootpReply(h.ip),
+        },
+        None => Decision::silent(Outcome::Ignored("BOOTP from an unknown client")),
+    }
+}
+
+/// Lease housekeeping at `now`: holds that ran out are forgotten, bound
+/// leases that ran out expire (kept as history so the client gets the same
+/// address back), quarantined addresses past probation are freed.
+pub fn reclaim(leases: &LeaseTable, now: UnixTime) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for l in leases.iter().filter(|l| l.ends <= now) {
+        match l.state {
+            LeaseState::Offered => out.push(Effect::Forget(l.ip)),
+            LeaseState::Bound => {
+                let mut e = l.clone();
+                e.state = LeaseState::Expired;
+                out.push(Effect::Expire(e));
+            }
+            LeaseState::Declined => out.push(Effect::Unquarantine(l.ip)),
+            LeaseState::Released | LeaseState::Expired => {}
+        }
+    }
+    out
+}
+
+/// Applies effects to the in-memory table and returns the writes that make
+/// them durable, in order.
+pub fn apply(table: &mut LeaseTable, effects: &[Effect]) -> Vec<Write> {
+    let mut writes = Vec::new();
+    for e in effects {
+        match e {
+            Effect::Hold(l) => table.insert(l.clone()),
+            Effect::Bind(l) | Effect::Release(l) | Effect::Decline(l) | Effect::Expire(l) => {
+                table.insert(l.clone());
+                writes.push(Write::PutLease(l.clone()));
+            }
+            Effect::Forget(ip) => {
+                if table.get(*ip).is_some_and(|l| l.state == LeaseState::Offered) {
+                    table.remove(*ip);
+                }
+            }
+            Effect::Unquarantine(ip) => {
+                table.remove(*ip);
+                writes.push(Write::DeleteLease(*ip));
+            }
+        }
+    }
+    writes
+}

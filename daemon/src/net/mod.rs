@@ -1,1 +1,168 @@
 //! Sockets and the reply path.
+//!
+//! One UDP socket per served interface, bound to port 67 and to the device
+//! (SO_BINDTODEVICE), so a request's interface is known without packet info
+//! and a reply leaves on the interface its request came in on.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::AsRawFd;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::UdpSocket;
+
+use crate::engine::Destination;
+use crate::packet::MacAddr;
+
+/// The DHCP server port.
+pub const SERVER_PORT: u16 = 67;
+/// The DHCP client port.
+pub const CLIENT_PORT: u16 = 68;
+
+/// A network failure, naming the interface it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("interface {0} does not exist")]
+    NoSuchInterface(String),
+    #[error("interface {0} has no IPv4 address: give it one, or serve it through a relay")]
+    NoAddress(String),
+    #[error("interface {iface}: {what}: {source}")]
+    Io {
+        iface: String,
+        what: &'static str,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A served interface as the kernel reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceInfo {
+    pub name: String,
+    pub index: u32,
+    /// The interface's first IPv4 address.
+    pub addr: Ipv4Addr,
+    pub prefix: u8,
+}
+
+/// Looks up `name`'s index and first IPv4 address.
+pub fn interface_info(name: &str) -> Result<InterfaceInfo, NetError> {
+    let index = nix::net::if_::if_nametoindex(name)
+        .map_err(|_| NetError::NoSuchInterface(name.to_string()))?;
+    let addrs = nix::ifaddrs::getifaddrs().map_err(|e| NetError::Io {
+        iface: name.to_string(),
+        what: "listing addresses",
+        source: e.into(),
+    })?;
+    for ifa in addrs.filter(|a| a.interface_name == name) {
+        let Some(addr) = ifa.address.as_ref().and_then(|a| a.as_sockaddr_in()) else {
+            continue;
+        };
+        let prefix = ifa
+            .netmask
+            .as_ref()
+            .and_then(|m| m.as_sockaddr_in())
+            .map_or(32, |m| u32::from(m.ip()).count_ones() as u8);
+        return Ok(InterfaceInfo {
+            name: name.to_string(),
+            index,
+            addr: addr.ip(),
+            prefix,
+        });
+    }
+    Err(NetError::NoAddress(name.to_string()))
+}
+
+/// A DHCP socket on one interface.
+#[derive(Debug)]
+pub struct InterfaceSocket {
+    pub info: InterfaceInfo,
+    pub socket: UdpSocket,
+}
+
+impl InterfaceSocket {
+    /// Opens 0.0.0.0:`port` bound to the interface. Must be called inside a
+    /// tokio runtime.
+    pub fn open(info: InterfaceInfo, port: u16) -> Result<Self, NetError> {
+        let err = |what| {
+            let iface = info.name.clone();
+            move |source| NetError::Io {
+                iface,
+                what,
+                source,
+            }
+        };
+        let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))
+            .map_err(err("creating socket"))?;
+        s.set_reuse_address(true).map_err(err("SO_REUSEADDR"))?;
+        s.set_broadcast(true).map_err(err("SO_BROADCAST"))?;
+        s.bind_device(Some(info.name.as_bytes()))
+            .map_err(err("binding to device (needs CAP_NET_RAW)"))?;
+        s.set_nonblocking(true).map_err(err("non-blocking mode"))?;
+        let addr = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
+        s.bind(&addr.into())
+            .map_err(err("binding port 67 (needs CAP_NET_BIND_SERVICE)"))?;
+        let socket = UdpSocket::from_std(s.into()).map_err(err("registering with tokio"))?;
+        Ok(InterfaceSocket { info, socket })
+    }
+
+    /// Sends a reply to `dest`. A unicast to a client without an address
+    /// needs its hardware address in the ARP cache first; when that cannot
+    /// be arranged (no CAP_NET_ADMIN), the reply is broadcast instead, which
+    /// every client accepts.
+    pub async fn send(&self, bytes: &[u8], dest: Destination) -> io::Result<SocketAddrV4> {
+        let to = match dest {
+            Destination::Broadcast => SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT),
+            Destination::Relay(ip) => SocketAddrV4::new(ip, SERVER_PORT),
+            Destination::Unicast(ip) => SocketAddrV4::new(ip, CLIENT_PORT),
+            Destination::Hardware { ip, mac } => match self.prime_arp(ip, mac) {
+                Ok(()) => SocketAddrV4::new(ip, CLIENT_PORT),
+                Err(e) => {
+                    tracing::debug!(iface = %self.info.name, %ip, %mac, error = %e,
+                        "cannot prime ARP cache; broadcasting instead");
+                    SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
+                }
+            },
+        };
+        self.socket.send_to(bytes, to).await?;
+        Ok(to)
+    }
+
+    /// Adds a completed ARP entry ip -> mac on this interface (SIOCSARP), as
+    /// dnsmasq and ISC dhcpd do, so the kernel can unicast to a client that
+    /// cannot answer ARP yet.
+    fn prime_arp(&self, ip: Ipv4Addr, mac: MacAddr) -> io::Result<()> {
+        // SAFETY: arpreq is plain old data; all-zero is a valid value.
+        let mut req: libc::arpreq = unsafe { std::mem::zeroed() };
+        let pa = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: 0,
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(ip).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        // SAFETY: sockaddr_in fits in sockaddr (both 16 bytes); we copy bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (&pa as *const libc::sockaddr_in).cast::<u8>(),
+                (&mut req.arp_pa as *mut libc::sockaddr).cast::<u8>(),
+                std::mem::size_of::<libc::sockaddr_in>(),
+            );
+        }
+        req.arp_ha.sa_family = libc::ARPHRD_ETHER;
+        for (dst, src) in req.arp_ha.sa_data.iter_mut().zip(mac.0) {
+            *dst = src as libc::c_char;
+        }
+        req.arp_flags = libc::ATF_COM;
+        for (dst, src) in req.arp_dev.iter_mut().zip(self.info.name.bytes().take(15)) {
+            *dst = src as libc::c_char;
+        }
+        // SAFETY: a valid socket fd and a fully initialised arpreq.
+        let rc = unsafe { libc::ioctl(self.socket.as_raw_fd(), libc::SIOCSARP, &req) };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}

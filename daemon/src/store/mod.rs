@@ -1,19 +1,37 @@
 //! The durable record of leases (and, later, run-time hosts).
 //!
-//! OWNED BY THE STORE HELPER: the public API below is the contract the server
-//! uses; bodies are to be implemented.
-//!
 //! One trait, several backends. The in-memory index in [`crate::lease`] is the
 //! hot path; the store is what survives a restart. A single writer thread owns
 //! the backend and commits the writes of all concurrent requests in one
 //! transaction (group commit), so a reply that promises an address waits for
 //! one fsync shared by every request in the batch.
+//!
+//! Typical start-up:
+//!
+//! ```no_run
+//! # async fn start() -> Result<(), berthd::store::StoreError> {
+//! use berthd::store::{Store, Writer, sqlite::SqliteStore};
+//! let mut store = SqliteStore::open("/var/lib/berth/leases.db".as_ref())?;
+//! let leases = store.load_leases()?; // build the in-memory index from these
+//! let writer = Writer::spawn(Box::new(store));
+//! // ... serve; each handler awaits `writer.commit(writes)` before replying ...
+//! writer.shutdown().await?; // on SIGTERM: flush what is queued, then stop
+//! # let _ = leases; Ok(()) }
+//! ```
 
 use std::net::Ipv4Addr;
 
-use crate::lease::Lease;
+use crate::blocks::Block;
+use crate::lease::{Lease, UnixTime};
+use crate::packet::MacAddr;
 
+pub mod memory;
 pub mod sqlite;
+pub mod writer;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+pub use writer::{Writer, WriterStats};
 
 /// One change to the durable record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,19 +40,96 @@ pub enum Write {
     PutLease(Lease),
     /// Forget the lease for this address.
     DeleteLease(Ipv4Addr),
+    /// Insert or replace the run-time host named `host.name`.
+    PutHost(StoredHost),
+    /// Forget the run-time host with this name.
+    DeleteHost(String),
+    /// Insert or replace the block on `block.mac`.
+    PutBlock(Block),
+    /// Lift the block on this MAC.
+    DeleteBlock(MacAddr),
 }
 
-/// A store failure. The message names what failed.
-#[derive(Debug, thiserror::Error)]
+impl Write {
+    /// What the write is about, for messages and failure injection.
+    pub fn subject(&self) -> String {
+        match self {
+            Write::PutLease(l) => l.ip.to_string(),
+            Write::DeleteLease(ip) => ip.to_string(),
+            Write::PutHost(h) => format!("host {}", h.name),
+            Write::DeleteHost(n) => format!("host {n}"),
+            Write::PutBlock(b) => format!("block {}", b.mac),
+            Write::DeleteBlock(m) => format!("block {m}"),
+        }
+    }
+}
+
+/// A static host added at run time, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredHost {
+    pub name: String,
+    pub mac: MacAddr,
+    pub ip: Ipv4Addr,
+    /// Options as a TOML inline table, as in the config file
+    /// (`{ routers = ["192.0.2.1"] }`); empty for none.
+    pub options: String,
+    pub created_at: UnixTime,
+}
+
+/// A store failure. The message names the store and what failed.
+///
+/// `Clone` so that one failed group commit can be reported to every request
+/// that was waiting on it; backend errors are therefore kept as text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    #[error("store {path}: {source}")]
-    Sqlite {
+    /// A file-system operation outside the database engine failed.
+    #[error("store {path}: {what}: {reason}")]
+    Io {
+        /// The store's path, as given.
         path: String,
-        #[source]
-        source: rusqlite::Error,
+        /// What was being done, e.g. "creating directory /var/lib/berth".
+        what: String,
+        /// The operating system's error.
+        reason: String,
     },
+    /// SQLite refused an operation.
+    #[error("store {path}: {what}: {reason}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// What was being done, e.g. "put 192.168.0.100".
+        what: String,
+        /// SQLite's error message.
+        reason: String,
+    },
+    /// The database was written by a newer berthd; refusing to touch it.
+    #[error(
+        "store {path}: schema version {found} is newer than this berthd supports \
+         (at most {supported}); refusing to open it: run a newer berthd or use another file"
+    )]
+    TooNew {
+        /// The database file.
+        path: String,
+        /// `PRAGMA user_version` found in the file.
+        found: i64,
+        /// The newest schema version this build knows.
+        supported: i64,
+    },
+    /// A lease that cannot be represented in the store (or a stored row
+    /// that cannot be read back as a lease).
     #[error("store {path}: row for {ip}: {reason}")]
-    BadRow { path: String, ip: String, reason: String },
+    BadRow {
+        /// The store's path.
+        path: String,
+        /// The row's address, as stored.
+        ip: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A failure injected into a [`MemoryStore`] by a test.
+    #[error("memory store: {0}")]
+    Memory(String),
+    /// The writer thread is gone (shut down, or it panicked); nothing was written.
     #[error("store writer has stopped")]
     WriterGone,
 }
@@ -46,6 +141,10 @@ pub trait Store: Send + 'static {
     fn backend(&self) -> &'static str;
     /// Every stored lease, for building the in-memory index at start.
     fn load_leases(&mut self) -> Result<Vec<Lease>, StoreError>;
+    /// Every run-time static host.
+    fn load_hosts(&mut self) -> Result<Vec<StoredHost>, StoreError>;
+    /// Every block.
+    fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError>;
     /// Apply all writes in one transaction: all or nothing, durable on return.
     fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError>;
 }

@@ -1,0 +1,281 @@
+//! The configuration as written: serde structs with spans, no meaning yet.
+//!
+//! Every struct denies unknown fields. Leaves that need checking beyond their
+//! TOML type (addresses, MACs, durations, CIDRs) are kept as spanned strings
+//! here and parsed in [`super::validate`], so that all of them are checked
+//! and reported together instead of serde stopping at the first.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range as Span;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Visitor};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::Reporter;
+
+/// An `options` table: option name -> value, each with its span. Decoded in
+/// validation against the catalogue; the order of entries there follows the
+/// key spans, i.e. the order in the file.
+pub(super) type RawOptions = BTreeMap<Spanned<String>, Spanned<RawValue>>;
+
+/// An option value as written, with the span of each element when it is an
+/// array, so that a bad address in a list is pointed at, not the list.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct RawValue {
+    pub value: toml::Value,
+    /// One span per element of an array value; empty otherwise.
+    pub elements: Vec<Span<usize>>,
+}
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        fn plain(value: toml::Value) -> RawValue {
+            RawValue {
+                value,
+                elements: Vec::new(),
+            }
+        }
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = RawValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an option value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawValue, E> {
+                Ok(plain(toml::Value::Boolean(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawValue, E> {
+                Ok(plain(toml::Value::Integer(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
+                i64::try_from(v)
+                    .map(|v| plain(toml::Value::Integer(v)))
+                    .map_err(|_| E::custom("integer is too large"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawValue, E> {
+                Ok(plain(toml::Value::Float(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawValue, E> {
+                Ok(plain(toml::Value::String(v.to_string())))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
+                let mut items = Vec::new();
+                let mut elements = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<toml::Value>>()? {
+                    elements.push(item.span());
+                    items.push(item.into_inner());
+                }
+                Ok(RawValue {
+                    value: toml::Value::Array(items),
+                    elements,
+                })
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawValue, A::Error> {
+                // Tables, and datetimes (which toml hands over as a special
+                // map): toml::Value knows how to read both.
+                toml::Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(plain)
+            }
+        }
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+/// A range as written: `[start, end]` (the length is checked in validation,
+/// so that a wrong count gets a message about ranges, not arrays).
+pub(super) type RawRange = Spanned<Vec<Spanned<String>>>;
+
+/// A duration as written: integer seconds or a string like "1h30m".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum RawDuration {
+    Seconds(i64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawDuration {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationVisitor;
+        impl Visitor<'_> for DurationVisitor {
+            type Value = RawDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a duration: integer seconds or a string like \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\"",
+                )
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDuration, E> {
+                Ok(RawDuration::Seconds(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawDuration, E> {
+                // Out of i64 range is out of u32 range too; validation says so.
+                Ok(RawDuration::Seconds(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDuration, E> {
+                Ok(RawDuration::Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+/// `[server]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [server] table")]
+pub(super) struct RawServer {
+    pub interfaces: Spanned<Vec<Spanned<String>>>,
+    pub authoritative: Option<bool>,
+    pub bootp: Option<bool>,
+    pub default_lease: Option<Spanned<RawDuration>>,
+    pub max_lease: Option<Spanned<RawDuration>>,
+    pub min_lease: Option<Spanned<RawDuration>>,
+    pub offer_hold: Option<Spanned<RawDuration>>,
+    pub decline_probation: Option<Spanned<RawDuration>>,
+    pub server_id: Option<Spanned<String>>,
+    pub store: Option<Spanned<String>>,
+    pub control_socket: Option<Spanned<String>>,
+    pub control_group: Option<Spanned<String>>,
+    pub admin_group: Option<Spanned<String>>,
+}
+
+/// `[[subnet]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[subnet]] table")]
+pub(super) struct RawSubnet {
+    pub cidr: Spanned<String>,
+    /// `range = [start, end]`.
+    pub range: Option<RawRange>,
+    /// `ranges = [[start, end], ...]`.
+    pub ranges: Option<Spanned<Vec<RawRange>>>,
+    pub default_lease: Option<Spanned<RawDuration>>,
+    pub max_lease: Option<Spanned<RawDuration>>,
+    pub next_server: Option<Spanned<String>>,
+    pub filename: Option<Spanned<String>>,
+    pub options: Option<RawOptions>,
+}
+
+/// `[[host]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[host]] table")]
+pub(super) struct RawHost {
+    pub name: Spanned<String>,
+    pub mac: Option<Spanned<String>>,
+    pub client_id: Option<Spanned<String>>,
+    pub ip: Spanned<String>,
+    pub next_server: Option<Spanned<String>>,
+    pub filename: Option<Spanned<String>>,
+    pub options: Option<RawOptions>,
+}
+
+/// The whole document. Entries that failed to deserialize are absent (their
+/// errors are already reported); the span of each entry is kept for messages
+/// about the entry as a whole.
+#[derive(Debug, Default)]
+pub(super) struct RawConfig {
+    pub server: Option<RawServer>,
+    pub options: Option<RawOptions>,
+    pub subnets: Vec<(Span<usize>, RawSubnet)>,
+    pub hosts: Vec<(Span<usize>, RawHost)>,
+}
+
+/// The top-level keys we know. Later sections (`option_space`, `class`,
+/// `hook`) are added here and in [`RawConfig`].
+const SECTIONS: &[&str] = &["server", "options", "subnet", "host"];
+
+/// Parse `text` and deserialize each section and entry separately.
+///
+/// Returns None if the text is not TOML at all (the syntax errors are
+/// reported); otherwise the parts that deserialized, with the errors of the
+/// rest reported.
+pub(super) fn read(text: &str, report: &mut Reporter<'_>) -> Option<RawConfig> {
+    let (document, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        // Meaning cannot be checked on a document that is not TOML, so stop
+        // here. The parser's recovery turns one slip into a burst of errors
+        // on the same line (an unclosed array yields four or five); the first
+        // on each line is the one worth reading.
+        let mut errors: Vec<_> = errors
+            .iter()
+            .map(|e| (e.span().map_or(0, |s| s.start), e))
+            .collect();
+        errors.sort_by_key(|(offset, _)| *offset);
+        let mut last_line = None;
+        for (offset, error) in errors {
+            let line = report.line(&(offset..offset));
+            if last_line != Some(line) {
+                report.toml_error(error, 0..0);
+                last_line = Some(line);
+            }
+        }
+        return None;
+    }
+    let mut raw = RawConfig::default();
+    let mut saw_server = false;
+    for (key, value) in document.into_inner() {
+        let key_span = key.span();
+        match key.get_ref().as_ref() {
+            "server" => {
+                saw_server = true;
+                raw.server = entry(value, report);
+            }
+            "options" => raw.options = entry(value, report),
+            "subnet" => raw.subnets = entries("subnet", key_span, value, report),
+            "host" => raw.hosts = entries("host", key_span, value, report),
+            other => report.error(
+                key_span,
+                format!(
+                    "unknown section `{other}`, expected one of {}",
+                    SECTIONS
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        }
+    }
+    if !saw_server {
+        report.error(
+            0..0,
+            "missing [server] section (it must at least list `interfaces`)",
+        );
+    }
+    Some(raw)
+}
+
+/// Deserialize one value, reporting the error if it does not fit `T`.
+fn entry<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, report: &mut Reporter<'_>) -> Option<T> {
+    let span = value.span();
+    match T::deserialize(ValueDeserializer::from(value)) {
+        Ok(t) => Some(t),
+        Err(error) => {
+            report.toml_error(&error, span);
+            None
+        }
+    }
+}
+
+/// Deserialize each element of an array of tables on its own.
+fn entries<T: DeserializeOwned>(
+    name: &str,
+    key_span: Span<usize>,
+    value: Spanned<DeValue<'_>>,
+    report: &mut Reporter<'_>,
+) -> Vec<(Span<usize>, T)> {
+    match value.into_inner() {
+        DeValue::Array(items) => items
+            .into_iter()
+            .filter_map(|item| {
+                let span = item.span();
+                entry(item, report).map(|t| (span, t))
+            })
+            .collect(),
+        _ => {
+            report.error(
+                key_span,
+                format!("`{name}` must be an array of tables: write [[{name}]], not [{name}]"),
+            );
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,762 @@
+//! From the raw document to a [`Config`]: parse every leaf, check every rule,
+//! and report every problem found (not just the first).
+//!
+//! Checks that compare entries (duplicates, overlaps) only consider entries
+//! whose own values parsed, so one typo does not cascade into a page of
+//! follow-on errors; each message about a clash names both parties and the
+//! line of the first.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
+use std::net::Ipv4Addr;
+use std::ops::Range as Span;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::raw::{RawConfig, RawDuration, RawHost, RawOptions, RawRange, RawServer, RawSubnet};
+use super::{Cidr, Config, Host, HostId, OptionSet, Range, Reporter, ServerConfig, Subnet};
+use crate::options;
+use crate::packet::{MacAddr, code};
+
+/// Build the validated configuration. The result is only meaningful if
+/// nothing was reported.
+pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) -> Config {
+    let server = server(raw.server, report);
+    let options = option_set(raw.options.as_ref(), report);
+    let pools = subnets(&raw.subnets, &server, report);
+    let hosts = hosts(&raw.hosts, &pools, report);
+    Config::from_parts(source.to_path_buf(), server, options, pools.subnets, hosts)
+}
+
+// ---------------------------------------------------------------- leaves
+
+/// Parse an IPv4 address, reporting `field: ...` at its span.
+fn ip(report: &mut Reporter<'_>, field: &str, value: &Spanned<String>) -> Option<Ipv4Addr> {
+    match value.get_ref().trim().parse() {
+        Ok(ip) => Some(ip),
+        Err(_) => {
+            report.error(
+                value.span(),
+                format!("{field}: `{}` is not an IPv4 address", value.get_ref()),
+            );
+            None
+        }
+    }
+}
+
+const DURATION_HELP: &str =
+    "expected integer seconds or a string like \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\"";
+
+/// Parse a duration string: one or more `<number><unit>` with units d, h, m,
+/// s, largest first, each at most once (so `1m30m` is caught as a typo).
+pub(super) fn parse_duration(text: &str) -> Result<u32, String> {
+    const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+    let bad = || format!("`{text}` is not a duration ({DURATION_HELP})");
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.is_empty() {
+        return Err(bad());
+    }
+    if compact.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` has no unit: write {compact} (an integer, for seconds) or add a unit like \"{compact}s\""
+        ));
+    }
+    let too_long = || format!("`{text}` is too long: a duration is at most 4294967295 seconds");
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    let mut last_rank: Option<usize> = None;
+    for c in compact.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let rank = UNITS
+            .iter()
+            .position(|(unit, _)| *unit == c.to_ascii_lowercase())
+            .ok_or_else(bad)?;
+        if digits.is_empty() {
+            return Err(bad());
+        }
+        if last_rank.is_some_and(|last| rank <= last) {
+            return Err(format!(
+                "`{text}` is not a duration: write each unit once, largest first, like \"1h30m\""
+            ));
+        }
+        let n: u64 = digits.parse().map_err(|_| too_long())?;
+        total = n
+            .checked_mul(UNITS[rank].1)
+            .and_then(|secs| total.checked_add(secs))
+            .ok_or_else(too_long)?;
+        digits.clear();
+        last_rank = Some(rank);
+    }
+    if !digits.is_empty() {
+        return Err(bad());
+    }
+    u32::try_from(total).map_err(|_| too_long())
+}
+
+/// Seconds as the shortest duration string: 5400 -> "1h30m".
+pub(super) fn human(secs: u32) -> String {
+    if secs == 0 {
+        return "0s".to_string();
+    }
+    let mut out = String::new();
+    let mut rest = secs;
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
+
+/// Parse a duration field, reporting `field: ...` at its span.
+fn duration(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>) -> Option<u32> {
+    let parsed = match value.get_ref() {
+        RawDuration::Seconds(s) if *s < 0 => Err(format!("{s} is negative")),
+        RawDuration::Seconds(s) => u32::try_from(*s).map_err(|_| {
+            format!("{s} seconds is too long: a duration is at most 4294967295 seconds")
+        }),
+        RawDuration::Text(t) => parse_duration(t),
+    };
+    parsed
+        .map_err(|e| report.error(value.span(), format!("{field}: {e}")))
+        .ok()
+}
+
+/// A lease time that must be at least one second.
+fn lease(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>) -> Option<u32> {
+    match duration(report, field, value)? {
+        0 => {
+            report.error(
+                value.span(),
+                format!("{field}: a lease must last at least 1s"),
+            );
+            None
+        }
+        secs => Some(secs),
+    }
+}
+
+/// A lease bound in one scope (server or subnet), for the ordering rule.
+struct Bound {
+    name: &'static str,
+    secs: u32,
+    /// Where it was set in the scope being checked; None if it is a default
+    /// or inherited from `[server]`.
+    span: Option<Span<usize>>,
+    inherited: bool,
+}
+
+impl Bound {
+    fn describe(&self) -> String {
+        if self.inherited {
+            format!("{} ({}, from [server])", self.name, human(self.secs))
+        } else {
+            format!("{} ({})", self.name, human(self.secs))
+        }
+    }
+}
+
+/// Report if `lo` > `hi` (min_lease <= default_lease <= max_lease), at
+/// whichever of the two was written in this scope. If neither was, the
+/// scope that did write them reports it.
+fn order(report: &mut Reporter<'_>, lo: &Bound, hi: &Bound) {
+    if lo.secs <= hi.secs {
+        return;
+    }
+    if let Some(span) = lo.span.clone().or_else(|| hi.span.clone()) {
+        report.error(
+            span,
+            format!("{} is longer than {}", lo.describe(), hi.describe()),
+        );
+    }
+}
+
+/// Check a file name for the 128-byte BOOTP `file` field (NUL-terminated).
+fn filename(report: &mut Reporter<'_>, value: &Spanned<String>) -> Option<String> {
+    let name = value.get_ref();
+    if name.is_empty() {
+        report.error(value.span(), "filename: must not be empty");
+        return None;
+    }
+    if name.len() > 127 {
+        report.error(
+            value.span(),
+            format!(
+                "filename: is {} bytes; the BOOTP file field holds at most 127",
+                name.len()
+            ),
+        );
+        return None;
+    }
+    Some(name.clone())
+}
+
+/// Encode an `options` table against the catalogue, in file order.
+fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> OptionSet {
+    let Some(raw) = raw else {
+        return OptionSet::default();
+    };
+    let mut entries: Vec<_> = raw.iter().collect();
+    // The map is ordered by name; the wire order should follow the file.
+    entries.sort_by_key(|(name, _)| name.span().start);
+    let mut set = Vec::with_capacity(entries.len());
+    for (name, value) in entries {
+        let Some(def) = options::by_name(name.get_ref()) else {
+            let hint = match options::suggest(name.get_ref()) {
+                Some(s) => format!("; did you mean `{s}`?"),
+                None => " (option names follow ISC dhcp-options(5))".to_string(),
+            };
+            report.error(
+                name.span(),
+                format!("unknown option `{}`{hint}", name.get_ref()),
+            );
+            continue;
+        };
+        if options::is_server_controlled(def.code) {
+            report.error(name.span(), server_controlled(def));
+            continue;
+        }
+        match options::encode_located(def, &value.get_ref().value) {
+            Ok(bytes) => set.push((def.code, bytes)),
+            Err(e) => {
+                let span = e
+                    .element
+                    .and_then(|i| value.get_ref().elements.get(i).cloned())
+                    .unwrap_or_else(|| value.span());
+                report.error(span, format!("option `{}`: {}", def.name, e.message));
+            }
+        }
+    }
+    OptionSet(set)
+}
+
+/// Why option `def` cannot be configured, and what to do instead.
+fn server_controlled(def: &options::OptionDef) -> String {
+    let instead = match def.code {
+        code::LEASE_TIME => "; set default_lease and max_lease instead",
+        code::SERVER_ID => "; set server_id in [server] instead",
+        code::RENEWAL_TIME | code::REBINDING_TIME => "; it follows from the lease time",
+        _ => "",
+    };
+    format!(
+        "option `{}` (code {}) is set by the server itself and cannot be configured{instead}",
+        def.name, def.code
+    )
+}
+
+// ---------------------------------------------------------------- [server]
+
+fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
+    let mut server = ServerConfig::default();
+    // Missing or malformed: already reported; defaults keep later checks quiet.
+    let Some(raw) = raw else {
+        return server;
+    };
+
+    if raw.interfaces.get_ref().is_empty() {
+        report.error(
+            raw.interfaces.span(),
+            "interfaces: is empty; list at least one interface to serve, like [\"eth1\"]",
+        );
+    }
+    let mut seen: HashMap<&str, Span<usize>> = HashMap::new();
+    for name in raw.interfaces.get_ref() {
+        let text = name.get_ref().trim();
+        if text.is_empty() {
+            report.error(
+                name.span(),
+                "interfaces: an interface name must not be empty",
+            );
+        } else if let Some(first) = seen.get(text) {
+            let line = report.line(first);
+            report.error(
+                name.span(),
+                format!("interfaces: `{text}` is listed twice (first on line {line})"),
+            );
+        } else {
+            seen.insert(text, name.span());
+            server.interfaces.push(text.to_string());
+        }
+    }
+
+    server.authoritative = raw.authoritative.unwrap_or(server.authoritative);
+    server.bootp = raw.bootp.unwrap_or(server.bootp);
+
+    let bound = |report: &mut Reporter<'_>,
+                 name: &'static str,
+                 value: &Option<Spanned<RawDuration>>,
+                 default: u32| {
+        let secs = value.as_ref().and_then(|v| lease(report, name, v));
+        Bound {
+            name,
+            secs: secs.unwrap_or(default),
+            // Only a value that parsed takes part in the ordering rule.
+            span: secs.and(value.as_ref().map(Spanned::span)),
+            inherited: false,
+        }
+    };
+    let min = bound(report, "min_lease", &raw.min_lease, ServerConfig::MIN_LEASE);
+    let default = bound(
+        report,
+        "default_lease",
+        &raw.default_lease,
+        ServerConfig::DEFAULT_LEASE,
+    );
+    let max = bound(report, "max_lease", &raw.max_lease, ServerConfig::MAX_LEASE);
+    order(report, &min, &default);
+    order(report, &default, &max);
+    server.min_lease = min.secs;
+    server.default_lease = default.secs;
+    server.max_lease = max.secs;
+
+    if let Some(v) = &raw.offer_hold {
+        server.offer_hold = duration(report, "offer_hold", v).unwrap_or(server.offer_hold);
+    }
+    if let Some(v) = &raw.decline_probation {
+        server.decline_probation =
+            duration(report, "decline_probation", v).unwrap_or(server.decline_probation);
+    }
+    server.server_id = raw
+        .server_id
+        .as_ref()
+        .and_then(|v| ip(report, "server_id", v));
+    if let Some(store) = &raw.store {
+        if store.get_ref().trim().is_empty() {
+            report.error(store.span(), "store: must be a file path");
+        } else {
+            server.store = store.get_ref().into();
+        }
+    }
+    if let Some(sock) = &raw.control_socket {
+        if sock.get_ref().trim().is_empty() {
+            report.error(sock.span(), "control_socket: must be a file path");
+        } else {
+            server.control_socket = sock.get_ref().into();
+        }
+    }
+    for (key, raw_group, slot) in [
+        ("control_group", &raw.control_group, &mut server.control_group),
+        ("admin_group", &raw.admin_group, &mut server.admin_group),
+    ] {
+        if let Some(g) = raw_group {
+            let name = g.get_ref().trim();
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                report.error(g.span(), format!("{key}: `{name}` is not a group name"));
+            } else {
+                *slot = name.to_string();
+            }
+        }
+    }
+    server
+}
+
+// ---------------------------------------------------------------- [[subnet]]
+
+/// The subnets that validated, with the spans later checks point at.
+struct Pools {
+    subnets: Vec<Subnet>,
+    /// Span of each subnet's `cidr`, parallel to `subnets`.
+    cidr_spans: Vec<Span<usize>>,
+    /// Span of each range, parallel to `subnets[i].ranges`.
+    range_spans: Vec<Vec<Span<usize>>>,
+    /// False if some subnet's CIDR did not parse: then "outside every subnet"
+    /// cannot be decided and is not reported.
+    complete: bool,
+}
+
+impl Pools {
+    /// Every dynamic range with its span.
+    fn ranges(&self) -> impl Iterator<Item = (&Range, &Span<usize>)> {
+        self.subnets
+            .iter()
+            .zip(&self.range_spans)
+            .flat_map(|(s, spans)| s.ranges.iter().zip(spans))
+    }
+}
+
+fn subnets(
+    raw: &[(Span<usize>, RawSubnet)],
+    server: &ServerConfig,
+    report: &mut Reporter<'_>,
+) -> Pools {
+    let mut pools = Pools {
+        subnets: Vec::new(),
+        cidr_spans: Vec::new(),
+        range_spans: Vec::new(),
+        complete: true,
+    };
+    for (_, rs) in raw {
+        let cidr = match rs.cidr.get_ref().parse::<Cidr>() {
+            Ok(cidr) => Some(cidr),
+            Err(e) => {
+                report.error(rs.cidr.span(), format!("cidr: {e}"));
+                pools.complete = false;
+                None
+            }
+        };
+
+        // `range` is sugar for a one-element `ranges`.
+        let mut written: Vec<&RawRange> = Vec::new();
+        if let Some(r) = &rs.range {
+            written.push(r);
+        }
+        if let Some(rs_) = &rs.ranges {
+            if rs.range.is_some() {
+                report.error(rs_.span(), "set either `range` or `ranges`, not both");
+            }
+            written.extend(rs_.get_ref());
+        }
+        let mut ranges = Vec::new();
+        let mut spans = Vec::new();
+        for spec in written {
+            if let Some(r) = range(report, spec, cidr) {
+                ranges.push(r);
+                spans.push(spec.span());
+            }
+        }
+
+        let default_lease = rs
+            .default_lease
+            .as_ref()
+            .and_then(|v| lease(report, "default_lease", v));
+        let max_lease = rs
+            .max_lease
+            .as_ref()
+            .and_then(|v| lease(report, "max_lease", v));
+        let min = Bound {
+            name: "min_lease",
+            secs: server.min_lease,
+            span: None,
+            inherited: true,
+        };
+        let scoped =
+            |name, own: Option<u32>, field: &Option<Spanned<RawDuration>>, inherit| Bound {
+                name,
+                secs: own.unwrap_or(inherit),
+                span: own.and(field.as_ref().map(Spanned::span)),
+                inherited: own.is_none(),
+            };
+        let default = scoped(
+            "default_lease",
+            default_lease,
+            &rs.default_lease,
+            server.default_lease,
+        );
+        let max = scoped("max_lease", max_lease, &rs.max_lease, server.max_lease);
+        order(report, &min, &default);
+        order(report, &default, &max);
+
+        let next_server = rs
+            .next_server
+            .as_ref()
+            .and_then(|v| ip(report, "next_server", v));
+        let file = rs.filename.as_ref().and_then(|v| filename(report, v));
+        let options = option_set(rs.options.as_ref(), report);
+
+        if let Some(cidr) = cidr {
+            pools.subnets.push(Subnet {
+                cidr,
+                ranges,
+                options,
+                default_lease,
+                max_lease,
+                next_server,
+                filename: file,
+            });
+            pools.cidr_spans.push(rs.cidr.span());
+            pools.range_spans.push(spans);
+        }
+    }
+
+    // Overlapping subnets: pairwise, reported at the later one. Configs have
+    // few subnets, so quadratic is fine.
+    for j in 0..pools.subnets.len() {
+        for i in 0..j {
+            let (a, b) = (&pools.subnets[i], &pools.subnets[j]);
+            if a.cidr.overlaps(&b.cidr) {
+                let line = report.line(&pools.cidr_spans[i]);
+                report.error(
+                    pools.cidr_spans[j].clone(),
+                    format!("subnet {} overlaps subnet {} (line {line})", b.cidr, a.cidr),
+                );
+            }
+        }
+    }
+
+    // Overlapping ranges, across all subnets: sort by start and sweep,
+    // comparing each range with the furthest-reaching one before it.
+    let mut all: Vec<(Range, Span<usize>)> = pools.ranges().map(|(r, s)| (*r, s.clone())).collect();
+    all.sort_by_key(|(r, s)| (r.start, s.start));
+    let mut reach: Option<&(Range, Span<usize>)> = None;
+    for current in &all {
+        if let Some(widest) = reach {
+            if current.0.start <= widest.0.end {
+                // Report at whichever comes later in the file.
+                let (first, later) = if widest.1.start < current.1.start {
+                    (widest, current)
+                } else {
+                    (current, widest)
+                };
+                let line = report.line(&first.1);
+                report.error(
+                    later.1.clone(),
+                    format!("range {} overlaps range {} (line {line})", later.0, first.0),
+                );
+            }
+            if current.0.end > widest.0.end {
+                reach = Some(current);
+            }
+        } else {
+            reach = Some(current);
+        }
+    }
+    pools
+}
+
+/// Check one `[start, end]`; returns it if it parsed and is in order.
+fn range(report: &mut Reporter<'_>, spec: &RawRange, cidr: Option<Cidr>) -> Option<Range> {
+    let [start, end] = spec.get_ref().as_slice() else {
+        report.error(
+            spec.span(),
+            format!(
+                "range: expected [start, end] (2 addresses), found {} address{}",
+                spec.get_ref().len(),
+                if spec.get_ref().len() == 1 { "" } else { "es" }
+            ),
+        );
+        return None;
+    };
+    let start = ip(report, "range", start);
+    let end = ip(report, "range", end);
+    let (start, end) = (start?, end?);
+    let range = Range { start, end };
+    if start > end {
+        report.error(
+            spec.span(),
+            format!("range: start {start} is after end {end}"),
+        );
+        return None;
+    }
+    if let Some(cidr) = cidr {
+        if !cidr.contains(start) || !cidr.contains(end) {
+            report.error(
+                spec.span(),
+                format!("range {range} is not inside subnet {cidr}"),
+            );
+        } else if cidr.has_reserved_ends() {
+            // Handing out these would break every client on the subnet.
+            if range.contains(cidr.network) {
+                report.error(
+                    spec.span(),
+                    format!(
+                        "range {range} includes the network address {} of subnet {cidr}",
+                        cidr.network
+                    ),
+                );
+            }
+            if range.contains(cidr.broadcast()) {
+                report.error(
+                    spec.span(),
+                    format!(
+                        "range {range} includes the broadcast address {} of subnet {cidr}",
+                        cidr.broadcast()
+                    ),
+                );
+            }
+        }
+    }
+    Some(range)
+}
+
+// ---------------------------------------------------------------- [[host]]
+
+/// First claimant of a unique value: the host's name and where it claimed it.
+type Claims<K> = HashMap<K, (String, Span<usize>)>;
+
+/// Claim `key` for host `name`; if another host has it, report at `span`
+/// with `what` (e.g. "MAC 00:..") naming both hosts and the first's line.
+fn claim<K: Hash + Eq>(
+    report: &mut Reporter<'_>,
+    claims: &mut Claims<K>,
+    key: K,
+    what: &str,
+    name: &str,
+    span: Span<usize>,
+) -> bool {
+    match claims.entry(key) {
+        Entry::Occupied(first) => {
+            let (first_name, first_span) = first.get();
+            let line = report.line(first_span);
+            report.error(
+                span,
+                format!(
+                    "{what} of host `{name}` is already used by host `{first_name}` (line {line})"
+                ),
+            );
+            false
+        }
+        Entry::Vacant(slot) => {
+            slot.insert((name.to_string(), span));
+            true
+        }
+    }
+}
+
+fn hosts(raw: &[(Span<usize>, RawHost)], pools: &Pools, report: &mut Reporter<'_>) -> Vec<Host> {
+    let mut names: HashMap<String, Span<usize>> = HashMap::new();
+    let mut macs: Claims<MacAddr> = HashMap::new();
+    let mut client_ids: Claims<Vec<u8>> = HashMap::new();
+    let mut ips: Claims<Ipv4Addr> = HashMap::new();
+    let mut hosts = Vec::new();
+
+    for (entry_span, rh) in raw {
+        let name = rh.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            report.error(rh.name.span(), "name: a host name must not be empty");
+        } else if let Some(first) = names.get(&name) {
+            let line = report.line(first);
+            report.error(
+                rh.name.span(),
+                format!("duplicate host name `{name}` (first defined on line {line})"),
+            );
+        } else {
+            names.insert(name.clone(), rh.name.span());
+        }
+
+        let id = match (&rh.mac, &rh.client_id) {
+            (Some(_), Some(cid)) => {
+                report.error(
+                    cid.span(),
+                    format!("host `{name}` sets both `mac` and `client_id`; set exactly one"),
+                );
+                None
+            }
+            (None, None) => {
+                report.error(
+                    entry_span.clone(),
+                    format!("host `{name}` needs a `mac` or a `client_id`"),
+                );
+                None
+            }
+            (Some(mac), None) => match mac.get_ref().trim().parse::<MacAddr>() {
+                Ok(m) => claim(report, &mut macs, m, &format!("MAC {m}"), &name, mac.span())
+                    .then_some(HostId::Mac(m)),
+                Err(e) => {
+                    report.error(mac.span(), format!("mac: {e}"));
+                    None
+                }
+            },
+            (None, Some(cid)) => match options::parse_hex(cid.get_ref()) {
+                // RFC 2132 section 9.14: type byte plus at least one byte.
+                Ok(bytes) if bytes.len() < 2 => {
+                    report.error(
+                        cid.span(),
+                        "client_id: must be at least 2 bytes (a type byte and the identifier)",
+                    );
+                    None
+                }
+                Ok(bytes) => {
+                    let shown = options::render(code::CLIENT_ID, &bytes);
+                    claim(
+                        report,
+                        &mut client_ids,
+                        bytes.clone(),
+                        &format!("client_id {shown}"),
+                        &name,
+                        cid.span(),
+                    )
+                    .then_some(HostId::ClientId(bytes))
+                }
+                Err(e) => {
+                    report.error(cid.span(), format!("client_id: {e}"));
+                    None
+                }
+            },
+        };
+
+        let address = ip(report, "ip", &rh.ip);
+        if let Some(addr) = address {
+            check_host_ip(report, pools, &name, addr, rh.ip.span());
+            claim(
+                report,
+                &mut ips,
+                addr,
+                &format!("address {addr}"),
+                &name,
+                rh.ip.span(),
+            );
+        }
+
+        let next_server = rh
+            .next_server
+            .as_ref()
+            .and_then(|v| ip(report, "next_server", v));
+        let file = rh.filename.as_ref().and_then(|v| filename(report, v));
+        let options = option_set(rh.options.as_ref(), report);
+
+        if let (Some(id), Some(ip)) = (id, address) {
+            hosts.push(Host {
+                name,
+                id,
+                ip,
+                options,
+                next_server,
+                filename: file,
+            });
+        }
+    }
+    hosts
+}
+
+/// A static address must be in a subnet we serve, must not be its network
+/// or broadcast address, and must not be in a dynamic pool (or it could be
+/// leased to someone else).
+fn check_host_ip(
+    report: &mut Reporter<'_>,
+    pools: &Pools,
+    name: &str,
+    addr: Ipv4Addr,
+    span: Span<usize>,
+) {
+    match pools.subnets.iter().find(|s| s.cidr.contains(addr)) {
+        None if pools.complete => report.error(
+            span.clone(),
+            format!("host `{name}` address {addr} is not inside any subnet"),
+        ),
+        None => {}
+        Some(subnet) if subnet.cidr.has_reserved_ends() && addr == subnet.cidr.network => report
+            .error(
+                span.clone(),
+                format!(
+                    "host `{name}` address {addr} is the network address of subnet {}",
+                    subnet.cidr
+                ),
+            ),
+        Some(subnet) if subnet.cidr.has_reserved_ends() && addr == subnet.cidr.broadcast() => {
+            report.error(
+                span.clone(),
+                format!(
+                    "host `{name}` address {addr} is the broadcast address of subnet {}",
+                    subnet.cidr
+                ),
+            )
+        }
+        Some(_) => {}
+    }
+    if let Some((range, range_span)) = pools.ranges().find(|(r, _)| r.contains(addr)) {
+        let line = report.line(range_span);
+        report.error(
+            span,
+            format!(
+                "host `{name}` address {addr} is inside the dynamic range {range} (line {line}); \
+                 a static address must be outside the pools"
+            ),
+        );
+    }
+}

@@ -1,0 +1,768 @@
+//! One test per protocol rule, named after the rule.
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use super::*;
+use crate::blocks::{Block, Blocklist};
+use crate::config;
+use crate::hosts::HostTable;
+use crate::lease::{Lease, LeaseState, LeaseTable};
+use crate::packet::{BOOTREPLY, FLAG_BROADCAST, MessageType, Options, Packet, code};
+
+const NOW: u64 = 1_800_000_000;
+
+const CONFIG: &str = r#"
+[server]
+interfaces = ["eth0"]
+authoritative = true
+bootp = true
+default_lease = "1h"
+max_lease = "2h"
+min_lease = "1m"
+offer_hold = "30s"
+decline_probation = "10m"
+
+[options]
+domain-name-servers = ["192.0.2.53"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.100", "192.0.2.102"]
+options = { routers = ["192.0.2.1"], domain-name = "lab.test" }
+
+[[subnet]]
+cidr = "198.51.100.0/24"
+range = ["198.51.100.10", "198.51.100.20"]
+options = { routers = ["198.51.100.1"] }
+
+[[host]]
+name = "printer"
+mac = "02:00:00:00:00:01"
+ip = "192.0.2.10"
+options = { ntp-servers = ["192.0.2.123"] }
+
+[[host]]
+name = "byid"
+client_id = "ff:00:00:00:01"
+ip = "192.0.2.11"
+"#;
+
+const STATIC_MAC: &str = "02:00:00:00:00:01";
+const MAC_A: &str = "02:00:00:00:00:aa";
+const MAC_B: &str = "02:00:00:00:00:bb";
+const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+fn cfg() -> Config {
+    cfg_with(|s| s)
+}
+
+fn cfg_with(edit: impl FnOnce(String) -> String) -> Config {
+    match config::parse(&edit(CONFIG.to_string()), Path::new("test.toml")) {
+        Ok(c) => c,
+        Err(e) => panic!("test config does not parse:\n{e}"),
+    }
+}
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().expect("test address")
+}
+
+fn iface() -> Interface {
+    Interface {
+        name: "eth0".into(),
+        addr: SERVER,
+    }
+}
+
+/// A request from `mac` of message type `mt`.
+fn pkt(mac: &str, mt: MessageType) -> Packet {
+    let mac: crate::packet::MacAddr = mac.parse().expect("test mac");
+    let mut chaddr = [0u8; 16];
+    chaddr[..6].copy_from_slice(&mac.0);
+    let mut options = Options::new();
+    options.set(code::MESSAGE_TYPE, vec![mt as u8]);
+    Packet {
+        op: crate::packet::BOOTREQUEST,
+        htype: 1,
+        hlen: 6,
+        hops: 0,
+        xid: 0x1234_5678,
+        secs: 0,
+        flags: 0,
+        ciaddr: Ipv4Addr::UNSPECIFIED,
+        yiaddr: Ipv4Addr::UNSPECIFIED,
+        siaddr: Ipv4Addr::UNSPECIFIED,
+        giaddr: Ipv4Addr::UNSPECIFIED,
+        chaddr,
+        sname: Vec::new(),
+        file: Vec::new(),
+        options,
+    }
+}
+
+fn with_opt(mut p: Packet, c: u8, v: &[u8]) -> Packet {
+    p.options.set(c, v.to_vec());
+    p
+}
+
+fn run(cfg: &Config, leases: &LeaseTable, p: &Packet) -> Decision {
+    run_at(cfg, leases, p, NOW)
+}
+
+fn run_at(cfg: &Config, leases: &LeaseTable, p: &Packet, now: u64) -> Decision {
+    run_with(cfg, leases, &Blocklist::default(), p, now, &iface())
+}
+
+fn run_with(
+    cfg: &Config,
+    leases: &LeaseTable,
+    blocks: &Blocklist,
+    p: &Packet,
+    now: u64,
+    i: &Interface,
+) -> Decision {
+    let (hosts, conflicts) = HostTable::build(&cfg.hosts, Vec::new());
+    assert!(conflicts.is_empty());
+    let view = View {
+        config: cfg,
+        hosts: &hosts,
+        leases,
+        blocks,
+    };
+    handle(
+        &view,
+        &Request {
+            packet: p,
+            interface: i,
+        },
+        now,
+    )
+}
+
+fn reply(d: &Decision) -> &Packet {
+    &d.reply.as_ref().expect("a reply").packet
+}
+
+fn msg_type(d: &Decision) -> MessageType {
+    match reply(d).message_type() {
+        Some(Ok(t)) => t,
+        other => panic!("reply has no valid message type: {other:?}"),
+    }
+}
+
+/// Runs DISCOVER then REQUEST (SELECTING) for `mac`, applying effects;
+/// returns the bound address.
+fn bind(cfg: &Config, t: &mut LeaseTable, mac: &str) -> Ipv4Addr {
+    let d = run(cfg, t, &pkt(mac, MessageType::Discover));
+    apply(t, &d.effects);
+    let offered = reply(&d).yiaddr;
+    let req = with_opt(
+        with_opt(pkt(mac, MessageType::Request), code::SERVER_ID, &SERVER.octets()),
+        code::REQUESTED_IP,
+        &offered.octets(),
+    );
+    let d = run(cfg, t, &req);
+    assert_eq!(msg_type(&d), MessageType::Ack, "{:?}", d.outcome);
+    apply(t, &d.effects);
+    offered
+}
+
+fn selecting(mac: &str, addr: Ipv4Addr) -> Packet {
+    with_opt(
+        with_opt(pkt(mac, MessageType::Request), code::SERVER_ID, &SERVER.octets()),
+        code::REQUESTED_IP,
+        &addr.octets(),
+    )
+}
+
+fn init_reboot(mac: &str, addr: Ipv4Addr) -> Packet {
+    with_opt(pkt(mac, MessageType::Request), code::REQUESTED_IP, &addr.octets())
+}
+
+fn renewing(mac: &str, addr: Ipv4Addr) -> Packet {
+    let mut p = pkt(mac, MessageType::Request);
+    p.ciaddr = addr;
+    p
+}
+
+// ---- DISCOVER -> OFFER -------------------------------------------------
+
+#[test]
+fn discover_known_host_is_offered_its_static_address() {
+    let d = run(&cfg(), &LeaseTable::new(), &pkt(STATIC_MAC, MessageType::Discover));
+    assert_eq!(msg_type(&d), MessageType::Offer);
+    assert_eq!(reply(&d).yiaddr, ip("192.0.2.10"));
+    assert_eq!(d.outcome, Outcome::Offered(ip("192.0.2.10")));
+}
+
+#[test]
+fn discover_unknown_client_is_offered_first_free_pool_address() {
+    let d = run(&cfg(), &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    assert_eq!(reply(&d).yiaddr, ip("192.0.2.100"));
+}
+
+#[test]
+fn discover_offers_the_clients_current_lease_first() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    bind(&c, &mut t, MAC_B); // .100
+    let got = bind(&c, &mut t, MAC_A); // .101
+    let d = run(
+        &c,
+        &t,
+        &with_opt(pkt(MAC_A, MessageType::Discover), code::REQUESTED_IP, &[192, 0, 2, 102]),
+    );
+    assert_eq!(reply(&d).yiaddr, got);
+    assert!(d.effects.is_empty(), "a bound lease is not downgraded to a hold");
+}
+
+#[test]
+fn discover_offers_requested_address_when_free() {
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &with_opt(pkt(MAC_A, MessageType::Discover), code::REQUESTED_IP, &[192, 0, 2, 102]),
+    );
+    assert_eq!(reply(&d).yiaddr, ip("192.0.2.102"));
+}
+
+#[test]
+fn discover_ignores_requested_address_outside_the_pool_or_taken() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let taken = bind(&c, &mut t, MAC_B);
+    for asked in [taken, ip("192.0.2.10"), ip("192.0.2.50"), ip("198.51.100.10")] {
+        let d = run(
+            &c,
+            &t,
+            &with_opt(pkt(MAC_A, MessageType::Discover), code::REQUESTED_IP, &asked.octets()),
+        );
+        assert_ne!(reply(&d).yiaddr, asked);
+        assert_eq!(reply(&d).yiaddr, ip("192.0.2.101"));
+    }
+}
+
+#[test]
+fn discover_holds_offer_for_offer_hold_time() {
+    let d = run(&cfg(), &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    match d.effects.as_slice() {
+        [Effect::Hold(l)] => {
+            assert_eq!(l.state, LeaseState::Offered);
+            assert_eq!(l.ends, NOW + 30);
+        }
+        other => panic!("expected one hold, got {other:?}"),
+    }
+    assert!(!d.effects[0].is_durable(), "offers are not written to the store");
+}
+
+#[test]
+fn held_offer_is_not_offered_to_another_client() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
+    apply(&mut t, &d.effects);
+    let d2 = run(&c, &t, &pkt(MAC_B, MessageType::Discover));
+    assert_ne!(reply(&d2).yiaddr, reply(&d).yiaddr);
+}
+
+#[test]
+fn expired_hold_is_forgotten_and_address_offered_again() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
+    apply(&mut t, &d.effects);
+    let effects = reclaim(&t, NOW + 31);
+    assert_eq!(effects, vec![Effect::Forget(ip("192.0.2.100"))]);
+    apply(&mut t, &effects);
+    let d2 = run_at(&c, &t, &pkt(MAC_B, MessageType::Discover), NOW + 31);
+    assert_eq!(reply(&d2).yiaddr, ip("192.0.2.100"));
+}
+
+#[test]
+fn discover_with_pool_exhausted_gets_no_offer() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    for mac in ["02:00:00:00:01:01", "02:00:00:00:01:02", "02:00:00:00:01:03"] {
+        bind(&c, &mut t, mac);
+    }
+    let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
+    assert!(d.reply.is_none());
+    assert_eq!(d.outcome, Outcome::Ignored("pool exhausted"));
+}
+
+#[test]
+fn expired_lease_of_another_client_is_reused_when_pool_is_full() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    for mac in ["02:00:00:00:01:01", "02:00:00:00:01:02", "02:00:00:00:01:03"] {
+        bind(&c, &mut t, mac);
+    }
+    let later = NOW + 3 * 3600;
+    let effects = reclaim(&t, later);
+    assert_eq!(effects.len(), 3);
+    apply(&mut t, &effects);
+    let d = run_at(&c, &t, &pkt(MAC_A, MessageType::Discover), later);
+    assert!(d.reply.is_some(), "{:?}", d.outcome);
+}
+
+// ---- REQUEST ---------------------------------------------------------------
+
+#[test]
+fn request_selecting_our_offer_is_acked() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let l = t.get(got).expect("lease recorded");
+    assert_eq!(l.state, LeaseState::Bound);
+    assert_eq!(l.ends, NOW + 3600);
+}
+
+#[test]
+fn request_selecting_another_server_drops_our_offer_silently() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
+    apply(&mut t, &d.effects);
+    let other = with_opt(
+        with_opt(pkt(MAC_A, MessageType::Request), code::SERVER_ID, &[192, 0, 2, 254]),
+        code::REQUESTED_IP,
+        &[192, 0, 2, 100],
+    );
+    let d = run(&c, &t, &other);
+    assert!(d.reply.is_none());
+    assert_eq!(d.effects, vec![Effect::Forget(ip("192.0.2.100"))]);
+    apply(&mut t, &d.effects);
+    assert!(t.get(ip("192.0.2.100")).is_none());
+}
+
+#[test]
+fn request_selecting_an_address_not_offered_is_naked() {
+    let c = cfg();
+    let d = run(&c, &LeaseTable::new(), &selecting(MAC_A, ip("192.0.2.101")));
+    assert_eq!(msg_type(&d), MessageType::Nak);
+}
+
+#[test]
+fn request_init_reboot_right_address_is_acked() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let d = run(&c, &t, &init_reboot(MAC_A, got));
+    assert_eq!(msg_type(&d), MessageType::Ack);
+    assert_eq!(reply(&d).yiaddr, got);
+}
+
+#[test]
+fn request_init_reboot_wrong_network_is_naked_when_authoritative() {
+    let d = run(&cfg(), &LeaseTable::new(), &init_reboot(MAC_A, ip("10.9.9.9")));
+    assert_eq!(msg_type(&d), MessageType::Nak);
+    assert_eq!(reply(&d).options.get(code::MESSAGE), Some(&b"requested address is on the wrong network"[..]));
+}
+
+#[test]
+fn request_init_reboot_wrong_network_is_silent_when_not_authoritative() {
+    let c = cfg_with(|s| s.replace("authoritative = true", "authoritative = false"));
+    let d = run(&c, &LeaseTable::new(), &init_reboot(MAC_A, ip("10.9.9.9")));
+    assert!(d.reply.is_none());
+}
+
+#[test]
+fn request_init_reboot_address_leased_to_another_client_is_naked() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let theirs = bind(&c, &mut t, MAC_B);
+    let d = run(&c, &t, &init_reboot(MAC_A, theirs));
+    assert_eq!(msg_type(&d), MessageType::Nak);
+}
+
+#[test]
+fn request_init_reboot_free_pool_address_is_plucked_when_authoritative() {
+    let d = run(&cfg(), &LeaseTable::new(), &init_reboot(MAC_A, ip("192.0.2.101")));
+    assert_eq!(msg_type(&d), MessageType::Ack);
+    assert_eq!(reply(&d).yiaddr, ip("192.0.2.101"));
+}
+
+#[test]
+fn request_init_reboot_unknown_client_is_silent_when_not_authoritative() {
+    let c = cfg_with(|s| s.replace("authoritative = true", "authoritative = false"));
+    let d = run(&c, &LeaseTable::new(), &init_reboot(MAC_A, ip("192.0.2.101")));
+    assert!(d.reply.is_none());
+}
+
+#[test]
+fn request_static_host_asking_for_another_address_is_naked() {
+    let c = cfg();
+    let d = run(&c, &LeaseTable::new(), &init_reboot(STATIC_MAC, ip("192.0.2.100")));
+    assert_eq!(msg_type(&d), MessageType::Nak);
+    let d = run(&c, &LeaseTable::new(), &init_reboot(STATIC_MAC, ip("192.0.2.10")));
+    assert_eq!(msg_type(&d), MessageType::Ack);
+}
+
+#[test]
+fn request_renewing_extends_the_lease_and_unicasts_to_ciaddr() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let later = NOW + 1800;
+    let d = run_at(&c, &t, &renewing(MAC_A, got), later);
+    assert_eq!(msg_type(&d), MessageType::Ack);
+    assert_eq!(reply(&d).ciaddr, got);
+    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Unicast(got)));
+    match d.effects.as_slice() {
+        [Effect::Bind(l)] => assert_eq!(l.ends, later + 3600),
+        other => panic!("expected a bind, got {other:?}"),
+    }
+}
+
+#[test]
+fn request_rebinding_broadcast_extends_the_lease() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let mut p = renewing(MAC_A, got);
+    p.flags = FLAG_BROADCAST;
+    let d = run_at(&c, &t, &p, NOW + 3200);
+    assert_eq!(msg_type(&d), MessageType::Ack);
+}
+
+#[test]
+fn ack_effect_is_durable_before_reply() {
+    let c = cfg();
+    let d = run(&c, &LeaseTable::new(), &init_reboot(MAC_A, ip("192.0.2.101")));
+    assert!(d.effects.iter().all(Effect::is_durable));
+    let mut t = LeaseTable::new();
+    let writes = apply(&mut t, &d.effects);
+    assert_eq!(writes.len(), 1, "the ACK's lease is written to the store");
+}
+
+// ---- DECLINE, RELEASE, INFORM ------------------------------------------------
+
+#[test]
+fn decline_quarantines_the_address_for_the_probation_period() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let d = run(
+        &c,
+        &t,
+        &with_opt(pkt(MAC_A, MessageType::Decline), code::REQUESTED_IP, &got.octets()),
+    );
+    assert!(d.reply.is_none());
+    apply(&mut t, &d.effects);
+    let l = t.get(got).expect("quarantine record");
+    assert_eq!(l.state, LeaseState::Declined);
+    assert_eq!(l.ends, NOW + 600);
+    // Not offered again, not even to the client that declined it.
+    for mac in [MAC_A, MAC_B] {
+        let d = run(&c, &t, &pkt(mac, MessageType::Discover));
+        assert_ne!(reply(&d).yiaddr, got);
+    }
+    // After probation, the address is free again.
+    let effects = reclaim(&t, NOW + 601);
+    assert!(effects.contains(&Effect::Unquarantine(got)));
+}
+
+#[test]
+fn release_ends_the_lease() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let mut p = pkt(MAC_A, MessageType::Release);
+    p.ciaddr = got;
+    let d = run(&c, &t, &p);
+    assert!(d.reply.is_none());
+    assert_eq!(d.outcome, Outcome::Released(got));
+    apply(&mut t, &d.effects);
+    let l = t.get(got).expect("kept as history");
+    assert_eq!(l.state, LeaseState::Released);
+    assert!(!l.is_active(NOW));
+}
+
+#[test]
+fn release_of_another_clients_lease_is_ignored() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let mut p = pkt(MAC_B, MessageType::Release);
+    p.ciaddr = got;
+    let d = run(&c, &t, &p);
+    assert!(d.effects.is_empty());
+}
+
+#[test]
+fn inform_is_acked_with_options_and_no_lease() {
+    let mut p = pkt(MAC_A, MessageType::Inform);
+    p.ciaddr = ip("192.0.2.77");
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    assert_eq!(msg_type(&d), MessageType::Ack);
+    let r = reply(&d);
+    assert_eq!(r.yiaddr, Ipv4Addr::UNSPECIFIED);
+    assert!(r.options.get(code::LEASE_TIME).is_none());
+    assert!(r.options.get(code::RENEWAL_TIME).is_none());
+    assert_eq!(r.options.get(code::ROUTERS), Some(&[192, 0, 2, 1][..]));
+    assert!(d.effects.is_empty());
+    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Unicast(p.ciaddr)));
+}
+
+// ---- identity, lease time, options -----------------------------------------
+
+#[test]
+fn client_identifier_is_preferred_over_chaddr() {
+    let c = cfg();
+    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::CLIENT_ID, &[0xff, 0, 0, 0, 1]);
+    let d = run(&c, &LeaseTable::new(), &p);
+    assert_eq!(reply(&d).yiaddr, ip("192.0.2.11"), "host matched by client id");
+    // Two chaddrs with one client id are one client.
+    let mut t = LeaseTable::new();
+    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::CLIENT_ID, &[1, 2, 3]);
+    let d = run(&c, &t, &p);
+    apply(&mut t, &d.effects);
+    let p2 = with_opt(pkt(MAC_B, MessageType::Discover), code::CLIENT_ID, &[1, 2, 3]);
+    let d2 = run(&c, &t, &p2);
+    assert_eq!(reply(&d2).yiaddr, reply(&d).yiaddr);
+}
+
+#[test]
+fn requested_lease_time_is_clamped_to_max_and_min() {
+    let c = cfg();
+    let lease_of = |asked: u32| {
+        let p = with_opt(init_reboot(MAC_A, ip("192.0.2.101")), code::LEASE_TIME, &asked.to_be_bytes());
+        let d = run(&c, &LeaseTable::new(), &p);
+        reply(&d).options.get_u32(code::LEASE_TIME)
+    };
+    assert_eq!(lease_of(999_999), Some(7200));
+    assert_eq!(lease_of(5), Some(60));
+    assert_eq!(lease_of(1000), Some(1000));
+}
+
+#[test]
+fn t1_and_t2_are_sent_at_half_and_seven_eighths() {
+    let d = run(&cfg(), &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    let r = reply(&d);
+    assert_eq!(r.options.get_u32(code::LEASE_TIME), Some(3600));
+    assert_eq!(r.options.get_u32(code::RENEWAL_TIME), Some(1800));
+    assert_eq!(r.options.get_u32(code::REBINDING_TIME), Some(3150));
+}
+
+#[test]
+fn server_identifier_and_subnet_mask_are_always_sent() {
+    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::PARAMETER_REQUEST_LIST, &[3]);
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    let r = reply(&d);
+    assert_eq!(r.options.get_ip(code::SERVER_ID), Some(SERVER));
+    assert_eq!(r.options.get_ip(code::SUBNET_MASK), Some(ip("255.255.255.0")));
+}
+
+#[test]
+fn parameter_request_list_is_honoured_in_order() {
+    let p = with_opt(
+        pkt(STATIC_MAC, MessageType::Discover),
+        code::PARAMETER_REQUEST_LIST,
+        &[42, 15, 6, 3, 12],
+    );
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    let codes: Vec<u8> = reply(&d)
+        .options
+        .iter()
+        .map(|(c, _)| c)
+        .filter(|c| [42, 15, 6, 3, 12].contains(c))
+        .collect();
+    assert_eq!(codes, vec![42, 15, 6, 3, 12], "host ntp, subnet, global, host name");
+    assert_eq!(reply(&d).options.get(code::HOST_NAME), Some(&b"printer"[..]));
+    // Not requested, not sent.
+    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::PARAMETER_REQUEST_LIST, &[3]);
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    assert!(reply(&d).options.get(code::DOMAIN_NAME).is_none());
+}
+
+#[test]
+fn reply_is_capped_at_576_bytes_or_the_clients_maximum() {
+    // A subnet with a lot of option data: 60 NTP servers = 240 bytes,
+    // 60 DNS servers = 240 bytes.
+    let many: Vec<String> = (1..=60).map(|i| format!("\"192.0.2.{i}\"")).collect();
+    let list = many.join(", ");
+    let c = cfg_with(|s| {
+        s.replace(
+            "domain-name-servers = [\"192.0.2.53\"]",
+            &format!("domain-name-servers = [{list}]\nntp-servers = [{list}]\nlog-servers = [{list}]"),
+        )
+    });
+    let prl = [1, 3, 6, 42, 7, 15];
+    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::PARAMETER_REQUEST_LIST, &prl);
+    let d = run(&c, &LeaseTable::new(), &p);
+    let r = d.reply.as_ref().expect("reply");
+    let (bytes, dropped) = r.encode();
+    assert!(bytes.len() <= 576 - 28, "{} bytes", bytes.len());
+    assert!(!dropped.is_empty(), "something had to give");
+    let back = Packet::decode(&bytes).expect("decodes");
+    for c in reply::ESSENTIAL.iter().filter(|c| **c != code::MESSAGE) {
+        assert!(back.options.contains(*c), "essential option {c} kept");
+    }
+    // A client allowing 1500 bytes gets everything.
+    let p = with_opt(p, code::MAX_MESSAGE_SIZE, &1500u16.to_be_bytes());
+    let d = run(&c, &LeaseTable::new(), &p);
+    let (bytes, dropped) = d.reply.as_ref().expect("reply").encode();
+    assert!(dropped.is_empty());
+    assert!(bytes.len() > 576 - 28 && bytes.len() <= 1472);
+}
+
+#[test]
+fn relay_agent_information_is_echoed_byte_for_byte_and_last() {
+    let ri = [1, 4, b'p', b'o', b'r', b't', 2, 3, 9, 8, 7];
+    let mut p = with_opt(pkt(MAC_A, MessageType::Discover), code::RELAY_AGENT_INFO, &ri);
+    p.giaddr = ip("198.51.100.1");
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    let (bytes, _) = d.reply.as_ref().expect("reply").encode();
+    let end = bytes.iter().rposition(|&b| b == code::END).expect("END");
+    let tail = &bytes[end - ri.len() - 2..end];
+    assert_eq!(tail[0], code::RELAY_AGENT_INFO);
+    assert_eq!(&tail[2..], &ri);
+}
+
+// ---- subnet selection and reply path --------------------------------------
+
+#[test]
+fn relayed_request_is_served_from_the_giaddr_subnet_and_answered_to_the_relay() {
+    let mut p = pkt(MAC_A, MessageType::Discover);
+    p.giaddr = ip("198.51.100.1");
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    assert_eq!(reply(&d).yiaddr, ip("198.51.100.10"));
+    assert_eq!(reply(&d).giaddr, p.giaddr);
+    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Relay(p.giaddr)));
+}
+
+#[test]
+fn request_on_an_interface_with_no_subnet_is_ignored() {
+    let c = cfg();
+    let i = Interface {
+        name: "eth9".into(),
+        addr: ip("203.0.113.1"),
+    };
+    let p = pkt(MAC_A, MessageType::Discover);
+    let d = run_with(&c, &LeaseTable::new(), &Blocklist::default(), &p, NOW, &i);
+    assert!(d.reply.is_none());
+}
+
+#[test]
+fn broadcast_flag_gets_a_broadcast_reply() {
+    let mut p = pkt(MAC_A, MessageType::Discover);
+    p.flags = FLAG_BROADCAST;
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Broadcast));
+}
+
+#[test]
+fn no_broadcast_flag_gets_unicast_to_yiaddr_at_chaddr() {
+    let d = run(&cfg(), &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    assert_eq!(
+        d.reply.as_ref().map(|r| r.dest),
+        Some(Destination::Hardware {
+            ip: ip("192.0.2.100"),
+            mac: MAC_A.parse().expect("mac")
+        })
+    );
+}
+
+#[test]
+fn nak_is_broadcast_unless_relayed() {
+    let d = run(&cfg(), &LeaseTable::new(), &init_reboot(MAC_A, ip("10.0.0.5")));
+    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Broadcast));
+    let mut p = init_reboot(MAC_A, ip("10.0.0.5"));
+    p.giaddr = ip("198.51.100.1");
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Relay(p.giaddr)));
+    assert!(reply(&d).broadcast(), "relayed NAK sets the broadcast bit");
+}
+
+// ---- BOOTP and bad packets ------------------------------------------------
+
+#[test]
+fn bootp_request_from_static_host_is_answered_when_enabled() {
+    let mut p = pkt(STATIC_MAC, MessageType::Discover);
+    p.options = Options::new();
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    let r = reply(&d);
+    assert_eq!(r.op, BOOTREPLY);
+    assert_eq!(r.yiaddr, ip("192.0.2.10"));
+    assert!(r.message_type().is_none(), "BOOTP replies carry no option 53");
+}
+
+#[test]
+fn bootp_request_from_unknown_client_is_ignored() {
+    let mut p = pkt(MAC_A, MessageType::Discover);
+    p.options = Options::new();
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    assert!(d.reply.is_none());
+}
+
+#[test]
+fn bootp_request_is_dropped_when_bootp_is_off() {
+    let c = cfg_with(|s| s.replace("bootp = true", "bootp = false"));
+    let mut p = pkt(STATIC_MAC, MessageType::Discover);
+    p.options = Options::new();
+    let d = run(&c, &LeaseTable::new(), &p);
+    assert!(d.reply.is_none());
+    assert!(matches!(d.outcome, Outcome::Dropped(_)));
+}
+
+#[test]
+fn bootreply_arriving_on_the_server_port_is_dropped() {
+    let mut p = pkt(MAC_A, MessageType::Discover);
+    p.op = BOOTREPLY;
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    assert!(d.reply.is_none());
+    assert!(matches!(d.outcome, Outcome::Dropped(_)));
+}
+
+#[test]
+fn server_message_types_from_clients_are_dropped() {
+    for mt in [MessageType::Offer, MessageType::Ack, MessageType::Nak] {
+        let d = run(&cfg(), &LeaseTable::new(), &pkt(MAC_A, mt));
+        assert!(d.reply.is_none());
+    }
+    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::MESSAGE_TYPE, &[77]);
+    assert!(run(&cfg(), &LeaseTable::new(), &p).reply.is_none());
+}
+
+#[test]
+fn expiry_keeps_the_lease_as_history_for_the_same_client() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let later = NOW + 4000;
+    let effects = reclaim(&t, later);
+    assert!(matches!(effects.as_slice(), [Effect::Expire(l)] if l.ip == got));
+    let writes = apply(&mut t, &effects);
+    assert_eq!(writes.len(), 1, "expiry is recorded durably");
+    bind(&c, &mut t, MAC_B);
+    let d = run_at(&c, &t, &pkt(MAC_A, MessageType::Discover), later);
+    assert_eq!(reply(&d).yiaddr, got, "returning client gets its old address");
+}
+
+#[test]
+fn static_lease_record_does_not_block_the_pool() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let d = run(&c, &t, &init_reboot(STATIC_MAC, ip("192.0.2.10")));
+    apply(&mut t, &d.effects);
+    assert_eq!(t.get(ip("192.0.2.10")).map(|l: &Lease| l.state), Some(LeaseState::Bound));
+    let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
+    assert_eq!(reply(&d).yiaddr, ip("192.0.2.100"));
+}
+
+#[test]
+fn blocked_client_is_ignored_until_the_block_lifts() {
+    let mac: crate::packet::MacAddr = MAC_A.parse().expect("mac");
+    let blocks = Blocklist::from_blocks([Block {
+        mac,
+        since: NOW,
+        until: Some(NOW + 60),
+    }]);
+    let p = pkt(MAC_A, MessageType::Discover);
+    let d = run_with(&cfg(), &LeaseTable::new(), &blocks, &p, NOW, &iface());
+    assert!(d.reply.is_none());
+    assert_eq!(d.outcome, Outcome::Ignored("client is blocked"));
+    let d = run_with(&cfg(), &LeaseTable::new(), &blocks, &p, NOW + 61, &iface());
+    assert!(d.reply.is_some());
+}

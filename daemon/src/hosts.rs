@@ -1,0 +1,380 @@
+//! The static host table: hosts from the config file (read-only at run time)
+//! and hosts added at run time (kept in the store), in one index.
+//!
+//! A MAC, client id, IP or name used twice across both is refused: the
+//! config file is validated on its own, and this table checks every run-time
+//! host against everything already present.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use crate::config::{Host, HostId, OptionSet};
+use crate::options;
+use crate::lease::UnixTime;
+use crate::packet::MacAddr;
+
+/// Where a host entry comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The config file: changed only by editing it and reloading.
+    Config,
+    /// The store: added at run time (by promotion or `berth host add`).
+    Store,
+}
+
+/// One static host and where it is defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostEntry {
+    pub host: Host,
+    pub origin: Origin,
+    /// When a run-time host was added.
+    pub created_at: Option<UnixTime>,
+    /// The host's options as written by the operator (TOML inline table),
+    /// for run-time hosts: what the store keeps and `hosts export` prints.
+    pub options_toml: String,
+}
+
+/// Why a host cannot be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostConflict {
+    #[error("host name `{0}` is already used by a {1} host")]
+    Name(String, &'static str),
+    #[error("{what} {value} is already used by host `{other}` ({origin})")]
+    Used {
+        what: &'static str,
+        value: String,
+        other: String,
+        origin: &'static str,
+    },
+}
+
+/// The host index.
+#[derive(Debug, Clone, Default)]
+pub struct HostTable {
+    entries: Vec<HostEntry>,
+    by_mac: HashMap<MacAddr, usize>,
+    by_client_id: HashMap<Vec<u8>, usize>,
+    by_ip: HashMap<Ipv4Addr, usize>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Origin {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Config => "config",
+            Origin::Store => "store",
+        }
+    }
+}
+
+impl HostTable {
+    /// Builds the table from the config's hosts and the store's. A store
+    /// host that collides with a config host is left out and reported (the
+    /// config file wins; nothing is deleted from the store).
+    pub fn build(config_hosts: &[Host], store_hosts: Vec<HostEntry>) -> (Self, Vec<HostConflict>) {
+        let mut t = HostTable::default();
+        for h in config_hosts {
+            // The config was validated: no collisions among its own hosts.
+            t.push(HostEntry {
+                host: h.clone(),
+                origin: Origin::Config,
+                created_at: None,
+                options_toml: String::new(),
+            });
+        }
+        let mut conflicts = Vec::new();
+        for e in store_hosts {
+            match t.check(&e.host, None) {
+                Ok(()) => t.push(e),
+                Err(c) => conflicts.push(c),
+            }
+        }
+        (t, conflicts)
+    }
+
+    fn push(&mut self, e: HostEntry) {
+        let i = self.entries.len();
+        match &e.host.id {
+            HostId::Mac(m) => {
+                self.by_mac.insert(*m, i);
+            }
+            HostId::ClientId(id) => {
+                self.by_client_id.insert(id.clone(), i);
+            }
+        }
+        self.by_ip.insert(e.host.ip, i);
+        self.by_name.insert(e.host.name.clone(), i);
+        self.entries.push(e);
+    }
+
+    fn reindex(&mut self) {
+        let entries = std::mem::take(&mut self.entries);
+        *self = HostTable::default();
+        for e in entries {
+            self.push(e);
+        }
+    }
+
+    /// Checks that `h` collides with no host other than the one named `replacing`.
+    pub fn check(&self, h: &Host, replacing: Option<&str>) -> Result<(), HostConflict> {
+        let clash = |i: Option<&usize>| {
+            i.map(|&i| &self.entries[i])
+                .filter(|e| Some(e.host.name.as_str()) != replacing)
+        };
+        if let Some(e) = clash(self.by_name.get(&h.name)) {
+            return Err(HostConflict::Name(h.name.clone(), e.origin.as_str()));
+        }
+        let id_clash = match &h.id {
+            HostId::Mac(m) => clash(self.by_mac.get(m)).map(|e| ("MAC", m.to_string(), e)),
+            HostId::ClientId(id) => clash(self.by_client_id.get(id))
+                .map(|e| ("client id", crate::lease::ClientKey(id.clone()).to_string(), e)),
+        };
+        let ip_clash = || clash(self.by_ip.get(&h.ip)).map(|e| ("IP", h.ip.to_string(), e));
+        if let Some((what, value, e)) = id_clash.or_else(ip_clash) {
+            return Err(HostConflict::Used {
+                what,
+                value,
+                other: e.host.name.clone(),
+                origin: e.origin.as_str(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds or replaces (by name) a run-time host.
+    pub fn upsert_store(&mut self, e: HostEntry) -> Result<(), HostConflict> {
+        let replacing = self.by_name.get(&e.host.name).map(|&i| &self.entries[i]);
+        if let Some(old) = replacing
+            && old.origin == Origin::Config
+        {
+            return Err(HostConflict::Name(e.host.name.clone(), "config"));
+        }
+        let name = e.host.name.clone();
+        self.check(&e.host, Some(&name))?;
+        self.entries.retain(|x| x.host.name != name);
+        self.entries.push(e);
+        self.reindex();
+        Ok(())
+    }
+
+    /// Removes a run-time host by name.
+    pub fn remove_store(&mut self, name: &str) -> Option<HostEntry> {
+        let i = *self.by_name.get(name)?;
+        if self.entries[i].origin != Origin::Store {
+            return None;
+        }
+        let e = self.entries.remove(i);
+        self.reindex();
+        Some(e)
+    }
+
+    /// The host with this MAC (matched by chaddr).
+    pub fn by_mac(&self, mac: &MacAddr) -> Option<&HostEntry> {
+        self.by_mac.get(mac).map(|&i| &self.entries[i])
+    }
+
+    /// The host with this client identifier (option 61).
+    pub fn by_client_id(&self, id: &[u8]) -> Option<&HostEntry> {
+        self.by_client_id.get(id).map(|&i| &self.entries[i])
+    }
+
+    /// The host whose static address is `ip`.
+    pub fn by_ip(&self, ip: Ipv4Addr) -> Option<&HostEntry> {
+        self.by_ip.get(&ip).map(|&i| &self.entries[i])
+    }
+
+    /// The host named `name`.
+    pub fn by_name(&self, name: &str) -> Option<&HostEntry> {
+        self.by_name.get(name).map(|&i| &self.entries[i])
+    }
+
+    /// All hosts, config ones first.
+    pub fn iter(&self) -> impl Iterator<Item = &HostEntry> {
+        self.entries.iter()
+    }
+
+    /// Number of hosts of `origin`.
+    pub fn count(&self, origin: Origin) -> usize {
+        self.entries.iter().filter(|e| e.origin == origin).count()
+    }
+}
+
+/// Encodes a run-time host's options given as a TOML inline table (what the
+/// store keeps): `{ routers = ["192.0.2.1"], domain-name = "lab" }`.
+pub fn options_from_toml(text: &str) -> Result<OptionSet, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(OptionSet::default());
+    }
+    let table: toml::Table = toml::from_str::<toml::Table>(&format!("o = {text}"))
+        .map_err(|e| format!("options `{text}` are not a TOML inline table: {}", e.message()))?
+        .remove("o")
+        .and_then(|v| v.as_table().cloned())
+        .ok_or_else(|| format!("options `{text}` are not a TOML inline table"))?;
+    let mut set = Vec::with_capacity(table.len());
+    for (name, value) in &table {
+        let def = options::by_name(name).ok_or_else(|| match options::suggest(name) {
+            Some(s) => format!("unknown option `{name}` (did you mean `{s}`?)"),
+            None => format!("unknown option `{name}`"),
+        })?;
+        if options::is_server_controlled(def.code) {
+            return Err(format!("option `{name}` is set by the server itself"));
+        }
+        let bytes = options::encode(def, value).map_err(|e| format!("option `{name}`: {e}"))?;
+        set.push((def.code, bytes));
+    }
+    Ok(OptionSet(set))
+}
+
+/// Turns operator-given `name=value` pairs into a TOML inline table. A value
+/// is read as TOML when it is one (`["a", "b"]`, `42`, `true`, `"text"`); a
+/// bare `a, b` is a list of strings; anything else is a string.
+pub fn options_toml_from_pairs(pairs: &[(String, String)]) -> Result<String, String> {
+    let mut table = toml::Table::new();
+    for (name, raw) in pairs {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(format!("option `{name}={raw}` has no name"));
+        }
+        let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+            Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.clone())),
+            Err(_) if raw.contains(',') => toml::Value::Array(
+                raw.split(',')
+                    .map(|p| toml::Value::String(p.trim().to_string()))
+                    .collect(),
+            ),
+            Err(_) => toml::Value::String(raw.trim().to_string()),
+        };
+        table.insert(name.to_string(), value);
+    }
+    if table.is_empty() {
+        return Ok(String::new());
+    }
+    // A table as a value prints as an inline table.
+    let inline = toml::Value::Table(table).to_string();
+    options_from_toml(&inline)?;
+    Ok(inline)
+}
+
+/// The run-time hosts as `[[host]]` config entries, ready to move into the
+/// config file.
+pub fn export_toml(hosts: &HostTable) -> String {
+    let mut out = String::from("# Run-time hosts exported from berthd's store.\n");
+    for e in hosts.iter().filter(|e| e.origin == Origin::Store) {
+        out.push_str("\n[[host]]\n");
+        out.push_str(&format!("name = {}\n", toml::Value::String(e.host.name.clone())));
+        match &e.host.id {
+            HostId::Mac(m) => out.push_str(&format!("mac = \"{m}\"\n")),
+            HostId::ClientId(id) => out.push_str(&format!(
+                "client_id = \"{}\"\n",
+                crate::lease::ClientKey(id.clone())
+            )),
+        }
+        out.push_str(&format!("ip = \"{}\"\n", e.host.ip));
+        if !e.options_toml.trim().is_empty() {
+            out.push_str(&format!("options = {}\n", e.options_toml.trim()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(name: &str, mac: &str, ip: &str) -> Host {
+        Host {
+            name: name.into(),
+            id: HostId::Mac(mac.parse().expect("mac")),
+            ip: ip.parse().expect("ip"),
+            options: OptionSet::default(),
+            next_server: None,
+            filename: None,
+        }
+    }
+
+    fn store(h: Host) -> HostEntry {
+        HostEntry {
+            host: h,
+            origin: Origin::Store,
+            created_at: Some(1),
+            options_toml: String::new(),
+        }
+    }
+
+    #[test]
+    fn store_host_colliding_with_config_is_left_out_and_reported() {
+        let cfg = [host("a", "02:00:00:00:00:01", "192.0.2.2")];
+        let (t, conflicts) = HostTable::build(
+            &cfg,
+            vec![
+                store(host("b", "02:00:00:00:00:01", "192.0.2.3")),
+                store(host("c", "02:00:00:00:00:03", "192.0.2.4")),
+            ],
+        );
+        assert_eq!(conflicts.len(), 1);
+        assert!(conflicts[0].to_string().contains("MAC 02:00:00:00:00:01 is already used by host `a` (config)"));
+        assert!(t.by_name("c").is_some());
+        assert_eq!(t.count(Origin::Store), 1);
+    }
+
+    #[test]
+    fn run_time_host_with_a_used_ip_or_name_is_refused() {
+        let cfg = [host("a", "02:00:00:00:00:01", "192.0.2.2")];
+        let (mut t, _) = HostTable::build(&cfg, vec![]);
+        let e = t.upsert_store(store(host("b", "02:00:00:00:00:02", "192.0.2.2")));
+        assert!(matches!(e, Err(HostConflict::Used { what: "IP", .. })));
+        let e = t.upsert_store(store(host("a", "02:00:00:00:00:09", "192.0.2.9")));
+        assert!(matches!(e, Err(HostConflict::Name(..))));
+    }
+
+    #[test]
+    fn run_time_host_can_be_replaced_and_removed() {
+        let (mut t, _) = HostTable::build(&[], vec![]);
+        t.upsert_store(store(host("b", "02:00:00:00:00:02", "192.0.2.2"))).expect("added");
+        t.upsert_store(store(host("b", "02:00:00:00:00:02", "192.0.2.3"))).expect("replaced");
+        assert!(t.by_ip("192.0.2.2".parse().expect("ip")).is_none());
+        assert_eq!(t.by_mac(&"02:00:00:00:00:02".parse().expect("mac")).map(|e| e.host.ip.to_string()), Some("192.0.2.3".into()));
+        assert!(t.remove_store("b").is_some());
+        assert!(t.by_name("b").is_none());
+    }
+
+    #[test]
+    fn operator_option_pairs_become_an_inline_table_and_wire_bytes() {
+        let pairs = vec![
+            ("routers".to_string(), "192.0.2.1, 192.0.2.2".to_string()),
+            ("domain-name".to_string(), "lab".to_string()),
+            ("interface-mtu".to_string(), "1400".to_string()),
+        ];
+        let text = options_toml_from_pairs(&pairs).expect("valid");
+        let set = options_from_toml(&text).expect("round trip");
+        assert_eq!(set.get(3), Some(&[192, 0, 2, 1, 192, 0, 2, 2][..]));
+        assert_eq!(set.get(15), Some(&b"lab"[..]));
+        assert_eq!(set.get(26), Some(&[5, 120][..]));
+    }
+
+    #[test]
+    fn bad_option_pairs_are_refused_with_the_reason() {
+        let e = options_toml_from_pairs(&[("routerz".into(), "192.0.2.1".into())]).expect_err("bad");
+        assert!(e.contains("unknown option `routerz`"), "{e}");
+        let e = options_toml_from_pairs(&[("routers".into(), "not-an-ip".into())]).expect_err("bad");
+        assert!(e.contains("routers"), "{e}");
+        let e = options_toml_from_pairs(&[("dhcp-lease-time".into(), "60".into())]).expect_err("bad");
+        assert!(e.contains("set by the server"), "{e}");
+    }
+
+    #[test]
+    fn export_prints_store_hosts_as_config_entries() {
+        let mut h = store(host("phone-1", "02:00:00:00:00:07", "192.0.2.7"));
+        h.options_toml = r#"{ routers = ["192.0.2.1"] }"#.into();
+        let (t, _) = HostTable::build(&[host("cfg", "02:00:00:00:00:01", "192.0.2.2")], vec![h]);
+        let out = export_toml(&t);
+        assert!(!out.contains("cfg"), "config hosts are not exported");
+        let parsed: toml::Table = toml::from_str(&out).expect("export is TOML");
+        let hosts = parsed["host"].as_array().expect("[[host]]");
+        assert_eq!(hosts.len(), 1);
+        assert_eq!(hosts[0]["mac"].as_str(), Some("02:00:00:00:00:07"));
+        assert_eq!(hosts[0]["options"]["routers"][0].as_str(), Some("192.0.2.1"));
+    }
+}

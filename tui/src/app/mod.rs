@@ -1,0 +1,1 @@
+//! The interactive TUI. OWNED BY THE TUI HELPER.

@@ -1,0 +1,1 @@
+//! The ctl subcommands. OWNED BY THE CTL HELPER.

@@ -1,0 +1,8 @@
+//! `berth`: the Berth TUI and scriptable control client, over the control
+//! API in `berth-proto`.
+//!
+//! - [`ctl`]: the subcommands (`berth leases --json`, `berth promote MAC`, ...).
+//! - [`app`]: the interactive TUI, opened when no subcommand is given.
+
+pub mod app;
+pub mod ctl;
