@@ -115,7 +115,10 @@ random_mac() {
 }
 
 # --- berthd -------------------------------------------------------------------
-sed "s|^store = .*|store = \"$WORK/leases.db\"|" "$CONFIG_SRC" >"$WORK/berth.toml"
+CONTROL_SOCKET="$WORK/control.sock"
+sed -e "s|^store = .*|store = \"$WORK/leases.db\"|" \
+	-e "s|^control_socket = .*|control_socket = \"$CONTROL_SOCKET\"|" \
+	"$CONFIG_SRC" >"$WORK/berth.toml"
 echo "lab.sh: berthd --config $WORK/berth.toml (in netns $SRV)"
 ip netns exec "$SRV" env NO_COLOR=1 "$BERTHD" --config "$WORK/berth.toml" >"$WORK/berthd.log" 2>&1 &
 BERTHD_PID=$!
@@ -223,8 +226,9 @@ if [[ $FOLLOW -eq 0 ]]; then
 fi
 
 # >>> TUI: when berth's TUI lands, open it here instead of following the log,
-# >>> e.g.  "${BERTH_BIN:-$ROOT/target/debug/berth}"  (talking to this berthd's
-# >>> control socket), and keep the log in "$WORK/berthd.log".
+# >>> e.g.  "${BERTH_BIN:-$ROOT/target/debug/berth}" --socket "$CONTROL_SOCKET"
+# >>> (the TUI runs in the root namespace: a Unix socket is a file, not bound to
+# >>> a network namespace), and keep the log in "$WORK/berthd.log".
 echo "lab.sh: following berthd's log; Ctrl-C stops the lab and removes everything"
 tail -n +1 -f "$WORK/berthd.log" &
 PIDS+=("$!")

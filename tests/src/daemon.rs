@@ -49,6 +49,9 @@ pub struct ServerConfig {
     pub max_lease: String,
     pub min_lease: String,
     pub offer_hold: String,
+    /// `control_socket`: [`Daemon`] puts it in its tempdir (so tests running
+    /// in parallel do not share `/run/berth/control.sock`).
+    pub control_socket: Option<PathBuf>,
     /// Global `domain-name-servers`.
     pub dns: Vec<String>,
     pub subnets: Vec<SubnetConfig>,
@@ -68,6 +71,7 @@ impl ServerConfig {
             max_lease: "12h".into(),
             min_lease: "5s".into(),
             offer_hold: "30s".into(),
+            control_socket: None,
             dns: vec![SERVER_IP.to_string()],
             subnets: vec![SubnetConfig {
                 cidr: LAB_CIDR.into(),
@@ -104,6 +108,16 @@ impl ServerConfig {
         self
     }
 
+    /// The TOML text with the store (`leases.db`) and, unless set, the control
+    /// socket (`control.sock`) in `dir`.
+    pub fn to_toml_in(&self, dir: &Path) -> String {
+        let mut c = self.clone();
+        if c.control_socket.is_none() {
+            c.control_socket = Some(dir.join("control.sock"));
+        }
+        c.to_toml(&dir.join("leases.db"))
+    }
+
     /// The TOML text, with `store` as the lease store path.
     pub fn to_toml(&self, store: &Path) -> String {
         let mut t = String::new();
@@ -115,6 +129,9 @@ impl ServerConfig {
         let _ = writeln!(t, "min_lease = {}", q(&self.min_lease));
         let _ = writeln!(t, "offer_hold = {}", q(&self.offer_hold));
         let _ = writeln!(t, "store = {}", q(&store.display().to_string()));
+        if let Some(c) = &self.control_socket {
+            let _ = writeln!(t, "control_socket = {}", q(&c.display().to_string()));
+        }
         let _ = writeln!(t, "\n[options]");
         let _ = writeln!(t, "domain-name-servers = {}", list(&self.dns));
         for s in &self.subnets {
@@ -171,6 +188,7 @@ pub struct Daemon {
     dir: TempDir,
     config: PathBuf,
     store: PathBuf,
+    control: PathBuf,
     log: PathBuf,
     proc: Option<Proc>,
     /// Byte offset in the log where the current run starts.
@@ -182,17 +200,18 @@ impl Daemon {
     /// Writes `cfg` and starts berthd; returns once it logs that it is ready.
     pub fn start(lab: &Lab, cfg: &ServerConfig) -> Result<Daemon> {
         let mut d = Self::prepare(lab.server_ns())?;
-        fs::write(&d.config, cfg.to_toml(&d.store)).context("cannot write berthd config")?;
+        fs::write(&d.config, cfg.to_toml_in(d.dir.path())).context("cannot write berthd config")?;
         d.spawn()?;
         Ok(d)
     }
 
-    /// Like [`Daemon::start`] with raw TOML; `{store}` and `{dir}` are replaced
-    /// by the store path and the tempdir.
+    /// Like [`Daemon::start`] with raw TOML; `{store}`, `{control}` and `{dir}`
+    /// are replaced by the store path, the control socket path and the tempdir.
     pub fn start_toml(lab: &Lab, toml: &str) -> Result<Daemon> {
         let mut d = Self::prepare(lab.server_ns())?;
         let text = toml
             .replace("{store}", &d.store.display().to_string())
+            .replace("{control}", &d.control.display().to_string())
             .replace("{dir}", &d.dir.path().display().to_string());
         fs::write(&d.config, text).context("cannot write berthd config")?;
         d.spawn()?;
@@ -207,7 +226,9 @@ impl Daemon {
         Ok(Daemon {
             ns: ns.to_string(),
             config: dir.path().join("berth.toml"),
+            // The names ServerConfig::to_toml_in uses.
             store: dir.path().join("leases.db"),
+            control: dir.path().join("control.sock"),
             log: dir.path().join("berthd.log"),
             dir,
             proc: None,
@@ -306,6 +327,12 @@ impl Daemon {
         self.dir.path()
     }
 
+    /// The control socket (when the config came from [`ServerConfig`], or
+    /// `{control}` was used).
+    pub fn control_socket(&self) -> &Path {
+        &self.control
+    }
+
     /// The whole log (all runs).
     pub fn log(&self) -> String {
         read_log(&self.log)
@@ -370,6 +397,10 @@ mod tests {
         assert!(t.contains("store = \"/tmp/x/leases.db\""));
         assert!(t.contains("options = { routers = [\"192.0.2.1\"], domain-name = \"lab.test\" }"));
         assert!(t.contains("[[host]]\nname = \"known1\""));
+        assert!(!t.contains("control_socket"));
+        let t = c.to_toml_in(Path::new("/tmp/y"));
+        assert!(t.contains("store = \"/tmp/y/leases.db\""));
+        assert!(t.contains("control_socket = \"/tmp/y/control.sock\""));
         assert_eq!(q("a\"b\\"), "\"a\\\"b\\\\\"");
     }
 }

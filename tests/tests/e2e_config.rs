@@ -7,11 +7,11 @@ use berth_tests::netns::netns_command;
 use berth_tests::process::{Proc, read_log};
 use berth_tests::{Lab, ServerConfig, berthd_bin, check_config, root_or_skip};
 
-fn duplicate_mac_config(store: &std::path::Path) -> String {
+fn duplicate_mac_config(dir: &std::path::Path) -> String {
     ServerConfig::lab()
         .host("printer", "02:00:00:00:00:aa", "192.0.2.20")
         .host("scanner", "02:00:00:00:00:AA", "192.0.2.21")
-        .to_toml(store)
+        .to_toml_in(dir)
 }
 
 /// `FILE:LINE:COL: message` for `file`.
@@ -35,7 +35,7 @@ fn check_config_accepts_the_lab_config() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("berth.toml");
     let cfg = ServerConfig::lab().host("known1", "02:00:00:00:00:01", "192.0.2.10");
-    fs::write(&file, cfg.to_toml(&dir.path().join("leases.db"))).expect("write config");
+    fs::write(&file, cfg.to_toml_in(dir.path())).expect("write config");
     let out = check_config(&file).expect("berthd check-config runs");
     assert!(
         out.status.success(),
@@ -50,7 +50,7 @@ fn check_config_accepts_the_lab_config() {
 fn check_config_rejects_duplicate_mac_naming_both_hosts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("berth.toml");
-    fs::write(&file, duplicate_mac_config(&dir.path().join("leases.db"))).expect("write config");
+    fs::write(&file, duplicate_mac_config(dir.path())).expect("write config");
     let out = check_config(&file).expect("berthd check-config runs");
     let text = format!(
         "{}{}",
@@ -78,7 +78,7 @@ fn berthd_refuses_to_start_with_duplicate_mac() {
     let lab = Lab::new().expect("lab");
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("berth.toml");
-    fs::write(&file, duplicate_mac_config(&dir.path().join("leases.db"))).expect("write config");
+    fs::write(&file, duplicate_mac_config(dir.path())).expect("write config");
     let log = dir.path().join("berthd.log");
     let mut cmd = netns_command(lab.server_ns(), berthd_bin());
     cmd.arg("--config").arg(&file).env("NO_COLOR", "1");
