@@ -40,14 +40,25 @@ if ((${#missing[@]})); then
 fi
 
 # --- format, build, lint, test ---------------------------------------------------
-echo "test.sh: cargo fmt --all --check"
-cargo fmt --all --check
+# Every step runs, so one run shows all that is wrong; the script fails if any did.
+failed=()
+step() {
+	local name=$1
+	shift
+	echo "test.sh: $*"
+	if ! "$@"; then
+		failed+=("$name")
+		echo "test.sh: FAILED: $*" >&2
+	fi
+}
 
-echo "test.sh: cargo build --workspace --bins"
-cargo build --workspace --bins
+step fmt cargo fmt --all --check
+step build cargo build --workspace --bins
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+step test cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
 
-echo "test.sh: cargo clippy --workspace --all-targets -- -D warnings"
-cargo clippy --workspace --all-targets -- -D warnings
-
-echo "test.sh: cargo test --workspace --no-fail-fast"
-cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
+if ((${#failed[@]})); then
+	echo "test.sh: failed steps: ${failed[*]}" >&2
+	exit 1
+fi
+echo "test.sh: all steps passed"

@@ -24,7 +24,7 @@ fn known_mac_gets_static_ip_and_options() {
         .lease("2h")
         .host("known1", KNOWN_MAC, "192.0.2.10");
     cfg.dns = vec!["192.0.2.53".into(), "192.0.2.54".into()];
-    let _berthd = Daemon::start(&lab, &cfg).expect("berthd starts");
+    let berthd = Daemon::start(&lab, &cfg).expect("berthd starts");
 
     let c = lab.add_client(Some(KNOWN_MAC)).expect("client ns");
     let dh = Dhclient::start(&c).expect("dhclient starts");
@@ -46,6 +46,10 @@ fn known_mac_gets_static_ip_and_options() {
         vec!["192.0.2.10/24"],
         "the script configured the address"
     );
+    // One log line per transaction, naming the client.
+    berthd
+        .wait_log(KNOWN_MAC, Duration::from_secs(2))
+        .expect("berthd logs the transaction with the client's MAC");
 }
 
 #[test]
