@@ -152,7 +152,7 @@ case "\$r" in
   bound|renew) ip -4 addr flush dev "\$interface"; ip addr add "\$ip/\${subnet:-255.255.255.0}" dev "\$interface" ;;
   deconfig|EXPIRE|FAIL|RELEASE|STOP) ip -4 addr flush dev "\$interface" ;;
 esac
-{ echo "=== \$r"; env; } >> "$WORK/$name.env"
+{ echo "=== \$r"; env; echo "=== end"; } >> "$WORK/$name.env"
 exit 0
 EOF
 	chmod +x "$WORK/$name.script"
@@ -170,7 +170,7 @@ start_dhclient() {
 start_udhcpc() {
 	local name=$1 ns="${TAG}$1"
 	client_script "$name"
-	ip netns exec "$ns" udhcpc -f -i eth0 -x "hostname:$name" -s "$WORK/$name.script" \
+	ip netns exec "$ns" env -i PATH=/usr/sbin:/sbin:/usr/bin:/bin udhcpc -f -i eth0 -x "hostname:$name" -s "$WORK/$name.script" \
 		-p "$WORK/$name.pid" -t 5 -T 2 -A 2 >"$WORK/$name.log" 2>&1 &
 	PIDS+=("$!")
 }
@@ -183,21 +183,28 @@ start_dhclient printer
 start_dhclient guest
 start_udhcpc phone
 
-# show NAME KIND: wait (at most 20 s) for a lease record and print it.
+# last_lease NAME: the last complete lease record (BOUND, RENEW, ...) of NAME.
+last_lease() {
+	awk '/^=== (BOUND|REBOOT|RENEW|REBIND|bound|renew)$/ { inrec = 1; buf = ""; next }
+	     /^=== end$/ { if (inrec) last = buf; inrec = 0; next }
+	     /^=== / { inrec = 0; next }
+	     inrec { buf = buf $0 "\n" }
+	     END { printf "%s", last }' "$WORK/$1.env" 2>/dev/null
+}
+
+# show NAME: wait (at most 20 s) for a lease record and print it.
 show() {
-	local name=$1 env="$WORK/$1.env" mac
+	local name=$1 mac rec=""
 	mac=$(ip -n "${TAG}$name" link show eth0 | awk '/link\/ether/ {print $2}')
 	for _ in $(seq 200); do
-		grep -qE '^=== (BOUND|REBOOT|bound)$' "$env" 2>/dev/null && break
+		rec=$(last_lease "$name")
+		[[ -n $rec ]] && break
 		sleep 0.1
 	done
-	if ! grep -qE '^=== (BOUND|REBOOT|bound)$' "$env" 2>/dev/null; then
+	if [[ -z $rec ]]; then
 		printf '  %-8s %s  NO LEASE (log: %s)\n' "$name" "$mac" "$WORK/$name.log"
 		return
 	fi
-	# The last record, as shell-free key=value pairs.
-	local rec
-	rec=$(awk '/^=== /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$env")
 	get() { printf '%s\n' "$rec" | sed -n "s/^$1=//p" | head -1; }
 	local ip mask router dns domain lease
 	ip=$(get new_ip_address)

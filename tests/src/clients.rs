@@ -21,6 +21,8 @@ use crate::process::{Proc, read_log, run_output, tail, wait_until};
 
 /// First line of each record the client scripts write.
 const RECORD_MARK: &str = "=== record";
+/// Last line of each record: a record without it is still being written.
+const RECORD_END: &str = "=== end";
 
 /// One invocation of a client script: its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,15 +43,16 @@ impl Record {
     }
 }
 
-/// Parses a record file.
+/// Parses a record file. Only complete records (ending in `=== end`) count.
 pub fn parse_records(text: &str) -> Vec<Record> {
     let mut out = Vec::new();
     let mut cur: Option<Record> = None;
     for line in text.lines() {
-        if let Some(rest) = line.strip_prefix(RECORD_MARK) {
+        if line == RECORD_END {
             if let Some(r) = cur.take() {
                 out.push(r);
             }
+        } else if let Some(rest) = line.strip_prefix(RECORD_MARK) {
             cur = Some(Record {
                 time: rest.trim().parse().ok(),
                 vars: BTreeMap::new(),
@@ -60,9 +63,6 @@ pub fn parse_records(text: &str) -> Vec<Record> {
                 r.vars.entry(k.to_string()).or_insert_with(|| v.to_string());
             }
         }
-    }
-    if let Some(r) = cur {
-        out.push(r);
     }
     out
 }
@@ -245,7 +245,7 @@ case "$reason" in
     ip addr replace "$new_ip_address/${{new_subnet_mask:-255.255.255.0}}" dev "$interface" ;;
   EXPIRE|FAIL|RELEASE|STOP) ip -4 addr flush dev "$interface" ;;
 esac
-{{ echo "{RECORD_MARK} $(date +%s)"; env; }} >> {records}
+{{ echo "{RECORD_MARK} $(date +%s)"; env; echo "{RECORD_END}"; }} >> {records}
 exit 0
 "#,
             records = sh_quote(&rec.path)
@@ -444,15 +444,21 @@ case "$1" in
     ip -4 addr flush dev "$interface"
     ip addr add "$ip/${{subnet:-255.255.255.0}}" dev "$interface" ;;
 esac
-{{ echo "{RECORD_MARK} $(date +%s)"; echo "reason=$1"; env; }} >> {records}
+{{ echo "{RECORD_MARK} $(date +%s)"; echo "reason=$1"; env; echo "{RECORD_END}"; }} >> {records}
 exit 0
 "#,
             records = sh_quote(&rec.path)
         );
         let script_path = dir.path().join("script");
         write_script(&script_path, &script)?;
-        let mut cmd = netns_command(client.name(), tool_path("udhcpc")?);
-        cmd.arg("-f")
+        // `env -i` (which execs in place, keeping the PID): udhcpc passes its
+        // environment on to the script, and the records should hold only
+        // what udhcpc says.
+        let mut cmd = netns_command(client.name(), "env");
+        cmd.arg("-i")
+            .arg("PATH=/usr/sbin:/sbin:/usr/bin:/bin")
+            .arg(tool_path("udhcpc")?)
+            .arg("-f")
             .arg("-i")
             .arg(client.iface())
             .arg("-s")
@@ -540,13 +546,18 @@ mod tests {
 
     #[test]
     fn parses_dhclient_records() {
-        let text = "=== record 100\nreason=PREINIT\ninterface=eth0\n\
+        let text = "=== record 100\nreason=PREINIT\ninterface=eth0\n=== end\n\
                     === record 101\nreason=BOUND\nnew_ip_address=192.0.2.10\n\
                     new_subnet_mask=255.255.255.0\nnew_routers=192.0.2.1\n\
                     new_domain_name_servers=192.0.2.1 192.0.2.2\nnew_dhcp_lease_time=3600\n\
-                    new_expiry=4700\nnew_domain_name=lab.test\n";
+                    new_expiry=4700\nnew_domain_name=lab.test\n=== end\n\
+                    === record 102\nreason=RENEW\nnew_ip_";
         let rs = parse_records(text);
-        assert_eq!(rs.len(), 2);
+        assert_eq!(
+            rs.len(),
+            2,
+            "the unfinished RENEW record is not counted yet"
+        );
         assert_eq!(rs[0].reason(), "PREINIT");
         let l = Lease::from_dhclient(&rs[1]).expect("lease");
         assert_eq!(l.ip, Ipv4Addr::new(192, 0, 2, 10));
@@ -561,7 +572,7 @@ mod tests {
     #[test]
     fn parses_udhcpc_records() {
         let text = "=== record 50\nreason=bound\nip=192.0.2.100\nsubnet=255.255.255.0\n\
-                    router=192.0.2.1\ndns=192.0.2.1\nlease=60\nreason=ignored\n";
+                    router=192.0.2.1\ndns=192.0.2.1\nlease=60\nreason=ignored\n=== end\n";
         let rs = parse_records(text);
         let l = Lease::from_udhcpc(&rs[0]).expect("lease");
         assert_eq!(l.reason, "bound");
