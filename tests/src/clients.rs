@@ -368,6 +368,15 @@ exit 0
         Ok(r)
     }
 
+    /// Waits at most `timeout` for dhclient to exit by itself (e.g. `-1`
+    /// giving up); `None` if it is still running.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<Option<std::process::ExitStatus>> {
+        match self.proc.as_mut() {
+            Some(p) => p.wait_exit(timeout),
+            None => Ok(None),
+        }
+    }
+
     /// Ends dhclient with SIGKILL (by PID): a client that vanishes without
     /// a word, leaving its lease on the server.
     pub fn kill(&mut self) -> Result<()> {

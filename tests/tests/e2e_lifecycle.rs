@@ -3,7 +3,9 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use berth_tests::{Daemon, Dhclient, Lab, Lease, ServerConfig, require_tools, root_or_skip};
+use berth_tests::{
+    Daemon, Dhclient, DhclientOptions, Lab, Lease, ServerConfig, require_tools, root_or_skip,
+};
 
 const LEASE_WAIT: Duration = Duration::from_secs(20);
 
@@ -132,10 +134,27 @@ fn exhausted_pool_serves_nobody_else() {
     ips.dedup();
     assert_eq!(ips.len(), 3, "three distinct addresses: {ips:?}");
 
+    // The 4th tries once (`-1`) for 8 s, then gives up.
     let fourth = lab.add_client(None).expect("client ns 4");
-    let dh4 = Dhclient::start(&fourth).expect("dhclient 4");
+    let mut dh4 = Dhclient::start_with(
+        &fourth,
+        DhclientOptions {
+            once: true,
+            timeout_secs: 8,
+            ..DhclientOptions::default()
+        },
+    )
+    .expect("dhclient 4");
     let got = dh4.wait_bound(Duration::from_secs(10));
     assert!(got.is_err(), "the 4th client got a lease: {got:?}");
+    let status = dh4
+        .wait_exit(Duration::from_secs(10))
+        .expect("wait for dhclient 4")
+        .expect("dhclient -1 gives up and exits");
+    assert!(
+        !status.success(),
+        "dhclient 4 reports failure, got {status}"
+    );
 
     for (c, dh, i, ip) in &holders {
         let (_, r) = dh
