@@ -1279,11 +1279,20 @@ fn from_parts_builds_indexes_first_wins() {
 
 #[test]
 fn control_settings_are_read_and_bad_group_names_refused() {
-    let c = ok("[server]\ninterfaces = [\"eth1\"]\ncontrol_socket = \"/tmp/b.sock\"\ncontrol_group = \"ops\"\nadmin_group = \"netadm\"\n");
+    let c = ok(
+        "[server]\ninterfaces = [\"eth1\"]\ncontrol_socket = \"/tmp/b.sock\"\ncontrol_group = \"ops\"\nadmin_group = \"netadm\"\n",
+    );
     assert_eq!(c.server.control_socket, PathBuf::from("/tmp/b.sock"));
     assert_eq!(c.server.control_group, "ops");
     assert_eq!(c.server.admin_group, "netadm");
-    let e = parse("[server]\ninterfaces = [\"eth1\"]\nadmin_group = \"net adm\"\n", Path::new(FILE))
-        .expect_err("refused");
-    assert!(e.to_string().contains("admin_group: `net adm` is not a group name"), "{e}");
+    let e = parse(
+        "[server]\ninterfaces = [\"eth1\"]\nadmin_group = \"net adm\"\n",
+        Path::new(FILE),
+    )
+    .expect_err("refused");
+    assert!(
+        e.to_string()
+            .contains("admin_group: `net adm` is not a group name"),
+        "{e}"
+    );
 }

@@ -341,7 +341,11 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
         }
     }
     for (key, raw_group, slot) in [
-        ("control_group", &raw.control_group, &mut server.control_group),
+        (
+            "control_group",
+            &raw.control_group,
+            &mut server.control_group,
+        ),
         ("admin_group", &raw.admin_group, &mut server.admin_group),
     ] {
         if let Some(g) = raw_group {
