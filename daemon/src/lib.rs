@@ -26,5 +26,6 @@ pub mod net;
 pub mod notify;
 pub mod options;
 pub mod packet;
+pub mod privilege;
 pub mod server;
 pub mod store;
