@@ -434,3 +434,6 @@ async fn reconnect(socket: &Path, why: &RpcError) -> Result<ControlClient, CtlEr
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
