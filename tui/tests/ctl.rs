@@ -23,9 +23,6 @@ use tokio::process::Command;
 const T: i64 = 1_893_456_000;
 /// The fake daemon's start time.
 const EPOCH: i64 = 1_700_000_000;
-/// The fake's event buffer holds seqs 5..=7 (1..=4 were dropped).
-const OLDEST: u64 = 5;
-const NEWEST: u64 = 7;
 
 fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test address")
@@ -80,8 +77,21 @@ fn event(seq: u64) -> Event {
 }
 
 /// Canned answers; the calls that change things refuse the way berthd does.
-#[derive(Clone)]
-struct FakeServer;
+#[derive(Clone, Copy)]
+struct FakeServer {
+    /// The daemon's start time, as `events_since` reports it.
+    epoch: i64,
+    /// The event buffer holds seqs `oldest..=newest`; older ones were dropped.
+    oldest: u64,
+    newest: u64,
+}
+
+/// The usual fake: events 1..=4 already dropped, 5..=7 held.
+const FAKE: FakeServer = FakeServer {
+    epoch: EPOCH,
+    oldest: 5,
+    newest: 7,
+};
 
 impl Control for FakeServer {
     async fn api_version(self, _: Context) -> u32 {
@@ -238,15 +248,17 @@ impl Control for FakeServer {
         seq: u64,
         wait_ms: u64,
     ) -> Result<EventBatch, ApiError> {
-        if seq + 1 < OLDEST {
+        if seq + 1 < self.oldest {
             return Ok(EventBatch {
                 events: vec![],
                 last_seq: seq,
-                gap: Some(Gap { oldest_seq: OLDEST }),
-                epoch: EPOCH,
+                gap: Some(Gap {
+                    oldest_seq: self.oldest,
+                }),
+                epoch: self.epoch,
             });
         }
-        let events: Vec<Event> = (seq + 1..=NEWEST).map(event).collect();
+        let events: Vec<Event> = (seq + 1..=self.newest).map(event).collect();
         if events.is_empty() {
             // Long poll: nothing new will come.
             tokio::time::sleep(Duration::from_millis(wait_ms)).await;
@@ -255,7 +267,7 @@ impl Control for FakeServer {
             last_seq: events.last().map_or(seq, |e| e.seq),
             events,
             gap: None,
-            epoch: EPOCH,
+            epoch: self.epoch,
         })
     }
 }
@@ -270,17 +282,38 @@ async fn start_daemon() -> Daemon {
     let dir = tempfile::tempdir().expect("temp dir");
     let socket = dir.path().join("control.sock");
     let listener = UnixListener::bind(&socket).expect("bind the fake socket");
-    tokio::spawn(async move {
-        while let Ok((conn, _)) = listener.accept().await {
-            let served = BaseChannel::with_defaults(berth_proto::transport::framed(conn))
-                .execute(FakeServer.serve())
-                .for_each(|fut| async {
-                    tokio::spawn(fut);
-                });
-            tokio::spawn(served);
-        }
-    });
+    tokio::spawn(serve(listener, FAKE));
     Daemon { _dir: dir, socket }
+}
+
+/// Accepts connections and serves each with `fake`, on the current runtime.
+async fn serve(listener: UnixListener, fake: FakeServer) {
+    while let Ok((conn, _)) = listener.accept().await {
+        let served = BaseChannel::with_defaults(berth_proto::transport::framed(conn))
+            .execute(fake.serve())
+            .for_each(|fut| async {
+                tokio::spawn(fut);
+            });
+        tokio::spawn(served);
+    }
+}
+
+/// A fake daemon on its own runtime, so that dropping the runtime ends it
+/// with all its connections, as a daemon restart would.
+fn start_own_runtime(socket: &Path, fake: FakeServer) -> tokio::runtime::Runtime {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("fake daemon runtime");
+    // A stale socket file from the previous daemon would make bind fail.
+    let _ = std::fs::remove_file(socket);
+    let listener = {
+        let _guard = rt.enter();
+        UnixListener::bind(socket).expect("bind the fake socket")
+    };
+    rt.spawn(serve(listener, fake));
+    rt
 }
 
 fn berth(socket: &Path, args: &[&str]) -> Command {
@@ -575,4 +608,65 @@ async fn events_follow_streams_json_lines() {
     assert!(read.is_ok(), "timed out after {seen:?}");
     assert_eq!(seen, [5, 6, 7]);
     assert!(still_running, "events --follow exited instead of waiting");
+}
+
+/// Reads JSON lines from `lines` until `n` seqs were seen or 20 s passed.
+async fn read_seqs(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    n: usize,
+) -> Vec<u64> {
+    let mut seen = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), async {
+        while seen.len() < n {
+            match lines.next_line().await {
+                Ok(Some(line)) => {
+                    let v: Value = serde_json::from_str(&line).expect("a JSON line");
+                    seen.push(v["seq"].as_u64().expect("seq"));
+                }
+                _ => break,
+            }
+        }
+    })
+    .await;
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_follow_survives_a_daemon_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("control.sock");
+    let first = start_own_runtime(&socket, FAKE);
+    let mut child = berth(&socket, &["--json", "events", "--follow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("berth started");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let before = read_seqs(&mut lines, 3).await;
+
+    // Restart: the old daemon goes away mid long poll, a new one with a new
+    // epoch and fresh sequence numbers takes the socket.
+    first.shutdown_background();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = start_own_runtime(
+        &socket,
+        FakeServer {
+            epoch: EPOCH + 100,
+            oldest: 1,
+            newest: 2,
+        },
+    );
+    let after = read_seqs(&mut lines, 2).await;
+
+    child.kill().await.expect("kill berth");
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = e.read_to_string(&mut err).await;
+    }
+    second.shutdown_background();
+    assert_eq!(before, [5, 6, 7]);
+    assert_eq!(after, [1, 2], "stderr: {err}");
+    assert!(err.contains("reconnecting"), "{err}");
+    assert!(err.contains("berthd restarted"), "{err}");
 }

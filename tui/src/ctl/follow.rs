@@ -48,12 +48,13 @@ impl Cursor {
         let mut out = Applied::default();
         let quiet_gap = std::mem::replace(&mut self.quiet_gap, false);
 
-        if let Some(old) = self.epoch.filter(|&e| e != batch.epoch) {
+        if self.epoch.is_some_and(|e| e != batch.epoch) {
             self.epoch = Some(batch.epoch);
+            let started = jiff::Timestamp::from_second(batch.epoch)
+                .map_or_else(|_| batch.epoch.to_string(), |t| t.to_string());
             out.warnings.push(format!(
-                "berthd restarted (epoch {old} -> {}): its sequence numbers started over; \
-                 reading its events from the start",
-                batch.epoch
+                "berthd restarted (started {started}): its sequence numbers started over; \
+                 reading its events from the start"
             ));
             if self.next != 0 {
                 // The batch answered a seq from the old numbering: events
@@ -190,7 +191,11 @@ mod tests {
         let a = c.apply(batch(&[5], 5, None, 200));
         assert!(a.events.is_empty() && a.moved);
         assert_eq!(a.warnings.len(), 1);
-        assert!(a.warnings[0].contains("restarted"));
+        assert!(
+            a.warnings[0].contains("berthd restarted (started 1970-01-01T00:03:20Z)"),
+            "{:?}",
+            a.warnings
+        );
         assert_eq!(c.seq(), 0);
         let a = c.apply(batch(&[1, 2], 2, None, 200));
         assert_eq!(seqs(&a), [1, 2]);

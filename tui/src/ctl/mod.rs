@@ -370,9 +370,17 @@ fn poll_context(wait_ms: u64) -> context::Context {
 async fn events(args: EventsArgs, socket: &Path, view: &View) -> Result<(), CtlError> {
     let mut client: ControlClient = connect(socket).await?;
     let mut cursor = Cursor::new(args.since);
-    let wait_ms = if args.follow { FOLLOW_WAIT_MS } else { 0 };
     let mut held = Vec::new();
+    // The first call on each connection does not wait: after a reconnect
+    // the daemon may have restarted, and its new epoch should be seen at
+    // once, not after a long poll on a seq from the old numbering.
+    let mut fresh = true;
     loop {
+        let wait_ms = if args.follow && !fresh {
+            FOLLOW_WAIT_MS
+        } else {
+            0
+        };
         let answer = client
             .events_since(poll_context(wait_ms), cursor.seq(), wait_ms)
             .await;
@@ -381,10 +389,12 @@ async fn events(args: EventsArgs, socket: &Path, view: &View) -> Result<(), CtlE
             Ok(Err(api)) => return Err(api.into()),
             Err(e) if args.follow => {
                 client = reconnect(socket, &e).await?;
+                fresh = true;
                 continue;
             }
             Err(e) => return Err(rpc_error(socket, e)),
         };
+        fresh = false;
         let applied = cursor.apply(batch);
         for w in &applied.warnings {
             warn(w);
