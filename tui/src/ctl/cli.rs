@@ -64,11 +64,13 @@ pub enum Command {
     Leases(LeasesArgs),
     /// List static hosts (config file and store); `hosts export` prints the store's as TOML
     Hosts {
+        /// `export`, or nothing to list
         #[command(subcommand)]
         action: Option<HostsAction>,
     },
     /// Add, remove or change a static host in the store
     Host {
+        /// `add`, `rm` or `edit`
         #[command(subcommand)]
         action: HostAction,
     },
@@ -135,10 +137,15 @@ pub struct LeasesArgs {
 /// A lease state as typed on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StateArg {
+    /// Offered, not yet acknowledged.
     Offered,
+    /// Acknowledged and current.
     Bound,
+    /// Given back by the client (or released by an operator).
     Released,
+    /// Ran out without renewal.
     Expired,
+    /// Declined by a client: the address is quarantined.
     Declined,
 }
 

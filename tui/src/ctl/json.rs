@@ -32,19 +32,19 @@ impl Serialize for Rfc3339 {
 /// [`Status`] for JSON.
 #[derive(Debug, Serialize)]
 pub struct StatusJson<'a> {
-    pub version: &'a str,
-    pub api_version: u32,
-    pub started_at: Rfc3339,
-    pub uptime_secs: u64,
-    pub config_path: &'a str,
-    pub interfaces: &'a [InterfaceStatus],
-    pub store_backend: &'a str,
-    pub store_path: &'a str,
-    pub leases_bound: u64,
-    pub leases_total: u64,
-    pub hosts_config: u64,
-    pub hosts_store: u64,
-    pub blocked: u64,
+    version: &'a str,
+    api_version: u32,
+    started_at: Rfc3339,
+    uptime_secs: u64,
+    config_path: &'a str,
+    interfaces: &'a [InterfaceStatus],
+    store_backend: &'a str,
+    store_path: &'a str,
+    leases_bound: u64,
+    leases_total: u64,
+    hosts_config: u64,
+    hosts_store: u64,
+    blocked: u64,
 }
 
 impl<'a> From<&'a Status> for StatusJson<'a> {
@@ -85,16 +85,16 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
 /// [`LeaseInfo`] for JSON.
 #[derive(Debug, Serialize)]
 pub struct LeaseJson<'a> {
-    pub ip: Ipv4Addr,
-    pub mac: &'a str,
-    pub client_id: &'a str,
-    pub hostname: Option<&'a str>,
-    pub kind: LeaseKind,
-    pub state: LeaseState,
-    pub starts: Rfc3339,
-    pub ends: Rfc3339,
-    pub subnet: Option<&'a str>,
-    pub moving_to: Option<Ipv4Addr>,
+    ip: Ipv4Addr,
+    mac: &'a str,
+    client_id: &'a str,
+    hostname: Option<&'a str>,
+    kind: LeaseKind,
+    state: LeaseState,
+    starts: Rfc3339,
+    ends: Rfc3339,
+    subnet: Option<&'a str>,
+    moving_to: Option<Ipv4Addr>,
 }
 
 impl<'a> From<&'a LeaseInfo> for LeaseJson<'a> {
@@ -129,13 +129,13 @@ impl<'a> From<&'a LeaseInfo> for LeaseJson<'a> {
 /// [`HostInfo`] for JSON. Options stay `[name, value]` pairs, as in the API.
 #[derive(Debug, Serialize)]
 pub struct HostJson<'a> {
-    pub name: &'a str,
-    pub mac: Option<&'a str>,
-    pub client_id: Option<&'a str>,
-    pub ip: Ipv4Addr,
-    pub origin: Origin,
-    pub options: &'a [(String, String)],
-    pub created_at: Option<Rfc3339>,
+    name: &'a str,
+    mac: Option<&'a str>,
+    client_id: Option<&'a str>,
+    ip: Ipv4Addr,
+    origin: Origin,
+    options: &'a [(String, String)],
+    created_at: Option<Rfc3339>,
 }
 
 impl<'a> From<&'a HostInfo> for HostJson<'a> {
@@ -164,9 +164,9 @@ impl<'a> From<&'a HostInfo> for HostJson<'a> {
 /// [`PromoteResult`] for JSON.
 #[derive(Debug, Serialize)]
 pub struct PromoteJson<'a> {
-    pub host: HostJson<'a>,
-    pub from: Option<Ipv4Addr>,
-    pub moving: bool,
+    host: HostJson<'a>,
+    from: Option<Ipv4Addr>,
+    moving: bool,
 }
 
 impl<'a> From<&'a PromoteResult> for PromoteJson<'a> {
@@ -183,9 +183,9 @@ impl<'a> From<&'a PromoteResult> for PromoteJson<'a> {
 /// [`BlockInfo`] for JSON.
 #[derive(Debug, Serialize)]
 pub struct BlockJson<'a> {
-    pub mac: &'a str,
-    pub since: Rfc3339,
-    pub until: Option<Rfc3339>,
+    mac: &'a str,
+    since: Rfc3339,
+    until: Option<Rfc3339>,
 }
 
 impl<'a> From<&'a BlockInfo> for BlockJson<'a> {
@@ -202,17 +202,17 @@ impl<'a> From<&'a BlockInfo> for BlockJson<'a> {
 /// [`Event`] for JSON.
 #[derive(Debug, Serialize)]
 pub struct EventJson<'a> {
-    pub seq: u64,
-    pub at: Rfc3339,
-    pub kind: EventKind,
-    pub mac: Option<&'a str>,
-    pub ip: Option<Ipv4Addr>,
-    pub hostname: Option<&'a str>,
-    pub vendor_class: Option<&'a str>,
-    pub interface: Option<&'a str>,
-    pub unknown: bool,
-    pub ok: bool,
-    pub detail: &'a str,
+    seq: u64,
+    at: Rfc3339,
+    kind: EventKind,
+    mac: Option<&'a str>,
+    ip: Option<Ipv4Addr>,
+    hostname: Option<&'a str>,
+    vendor_class: Option<&'a str>,
+    interface: Option<&'a str>,
+    unknown: bool,
+    ok: bool,
+    detail: &'a str,
 }
 
 impl<'a> From<&'a Event> for EventJson<'a> {

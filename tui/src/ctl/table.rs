@@ -4,6 +4,7 @@
 /// How a column's cells line up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
+    /// For text.
     Left,
     /// For numbers, so digits line up.
     Right,
