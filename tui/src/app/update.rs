@@ -42,7 +42,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Command> {
         } => {
             let since = match model.conn {
                 Conn::Reconnecting { since, .. } => since,
-                _ => at,
+                _ => {
+                    // Newly down: the connection error is the news now, and
+                    // the message line shows it once older notices are gone.
+                    model.notice = None;
+                    at
+                }
             };
             let secs = i64::try_from(retry_in.as_millis().div_ceil(1000)).unwrap_or(i64::MAX);
             model.conn = Conn::Reconnecting {
@@ -115,7 +120,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Command> {
 fn action_error(what: &str, e: &ApiError) -> String {
     match e.kind {
         ErrorKind::PermissionDenied => format!(
-            "read-only: {what} needs admin rights, this user may only look ({})",
+            "read-only: {what} refused, this user may look but not change ({})",
             e.message
         ),
         ErrorKind::ReadOnly => format!("{what}: {} (owned by the config file)", e.message),

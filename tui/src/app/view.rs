@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Padding, Paragraph, Wrap};
 
 use super::fmt::{self, Col};
 use super::model::{Conn, Dialog, FeedEntry, Level, Model, PromoteField, PromoteForm, View};
@@ -112,21 +112,26 @@ impl Theme {
 /// Draws the whole screen.
 pub fn view(m: &Model, f: &mut Frame, now: Timestamp, tz: &TimeZone) {
     let area = f.area();
+    let theme = Theme::new(m);
+    let msg = message_line(m, theme);
+    // A long error (a connect error says what to do) may take up to three
+    // lines rather than be cut off.
+    let msg_w: u16 = msg.spans.iter().map(|s| fmt::width(&s.content)).sum();
+    let msg_h = msg_w.div_ceil(area.width.max(1)).clamp(1, 3);
     let [top, body, status, message] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(msg_h),
     ])
     .areas(area);
-    let theme = Theme::new(m);
     f.render_widget(Paragraph::new(tabs_line(m, top.width, now, tz)), top);
     draw_body(m, f, body, theme, now, tz);
     f.render_widget(
         Paragraph::new(status_line(m, status.width, theme, now)).style(theme.bar()),
         status,
     );
-    f.render_widget(Paragraph::new(message_line(m, theme)), message);
+    f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), message);
     match &m.dialog {
         Some(Dialog::Help) => draw_help(f, area),
         Some(Dialog::Promote(form)) => draw_promote(f, area, form, theme),
@@ -203,7 +208,7 @@ fn draw_body(m: &Model, f: &mut Frame, area: Rect, t: Theme, now: Timestamp, tz:
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
-    if !m.loaded && m.view != View::Arrivals {
+    if !m.loaded && count == 0 {
         let text = match &m.conn {
             Conn::Reconnecting { error, .. } => format!("cannot reach berthd: {error}"),
             _ => format!("waiting for berthd at {}…", m.socket),
@@ -236,11 +241,11 @@ fn table<'a>(
     empty: String,
     t: Theme,
 ) -> Vec<Line<'a>> {
-    let mut out = vec![header];
     if rows.is_empty() {
-        out.push(Line::from(Span::styled(empty, t.muted())));
-        return out;
+        // Column titles over nothing only add noise.
+        return vec![Line::from(Span::styled(empty, t.muted()))];
     }
+    let mut out = vec![header];
     let h = usize::from(height.saturating_sub(1));
     let offset = fmt::scroll_offset(selected, h);
     for (i, line) in rows.into_iter().enumerate().skip(offset).take(h) {
@@ -361,6 +366,27 @@ fn arrivals_lines<'a>(
         .iter()
         .zip(cells)
         .map(|(item, c)| match (&item.entry, c) {
+            (FeedEntry::Event(e), Some(c)) if e.mac.is_none() && e.ip.is_none() => {
+                // Nothing to put in the client columns (a hook, a reload):
+                // let the detail use the room instead of a dropped column.
+                let style = if e.ok { t.plain() } else { t.failure() };
+                let [time, kind, ..] = c;
+                let head = fmt::row(vec![(time, t.plain()), (kind, style)], &widths[..2]);
+                let used: u16 = head.spans.iter().map(|s| fmt::width(&s.content)).sum();
+                let text = [e.detail.as_str(), e.interface.as_deref().unwrap_or("")]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                let mut spans = head.spans;
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(
+                    fmt::fit_text(&text, area.width.saturating_sub(used + 1)),
+                    style,
+                ));
+                Line::from(spans)
+            }
             (FeedEntry::Event(e), Some(c)) => {
                 let style = if !e.ok {
                     t.failure()
@@ -715,17 +741,27 @@ fn status_line<'a>(m: &Model, width: u16, t: Theme, now: Timestamp) -> Line<'a> 
     };
     let mut parts: Vec<(String, Style)> =
         vec![(format!(" {conn} "), if alarm { t.alarm() } else { t.bar() })];
+    let socket = (format!(" {} ", m.socket), t.bar());
+    if !m.live() {
+        // While down, which socket is being tried matters more than counts
+        // that may be out of date.
+        parts.push(socket.clone());
+    }
     if let Some(s) = &m.status {
         parts.push((format!(" berthd {} ", s.version), t.bar()));
-        parts.push((
-            format!(
-                " {}/{} leases bound · {}+{} hosts · {} blocked ",
-                s.leases_bound, s.leases_total, s.hosts_config, s.hosts_store, s.blocked
-            ),
-            t.bar(),
-        ));
+        if m.live() {
+            parts.push((
+                format!(
+                    " {}/{} leases bound · {}+{} hosts · {} blocked ",
+                    s.leases_bound, s.leases_total, s.hosts_config, s.hosts_store, s.blocked
+                ),
+                t.bar(),
+            ));
+        }
     }
-    parts.push((format!(" {} ", m.socket), t.bar()));
+    if m.live() {
+        parts.push(socket);
+    }
     let mut spans = Vec::new();
     let mut used = 0u16;
     for (text, style) in parts {
@@ -818,7 +854,7 @@ fn draw_help(f: &mut Frame, area: Rect) {
         })
         .collect();
     lines.push(Line::default());
-    lines.push(Line::from(" Arrivals: + new unknown client, ! failure."));
+    lines.push(Line::from(" Arrivals: NEW = unknown client, ! = failure."));
     lines.push(Line::from(" p r b also act on the selected arrival."));
     lines.push(Line::from(" Times are local (TZ); STALE = not live."));
     let h = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
@@ -876,20 +912,25 @@ fn draw_promote(f: &mut Frame, area: Rect, form: &PromoteForm, t: Theme) {
 }
 
 fn draw_confirm(f: &mut Frame, area: Rect, question: &str) {
-    let rect = centred(area, 54, 7);
+    let w = 54u16.min(area.width);
+    // Borders and padding take four columns; the question wraps in the rest.
+    let inner_w = w.saturating_sub(4).max(1);
+    let rect = centred(area, w, fmt::width(question).div_ceil(inner_w) + 5);
     let lines = vec![
-        Line::from(format!(" {question}")),
+        Line::from(question.to_string()),
         Line::default(),
         Line::from(Span::styled(
-            " Enter/y confirm · Esc/n cancel",
+            "Enter/y confirm · Esc/n cancel",
             Style::default().add_modifier(Modifier::DIM),
         )),
     ];
     f.render_widget(Clear, rect);
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" Confirm ")),
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::bordered()
+                .title(" Confirm ")
+                .padding(Padding::horizontal(1)),
+        ),
         rect,
     );
 }
