@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 
 use super::fake;
 use super::model::{Model, Msg, Snapshot};
@@ -72,11 +73,16 @@ fn loaded(color: bool) -> Model {
     m
 }
 
-/// The screen as text, one line per row, trailing blanks trimmed.
-fn render(m: &Model, width: u16, height: u16) -> String {
+/// The screen's cells.
+fn render_buf(m: &Model, width: u16, height: u16) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(width, height)).expect("test backend");
     term.draw(|f| view(m, f, now(), &berlin())).expect("draw");
-    let buf = term.backend().buffer().clone();
+    term.backend().buffer().clone()
+}
+
+/// The screen as text, one line per row, trailing blanks trimmed.
+fn render(m: &Model, width: u16, height: u16) -> String {
+    let buf = render_buf(m, width, height);
     let mut out = String::new();
     for y in 0..height {
         let mut line = String::new();

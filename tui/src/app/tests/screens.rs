@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::super::model::{Model, Msg, View};
 use super::super::update::update;
-use super::{assert_screen, ch, key, loaded, now_s, render};
+use ratatui::style::{Color, Modifier};
+
+use super::{assert_screen, ch, key, loaded, now_s, render, render_buf};
 
 /// Each screen the tests pin down, by name.
 pub(super) fn screen(name: &str) -> Model {
@@ -814,6 +816,73 @@ waiting for berthd at /run/berth/control.sock…
 · b block
 "#,
     );
+}
+
+// Styles.
+
+/// Every cell's colours and modifiers over all screens.
+fn styles(color: bool) -> Vec<(String, ratatui::style::Style)> {
+    let names = [
+        "arrivals",
+        "leases",
+        "hosts",
+        "pools",
+        "help",
+        "promote",
+        "disconnected",
+        "confirm",
+        "denied",
+    ];
+    let mut out = Vec::new();
+    for name in names {
+        let mut m = screen(name);
+        m.color = color;
+        let buf = render_buf(&m, 80, 24);
+        for y in 0..24 {
+            for x in 0..80 {
+                let c = &buf[(x, y)];
+                out.push((format!("{name} ({x},{y}) {:?}", c.symbol()), c.style()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_color_means_no_colours_only_bold_and_reverse() {
+    let cells = styles(false);
+    for (at, style) in &cells {
+        let fg = style.fg.unwrap_or(Color::Reset);
+        let bg = style.bg.unwrap_or(Color::Reset);
+        assert!(
+            fg == Color::Reset && bg == Color::Reset,
+            "colour at {at}: {style:?}"
+        );
+    }
+    // Emphasis survives without colour.
+    let has = |m: Modifier| cells.iter().any(|(_, s)| s.add_modifier.contains(m));
+    assert!(has(Modifier::BOLD));
+    assert!(has(Modifier::REVERSED));
+}
+
+#[test]
+fn colours_mark_new_clients_failures_and_staleness() {
+    let mut m = screen("arrivals");
+    let buf = render_buf(&m, 80, 24);
+    // Row 4 is the NEW phone-desk-2 arrival, row 5 the failed hook.
+    assert_eq!(buf[(9, 4)].symbol(), "N");
+    assert_eq!(buf[(9, 4)].fg, Color::Yellow);
+    assert_eq!(buf[(9, 5)].symbol(), "!");
+    assert_eq!(buf[(9, 5)].fg, Color::Red);
+    // The selected row is reversed across the whole width.
+    assert!(buf[(79, 3)].modifier.contains(Modifier::REVERSED));
+
+    m = screen("disconnected");
+    let buf = render_buf(&m, 80, 24);
+    // Data rows are greyed while stale.
+    for x in 0..13 {
+        assert_eq!(buf[(x, 4)].fg, Color::DarkGray, "cell ({x},4)");
+    }
 }
 
 /// Prints every screen; for reviewing and updating the expectations:
