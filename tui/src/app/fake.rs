@@ -28,18 +28,26 @@ const RING: usize = 256;
 /// One dynamic range.
 #[derive(Debug, Clone)]
 pub struct Range {
+    /// The subnet in CIDR form.
     pub subnet: String,
+    /// First address of the range.
     pub start: Ipv4Addr,
+    /// Last address of the range, inclusive.
     pub end: Ipv4Addr,
 }
 
 /// Everything the fake daemon knows.
 #[derive(Debug, Clone)]
 pub struct DemoData {
+    /// The daemon's start: its `epoch` in event batches.
     pub started_at: UnixTime,
+    /// Dynamic ranges, for the pool gauges.
     pub ranges: Vec<Range>,
+    /// Leases by address.
     pub leases: Vec<LeaseInfo>,
+    /// Static hosts, config and store.
     pub hosts: Vec<HostInfo>,
+    /// Blocked MACs.
     pub blocks: Vec<BlockInfo>,
     /// Oldest first.
     pub events: Vec<Event>,

@@ -93,6 +93,7 @@ pub fn fit_text(s: &str, w: u16) -> String {
 /// A table column: how wide it wants to be and how badly it is needed.
 #[derive(Debug, Clone)]
 pub struct Col {
+    /// Header text.
     pub title: String,
     /// Width it would like (its widest cell or title).
     pub want: u16,

@@ -20,14 +20,19 @@ pub const FEED_CAP: usize = 1000;
 pub enum Msg {
     /// A key press from the terminal.
     Key(KeyEvent),
-    /// The worker is trying to reach the daemon (attempt 1 is the first).
-    Connecting { attempt: u32 },
+    /// The worker is trying to reach the daemon.
+    Connecting {
+        /// 1 for the first try after a success or at start.
+        attempt: u32,
+    },
     /// The worker reached the daemon and checked the API version. Data stays
     /// marked stale until the next [`Msg::Snapshot`].
     Connected,
     /// The connection failed or dropped; the worker tries again in `retry_in`.
     Disconnected {
+        /// Why, in words for the operator.
         error: String,
+        /// The backoff before the next attempt.
         retry_in: Duration,
         /// When it was noticed (UTC seconds), to show how old the data is.
         at: UnixTime,
@@ -35,8 +40,9 @@ pub enum Msg {
     /// Fresh data; `None` parts could not be read (an error was reported
     /// separately) and keep their previous value.
     Snapshot(Box<Snapshot>),
-    /// New daemon events, oldest first.
+    /// New daemon events.
     Events {
+        /// Oldest first.
         events: Vec<Event>,
         /// The worker fell behind and events were lost.
         missed: bool,
@@ -44,10 +50,17 @@ pub enum Msg {
         restarted: bool,
     },
     /// A read call failed with an API error (e.g. `leases` refused).
-    ReadFailed { what: String, error: ApiError },
+    ReadFailed {
+        /// What was being read ("leases", ...).
+        what: String,
+        /// The daemon's answer.
+        error: ApiError,
+    },
     /// An action ([`Command::Promote`], ...) finished: a message to show.
     ActionDone {
+        /// The action, e.g. "promote aa:bb:cc:dd:ee:ff".
         what: String,
+        /// What it did, or why not.
         result: Result<String, ApiError>,
     },
 }
@@ -55,9 +68,13 @@ pub enum Msg {
 /// A full reload of the daemon's state, as read by the worker.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
+    /// `status`.
     pub status: Option<Status>,
+    /// `leases` with no filter.
     pub leases: Option<Vec<LeaseInfo>>,
+    /// `hosts`.
     pub hosts: Option<Vec<HostInfo>>,
+    /// `pools`.
     pub pools: Option<Vec<PoolInfo>>,
 }
 
@@ -73,15 +90,22 @@ pub enum Command {
     /// End a lease.
     Release(Target),
     /// Ignore a MAC until unblocked.
-    Block { mac: String },
+    Block {
+        /// Lowercase colon form.
+        mac: String,
+    },
 }
 
 /// The four screens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
+    /// The live event feed.
     Arrivals,
+    /// Every lease with its countdown.
     Leases,
+    /// Static hosts.
     Hosts,
+    /// Dynamic range usage.
     Pools,
 }
 
@@ -109,11 +133,15 @@ impl View {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Conn {
     /// Trying to reach the daemon; nothing has failed yet.
-    Connecting { attempt: u32 },
+    Connecting {
+        /// 1 for the first try.
+        attempt: u32,
+    },
     /// Connected; data is live once a snapshot came in.
     Connected,
     /// The last attempt failed or the connection dropped.
     Reconnecting {
+        /// The last failure.
         error: String,
         /// When the next attempt starts (UTC seconds), for a countdown.
         retry_at: UnixTime,
@@ -125,10 +153,15 @@ pub enum Conn {
 /// Columns the leases view can be sorted by, in the order `s` cycles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaseSort {
+    /// By address (the daemon's order).
     Ip,
+    /// By MAC.
     Mac,
+    /// By hostname, case-insensitive; none first.
     Hostname,
+    /// By kind name.
     Kind,
+    /// By state name.
     State,
     /// Time left, soonest first.
     Ends,
@@ -165,6 +198,7 @@ impl LeaseSort {
 pub struct FeedItem {
     /// Local, strictly increasing id: the selection key (daemon seqs restart).
     pub id: u64,
+    /// What it shows.
     pub entry: FeedEntry,
 }
 
@@ -174,7 +208,12 @@ pub enum FeedEntry {
     /// A daemon event.
     Event(Event),
     /// Something the TUI itself noticed (restart, lost events).
-    Note { at: Option<UnixTime>, text: String },
+    Note {
+        /// When, if known.
+        at: Option<UnixTime>,
+        /// What happened.
+        text: String,
+    },
 }
 
 /// A modal window over the current view.
@@ -191,6 +230,7 @@ pub enum Dialog {
 /// The promote form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromoteForm {
+    /// The client being promoted.
     pub mac: String,
     /// The dynamic address the client has now.
     pub current_ip: Ipv4Addr,
@@ -198,6 +238,7 @@ pub struct PromoteForm {
     pub ip: String,
     /// Editable: the host name (empty lets the daemon choose).
     pub hostname: String,
+    /// The field keys go to.
     pub focus: PromoteField,
     /// Why Enter was refused (e.g. the address does not parse).
     pub error: Option<String>,
@@ -206,7 +247,9 @@ pub struct PromoteForm {
 /// Which field of the promote form has the cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromoteField {
+    /// The static address.
     Ip,
+    /// The host name.
     Hostname,
 }
 
@@ -222,14 +265,18 @@ pub struct Confirm {
 /// How a status-line message should look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
+    /// Something worked or is under way.
     Info,
+    /// Something failed: shown emphasised.
     Error,
 }
 
 /// A message in the status area.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// How it looks.
     pub level: Level,
+    /// What it says.
     pub text: String,
 }
 
@@ -240,18 +287,25 @@ pub struct Model {
     pub socket: String,
     /// False under NO_COLOR: emphasis by bold/reverse only.
     pub color: bool,
+    /// The view on screen.
     pub view: View,
+    /// The connection as the worker last reported it.
     pub conn: Conn,
     /// Data is from an earlier connection and may be out of date.
     pub stale: bool,
     /// A snapshot has arrived at least once (else views say "loading").
     pub loaded: bool,
+    /// The daemon's last status.
     pub status: Option<Status>,
+    /// Leases as the daemon ordered them (by address).
     pub leases: Vec<LeaseInfo>,
+    /// Static hosts.
     pub hosts: Vec<HostInfo>,
+    /// Range usage.
     pub pools: Vec<PoolInfo>,
-    /// Newest first.
+    /// The arrivals feed, newest first, at most [`FEED_CAP`].
     pub feed: VecDeque<FeedItem>,
+    /// The id the next feed item gets.
     pub next_feed_id: u64,
     /// Selected rows by key, so a refresh or a new sort keeps the cursor on
     /// the same thing. `None` means the first row (for the feed: follow the
@@ -260,15 +314,21 @@ pub struct Model {
     /// By address and MAC: when a promoted client moves to its static
     /// address the cursor follows it by MAC.
     pub sel_lease: Option<(Ipv4Addr, String)>,
+    /// By host name.
     pub sel_host: Option<String>,
+    /// By range start.
     pub sel_pool: Option<Ipv4Addr>,
+    /// The leases view's sort column.
     pub sort: LeaseSort,
+    /// Sort descending.
     pub sort_desc: bool,
     /// Case-insensitive substring that rows of every list view must contain.
     pub filter: String,
     /// `/` was pressed and keys go to the filter.
     pub filter_editing: bool,
+    /// The modal window, if any.
     pub dialog: Option<Dialog>,
+    /// The last message for the status area.
     pub notice: Option<Notice>,
 }
 
