@@ -209,10 +209,8 @@ fn draw_body(m: &Model, f: &mut Frame, area: Rect, t: Theme, now: Timestamp, tz:
     let inner = block.inner(area);
     f.render_widget(block, area);
     if !m.loaded && count == 0 {
-        let text = match &m.conn {
-            Conn::Reconnecting { error, .. } => format!("cannot reach berthd: {error}"),
-            _ => format!("waiting for berthd at {}…", m.socket),
-        };
+        // The error itself is in the message line below.
+        let text = format!("no data yet: waiting for berthd at {}…", m.socket);
         f.render_widget(
             Paragraph::new(text)
                 .wrap(Wrap { trim: true })

@@ -759,7 +759,7 @@ fn connecting_80() {
         r#"
  berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
  Arrivals 0 ────────────────────────────────────────────────────────────────────
-waiting for berthd at /run/berth/control.sock…
+no data yet: waiting for berthd at /run/berth/control.sock…
 
 
 
@@ -792,7 +792,7 @@ fn connecting_60() {
         r#"
  berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
  Arrivals 0 ────────────────────────────────────────────────
-waiting for berthd at /run/berth/control.sock…
+no data yet: waiting for berthd at /run/berth/control.sock…
 
 
 
