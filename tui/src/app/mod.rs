@@ -7,6 +7,10 @@
 //! [`Msg`]s; the pure [`update`] changes the [`Model`] and returns
 //! [`Command`]s for the worker; the pure [`view`] draws the model for a
 //! given clock and time zone. The draw loop never waits on the daemon.
+//!
+//! To try it without a daemon, run the fake one and point the TUI at it:
+//! `cargo run -p berth --example fake_daemon -- /tmp/berth-fake.sock --simulate`
+//! and `BERTH_SOCKET=/tmp/berth-fake.sock cargo run -p berth --example tui_dev`.
 
 pub mod fake;
 pub mod fmt;

@@ -18,6 +18,8 @@ const LONG_POLL_MS: u64 = 1000;
 /// Reload everything this often even without events (counts, countdowns
 /// that the daemon ended, hosts changed by another client).
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// How long an event-triggered reload waits for more events first.
+const RELOAD_DEBOUNCE: Duration = Duration::from_millis(150);
 /// Backoff bounds between connection attempts.
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
@@ -124,7 +126,11 @@ async fn session(
     loop {
         let result = tokio::select! {
             e = &mut poller => return Ended::Lost(e),
-            _ = wanted.notified() => reload(client, tx).await,
+            _ = wanted.notified() => {
+                // Let a burst of events (a party arriving) settle into one reload.
+                tokio::time::sleep(RELOAD_DEBOUNCE).await;
+                reload(client, tx).await
+            }
             _ = every.tick() => reload(client, tx).await,
             cmd = cmds.recv() => match cmd {
                 None | Some(Command::Quit) => return Ended::UiGone,
