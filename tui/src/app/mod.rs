@@ -4,8 +4,8 @@
 //!
 //! Built the Elm way, as bottom and gitui are: terminal input and reports
 //! from a background worker (which alone talks to the daemon) become
-//! [`Msg`]s; the pure [`update`] changes the [`Model`] and returns
-//! [`Command`]s for the worker; the pure [`view`] draws the model for a
+//! [`Msg`]s; the pure [`update()`] changes the [`Model`] and returns
+//! [`Command`]s for the worker; the pure [`view()`] draws the model for a
 //! given clock and time zone. The draw loop never waits on the daemon.
 //!
 //! To try it without a daemon, run the fake one and point the TUI at it:
