@@ -14,8 +14,7 @@ fn main() -> ExitCode {
     let socket = cli.socket_path();
     match cli.command {
         Some(cmd) => ctl::run(cmd, &socket, cli.json),
-        // PLACEHOLDER until the TUI is merged: becomes `berth::app::run(socket)`.
-        None => match ctl::tui_placeholder(socket) {
+        None => match tui(socket) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 let _ = writeln!(std::io::stderr(), "berth: {e:#}");
@@ -23,4 +22,12 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// The interactive TUI, on its own runtime.
+fn tui(socket: std::path::PathBuf) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(berth::app::run(socket))
 }

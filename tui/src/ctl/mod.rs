@@ -60,16 +60,6 @@ pub enum CtlError {
     Output(#[from] io::Error),
 }
 
-/// Stand-in for the TUI (`berth` with no subcommand) until the TUI is
-/// merged: PLACEHOLDER, to be replaced by `crate::app::run` in `main.rs`.
-pub fn tui_placeholder(socket: PathBuf) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "the interactive TUI is not part of this build yet (socket {}); \
-         use a subcommand, see `berth --help`",
-        socket.display()
-    )
-}
-
 /// What human output needs besides the data: the moment and the zone.
 #[derive(Debug, Clone)]
 pub struct View {
