@@ -53,7 +53,10 @@ pub fn drop_root(user: &str, dirs: &[&Path], files: &[PathBuf]) -> Result<Droppe
         return Ok(Dropped::NotRoot);
     }
     let Ok(Some(u)) = User::from_name(user) else {
-        tracing::warn!(user, "running as root: user does not exist, so privileges are not dropped (create it, e.g. with contrib/systemd/berth.sysusers)");
+        tracing::warn!(
+            user,
+            "running as root: user does not exist, so privileges are not dropped (create it, e.g. with contrib/systemd/berth.sysusers)"
+        );
         return Ok(Dropped::NoSuchUser);
     };
     for dir in dirs {
@@ -85,10 +88,17 @@ pub fn drop_root(user: &str, dirs: &[&Path], files: &[PathBuf]) -> Result<Droppe
     nix::unistd::setgroups(&[u.gid]).map_err(|e| fail("setting groups")(&e))?;
     nix::unistd::setgid(u.gid).map_err(|e| fail("setting gid")(&e))?;
     nix::unistd::setuid(u.uid).map_err(|e| fail("setting uid")(&e))?;
-    caps::set(None, CapSet::Permitted, &keep).map_err(|e| fail("narrowing permitted capabilities")(&e))?;
-    caps::set(None, CapSet::Effective, &keep).map_err(|e| fail("raising effective capabilities")(&e))?;
-    caps::clear(None, CapSet::Inheritable).map_err(|e| fail("clearing inheritable capabilities")(&e))?;
+    caps::set(None, CapSet::Permitted, &keep)
+        .map_err(|e| fail("narrowing permitted capabilities")(&e))?;
+    caps::set(None, CapSet::Effective, &keep)
+        .map_err(|e| fail("raising effective capabilities")(&e))?;
+    caps::clear(None, CapSet::Inheritable)
+        .map_err(|e| fail("clearing inheritable capabilities")(&e))?;
     caps::securebits::set_keepcaps(false).map_err(|e| fail("resetting keepcaps")(&e))?;
-    tracing::info!(user, uid = u.uid.as_raw(), "dropped root; keeping CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_NET_ADMIN");
+    tracing::info!(
+        user,
+        uid = u.uid.as_raw(),
+        "dropped root; keeping CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_NET_ADMIN"
+    );
     Ok(Dropped::To(user.to_string()))
 }

@@ -120,6 +120,7 @@ fn full_example_parses_to_expected_structures() {
             control_socket: PathBuf::from("/run/berth/control.sock"),
             control_group: "berth".into(),
             admin_group: "berth-admin".into(),
+            event_buffer: 10_000,
         }
     );
     assert_eq!(c.options, OptionSet(vec![(6, vec![192, 0, 2, 1])]));
@@ -391,7 +392,7 @@ fn unknown_field_in_server() {
         3,
         1,
         "unknown field `authorative`, expected one of `interfaces`, `authoritative`, `bootp`, \
-         `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`",
+         `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`",
     );
 }
 

@@ -340,6 +340,18 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             server.control_socket = sock.get_ref().into();
         }
     }
+    if let Some(n) = &raw.event_buffer {
+        match usize::try_from(*n.get_ref()) {
+            Ok(v) if (1..=10_000_000).contains(&v) => server.event_buffer = v,
+            _ => report.error(
+                n.span(),
+                format!(
+                    "event_buffer: {} is not between 1 and 10000000",
+                    n.get_ref()
+                ),
+            ),
+        }
+    }
     for (key, raw_group, slot) in [
         (
             "control_group",

@@ -55,9 +55,6 @@ pub enum ServerError {
     Control(#[from] ControlError),
 }
 
-/// How many events the ring buffer keeps for `events_since`.
-const EVENT_BUFFER: usize = 10_000;
-
 /// The current wall-clock time as UTC seconds: the one clock read of the
 /// serving path, kept out of the engine.
 pub fn now() -> UnixTime {
@@ -223,7 +220,7 @@ pub async fn run(
 
     let started_at = now();
     let events = Arc::new(EventLog::new(
-        EVENT_BUFFER,
+        cfg.server.event_buffer,
         i64::try_from(started_at).unwrap_or(0),
     ));
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(256);
