@@ -116,6 +116,7 @@ impl Control for FakeServer {
             hosts_config: 1,
             hosts_store: 0,
             blocked: 0,
+            counters: Vec::new(),
         })
     }
 

@@ -153,6 +153,12 @@ impl Core {
             hosts_config: self.hosts.count(Origin::Config) as u64,
             hosts_store: self.hosts.count(Origin::Store) as u64,
             blocked: self.blocks.iter().filter(|b| b.is_active(now)).count() as u64,
+            counters: self
+                .counters
+                .0
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), *v))
+                .collect(),
         }
     }
 

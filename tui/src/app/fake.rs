@@ -374,6 +374,7 @@ pub fn status_of(d: &DemoData, now: UnixTime) -> Status {
             .count() as u64,
         hosts_store: d.hosts.iter().filter(|h| h.origin == Origin::Store).count() as u64,
         blocked: d.blocks.len() as u64,
+        counters: Vec::new(),
     }
 }
 

@@ -108,6 +108,10 @@ pub fn status(s: &Status, tz: &TimeZone) -> String {
     for (k, v) in rows {
         let _ = writeln!(out, "{k:<12}{v}");
     }
+    if !s.counters.is_empty() {
+        let list: Vec<String> = s.counters.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "{:<12}{}", "packets", list.join(", "));
+    }
     out
 }
 

@@ -45,6 +45,7 @@ pub struct StatusJson<'a> {
     hosts_config: u64,
     hosts_store: u64,
     blocked: u64,
+    counters: &'a [(String, u64)],
 }
 
 impl<'a> From<&'a Status> for StatusJson<'a> {
@@ -63,6 +64,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
             hosts_config,
             hosts_store,
             blocked,
+            counters,
         } = s;
         StatusJson {
             version,
@@ -78,6 +80,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
             hosts_config: *hosts_config,
             hosts_store: *hosts_store,
             blocked: *blocked,
+            counters,
         }
     }
 }

@@ -53,6 +53,7 @@ fn status() -> Status {
         hosts_config: 5,
         hosts_store: 1,
         blocked: 1,
+        counters: Vec::new(),
     }
 }
 
@@ -274,7 +275,8 @@ fn status_json() {
             "leases_total": 3,
             "hosts_config": 5,
             "hosts_store": 1,
-            "blocked": 1
+            "blocked": 1,
+            "counters": []
         })
     );
 }
