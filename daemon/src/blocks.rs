@@ -53,6 +53,10 @@ impl Blocklist {
 
     /// Blocks that have run out at `now`.
     pub fn expired(&self, now: UnixTime) -> Vec<MacAddr> {
-        self.0.values().filter(|b| !b.is_active(now)).map(|b| b.mac).collect()
+        self.0
+            .values()
+            .filter(|b| !b.is_active(now))
+            .map(|b| b.mac)
+            .collect()
     }
 }

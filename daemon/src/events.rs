@@ -157,7 +157,10 @@ mod tests {
             log.push(NewEvent::new(EventKind::Offer), 100);
         }
         let b = log.since(1);
-        assert_eq!(b.events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(
+            b.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
         assert_eq!(b.last_seq, 3);
         assert!(b.gap.is_none());
         assert_eq!(b.epoch, 5);

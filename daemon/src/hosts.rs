@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use crate::config::{Host, HostId, OptionSet};
-use crate::options;
 use crate::lease::UnixTime;
+use crate::options;
 use crate::packet::MacAddr;
 
 /// Where a host entry comes from.
@@ -127,8 +127,13 @@ impl HostTable {
         }
         let id_clash = match &h.id {
             HostId::Mac(m) => clash(self.by_mac.get(m)).map(|e| ("MAC", m.to_string(), e)),
-            HostId::ClientId(id) => clash(self.by_client_id.get(id))
-                .map(|e| ("client id", crate::lease::ClientKey(id.clone()).to_string(), e)),
+            HostId::ClientId(id) => clash(self.by_client_id.get(id)).map(|e| {
+                (
+                    "client id",
+                    crate::lease::ClientKey(id.clone()).to_string(),
+                    e,
+                )
+            }),
         };
         let ip_clash = || clash(self.by_ip.get(&h.ip)).map(|e| ("IP", h.ip.to_string(), e));
         if let Some((what, value, e)) = id_clash.or_else(ip_clash) {
@@ -208,7 +213,12 @@ pub fn options_from_toml(text: &str) -> Result<OptionSet, String> {
         return Ok(OptionSet::default());
     }
     let table: toml::Table = toml::from_str::<toml::Table>(&format!("o = {text}"))
-        .map_err(|e| format!("options `{text}` are not a TOML inline table: {}", e.message()))?
+        .map_err(|e| {
+            format!(
+                "options `{text}` are not a TOML inline table: {}",
+                e.message()
+            )
+        })?
         .remove("o")
         .and_then(|v| v.as_table().cloned())
         .ok_or_else(|| format!("options `{text}` are not a TOML inline table"))?;
@@ -238,7 +248,9 @@ pub fn options_toml_from_pairs(pairs: &[(String, String)]) -> Result<String, Str
             return Err(format!("option `{name}={raw}` has no name"));
         }
         let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
-            Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.clone())),
+            Ok(mut t) => t
+                .remove("v")
+                .unwrap_or_else(|| toml::Value::String(raw.clone())),
             Err(_) if raw.contains(',') => toml::Value::Array(
                 raw.split(',')
                     .map(|p| toml::Value::String(p.trim().to_string()))
@@ -263,7 +275,10 @@ pub fn export_toml(hosts: &HostTable) -> String {
     let mut out = String::from("# Run-time hosts exported from berthd's store.\n");
     for e in hosts.iter().filter(|e| e.origin == Origin::Store) {
         out.push_str("\n[[host]]\n");
-        out.push_str(&format!("name = {}\n", toml::Value::String(e.host.name.clone())));
+        out.push_str(&format!(
+            "name = {}\n",
+            toml::Value::String(e.host.name.clone())
+        ));
         match &e.host.id {
             HostId::Mac(m) => out.push_str(&format!("mac = \"{m}\"\n")),
             HostId::ClientId(id) => out.push_str(&format!(
@@ -314,7 +329,11 @@ mod tests {
             ],
         );
         assert_eq!(conflicts.len(), 1);
-        assert!(conflicts[0].to_string().contains("MAC 02:00:00:00:00:01 is already used by host `a` (config)"));
+        assert!(
+            conflicts[0]
+                .to_string()
+                .contains("MAC 02:00:00:00:00:01 is already used by host `a` (config)")
+        );
         assert!(t.by_name("c").is_some());
         assert_eq!(t.count(Origin::Store), 1);
     }
@@ -332,10 +351,16 @@ mod tests {
     #[test]
     fn run_time_host_can_be_replaced_and_removed() {
         let (mut t, _) = HostTable::build(&[], vec![]);
-        t.upsert_store(store(host("b", "02:00:00:00:00:02", "192.0.2.2"))).expect("added");
-        t.upsert_store(store(host("b", "02:00:00:00:00:02", "192.0.2.3"))).expect("replaced");
+        t.upsert_store(store(host("b", "02:00:00:00:00:02", "192.0.2.2")))
+            .expect("added");
+        t.upsert_store(store(host("b", "02:00:00:00:00:02", "192.0.2.3")))
+            .expect("replaced");
         assert!(t.by_ip("192.0.2.2".parse().expect("ip")).is_none());
-        assert_eq!(t.by_mac(&"02:00:00:00:00:02".parse().expect("mac")).map(|e| e.host.ip.to_string()), Some("192.0.2.3".into()));
+        assert_eq!(
+            t.by_mac(&"02:00:00:00:00:02".parse().expect("mac"))
+                .map(|e| e.host.ip.to_string()),
+            Some("192.0.2.3".into())
+        );
         assert!(t.remove_store("b").is_some());
         assert!(t.by_name("b").is_none());
     }
@@ -356,11 +381,14 @@ mod tests {
 
     #[test]
     fn bad_option_pairs_are_refused_with_the_reason() {
-        let e = options_toml_from_pairs(&[("routerz".into(), "192.0.2.1".into())]).expect_err("bad");
+        let e =
+            options_toml_from_pairs(&[("routerz".into(), "192.0.2.1".into())]).expect_err("bad");
         assert!(e.contains("unknown option `routerz`"), "{e}");
-        let e = options_toml_from_pairs(&[("routers".into(), "not-an-ip".into())]).expect_err("bad");
+        let e =
+            options_toml_from_pairs(&[("routers".into(), "not-an-ip".into())]).expect_err("bad");
         assert!(e.contains("routers"), "{e}");
-        let e = options_toml_from_pairs(&[("dhcp-lease-time".into(), "60".into())]).expect_err("bad");
+        let e =
+            options_toml_from_pairs(&[("dhcp-lease-time".into(), "60".into())]).expect_err("bad");
         assert!(e.contains("set by the server"), "{e}");
     }
 
@@ -375,6 +403,9 @@ mod tests {
         let hosts = parsed["host"].as_array().expect("[[host]]");
         assert_eq!(hosts.len(), 1);
         assert_eq!(hosts[0]["mac"].as_str(), Some("02:00:00:00:00:07"));
-        assert_eq!(hosts[0]["options"]["routers"][0].as_str(), Some("192.0.2.1"));
+        assert_eq!(
+            hosts[0]["options"]["routers"][0].as_str(),
+            Some("192.0.2.1")
+        );
     }
 }

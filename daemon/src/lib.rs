@@ -10,16 +10,22 @@
 //! - [`engine`]: the sans-IO protocol core: (request, config, leases, now) -> decision.
 //! - [`store`]: the durable lease and host record, with a group-committing writer.
 //! - [`net`]: sockets, interface discovery and the reply path.
+//! - [`control`]: the control API on a Unix socket (tarpc), with peer-credential checks.
+//! - [`events`]: the event ring buffer behind `events_since`.
+//! - [`notify`]: systemd readiness and watchdog notifications.
 //! - [`server`]: the async glue that wires sockets, engine and store together.
 
 pub mod blocks;
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod events;
 pub mod hosts;
 pub mod lease;
 pub mod net;
+pub mod notify;
 pub mod options;
 pub mod packet;
+pub mod privilege;
 pub mod server;
 pub mod store;

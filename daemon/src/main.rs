@@ -13,6 +13,10 @@ struct Cli {
     /// Configuration file.
     #[arg(long, short, global = true, default_value = "/etc/berth/berthd.toml")]
     config: PathBuf,
+    /// When started as root, switch to this user (keeping only the network
+    /// capabilities) before serving.
+    #[arg(long, default_value = "berth")]
+    user: String,
     /// More detail in the log (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -64,7 +68,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Run => match serve(cli.config) {
+        Command::Run => match serve(cli.config, &cli.user) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("berthd: {e:#}");
@@ -74,7 +78,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(config: PathBuf) -> anyhow::Result<()> {
+fn serve(config: PathBuf, user: &str) -> anyhow::Result<()> {
+    // Drop root while still single-threaded (see berthd::privilege).
+    if nix::unistd::Uid::effective().is_root() {
+        let cfg = berthd::config::load(&config)?;
+        let store = &cfg.server.store;
+        let dirs: Vec<&std::path::Path> = [store.parent(), cfg.server.control_socket.parent()]
+            .into_iter()
+            .flatten()
+            .filter(|d| !d.as_os_str().is_empty())
+            .collect();
+        let files = ["", "-wal", "-shm"].map(|suffix| {
+            let mut f = store.clone().into_os_string();
+            f.push(suffix);
+            PathBuf::from(f)
+        });
+        berthd::privilege::drop_root(user, &dirs, &files)?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("berthd")

@@ -463,8 +463,16 @@ impl Packet {
             // fixed fields can be borrowed only when the reply leaves them
             // empty. Each overflow area keeps a byte for its own END.
             let main_room = main_room.saturating_sub(3);
-            let file_room = if self.file.is_empty() { FILE_LEN - 1 } else { 0 };
-            let sname_room = if self.sname.is_empty() { SNAME_LEN - 1 } else { 0 };
+            let file_room = if self.file.is_empty() {
+                FILE_LEN - 1
+            } else {
+                0
+            };
+            let sname_room = if self.sname.is_empty() {
+                SNAME_LEN - 1
+            } else {
+                0
+            };
             for (c, bytes) in items {
                 if main.len() + bytes.len() <= main_room {
                     main.extend_from_slice(&bytes);

@@ -117,6 +117,10 @@ pub struct Status {
     pub hosts_config: u64,
     pub hosts_store: u64,
     pub blocked: u64,
+    /// What happened to received packets since start, by outcome or drop
+    /// reason (e.g. ("acked", 12), ("no_magic_cookie", 1)).
+    #[serde(default)]
+    pub counters: Vec<(String, u64)>,
 }
 
 /// One served interface.

@@ -13,7 +13,9 @@ use tokio::net::UnixStream;
 use crate::{API_VERSION, ControlClient, MAX_FRAME_BYTES};
 
 /// A JSON transport over `stream` that refuses frames over [`MAX_FRAME_BYTES`].
-pub fn framed<Item, SinkItem>(stream: UnixStream) -> Transport<UnixStream, Item, SinkItem, Json<Item, SinkItem>>
+pub fn framed<Item, SinkItem>(
+    stream: UnixStream,
+) -> Transport<UnixStream, Item, SinkItem, Json<Item, SinkItem>>
 where
     Item: DeserializeOwned,
     SinkItem: Serialize,
@@ -27,9 +29,13 @@ where
 /// Why a client could not talk to the daemon. Messages say what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("no berthd control socket at {0}: is the daemon running? (start it with `systemctl start berthd`, or point BERTH_SOCKET/--socket at its socket)")]
+    #[error(
+        "no berthd control socket at {0}: is the daemon running? (start it with `systemctl start berthd`, or point BERTH_SOCKET/--socket at its socket)"
+    )]
     NotRunning(PathBuf),
-    #[error("permission denied on {0}: join the `berth` group to read (`usermod -aG berth $USER`, then log in again), or run as root")]
+    #[error(
+        "permission denied on {0}: join the `berth` group to read (`usermod -aG berth $USER`, then log in again), or run as root"
+    )]
     PermissionDenied(PathBuf),
     #[error("cannot connect to {path}: {source}")]
     Io {
@@ -37,7 +43,9 @@ pub enum ConnectError {
         #[source]
         source: io::Error,
     },
-    #[error("berthd at {path} speaks control API version {daemon}, this client speaks {client}: use the `berth` that came with the daemon")]
+    #[error(
+        "berthd at {path} speaks control API version {daemon}, this client speaks {client}: use the `berth` that came with the daemon"
+    )]
     VersionMismatch {
         path: PathBuf,
         daemon: u32,
@@ -54,16 +62,18 @@ pub enum ConnectError {
 /// Connects to the daemon at `path` and checks the API version. Must be
 /// called inside a tokio runtime.
 pub async fn connect(path: &Path) -> Result<ControlClient, ConnectError> {
-    let stream = UnixStream::connect(path).await.map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
-            ConnectError::NotRunning(path.to_path_buf())
-        }
-        io::ErrorKind::PermissionDenied => ConnectError::PermissionDenied(path.to_path_buf()),
-        _ => ConnectError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        },
-    })?;
+    let stream = UnixStream::connect(path)
+        .await
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
+                ConnectError::NotRunning(path.to_path_buf())
+            }
+            io::ErrorKind::PermissionDenied => ConnectError::PermissionDenied(path.to_path_buf()),
+            _ => ConnectError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            },
+        })?;
     let client = ControlClient::new(tarpc::client::Config::default(), framed(stream)).spawn();
     let daemon = client
         .api_version(tarpc::context::current())

@@ -1,2 +1,33 @@
-//! `berth`: the TUI (no arguments) or a control subcommand. OWNED BY THE CTL HELPER.
-fn main() {}
+//! `berth`: the TUI (no arguments) or a control subcommand.
+//!
+//! Exit codes: 0 ok, 1 refused or failed, 2 usage (see `berth --help`).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use berth::ctl;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // Usage errors exit 2 here, with clap's message.
+    let cli = ctl::cli::Cli::parse();
+    let socket = cli.socket_path();
+    match cli.command {
+        Some(cmd) => ctl::run(cmd, &socket, cli.json),
+        None => match tui(socket) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "berth: {e:#}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+/// The interactive TUI, on its own runtime.
+fn tui(socket: std::path::PathBuf) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(berth::app::run(socket))
+}

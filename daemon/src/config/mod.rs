@@ -159,6 +159,8 @@ pub struct ServerConfig {
     pub control_group: String,
     /// Group whose members (with root) may change things over the control API.
     pub admin_group: String,
+    /// How many events the control API keeps for `events_since`.
+    pub event_buffer: usize,
 }
 
 impl ServerConfig {
@@ -168,6 +170,8 @@ impl ServerConfig {
     pub const CONTROL_GROUP: &'static str = "berth";
     /// Default `admin_group`.
     pub const ADMIN_GROUP: &'static str = "berth-admin";
+    /// Default `event_buffer`.
+    pub const EVENT_BUFFER: usize = 10_000;
     /// Default `default_lease`: 2h.
     pub const DEFAULT_LEASE: u32 = 2 * 3600;
     /// Default `max_lease`: 12h.
@@ -199,6 +203,7 @@ impl Default for ServerConfig {
             control_socket: PathBuf::from(Self::CONTROL_SOCKET),
             control_group: Self::CONTROL_GROUP.to_string(),
             admin_group: Self::ADMIN_GROUP.to_string(),
+            event_buffer: Self::EVENT_BUFFER,
         }
     }
 }

@@ -136,6 +136,7 @@ pub(super) struct RawServer {
     pub control_socket: Option<Spanned<String>>,
     pub control_group: Option<Spanned<String>>,
     pub admin_group: Option<Spanned<String>>,
+    pub event_buffer: Option<Spanned<i64>>,
 }
 
 /// `[[subnet]]`.

@@ -120,6 +120,7 @@ fn full_example_parses_to_expected_structures() {
             control_socket: PathBuf::from("/run/berth/control.sock"),
             control_group: "berth".into(),
             admin_group: "berth-admin".into(),
+            event_buffer: 10_000,
         }
     );
     assert_eq!(c.options, OptionSet(vec![(6, vec![192, 0, 2, 1])]));
@@ -391,7 +392,7 @@ fn unknown_field_in_server() {
         3,
         1,
         "unknown field `authorative`, expected one of `interfaces`, `authoritative`, `bootp`, \
-         `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`",
+         `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`",
     );
 }
 
@@ -1279,11 +1280,20 @@ fn from_parts_builds_indexes_first_wins() {
 
 #[test]
 fn control_settings_are_read_and_bad_group_names_refused() {
-    let c = ok("[server]\ninterfaces = [\"eth1\"]\ncontrol_socket = \"/tmp/b.sock\"\ncontrol_group = \"ops\"\nadmin_group = \"netadm\"\n");
+    let c = ok(
+        "[server]\ninterfaces = [\"eth1\"]\ncontrol_socket = \"/tmp/b.sock\"\ncontrol_group = \"ops\"\nadmin_group = \"netadm\"\n",
+    );
     assert_eq!(c.server.control_socket, PathBuf::from("/tmp/b.sock"));
     assert_eq!(c.server.control_group, "ops");
     assert_eq!(c.server.admin_group, "netadm");
-    let e = parse("[server]\ninterfaces = [\"eth1\"]\nadmin_group = \"net adm\"\n", Path::new(FILE))
-        .expect_err("refused");
-    assert!(e.to_string().contains("admin_group: `net adm` is not a group name"), "{e}");
+    let e = parse(
+        "[server]\ninterfaces = [\"eth1\"]\nadmin_group = \"net adm\"\n",
+        Path::new(FILE),
+    )
+    .expect_err("refused");
+    assert!(
+        e.to_string()
+            .contains("admin_group: `net adm` is not a group name"),
+        "{e}"
+    );
 }

@@ -340,8 +340,24 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             server.control_socket = sock.get_ref().into();
         }
     }
+    if let Some(n) = &raw.event_buffer {
+        match usize::try_from(*n.get_ref()) {
+            Ok(v) if (1..=10_000_000).contains(&v) => server.event_buffer = v,
+            _ => report.error(
+                n.span(),
+                format!(
+                    "event_buffer: {} is not between 1 and 10000000",
+                    n.get_ref()
+                ),
+            ),
+        }
+    }
     for (key, raw_group, slot) in [
-        ("control_group", &raw.control_group, &mut server.control_group),
+        (
+            "control_group",
+            &raw.control_group,
+            &mut server.control_group,
+        ),
         ("admin_group", &raw.admin_group, &mut server.admin_group),
     ] {
         if let Some(g) = raw_group {

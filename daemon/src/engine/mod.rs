@@ -175,7 +175,7 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
     if p.mac().is_some_and(|m| blocks.is_blocked(&m, now)) {
         return Decision::silent(Outcome::Ignored("client is blocked"));
     }
-    let host = find_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
+    let host = client_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
     let server_id = cfg.server.server_id.unwrap_or(req.interface.addr);
     let ctx = Ctx {
         cfg,
@@ -214,7 +214,7 @@ pub fn client_key(p: &Packet) -> ClientKey {
 }
 
 /// The static host entry for the client: by client id first, then by MAC.
-fn find_host<'a>(hosts: &'a HostTable, p: &Packet) -> Option<&'a Host> {
+pub fn client_host<'a>(hosts: &'a HostTable, p: &Packet) -> Option<&'a Host> {
     if let Some(id) = p.options.get(code::CLIENT_ID)
         && let Some(e) = hosts.by_client_id(id)
     {
@@ -367,14 +367,17 @@ fn discover(c: &Ctx<'_>) -> Decision {
     let secs = c.lease_time();
     // A client re-DISCOVERing its own bound address keeps the binding; only
     // a free address needs a hold.
-    let bound = c
-        .leases
-        .get(ip)
-        .is_some_and(|l| l.client == c.client && l.state == LeaseState::Bound && l.is_active(c.now));
+    let bound = c.leases.get(ip).is_some_and(|l| {
+        l.client == c.client && l.state == LeaseState::Bound && l.is_active(c.now)
+    });
     let effects = if bound {
         Vec::new()
     } else {
-        vec![Effect::Hold(c.lease(ip, LeaseState::Offered, c.cfg.server.offer_hold))]
+        vec![Effect::Hold(c.lease(
+            ip,
+            LeaseState::Offered,
+            c.cfg.server.offer_hold,
+        ))]
     };
     Decision {
         reply: Some(reply::offer_or_ack(c, MessageType::Offer, ip, secs)),
@@ -399,9 +402,9 @@ fn request(c: &Ctx<'_>) -> Decision {
                 outcome: Outcome::Ignored("client chose another server"),
             }
         }
-        (Some(_), None) if p.ciaddr.is_unspecified() => {
-            Decision::silent(Outcome::Dropped("REQUEST with server id but no requested address"))
-        }
+        (Some(_), None) if p.ciaddr.is_unspecified() => Decision::silent(Outcome::Dropped(
+            "REQUEST with server id but no requested address",
+        )),
         (Some(_), requested) => {
             let ip = requested.unwrap_or(p.ciaddr);
             if c.host.is_some() {
@@ -418,7 +421,9 @@ fn request(c: &Ctx<'_>) -> Decision {
         (None, Some(ip)) if p.ciaddr.is_unspecified() => verify(c, ip),
         // RENEWING (unicast) or REBINDING (broadcast): extend the lease on ciaddr.
         (None, _) if !p.ciaddr.is_unspecified() => verify(c, p.ciaddr),
-        (None, _) => Decision::silent(Outcome::Dropped("REQUEST without ciaddr or requested address")),
+        (None, _) => Decision::silent(Outcome::Dropped(
+            "REQUEST without ciaddr or requested address",
+        )),
     }
 }
 
@@ -479,7 +484,9 @@ fn decline(c: &Ctx<'_>) -> Decision {
     };
     let ours = c.leases.get(ip).is_some_and(|l| l.client == c.client);
     if !ours && c.host.is_none_or(|h| h.ip != ip) {
-        return Decision::silent(Outcome::Ignored("DECLINE for an address not leased to this client"));
+        return Decision::silent(Outcome::Ignored(
+            "DECLINE for an address not leased to this client",
+        ));
     }
     if c.host.is_some() {
         // A static address cannot be moved; quarantining it would only lock
@@ -511,7 +518,9 @@ fn release(c: &Ctx<'_>) -> Decision {
                 outcome: Outcome::Released(ip),
             }
         }
-        _ => Decision::silent(Outcome::Ignored("RELEASE for an address not leased to this client")),
+        _ => Decision::silent(Outcome::Ignored(
+            "RELEASE for an address not leased to this client",
+        )),
     }
 }
 
@@ -567,7 +576,10 @@ pub fn apply(table: &mut LeaseTable, effects: &[Effect]) -> Vec<Write> {
                 writes.push(Write::PutLease(l.clone()));
             }
             Effect::Forget(ip) => {
-                if table.get(*ip).is_some_and(|l| l.state == LeaseState::Offered) {
+                if table
+                    .get(*ip)
+                    .is_some_and(|l| l.state == LeaseState::Offered)
+                {
                     table.remove(*ip);
                 }
             }

@@ -66,7 +66,8 @@ pub(super) fn offer_or_ack(c: &Ctx<'_>, kind: MessageType, ip: Ipv4Addr, secs: u
     p.options
         .set(code::RENEWAL_TIME, (secs / 2).to_be_bytes().to_vec());
     let t2 = (u64::from(secs) * 7 / 8) as u32;
-    p.options.set(code::REBINDING_TIME, t2.to_be_bytes().to_vec());
+    p.options
+        .set(code::REBINDING_TIME, t2.to_be_bytes().to_vec());
     p.options
         .set(code::SUBNET_MASK, c.subnet.cidr.netmask().octets().to_vec());
     add_configured(c, &mut p);
@@ -105,7 +106,8 @@ pub(super) fn bootp(c: &Ctx<'_>, ip: Ipv4Addr) -> Reply {
 fn base(c: &Ctx<'_>, kind: MessageType) -> Packet {
     let mut p = Packet::reply_to(c.req);
     p.options.set(code::MESSAGE_TYPE, vec![kind as u8]);
-    p.options.set(code::SERVER_ID, c.server_id.octets().to_vec());
+    p.options
+        .set(code::SERVER_ID, c.server_id.octets().to_vec());
     p
 }
 

@@ -158,7 +158,11 @@ fn bind(cfg: &Config, t: &mut LeaseTable, mac: &str) -> Ipv4Addr {
     apply(t, &d.effects);
     let offered = reply(&d).yiaddr;
     let req = with_opt(
-        with_opt(pkt(mac, MessageType::Request), code::SERVER_ID, &SERVER.octets()),
+        with_opt(
+            pkt(mac, MessageType::Request),
+            code::SERVER_ID,
+            &SERVER.octets(),
+        ),
         code::REQUESTED_IP,
         &offered.octets(),
     );
@@ -170,14 +174,22 @@ fn bind(cfg: &Config, t: &mut LeaseTable, mac: &str) -> Ipv4Addr {
 
 fn selecting(mac: &str, addr: Ipv4Addr) -> Packet {
     with_opt(
-        with_opt(pkt(mac, MessageType::Request), code::SERVER_ID, &SERVER.octets()),
+        with_opt(
+            pkt(mac, MessageType::Request),
+            code::SERVER_ID,
+            &SERVER.octets(),
+        ),
         code::REQUESTED_IP,
         &addr.octets(),
     )
 }
 
 fn init_reboot(mac: &str, addr: Ipv4Addr) -> Packet {
-    with_opt(pkt(mac, MessageType::Request), code::REQUESTED_IP, &addr.octets())
+    with_opt(
+        pkt(mac, MessageType::Request),
+        code::REQUESTED_IP,
+        &addr.octets(),
+    )
 }
 
 fn renewing(mac: &str, addr: Ipv4Addr) -> Packet {
@@ -190,7 +202,11 @@ fn renewing(mac: &str, addr: Ipv4Addr) -> Packet {
 
 #[test]
 fn discover_known_host_is_offered_its_static_address() {
-    let d = run(&cfg(), &LeaseTable::new(), &pkt(STATIC_MAC, MessageType::Discover));
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &pkt(STATIC_MAC, MessageType::Discover),
+    );
     assert_eq!(msg_type(&d), MessageType::Offer);
     assert_eq!(reply(&d).yiaddr, ip("192.0.2.10"));
     assert_eq!(d.outcome, Outcome::Offered(ip("192.0.2.10")));
@@ -198,7 +214,11 @@ fn discover_known_host_is_offered_its_static_address() {
 
 #[test]
 fn discover_unknown_client_is_offered_first_free_pool_address() {
-    let d = run(&cfg(), &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &pkt(MAC_A, MessageType::Discover),
+    );
     assert_eq!(reply(&d).yiaddr, ip("192.0.2.100"));
 }
 
@@ -211,10 +231,17 @@ fn discover_offers_the_clients_current_lease_first() {
     let d = run(
         &c,
         &t,
-        &with_opt(pkt(MAC_A, MessageType::Discover), code::REQUESTED_IP, &[192, 0, 2, 102]),
+        &with_opt(
+            pkt(MAC_A, MessageType::Discover),
+            code::REQUESTED_IP,
+            &[192, 0, 2, 102],
+        ),
     );
     assert_eq!(reply(&d).yiaddr, got);
-    assert!(d.effects.is_empty(), "a bound lease is not downgraded to a hold");
+    assert!(
+        d.effects.is_empty(),
+        "a bound lease is not downgraded to a hold"
+    );
 }
 
 #[test]
@@ -222,7 +249,11 @@ fn discover_offers_requested_address_when_free() {
     let d = run(
         &cfg(),
         &LeaseTable::new(),
-        &with_opt(pkt(MAC_A, MessageType::Discover), code::REQUESTED_IP, &[192, 0, 2, 102]),
+        &with_opt(
+            pkt(MAC_A, MessageType::Discover),
+            code::REQUESTED_IP,
+            &[192, 0, 2, 102],
+        ),
     );
     assert_eq!(reply(&d).yiaddr, ip("192.0.2.102"));
 }
@@ -232,11 +263,20 @@ fn discover_ignores_requested_address_outside_the_pool_or_taken() {
     let c = cfg();
     let mut t = LeaseTable::new();
     let taken = bind(&c, &mut t, MAC_B);
-    for asked in [taken, ip("192.0.2.10"), ip("192.0.2.50"), ip("198.51.100.10")] {
+    for asked in [
+        taken,
+        ip("192.0.2.10"),
+        ip("192.0.2.50"),
+        ip("198.51.100.10"),
+    ] {
         let d = run(
             &c,
             &t,
-            &with_opt(pkt(MAC_A, MessageType::Discover), code::REQUESTED_IP, &asked.octets()),
+            &with_opt(
+                pkt(MAC_A, MessageType::Discover),
+                code::REQUESTED_IP,
+                &asked.octets(),
+            ),
         );
         assert_ne!(reply(&d).yiaddr, asked);
         assert_eq!(reply(&d).yiaddr, ip("192.0.2.101"));
@@ -245,7 +285,11 @@ fn discover_ignores_requested_address_outside_the_pool_or_taken() {
 
 #[test]
 fn discover_holds_offer_for_offer_hold_time() {
-    let d = run(&cfg(), &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &pkt(MAC_A, MessageType::Discover),
+    );
     match d.effects.as_slice() {
         [Effect::Hold(l)] => {
             assert_eq!(l.state, LeaseState::Offered);
@@ -253,7 +297,10 @@ fn discover_holds_offer_for_offer_hold_time() {
         }
         other => panic!("expected one hold, got {other:?}"),
     }
-    assert!(!d.effects[0].is_durable(), "offers are not written to the store");
+    assert!(
+        !d.effects[0].is_durable(),
+        "offers are not written to the store"
+    );
 }
 
 #[test]
@@ -283,7 +330,11 @@ fn expired_hold_is_forgotten_and_address_offered_again() {
 fn discover_with_pool_exhausted_gets_no_offer() {
     let c = cfg();
     let mut t = LeaseTable::new();
-    for mac in ["02:00:00:00:01:01", "02:00:00:00:01:02", "02:00:00:00:01:03"] {
+    for mac in [
+        "02:00:00:00:01:01",
+        "02:00:00:00:01:02",
+        "02:00:00:00:01:03",
+    ] {
         bind(&c, &mut t, mac);
     }
     let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
@@ -295,7 +346,11 @@ fn discover_with_pool_exhausted_gets_no_offer() {
 fn expired_lease_of_another_client_is_reused_when_pool_is_full() {
     let c = cfg();
     let mut t = LeaseTable::new();
-    for mac in ["02:00:00:00:01:01", "02:00:00:00:01:02", "02:00:00:00:01:03"] {
+    for mac in [
+        "02:00:00:00:01:01",
+        "02:00:00:00:01:02",
+        "02:00:00:00:01:03",
+    ] {
         bind(&c, &mut t, mac);
     }
     let later = NOW + 3 * 3600;
@@ -325,7 +380,11 @@ fn request_selecting_another_server_drops_our_offer_silently() {
     let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
     apply(&mut t, &d.effects);
     let other = with_opt(
-        with_opt(pkt(MAC_A, MessageType::Request), code::SERVER_ID, &[192, 0, 2, 254]),
+        with_opt(
+            pkt(MAC_A, MessageType::Request),
+            code::SERVER_ID,
+            &[192, 0, 2, 254],
+        ),
         code::REQUESTED_IP,
         &[192, 0, 2, 100],
     );
@@ -355,9 +414,16 @@ fn request_init_reboot_right_address_is_acked() {
 
 #[test]
 fn request_init_reboot_wrong_network_is_naked_when_authoritative() {
-    let d = run(&cfg(), &LeaseTable::new(), &init_reboot(MAC_A, ip("10.9.9.9")));
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &init_reboot(MAC_A, ip("10.9.9.9")),
+    );
     assert_eq!(msg_type(&d), MessageType::Nak);
-    assert_eq!(reply(&d).options.get(code::MESSAGE), Some(&b"requested address is on the wrong network"[..]));
+    assert_eq!(
+        reply(&d).options.get(code::MESSAGE),
+        Some(&b"requested address is on the wrong network"[..])
+    );
 }
 
 #[test]
@@ -378,7 +444,11 @@ fn request_init_reboot_address_leased_to_another_client_is_naked() {
 
 #[test]
 fn request_init_reboot_free_pool_address_is_plucked_when_authoritative() {
-    let d = run(&cfg(), &LeaseTable::new(), &init_reboot(MAC_A, ip("192.0.2.101")));
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &init_reboot(MAC_A, ip("192.0.2.101")),
+    );
     assert_eq!(msg_type(&d), MessageType::Ack);
     assert_eq!(reply(&d).yiaddr, ip("192.0.2.101"));
 }
@@ -386,16 +456,28 @@ fn request_init_reboot_free_pool_address_is_plucked_when_authoritative() {
 #[test]
 fn request_init_reboot_unknown_client_is_silent_when_not_authoritative() {
     let c = cfg_with(|s| s.replace("authoritative = true", "authoritative = false"));
-    let d = run(&c, &LeaseTable::new(), &init_reboot(MAC_A, ip("192.0.2.101")));
+    let d = run(
+        &c,
+        &LeaseTable::new(),
+        &init_reboot(MAC_A, ip("192.0.2.101")),
+    );
     assert!(d.reply.is_none());
 }
 
 #[test]
 fn request_static_host_asking_for_another_address_is_naked() {
     let c = cfg();
-    let d = run(&c, &LeaseTable::new(), &init_reboot(STATIC_MAC, ip("192.0.2.100")));
+    let d = run(
+        &c,
+        &LeaseTable::new(),
+        &init_reboot(STATIC_MAC, ip("192.0.2.100")),
+    );
     assert_eq!(msg_type(&d), MessageType::Nak);
-    let d = run(&c, &LeaseTable::new(), &init_reboot(STATIC_MAC, ip("192.0.2.10")));
+    let d = run(
+        &c,
+        &LeaseTable::new(),
+        &init_reboot(STATIC_MAC, ip("192.0.2.10")),
+    );
     assert_eq!(msg_type(&d), MessageType::Ack);
 }
 
@@ -408,7 +490,10 @@ fn request_renewing_extends_the_lease_and_unicasts_to_ciaddr() {
     let d = run_at(&c, &t, &renewing(MAC_A, got), later);
     assert_eq!(msg_type(&d), MessageType::Ack);
     assert_eq!(reply(&d).ciaddr, got);
-    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Unicast(got)));
+    assert_eq!(
+        d.reply.as_ref().map(|r| r.dest),
+        Some(Destination::Unicast(got))
+    );
     match d.effects.as_slice() {
         [Effect::Bind(l)] => assert_eq!(l.ends, later + 3600),
         other => panic!("expected a bind, got {other:?}"),
@@ -429,7 +514,11 @@ fn request_rebinding_broadcast_extends_the_lease() {
 #[test]
 fn ack_effect_is_durable_before_reply() {
     let c = cfg();
-    let d = run(&c, &LeaseTable::new(), &init_reboot(MAC_A, ip("192.0.2.101")));
+    let d = run(
+        &c,
+        &LeaseTable::new(),
+        &init_reboot(MAC_A, ip("192.0.2.101")),
+    );
     assert!(d.effects.iter().all(Effect::is_durable));
     let mut t = LeaseTable::new();
     let writes = apply(&mut t, &d.effects);
@@ -446,7 +535,11 @@ fn decline_quarantines_the_address_for_the_probation_period() {
     let d = run(
         &c,
         &t,
-        &with_opt(pkt(MAC_A, MessageType::Decline), code::REQUESTED_IP, &got.octets()),
+        &with_opt(
+            pkt(MAC_A, MessageType::Decline),
+            code::REQUESTED_IP,
+            &got.octets(),
+        ),
     );
     assert!(d.reply.is_none());
     apply(&mut t, &d.effects);
@@ -502,7 +595,10 @@ fn inform_is_acked_with_options_and_no_lease() {
     assert!(r.options.get(code::RENEWAL_TIME).is_none());
     assert_eq!(r.options.get(code::ROUTERS), Some(&[192, 0, 2, 1][..]));
     assert!(d.effects.is_empty());
-    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Unicast(p.ciaddr)));
+    assert_eq!(
+        d.reply.as_ref().map(|r| r.dest),
+        Some(Destination::Unicast(p.ciaddr))
+    );
 }
 
 // ---- identity, lease time, options -----------------------------------------
@@ -510,15 +606,31 @@ fn inform_is_acked_with_options_and_no_lease() {
 #[test]
 fn client_identifier_is_preferred_over_chaddr() {
     let c = cfg();
-    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::CLIENT_ID, &[0xff, 0, 0, 0, 1]);
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::CLIENT_ID,
+        &[0xff, 0, 0, 0, 1],
+    );
     let d = run(&c, &LeaseTable::new(), &p);
-    assert_eq!(reply(&d).yiaddr, ip("192.0.2.11"), "host matched by client id");
+    assert_eq!(
+        reply(&d).yiaddr,
+        ip("192.0.2.11"),
+        "host matched by client id"
+    );
     // Two chaddrs with one client id are one client.
     let mut t = LeaseTable::new();
-    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::CLIENT_ID, &[1, 2, 3]);
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::CLIENT_ID,
+        &[1, 2, 3],
+    );
     let d = run(&c, &t, &p);
     apply(&mut t, &d.effects);
-    let p2 = with_opt(pkt(MAC_B, MessageType::Discover), code::CLIENT_ID, &[1, 2, 3]);
+    let p2 = with_opt(
+        pkt(MAC_B, MessageType::Discover),
+        code::CLIENT_ID,
+        &[1, 2, 3],
+    );
     let d2 = run(&c, &t, &p2);
     assert_eq!(reply(&d2).yiaddr, reply(&d).yiaddr);
 }
@@ -527,7 +639,11 @@ fn client_identifier_is_preferred_over_chaddr() {
 fn requested_lease_time_is_clamped_to_max_and_min() {
     let c = cfg();
     let lease_of = |asked: u32| {
-        let p = with_opt(init_reboot(MAC_A, ip("192.0.2.101")), code::LEASE_TIME, &asked.to_be_bytes());
+        let p = with_opt(
+            init_reboot(MAC_A, ip("192.0.2.101")),
+            code::LEASE_TIME,
+            &asked.to_be_bytes(),
+        );
         let d = run(&c, &LeaseTable::new(), &p);
         reply(&d).options.get_u32(code::LEASE_TIME)
     };
@@ -538,7 +654,11 @@ fn requested_lease_time_is_clamped_to_max_and_min() {
 
 #[test]
 fn t1_and_t2_are_sent_at_half_and_seven_eighths() {
-    let d = run(&cfg(), &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &pkt(MAC_A, MessageType::Discover),
+    );
     let r = reply(&d);
     assert_eq!(r.options.get_u32(code::LEASE_TIME), Some(3600));
     assert_eq!(r.options.get_u32(code::RENEWAL_TIME), Some(1800));
@@ -547,11 +667,18 @@ fn t1_and_t2_are_sent_at_half_and_seven_eighths() {
 
 #[test]
 fn server_identifier_and_subnet_mask_are_always_sent() {
-    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::PARAMETER_REQUEST_LIST, &[3]);
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::PARAMETER_REQUEST_LIST,
+        &[3],
+    );
     let d = run(&cfg(), &LeaseTable::new(), &p);
     let r = reply(&d);
     assert_eq!(r.options.get_ip(code::SERVER_ID), Some(SERVER));
-    assert_eq!(r.options.get_ip(code::SUBNET_MASK), Some(ip("255.255.255.0")));
+    assert_eq!(
+        r.options.get_ip(code::SUBNET_MASK),
+        Some(ip("255.255.255.0"))
+    );
 }
 
 #[test]
@@ -568,10 +695,21 @@ fn parameter_request_list_is_honoured_in_order() {
         .map(|(c, _)| c)
         .filter(|c| [42, 15, 6, 3, 12].contains(c))
         .collect();
-    assert_eq!(codes, vec![42, 15, 6, 3, 12], "host ntp, subnet, global, host name");
-    assert_eq!(reply(&d).options.get(code::HOST_NAME), Some(&b"printer"[..]));
+    assert_eq!(
+        codes,
+        vec![42, 15, 6, 3, 12],
+        "host ntp, subnet, global, host name"
+    );
+    assert_eq!(
+        reply(&d).options.get(code::HOST_NAME),
+        Some(&b"printer"[..])
+    );
     // Not requested, not sent.
-    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::PARAMETER_REQUEST_LIST, &[3]);
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::PARAMETER_REQUEST_LIST,
+        &[3],
+    );
     let d = run(&cfg(), &LeaseTable::new(), &p);
     assert!(reply(&d).options.get(code::DOMAIN_NAME).is_none());
 }
@@ -585,11 +723,17 @@ fn reply_is_capped_at_576_bytes_or_the_clients_maximum() {
     let c = cfg_with(|s| {
         s.replace(
             "domain-name-servers = [\"192.0.2.53\"]",
-            &format!("domain-name-servers = [{list}]\nntp-servers = [{list}]\nlog-servers = [{list}]"),
+            &format!(
+                "domain-name-servers = [{list}]\nntp-servers = [{list}]\nlog-servers = [{list}]"
+            ),
         )
     });
     let prl = [1, 3, 6, 42, 7, 15];
-    let p = with_opt(pkt(MAC_A, MessageType::Discover), code::PARAMETER_REQUEST_LIST, &prl);
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::PARAMETER_REQUEST_LIST,
+        &prl,
+    );
     let d = run(&c, &LeaseTable::new(), &p);
     let r = d.reply.as_ref().expect("reply");
     let (bytes, dropped) = r.encode();
@@ -610,7 +754,11 @@ fn reply_is_capped_at_576_bytes_or_the_clients_maximum() {
 #[test]
 fn relay_agent_information_is_echoed_byte_for_byte_and_last() {
     let ri = [1, 4, b'p', b'o', b'r', b't', 2, 3, 9, 8, 7];
-    let mut p = with_opt(pkt(MAC_A, MessageType::Discover), code::RELAY_AGENT_INFO, &ri);
+    let mut p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::RELAY_AGENT_INFO,
+        &ri,
+    );
     p.giaddr = ip("198.51.100.1");
     let d = run(&cfg(), &LeaseTable::new(), &p);
     let (bytes, _) = d.reply.as_ref().expect("reply").encode();
@@ -629,7 +777,10 @@ fn relayed_request_is_served_from_the_giaddr_subnet_and_answered_to_the_relay() 
     let d = run(&cfg(), &LeaseTable::new(), &p);
     assert_eq!(reply(&d).yiaddr, ip("198.51.100.10"));
     assert_eq!(reply(&d).giaddr, p.giaddr);
-    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Relay(p.giaddr)));
+    assert_eq!(
+        d.reply.as_ref().map(|r| r.dest),
+        Some(Destination::Relay(p.giaddr))
+    );
 }
 
 #[test]
@@ -649,12 +800,19 @@ fn broadcast_flag_gets_a_broadcast_reply() {
     let mut p = pkt(MAC_A, MessageType::Discover);
     p.flags = FLAG_BROADCAST;
     let d = run(&cfg(), &LeaseTable::new(), &p);
-    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Broadcast));
+    assert_eq!(
+        d.reply.as_ref().map(|r| r.dest),
+        Some(Destination::Broadcast)
+    );
 }
 
 #[test]
 fn no_broadcast_flag_gets_unicast_to_yiaddr_at_chaddr() {
-    let d = run(&cfg(), &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &pkt(MAC_A, MessageType::Discover),
+    );
     assert_eq!(
         d.reply.as_ref().map(|r| r.dest),
         Some(Destination::Hardware {
@@ -666,12 +824,22 @@ fn no_broadcast_flag_gets_unicast_to_yiaddr_at_chaddr() {
 
 #[test]
 fn nak_is_broadcast_unless_relayed() {
-    let d = run(&cfg(), &LeaseTable::new(), &init_reboot(MAC_A, ip("10.0.0.5")));
-    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Broadcast));
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &init_reboot(MAC_A, ip("10.0.0.5")),
+    );
+    assert_eq!(
+        d.reply.as_ref().map(|r| r.dest),
+        Some(Destination::Broadcast)
+    );
     let mut p = init_reboot(MAC_A, ip("10.0.0.5"));
     p.giaddr = ip("198.51.100.1");
     let d = run(&cfg(), &LeaseTable::new(), &p);
-    assert_eq!(d.reply.as_ref().map(|r| r.dest), Some(Destination::Relay(p.giaddr)));
+    assert_eq!(
+        d.reply.as_ref().map(|r| r.dest),
+        Some(Destination::Relay(p.giaddr))
+    );
     assert!(reply(&d).broadcast(), "relayed NAK sets the broadcast bit");
 }
 
@@ -685,7 +853,10 @@ fn bootp_request_from_static_host_is_answered_when_enabled() {
     let r = reply(&d);
     assert_eq!(r.op, BOOTREPLY);
     assert_eq!(r.yiaddr, ip("192.0.2.10"));
-    assert!(r.message_type().is_none(), "BOOTP replies carry no option 53");
+    assert!(
+        r.message_type().is_none(),
+        "BOOTP replies carry no option 53"
+    );
 }
 
 #[test]
@@ -737,7 +908,11 @@ fn expiry_keeps_the_lease_as_history_for_the_same_client() {
     assert_eq!(writes.len(), 1, "expiry is recorded durably");
     bind(&c, &mut t, MAC_B);
     let d = run_at(&c, &t, &pkt(MAC_A, MessageType::Discover), later);
-    assert_eq!(reply(&d).yiaddr, got, "returning client gets its old address");
+    assert_eq!(
+        reply(&d).yiaddr,
+        got,
+        "returning client gets its old address"
+    );
 }
 
 #[test]
@@ -746,7 +921,10 @@ fn static_lease_record_does_not_block_the_pool() {
     let mut t = LeaseTable::new();
     let d = run(&c, &t, &init_reboot(STATIC_MAC, ip("192.0.2.10")));
     apply(&mut t, &d.effects);
-    assert_eq!(t.get(ip("192.0.2.10")).map(|l: &Lease| l.state), Some(LeaseState::Bound));
+    assert_eq!(
+        t.get(ip("192.0.2.10")).map(|l: &Lease| l.state),
+        Some(LeaseState::Bound)
+    );
     let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
     assert_eq!(reply(&d).yiaddr, ip("192.0.2.100"));
 }

@@ -1,34 +1,46 @@
-//! The async glue: sockets feed one core task that owns the lease table and
-//! runs the engine; durable writes go to the group-committing store writer;
-//! replies that promise an address leave only after their write is durable.
+//! The async glue: sockets feed one core task that owns all mutable state
+//! (lease index, host table, block list) and runs the engine; durable writes
+//! go to the group-committing store writer; replies that promise an address
+//! leave only after their write is durable. The control API reaches the same
+//! core through a job queue, so it never races a packet.
 //!
 //! ```text
-//! recv task per interface --> core task (engine, lease table) --> writer thread (store)
-//!                                   |                                  |
-//!                                   +--> reply now (offer, nak)        +--> reply after commit (ack)
+//! recv task per interface --+
+//!                           +--> core task (engine, tables) --> writer thread (store)
+//! control connections ------+         |                              |
+//!                                     +--> reply now (offer, nak)    +--> reply after commit (ack)
+//!                                     +--> events (ring buffer) --> events_since long polls
 //! ```
 
-use std::collections::BTreeMap;
+mod ops;
+
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::mpsc;
+use berth_proto::{ApiError, ErrorKind, EventKind, ReloadResult};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
+pub(crate) use ops::OpResult;
+
 use crate::blocks::Blocklist;
 use crate::config::{self, Config, ConfigError};
-use crate::hosts::HostTable;
+use crate::control::{self, ControlError};
 use crate::engine::{self, Decision, Effect, Outcome, Reply};
+use crate::events::{EventLog, NewEvent};
+use crate::hosts::{self, HostEntry, HostTable, Origin};
 use crate::lease::{LeaseTable, UnixTime};
 use crate::net::{self, InterfaceSocket, NetError};
-use crate::packet::Packet;
+use crate::notify::Notifier;
+use crate::packet::{MacAddr, MessageType, Packet, code};
 use crate::store::sqlite::SqliteStore;
 use crate::store::writer::Writer;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoredHost, Write};
 
 /// Why the daemon could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +51,8 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Net(#[from] NetError),
+    #[error(transparent)]
+    Control(#[from] ControlError),
 }
 
 /// The current wall-clock time as UTC seconds: the one clock read of the
@@ -56,6 +70,52 @@ struct Inbound {
     from: SocketAddr,
 }
 
+/// Work for the core task from the control API: runs with the core's state
+/// at time `now`.
+pub(crate) type Job = Box<dyn FnOnce(&mut Core, UnixTime) + Send>;
+
+/// What control connections hold to reach the core.
+#[derive(Clone)]
+pub(crate) struct CoreHandle {
+    jobs: mpsc::Sender<Job>,
+    writer: Writer,
+}
+
+impl CoreHandle {
+    /// Runs `op` on the core, then waits until its writes are durable.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&mut Core, UnixTime) -> OpResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |core, now| {
+            let _ = tx.send(op(core, now));
+        });
+        let gone = || ApiError::new(ErrorKind::Internal, "berthd is shutting down");
+        self.jobs.send(job).await.map_err(|_| gone())?;
+        let (answer, writes) = rx.await.map_err(|_| gone())??;
+        if !writes.is_empty() {
+            self.writer.commit(writes).await.map_err(|e| {
+                error!(error = %e, "control change not saved");
+                ApiError::new(
+                    ErrorKind::Internal,
+                    format!("the change is in effect but could not be saved, and will be lost on restart: {e}"),
+                )
+            })?;
+        }
+        Ok(answer)
+    }
+
+    /// Runs a read-only `op` on the core.
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Core, UnixTime) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.run(move |core, now| op(core, now).map(|t| (t, Vec::new())))
+            .await
+    }
+}
+
 /// Counters of what happened to requests, by outcome kind.
 #[derive(Debug, Default)]
 struct Counters(BTreeMap<&'static str, u64>);
@@ -67,7 +127,7 @@ impl Counters {
 }
 
 /// The running server's state, owned by the core task.
-struct Core {
+pub(crate) struct Core {
     cfg: Arc<Config>,
     config_path: PathBuf,
     table: LeaseTable,
@@ -76,6 +136,11 @@ struct Core {
     writer: Writer,
     sockets: Vec<Arc<InterfaceSocket>>,
     interfaces: Vec<engine::Interface>,
+    events: Arc<EventLog>,
+    /// MACs seen since the store began, for "arrival" events.
+    seen: HashSet<MacAddr>,
+    started_at: UnixTime,
+    notifier: Notifier,
     /// Replies waiting for their lease to be durable.
     pending: JoinSet<Option<PendingFailure>>,
     counters: Counters,
@@ -86,18 +151,59 @@ struct PendingFailure {
     ips: Vec<Ipv4Addr>,
 }
 
-/// Loads the configuration and the store, opens the sockets, and serves
-/// until `shutdown` resolves. In-flight writes finish before it returns.
-pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+/// Converts the store's run-time hosts; one that no longer encodes (say, an
+/// option renamed) is skipped with a warning and left in the store.
+fn store_hosts(stored: Vec<StoredHost>) -> Vec<HostEntry> {
+    stored
+        .into_iter()
+        .filter_map(|s| match hosts::options_from_toml(&s.options) {
+            Ok(options) => Some(HostEntry {
+                host: config::Host {
+                    name: s.name,
+                    id: config::HostId::Mac(s.mac),
+                    ip: s.ip,
+                    options,
+                    next_server: None,
+                    filename: None,
+                },
+                origin: Origin::Store,
+                created_at: Some(s.created_at),
+                options_toml: s.options,
+            }),
+            Err(e) => {
+                warn!(host = %s.name, "run-time host skipped (left in the store): {e}");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Loads the configuration and the store, opens the sockets and the control
+/// socket, and serves until `shutdown` resolves. In-flight writes finish
+/// before it returns.
+pub async fn run(
+    config_path: PathBuf,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    let notifier = Notifier::from_env();
     let cfg = Arc::new(config::load(&config_path)?);
     let mut store = SqliteStore::open(&cfg.server.store)?;
     let leases = store.load_leases()?;
+    let stored_hosts = store.load_hosts()?;
+    let blocks = store.load_blocks()?;
     info!(
         store = %cfg.server.store.display(),
         backend = store.backend(),
         leases = leases.len(),
+        hosts = stored_hosts.len(),
+        blocks = blocks.len(),
         "store loaded"
     );
+    let (hosts, conflicts) = HostTable::build(&cfg.hosts, store_hosts(stored_hosts));
+    for c in conflicts {
+        warn!("run-time host not used (the config file wins; it stays in the store): {c}");
+    }
+    let seen = leases.iter().map(|l| l.mac).collect();
     let table = LeaseTable::from_leases(leases);
     let writer = Writer::spawn(Box::new(store));
 
@@ -112,47 +218,71 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
         sockets.push(Arc::new(InterfaceSocket::open(info, net::SERVER_PORT)?));
     }
 
+    let started_at = now();
+    let events = Arc::new(EventLog::new(
+        cfg.server.event_buffer,
+        i64::try_from(started_at).unwrap_or(0),
+    ));
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(256);
+    let handle = CoreHandle {
+        jobs: jobs_tx,
+        writer: writer.clone(),
+    };
+    let control = control::Listener::bind(&cfg.server)?;
+    let control_path = control.path().to_path_buf();
+    let mut background = JoinSet::new();
+    background.spawn(control.serve(handle, events.clone(), cfg.server.admin_group.clone()));
+
     let (tx, rx) = mpsc::channel::<Inbound>(4096);
-    let mut receivers = JoinSet::new();
     for (i, s) in sockets.iter().enumerate() {
-        receivers.spawn(receive(i, s.clone(), tx.clone()));
+        background.spawn(receive(i, s.clone(), tx.clone()));
         info!(
-            iface = %s.info.name,
-            addr = %s.info.addr,
-            "berthd ready: serving DHCP, listening on {} ({})",
+            "berthd ready: serving DHCP, listening on {} ({}), control socket {}",
             s.info.name,
-            s.info.addr
+            s.info.addr,
+            control_path.display()
         );
     }
     drop(tx);
 
-    let (hosts, _) = HostTable::build(&cfg.hosts, Vec::new());
     let mut core = Core {
         cfg,
         config_path,
         table,
         hosts,
-        blocks: Blocklist::default(),
+        blocks: Blocklist::from_blocks(blocks),
         writer,
         sockets,
         interfaces,
+        events,
+        seen,
+        started_at,
+        notifier,
         pending: JoinSet::new(),
         counters: Counters::default(),
     };
-    core.serve(rx, shutdown).await;
+    core.notifier.ready();
+    core.serve(rx, jobs_rx, shutdown).await;
 
-    receivers.abort_all();
-    info!(in_flight = core.pending.len(), "shutting down: finishing in-flight writes");
+    core.notifier.stopping();
+    background.abort_all();
+    info!(
+        in_flight = core.pending.len(),
+        "shutting down: finishing in-flight writes"
+    );
     while let Some(done) = core.pending.join_next().await {
         if let Ok(Some(failure)) = done {
             core.roll_back(failure);
         }
     }
-    let Core { writer, counters, .. } = core;
+    let Core {
+        writer, counters, ..
+    } = core;
     let stats = writer.stats();
     if let Err(e) = writer.shutdown().await {
         error!(error = %e, "store did not close cleanly");
     }
+    control::remove_socket(&control_path);
     info!(
         batches = stats.batches,
         writes = stats.writes,
@@ -186,16 +316,22 @@ async fn receive(iface: usize, sock: Arc<InterfaceSocket>, tx: mpsc::Sender<Inbo
 }
 
 impl Core {
-    async fn serve(&mut self, mut rx: mpsc::Receiver<Inbound>, shutdown: impl Future<Output = ()>) {
+    async fn serve(
+        &mut self,
+        mut rx: mpsc::Receiver<Inbound>,
+        mut jobs: mpsc::Receiver<Job>,
+        shutdown: impl Future<Output = ()>,
+    ) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
             Ok(s) => Some(s),
             Err(e) => {
-                warn!(error = %e, "cannot listen for SIGHUP; reload is unavailable");
+                warn!(error = %e, "cannot listen for SIGHUP; reload only through `berth reload`");
                 None
             }
         };
+        let mut watchdog = tokio::time::interval(self.notifier.watchdog_interval());
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -204,15 +340,26 @@ impl Core {
                     Some(m) => self.on_packet(m),
                     None => return,
                 },
+                Some(job) = jobs.recv() => job(self, now()),
                 Some(done) = self.pending.join_next(), if !self.pending.is_empty() => {
                     if let Ok(Some(failure)) = done {
                         self.roll_back(failure);
                     }
                 }
                 _ = tick.tick() => self.housekeeping(),
-                Some(()) = async { hup.as_mut()?.recv().await } => self.reload(),
+                _ = watchdog.tick(), if self.notifier.watchdog_enabled() => self.notifier.watchdog(),
+                Some(()) = async { hup.as_mut()?.recv().await } => {
+                    if let Err(e) = self.reload(now()) {
+                        error!("reload refused, keeping the running configuration:\n{}", e.message);
+                    }
+                }
             }
         }
+    }
+
+    /// Appends an event to the ring buffer.
+    fn emit(&self, e: NewEvent, now: UnixTime) {
+        self.events.push(e, i64::try_from(now).unwrap_or(i64::MAX));
     }
 
     fn on_packet(&mut self, m: Inbound) {
@@ -229,16 +376,96 @@ impl Core {
             packet: &packet,
             interface: iface,
         };
+        let at = now();
         let view = engine::View {
             config: &self.cfg,
             hosts: &self.hosts,
             leases: &self.table,
             blocks: &self.blocks,
         };
-        let decision = engine::handle(&view, &req, now());
+        let decision = engine::handle(&view, &req, at);
         log_transaction(&packet, iface, &decision);
         self.counters.bump(outcome_kind(&decision.outcome));
+        self.report(&packet, m.iface, &decision, at);
         self.carry_out(m.iface, decision);
+    }
+
+    /// Turns a transaction into events for the control API.
+    fn report(&mut self, p: &Packet, iface: usize, d: &Decision, at: UnixTime) {
+        let kind = match &d.outcome {
+            Outcome::Offered(_) => EventKind::Offer,
+            Outcome::Acked(_) if !p.ciaddr.is_unspecified() => EventKind::Renew,
+            Outcome::Acked(_) | Outcome::BootpReply(_) => EventKind::Ack,
+            Outcome::Naked(_) => EventKind::Nak,
+            Outcome::Released(_) => EventKind::Release,
+            Outcome::Declined(_) => EventKind::Decline,
+            Outcome::Informed | Outcome::Ignored(_) | Outcome::Dropped(_) => {
+                // Silence is not news, but a first sighting is.
+                if !matches!(d.outcome, Outcome::Dropped(_)) {
+                    self.arrival(p, iface, at);
+                }
+                return;
+            }
+        };
+        self.arrival(p, iface, at);
+        let mut e = self.client_event(kind, p, iface);
+        e.ip = match d.outcome {
+            Outcome::Offered(ip)
+            | Outcome::Acked(ip)
+            | Outcome::Released(ip)
+            | Outcome::Declined(ip)
+            | Outcome::BootpReply(ip) => Some(ip),
+            _ => p
+                .options
+                .get_ip(code::REQUESTED_IP)
+                .or(Some(p.ciaddr))
+                .filter(|ip| !ip.is_unspecified()),
+        };
+        if let Outcome::Naked(why) = d.outcome {
+            e.ok = false;
+            e.detail = why.to_string();
+        }
+        self.emit(e, at);
+    }
+
+    /// An "arrival" event the first time a MAC is seen.
+    fn arrival(&mut self, p: &Packet, iface: usize, at: UnixTime) {
+        let Some(mac) = p.mac() else { return };
+        if matches!(
+            p.message_type(),
+            Some(Ok(MessageType::Release | MessageType::Decline))
+        ) {
+            return;
+        }
+        if self.seen.insert(mac) {
+            let e = self.client_event(EventKind::Arrival, p, iface);
+            self.emit(e, at);
+        }
+    }
+
+    fn client_event(&self, kind: EventKind, p: &Packet, iface: usize) -> NewEvent {
+        let mac = p.mac();
+        let host = engine::client_host(&self.hosts, p);
+        let text = |c: u8| {
+            p.options.get(c).map(|v| {
+                String::from_utf8_lossy(v)
+                    .trim_end_matches('\0')
+                    .to_string()
+            })
+        };
+        let mut e = NewEvent::new(kind);
+        e.mac = mac.map(|m| m.to_string());
+        e.hostname = host
+            .map(|h| h.name.clone())
+            .or_else(|| text(code::HOST_NAME));
+        e.vendor_class = text(code::VENDOR_CLASS);
+        e.interface = Some(if p.giaddr.is_unspecified() {
+            self.interfaces[iface].name.clone()
+        } else {
+            format!("{} via {}", self.interfaces[iface].name, p.giaddr)
+        });
+        e.unknown = host.is_none();
+        e
     }
 
     /// Applies a decision's effects; sends its reply now, or once the
@@ -285,48 +512,123 @@ impl Core {
     }
 
     fn housekeeping(&mut self) {
-        let effects = engine::reclaim(&self.table, now());
-        if effects.is_empty() {
-            return;
-        }
+        let at = now();
+        let mut writes: Vec<Write> = self
+            .blocks
+            .expired(at)
+            .into_iter()
+            .map(|mac| {
+                self.blocks.remove(&mac);
+                info!(%mac, "block ran out");
+                Write::DeleteBlock(mac)
+            })
+            .collect();
+        let effects = engine::reclaim(&self.table, at);
         for e in &effects {
             match e {
-                Effect::Expire(l) => info!(ip = %l.ip, mac = %l.mac, "lease expired"),
+                Effect::Expire(l) => {
+                    info!(ip = %l.ip, mac = %l.mac, "lease expired");
+                    let mut ev = NewEvent::new(EventKind::Expiry);
+                    ev.mac = Some(l.mac.to_string());
+                    ev.ip = Some(l.ip);
+                    ev.hostname = l.hostname.clone();
+                    self.emit(ev, at);
+                }
                 Effect::Unquarantine(ip) => info!(%ip, "quarantine over; address free again"),
                 _ => {}
             }
         }
-        let writes = engine::apply(&mut self.table, &effects);
+        writes.extend(engine::apply(&mut self.table, &effects));
         if !writes.is_empty() {
             let writer = self.writer.clone();
             self.pending.spawn(async move {
                 if let Err(e) = writer.commit(writes).await {
-                    error!(error = %e, "recording expiries failed; will retry on restart");
+                    error!(error = %e, "recording expiries failed; they are redone after a restart");
                 }
                 None
             });
         }
     }
 
-    /// Re-reads the configuration; a bad one is refused and the running one stays.
-    fn reload(&mut self) {
-        match config::load(&self.config_path) {
-            Ok(new) => {
-                if new.server.interfaces != self.cfg.server.interfaces {
-                    warn!("interface list changed: restart berthd to serve the new set");
-                }
-                self.cfg = Arc::new(new);
+    /// Re-reads the configuration. A bad one, or one that a run-time host
+    /// collides with, is refused and the running one stays.
+    pub(crate) fn reload(&mut self, at: UnixTime) -> Result<ReloadResult, ApiError> {
+        self.notifier.reloading();
+        let result = self.try_reload(at);
+        self.notifier.ready();
+        let mut ev = NewEvent::new(EventKind::Reload);
+        match &result {
+            Ok(r) => {
+                ev.detail = format!("{} subnets, {} hosts", r.subnets, r.hosts);
                 info!(config = %self.config_path.display(), "configuration reloaded");
             }
-            Err(e) => error!("reload refused, keeping the running configuration:\n{e}"),
+            Err(e) => {
+                ev.ok = false;
+                ev.detail = e.message.clone();
+            }
         }
+        self.emit(ev, at);
+        result
+    }
+
+    fn try_reload(&mut self, _at: UnixTime) -> Result<ReloadResult, ApiError> {
+        let new = config::load(&self.config_path)
+            .map_err(|e| ApiError::new(ErrorKind::Invalid, e.to_string()))?;
+        let run_time: Vec<HostEntry> = self
+            .hosts
+            .iter()
+            .filter(|e| e.origin == Origin::Store)
+            .cloned()
+            .collect();
+        let (hosts, conflicts) = HostTable::build(&new.hosts, run_time);
+        if !conflicts.is_empty() {
+            let list: Vec<String> = conflicts.iter().map(ToString::to_string).collect();
+            return Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "{}: run-time hosts collide with the new config (remove them with `berth host rm` first):\n{}",
+                    self.config_path.display(),
+                    list.join("\n")
+                ),
+            ));
+        }
+        let mut warnings = Vec::new();
+        if new.server.interfaces != self.cfg.server.interfaces {
+            warnings.push("interfaces changed: restart berthd to serve the new set".to_string());
+        }
+        if new.server.store != self.cfg.server.store {
+            warnings.push("store path changed: restart berthd to use the new store".to_string());
+        }
+        if new.server.control_socket != self.cfg.server.control_socket
+            || new.server.control_group != self.cfg.server.control_group
+            || new.server.admin_group != self.cfg.server.admin_group
+        {
+            warnings
+                .push("control socket settings changed: restart berthd to apply them".to_string());
+        }
+        for w in &warnings {
+            warn!("{w}");
+        }
+        let result = ReloadResult {
+            config_path: self.config_path.display().to_string(),
+            subnets: new.subnets.len() as u64,
+            hosts: hosts.iter().count() as u64,
+            warnings,
+        };
+        self.cfg = Arc::new(new);
+        self.hosts = hosts;
+        Ok(result)
     }
 }
 
 async fn send(sock: &InterfaceSocket, reply: &Reply) {
     let (bytes, dropped) = reply.encode();
     if !dropped.is_empty() {
-        debug!(?dropped, max = reply.max_len, "options dropped to fit the reply size");
+        debug!(
+            ?dropped,
+            max = reply.max_len,
+            "options dropped to fit the reply size"
+        );
     }
     match sock.send(&bytes, reply.dest).await {
         Ok(to) => debug!(iface = %sock.info.name, %to, len = bytes.len(), "reply sent"),
@@ -340,7 +642,9 @@ fn log_transaction(p: &Packet, iface: &engine::Interface, d: &Decision) {
         Some(Err(_)) => "UNKNOWN",
         None => "BOOTP",
     };
-    let mac = p.mac().map_or_else(|| engine::client_key(p).to_string(), |m| m.to_string());
+    let mac = p
+        .mac()
+        .map_or_else(|| engine::client_key(p).to_string(), |m| m.to_string());
     let via = if p.giaddr.is_unspecified() {
         format!("on {}", iface.name)
     } else {

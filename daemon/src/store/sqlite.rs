@@ -16,8 +16,8 @@ use std::time::Duration;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 
-use super::{Store, StoreError, Write};
 use super::StoredHost;
+use super::{Store, StoreError, Write};
 use crate::blocks::Block;
 use crate::lease::{ClientKey, Lease, LeaseState};
 use crate::packet::MacAddr;
@@ -458,7 +458,10 @@ impl Store for SqliteStore {
                     Write::PutBlock(b) => {
                         let mac = b.mac.to_string();
                         let since = to_i64(label, &mac, "since", b.since)?;
-                        let until = b.until.map(|u| to_i64(label, &mac, "until", u)).transpose()?;
+                        let until = b
+                            .until
+                            .map(|u| to_i64(label, &mac, "until", u))
+                            .transpose()?;
                         tx.prepare_cached(PUT_BLOCK_SQL)
                             .and_then(|mut st| st.execute(params![mac, since, until]))
                             .map_err(sql_err(label, format!("put block {}", b.mac)))?;
@@ -837,8 +840,11 @@ mod tests {
         let mut s = SqliteStore::open(&path).expect("reopen");
         assert_eq!(s.load_hosts().expect("hosts"), vec![host.clone()]);
         assert_eq!(s.load_blocks().expect("blocks"), vec![block]);
-        s.apply(&[Write::DeleteHost(host.name.clone()), Write::DeleteBlock(block.mac)])
-            .expect("delete");
+        s.apply(&[
+            Write::DeleteHost(host.name.clone()),
+            Write::DeleteBlock(block.mac),
+        ])
+        .expect("delete");
         assert!(s.load_hosts().expect("hosts").is_empty());
         assert!(s.load_blocks().expect("blocks").is_empty());
     }
@@ -849,7 +855,8 @@ mod tests {
         {
             let conn = Connection::open(&path).expect("raw open");
             conn.execute_batch(MIGRATIONS[0]).expect("v1 schema");
-            conn.pragma_update(None, "user_version", 1).expect("version");
+            conn.pragma_update(None, "user_version", 1)
+                .expect("version");
             conn.execute(
                 "INSERT INTO leases VALUES ('192.0.2.9', x'01020000000009', '02:00:00:00:00:09', NULL, 'bound', 1, 2)",
                 [],

@@ -1,0 +1,572 @@
+//! Control operations on the core's state: what the control API can read and
+//! change. Each runs on the core task, between two packets, so it sees and
+//! leaves a consistent state; it returns its answer and the store writes
+//! that make the change durable (the caller answers once they are).
+
+use std::net::Ipv4Addr;
+
+use berth_proto as proto;
+use berth_proto::{ApiError, ErrorKind, EventKind};
+
+use super::Core;
+use crate::blocks::Block;
+use crate::config::{self, Host, HostId};
+use crate::events::NewEvent;
+use crate::hosts::{self, HostEntry, Origin};
+use crate::lease::{Lease, LeaseState, UnixTime};
+use crate::packet::MacAddr;
+use crate::store::{StoredHost, Write};
+
+/// An answer and the writes that must be durable before it is given.
+pub(crate) type OpResult<T> = Result<(T, Vec<Write>), ApiError>;
+
+fn invalid(msg: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::Invalid, msg)
+}
+
+fn conflict(msg: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::Conflict, msg)
+}
+
+fn not_found(msg: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::NotFound, msg)
+}
+
+fn parse_mac(s: &str) -> Result<MacAddr, ApiError> {
+    s.trim()
+        .parse()
+        .map_err(|e: crate::packet::BadMac| invalid(e.to_string()))
+}
+
+fn time(t: UnixTime) -> proto::UnixTime {
+    i64::try_from(t).unwrap_or(i64::MAX)
+}
+
+fn lease_state(s: LeaseState) -> proto::LeaseState {
+    match s {
+        LeaseState::Offered => proto::LeaseState::Offered,
+        LeaseState::Bound => proto::LeaseState::Bound,
+        LeaseState::Released => proto::LeaseState::Released,
+        LeaseState::Expired => proto::LeaseState::Expired,
+        LeaseState::Declined => proto::LeaseState::Declined,
+    }
+}
+
+/// A host name operators can type and DNS can carry.
+fn check_hostname(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "`{name}` is not a usable host name (letters, digits, '-', '_' and '.', at most 63)"
+        )))
+    }
+}
+
+impl Core {
+    /// The static host the lease's client has, if any.
+    fn host_for_lease(&self, l: &Lease) -> Option<&HostEntry> {
+        self.hosts
+            .by_client_id(&l.client.0)
+            .or_else(|| self.hosts.by_mac(&l.mac))
+    }
+
+    pub(crate) fn lease_info(&self, l: &Lease, now: UnixTime) -> proto::LeaseInfo {
+        let host = self.host_for_lease(l);
+        let (kind, moving_to) = match (l.state, host) {
+            (LeaseState::Declined, _) => (proto::LeaseKind::Quarantined, None),
+            (_, Some(h)) if h.host.ip == l.ip => (proto::LeaseKind::Static, None),
+            (_, Some(h)) if l.is_active(now) => (proto::LeaseKind::Moving, Some(h.host.ip)),
+            _ => (proto::LeaseKind::Dynamic, None),
+        };
+        proto::LeaseInfo {
+            ip: l.ip,
+            mac: l.mac.to_string(),
+            client_id: l.client.to_string(),
+            hostname: l.hostname.clone(),
+            kind,
+            state: lease_state(l.state),
+            starts: time(l.starts),
+            ends: time(l.ends),
+            subnet: self.cfg.subnet_containing(l.ip).map(|s| s.cidr.to_string()),
+            moving_to,
+        }
+    }
+
+    fn host_info(e: &HostEntry) -> proto::HostInfo {
+        let (mac, client_id) = match &e.host.id {
+            HostId::Mac(m) => (Some(m.to_string()), None),
+            HostId::ClientId(id) => (None, Some(crate::lease::ClientKey(id.clone()).to_string())),
+        };
+        proto::HostInfo {
+            name: e.host.name.clone(),
+            mac,
+            client_id,
+            ip: e.host.ip,
+            origin: match e.origin {
+                Origin::Config => proto::Origin::Config,
+                Origin::Store => proto::Origin::Store,
+            },
+            options: e
+                .host
+                .options
+                .0
+                .iter()
+                .map(|(code, v)| {
+                    let name = crate::options::by_code(*code)
+                        .map_or_else(|| format!("option-{code}"), |d| d.name.to_string());
+                    (name, crate::options::render(*code, v))
+                })
+                .collect(),
+            created_at: e.created_at.map(time),
+        }
+    }
+
+    pub(crate) fn status(&self, now: UnixTime) -> proto::Status {
+        proto::Status {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            api_version: proto::API_VERSION,
+            started_at: time(self.started_at),
+            uptime_secs: now.saturating_sub(self.started_at),
+            config_path: self.config_path.display().to_string(),
+            interfaces: self
+                .interfaces
+                .iter()
+                .map(|i| proto::InterfaceStatus {
+                    name: i.name.clone(),
+                    addr: i.addr,
+                })
+                .collect(),
+            store_backend: self.writer.backend().to_string(),
+            store_path: self.cfg.server.store.display().to_string(),
+            leases_bound: self
+                .table
+                .iter()
+                .filter(|l| l.state == LeaseState::Bound && l.is_active(now))
+                .count() as u64,
+            leases_total: self.table.len() as u64,
+            hosts_config: self.hosts.count(Origin::Config) as u64,
+            hosts_store: self.hosts.count(Origin::Store) as u64,
+            blocked: self.blocks.iter().filter(|b| b.is_active(now)).count() as u64,
+            counters: self
+                .counters
+                .0
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), *v))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn leases(
+        &self,
+        f: &proto::LeaseFilter,
+        now: UnixTime,
+    ) -> Result<Vec<proto::LeaseInfo>, ApiError> {
+        let subnet = match &f.subnet {
+            Some(s) => Some(
+                s.parse::<config::Cidr>()
+                    .map_err(|e| invalid(format!("subnet: {e}")))?,
+            ),
+            None => None,
+        };
+        let mac = f.mac.as_deref().map(parse_mac).transpose()?;
+        let needle = f.hostname.as_ref().map(|h| h.to_lowercase());
+        let mut out: Vec<proto::LeaseInfo> = self
+            .table
+            .iter()
+            .filter(|l| subnet.is_none_or(|c| c.contains(l.ip)))
+            .filter(|l| f.state.is_none_or(|s| lease_state(l.state) == s))
+            .filter(|l| mac.is_none_or(|m| l.mac == m))
+            .filter(|l| f.ip.is_none_or(|ip| l.ip == ip))
+            .filter(|l| {
+                needle.as_ref().is_none_or(|n| {
+                    l.hostname
+                        .as_ref()
+                        .is_some_and(|h| h.to_lowercase().contains(n.as_str()))
+                })
+            })
+            .map(|l| self.lease_info(l, now))
+            .collect();
+        out.sort_by_key(|l| l.ip);
+        Ok(out)
+    }
+
+    pub(crate) fn hosts_list(&self) -> Vec<proto::HostInfo> {
+        self.hosts.iter().map(Self::host_info).collect()
+    }
+
+    pub(crate) fn hosts_export(&self) -> String {
+        hosts::export_toml(&self.hosts)
+    }
+
+    /// Checks that `ip` can be a static address for `mac`: inside a subnet,
+    /// not the network, broadcast or server address, not leased to someone else.
+    fn check_static_ip(&self, ip: Ipv4Addr, mac: MacAddr, now: UnixTime) -> Result<(), ApiError> {
+        let subnet = self
+            .cfg
+            .subnet_containing(ip)
+            .ok_or_else(|| invalid(format!("{ip} is outside every configured subnet")))?;
+        if subnet.cidr.prefix < 31 && (ip == subnet.cidr.network || ip == subnet.cidr.broadcast()) {
+            return Err(invalid(format!(
+                "{ip} is the network or broadcast address of {}",
+                subnet.cidr
+            )));
+        }
+        if self.interfaces.iter().any(|i| i.addr == ip) || self.cfg.server.server_id == Some(ip) {
+            return Err(conflict(format!("{ip} is the server's own address")));
+        }
+        if let Some(l) = self.table.get(ip)
+            && l.mac != mac
+            && l.is_active(now)
+        {
+            return Err(conflict(format!(
+                "{ip} is {} to {}{} until {}",
+                if l.state == LeaseState::Declined {
+                    "quarantined after a DECLINE from"
+                } else {
+                    "leased"
+                },
+                l.mac,
+                l.hostname
+                    .as_ref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default(),
+                l.ends
+            )));
+        }
+        Ok(())
+    }
+
+    fn store_entry(
+        &self,
+        name: String,
+        mac: MacAddr,
+        ip: Ipv4Addr,
+        options_toml: String,
+        created_at: UnixTime,
+    ) -> Result<HostEntry, ApiError> {
+        check_hostname(&name)?;
+        let options = hosts::options_from_toml(&options_toml).map_err(invalid)?;
+        Ok(HostEntry {
+            host: Host {
+                name,
+                id: HostId::Mac(mac),
+                ip,
+                options,
+                next_server: None,
+                filename: None,
+            },
+            origin: Origin::Store,
+            created_at: Some(created_at),
+            options_toml,
+        })
+    }
+
+    fn stored(e: &HostEntry) -> Option<StoredHost> {
+        let HostId::Mac(mac) = e.host.id else {
+            return None;
+        };
+        Some(StoredHost {
+            name: e.host.name.clone(),
+            mac,
+            ip: e.host.ip,
+            options: e.options_toml.clone(),
+            created_at: e.created_at.unwrap_or(0),
+        })
+    }
+
+    /// Adds (`replacing` = None) or replaces a run-time host.
+    pub(crate) fn host_put(
+        &mut self,
+        spec: proto::HostSpec,
+        replacing: Option<String>,
+        now: UnixTime,
+    ) -> OpResult<proto::HostInfo> {
+        let mac = parse_mac(&spec.mac)?;
+        let replacing_any = replacing.is_some();
+        let created_at = match &replacing {
+            Some(old) => {
+                let e = self
+                    .hosts
+                    .by_name(old)
+                    .ok_or_else(|| not_found(format!("no host named `{old}`")))?;
+                if e.origin == Origin::Config {
+                    return Err(ApiError::new(
+                        ErrorKind::ReadOnly,
+                        format!(
+                            "host `{old}` is defined in the config file {}: edit it there and reload",
+                            self.config_path.display()
+                        ),
+                    ));
+                }
+                e.created_at.unwrap_or(now)
+            }
+            None => now,
+        };
+        if let Some(old) = &replacing
+            && *old != spec.name
+            && self.hosts.by_name(&spec.name).is_some()
+        {
+            return Err(conflict(format!(
+                "host name `{}` is already used",
+                spec.name
+            )));
+        }
+        self.check_static_ip(spec.ip, mac, now)?;
+        let options_toml = hosts::options_toml_from_pairs(&spec.options).map_err(invalid)?;
+        let entry = self.store_entry(spec.name.clone(), mac, spec.ip, options_toml, created_at)?;
+        let mut writes = Vec::new();
+        // A rename is a remove and an add; do the remove only once the new
+        // entry is known to fit.
+        let renamed_from = replacing.filter(|old| *old != spec.name);
+        let mut table = self.hosts.clone();
+        if let Some(old) = &renamed_from {
+            table.remove_store(old);
+            writes.push(Write::DeleteHost(old.clone()));
+        }
+        table
+            .upsert_store(entry.clone())
+            .map_err(|c| conflict(c.to_string()))?;
+        self.hosts = table;
+        writes.extend(Self::stored(&entry).map(Write::PutHost));
+        let kind = if replacing_any {
+            EventKind::HostUpdated
+        } else {
+            EventKind::HostAdded
+        };
+        let mut ev = NewEvent::new(kind);
+        ev.mac = Some(mac.to_string());
+        ev.ip = Some(spec.ip);
+        ev.hostname = Some(spec.name.clone());
+        self.emit(ev, now);
+        Ok((Self::host_info(&entry), writes))
+    }
+
+    pub(crate) fn host_remove(&mut self, name: &str, now: UnixTime) -> OpResult<proto::HostInfo> {
+        match self.hosts.by_name(name).map(|e| e.origin) {
+            None => return Err(not_found(format!("no host named `{name}`"))),
+            Some(Origin::Config) => {
+                return Err(ApiError::new(
+                    ErrorKind::ReadOnly,
+                    format!(
+                        "host `{name}` is defined in the config file {}: remove it there and reload",
+                        self.config_path.display()
+                    ),
+                ));
+            }
+            Some(Origin::Store) => {}
+        }
+        let e = self
+            .hosts
+            .remove_store(name)
+            .ok_or_else(|| not_found(format!("no host named `{name}`")))?;
+        let mut ev = NewEvent::new(EventKind::HostRemoved);
+        ev.ip = Some(e.host.ip);
+        ev.hostname = Some(name.to_string());
+        self.emit(ev, now);
+        Ok((
+            Self::host_info(&e),
+            vec![Write::DeleteHost(name.to_string())],
+        ))
+    }
+
+    /// The client's most relevant lease: an active one, else the latest.
+    fn lease_of_mac(&self, mac: MacAddr, now: UnixTime) -> Option<&Lease> {
+        self.table
+            .iter()
+            .filter(|l| l.mac == mac && l.state != LeaseState::Declined)
+            .max_by_key(|l| (l.is_active(now), l.ends))
+    }
+
+    pub(crate) fn promote(
+        &mut self,
+        req: proto::PromoteRequest,
+        now: UnixTime,
+    ) -> OpResult<proto::PromoteResult> {
+        let mac = parse_mac(&req.mac)?;
+        if let Some(e) = self.hosts.by_mac(&mac) {
+            return Err(conflict(format!(
+                "{mac} is already static: host `{}` ({}) at {}",
+                e.host.name,
+                e.origin.as_str(),
+                e.host.ip
+            )));
+        }
+        let lease = self.lease_of_mac(mac, now).cloned();
+        let ip = match (req.ip, &lease) {
+            (Some(ip), _) => ip,
+            (None, Some(l)) => l.ip,
+            (None, None) => {
+                return Err(not_found(format!(
+                    "{mac} has no lease to promote: give the static address with --ip"
+                )));
+            }
+        };
+        self.check_static_ip(ip, mac, now)?;
+        let name = req
+            .hostname
+            .clone()
+            .or_else(|| lease.as_ref().and_then(|l| l.hostname.clone()))
+            .unwrap_or_else(|| format!("host-{}", mac.to_string().replace(':', "")));
+        if let Some(e) = self.hosts.by_name(&name) {
+            return Err(conflict(format!(
+                "host name `{name}` is already used ({}, {}): give another with --hostname",
+                e.origin.as_str(),
+                e.host.ip
+            )));
+        }
+        let entry = self.store_entry(name, mac, ip, String::new(), now)?;
+        self.hosts
+            .upsert_store(entry.clone())
+            .map_err(|c| conflict(c.to_string()))?;
+        let from = lease.as_ref().filter(|l| l.is_active(now)).map(|l| l.ip);
+        let moving = from.is_some_and(|f| f != ip);
+        let mut ev = NewEvent::new(EventKind::Promote);
+        ev.mac = Some(mac.to_string());
+        ev.ip = Some(ip);
+        ev.hostname = Some(entry.host.name.clone());
+        ev.detail = match from {
+            Some(f) if moving => format!("moving from {f} to {ip}"),
+            _ => format!("static at {ip}"),
+        };
+        self.emit(ev, now);
+        let writes = Self::stored(&entry)
+            .map(Write::PutHost)
+            .into_iter()
+            .collect();
+        Ok((
+            proto::PromoteResult {
+                host: Self::host_info(&entry),
+                from,
+                moving,
+            },
+            writes,
+        ))
+    }
+
+    pub(crate) fn release(
+        &mut self,
+        target: &proto::Target,
+        now: UnixTime,
+    ) -> OpResult<proto::LeaseInfo> {
+        let lease = match target {
+            proto::Target::Ip(ip) => self.table.get(*ip).cloned(),
+            proto::Target::Mac(m) => self.lease_of_mac(parse_mac(m)?, now).cloned(),
+        };
+        let what = match target {
+            proto::Target::Ip(ip) => ip.to_string(),
+            proto::Target::Mac(m) => m.clone(),
+        };
+        let Some(mut l) = lease.filter(|l| l.state == LeaseState::Bound && l.is_active(now)) else {
+            return Err(not_found(format!("no active lease for {what}")));
+        };
+        l.state = LeaseState::Released;
+        l.ends = now;
+        self.table.insert(l.clone());
+        let mut ev = NewEvent::new(EventKind::Release);
+        ev.mac = Some(l.mac.to_string());
+        ev.ip = Some(l.ip);
+        ev.hostname = l.hostname.clone();
+        ev.detail = "released by operator".into();
+        self.emit(ev, now);
+        Ok((self.lease_info(&l, now), vec![Write::PutLease(l)]))
+    }
+
+    pub(crate) fn block(
+        &mut self,
+        mac: &str,
+        duration_secs: Option<u64>,
+        now: UnixTime,
+    ) -> OpResult<proto::BlockInfo> {
+        let mac = parse_mac(mac)?;
+        if duration_secs == Some(0) {
+            return Err(invalid(
+                "a block of 0 seconds blocks nothing; leave out the duration to block until unblocked",
+            ));
+        }
+        let b = Block {
+            mac,
+            since: now,
+            until: duration_secs.map(|d| now.saturating_add(d)),
+        };
+        self.blocks.insert(b);
+        let mut ev = NewEvent::new(EventKind::Block);
+        ev.mac = Some(mac.to_string());
+        ev.detail = match b.until {
+            Some(u) => format!("blocked for {}s", u - now),
+            None => "blocked until unblocked".into(),
+        };
+        self.emit(ev, now);
+        Ok((block_info(&b), vec![Write::PutBlock(b)]))
+    }
+
+    pub(crate) fn unblock(&mut self, mac: &str, now: UnixTime) -> OpResult<proto::BlockInfo> {
+        let mac = parse_mac(mac)?;
+        let b = self
+            .blocks
+            .remove(&mac)
+            .ok_or_else(|| not_found(format!("{mac} is not blocked")))?;
+        let mut ev = NewEvent::new(EventKind::Unblock);
+        ev.mac = Some(mac.to_string());
+        self.emit(ev, now);
+        Ok((block_info(&b), vec![Write::DeleteBlock(mac)]))
+    }
+
+    pub(crate) fn blocks_list(&self, now: UnixTime) -> Vec<proto::BlockInfo> {
+        let mut v: Vec<_> = self
+            .blocks
+            .iter()
+            .filter(|b| b.is_active(now))
+            .map(block_info)
+            .collect();
+        v.sort_by(|a, b| a.mac.cmp(&b.mac));
+        v
+    }
+
+    pub(crate) fn pools(&self, now: UnixTime) -> Vec<proto::PoolInfo> {
+        let mut out = Vec::new();
+        for s in &self.cfg.subnets {
+            for r in &s.ranges {
+                let mut leased = 0u64;
+                let mut quarantined = 0u64;
+                for ip in r.iter() {
+                    if self.hosts.by_ip(ip).is_some() {
+                        leased += 1;
+                        continue;
+                    }
+                    match self.table.get(ip) {
+                        Some(l) if l.is_active(now) && l.state == LeaseState::Declined => {
+                            quarantined += 1
+                        }
+                        Some(l) if l.is_active(now) => leased += 1,
+                        _ => {}
+                    }
+                }
+                let size = r.len();
+                out.push(proto::PoolInfo {
+                    subnet: s.cidr.to_string(),
+                    start: r.start,
+                    end: r.end,
+                    size,
+                    leased,
+                    quarantined,
+                    free: size.saturating_sub(leased + quarantined),
+                });
+            }
+        }
+        out
+    }
+}
+
+fn block_info(b: &Block) -> proto::BlockInfo {
+    proto::BlockInfo {
+        mac: b.mac.to_string(),
+        since: time(b.since),
+        until: b.until.map(time),
+    }
+}

@@ -1,0 +1,168 @@
+//! The rows each view shows, after filtering and sorting. Shared by the
+//! update function (cursor movement, the target of an action) and the views,
+//! so both always agree on what row N is.
+
+use std::cmp::Ordering;
+
+use berth_proto::{HostInfo, LeaseInfo, Origin, PoolInfo};
+
+use super::model::{FeedEntry, FeedItem, LeaseSort, Model, View};
+
+/// Whether any of `fields` contains `filter`, ignoring case. An empty filter
+/// matches everything.
+pub fn matches<'a>(filter: &str, fields: impl IntoIterator<Item = &'a str>) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let needle = filter.to_lowercase();
+    fields
+        .into_iter()
+        .any(|f| f.to_lowercase().contains(&needle))
+}
+
+/// The leases view's rows.
+pub fn leases(m: &Model) -> Vec<&LeaseInfo> {
+    let mut rows: Vec<&LeaseInfo> = m
+        .leases
+        .iter()
+        .filter(|l| {
+            let ip = l.ip.to_string();
+            let to = l.moving_to.map(|a| a.to_string()).unwrap_or_default();
+            matches(
+                &m.filter,
+                [
+                    ip.as_str(),
+                    l.mac.as_str(),
+                    l.hostname.as_deref().unwrap_or(""),
+                    l.kind.as_str(),
+                    l.state.as_str(),
+                    to.as_str(),
+                    l.subnet.as_deref().unwrap_or(""),
+                ],
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let primary = match m.sort {
+            LeaseSort::Ip => Ordering::Equal,
+            LeaseSort::Mac => a.mac.cmp(&b.mac),
+            LeaseSort::Hostname => {
+                let ha = a.hostname.as_deref().unwrap_or("").to_lowercase();
+                let hb = b.hostname.as_deref().unwrap_or("").to_lowercase();
+                ha.cmp(&hb)
+            }
+            LeaseSort::Kind => a.kind.as_str().cmp(b.kind.as_str()),
+            LeaseSort::State => a.state.as_str().cmp(b.state.as_str()),
+            LeaseSort::Ends => a.ends.cmp(&b.ends),
+        };
+        // The address breaks ties so equal keys keep a stable, useful order.
+        let ord = primary.then(a.ip.cmp(&b.ip));
+        if m.sort_desc { ord.reverse() } else { ord }
+    });
+    rows
+}
+
+/// The hosts view's rows, by address.
+pub fn hosts(m: &Model) -> Vec<&HostInfo> {
+    let mut rows: Vec<&HostInfo> = m
+        .hosts
+        .iter()
+        .filter(|h| {
+            let ip = h.ip.to_string();
+            let opts: Vec<String> = h.options.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            matches(
+                &m.filter,
+                [
+                    h.name.as_str(),
+                    h.mac.as_deref().unwrap_or(""),
+                    h.client_id.as_deref().unwrap_or(""),
+                    ip.as_str(),
+                    origin_name(h.origin),
+                ]
+                .into_iter()
+                .chain(opts.iter().map(String::as_str)),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.ip.cmp(&b.ip).then(a.name.cmp(&b.name)));
+    rows
+}
+
+/// The pools view's rows, as the daemon ordered them.
+pub fn pools(m: &Model) -> Vec<&PoolInfo> {
+    m.pools
+        .iter()
+        .filter(|p| {
+            let start = p.start.to_string();
+            let end = p.end.to_string();
+            matches(&m.filter, [p.subnet.as_str(), start.as_str(), end.as_str()])
+        })
+        .collect()
+}
+
+/// The arrivals feed's rows, newest first.
+pub fn feed(m: &Model) -> Vec<&FeedItem> {
+    m.feed
+        .iter()
+        .filter(|item| match &item.entry {
+            FeedEntry::Note { text, .. } => matches(&m.filter, [text.as_str()]),
+            FeedEntry::Event(e) => {
+                let ip = e.ip.map(|a| a.to_string()).unwrap_or_default();
+                matches(
+                    &m.filter,
+                    [
+                        e.kind.as_str(),
+                        e.mac.as_deref().unwrap_or(""),
+                        ip.as_str(),
+                        e.hostname.as_deref().unwrap_or(""),
+                        e.vendor_class.as_deref().unwrap_or(""),
+                        e.interface.as_deref().unwrap_or(""),
+                        e.detail.as_str(),
+                    ],
+                )
+            }
+        })
+        .collect()
+}
+
+/// How a host's origin is written.
+pub fn origin_name(o: Origin) -> &'static str {
+    match o {
+        Origin::Config => "config",
+        Origin::Store => "store",
+    }
+}
+
+/// Index of the selected row in the current rows of `view` (0 when the
+/// selection is unset or no longer visible).
+pub fn selected_index(m: &Model, view: View) -> usize {
+    let found = match view {
+        View::Arrivals => m
+            .sel_feed
+            .and_then(|id| feed(m).iter().position(|i| i.id == id)),
+        View::Leases => m.sel_lease.as_ref().and_then(|(ip, mac)| {
+            let rows = leases(m);
+            rows.iter()
+                .position(|l| l.ip == *ip && l.mac == *mac)
+                .or_else(|| rows.iter().position(|l| l.mac == *mac))
+        }),
+        View::Hosts => m
+            .sel_host
+            .as_ref()
+            .and_then(|n| hosts(m).iter().position(|h| &h.name == n)),
+        View::Pools => m
+            .sel_pool
+            .and_then(|s| pools(m).iter().position(|p| p.start == s)),
+    };
+    found.unwrap_or(0)
+}
+
+/// Number of rows `view` shows.
+pub fn row_count(m: &Model, view: View) -> usize {
+    match view {
+        View::Arrivals => feed(m).len(),
+        View::Leases => leases(m).len(),
+        View::Hosts => hosts(m).len(),
+        View::Pools => pools(m).len(),
+    }
+}

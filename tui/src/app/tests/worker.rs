@@ -1,0 +1,220 @@
+//! The worker against the fake daemon on a real Unix socket: first load,
+//! live events, actions, read-only refusals, the daemon going away and
+//! coming back as a new run.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use berth_proto::{ErrorKind, EventKind, LeaseKind, PromoteRequest, Target};
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+use super::super::fake::{self, FakeDaemon};
+use super::super::model::{Command, Msg};
+use super::super::worker;
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().expect("test address")
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The next message `pred` accepts, skipping others; fails after 10 s.
+async fn wait_for(rx: &mut UnboundedReceiver<Msg>, what: &str, pred: impl Fn(&Msg) -> bool) -> Msg {
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(m) = rx.recv().await {
+            if pred(&m) {
+                return Some(m);
+            }
+        }
+        None
+    })
+    .await;
+    match found {
+        Ok(Some(m)) => m,
+        Ok(None) => panic!("worker stopped while waiting for {what}"),
+        Err(_) => panic!("timed out waiting for {what}"),
+    }
+}
+
+fn snapshot_with(pred: impl Fn(&[berth_proto::LeaseInfo]) -> bool) -> impl Fn(&Msg) -> bool {
+    move |m| matches!(m, Msg::Snapshot(s) if s.leases.as_deref().is_some_and(&pred))
+}
+
+#[tokio::test]
+async fn worker_loads_follows_acts_and_reconnects() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sock = dir.path().join("control.sock");
+    let now = unix_now();
+    let daemon = FakeDaemon::new(fake::demo_data(now));
+    let server = fake::serve(&sock, daemon.clone()).expect("serve");
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (cmds, cmd_rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(worker::run(sock.clone(), tx, cmd_rx));
+
+    // First load: everything, plus the event history without waiting.
+    wait_for(&mut rx, "Connected", |m| matches!(m, Msg::Connected)).await;
+    let snap = wait_for(&mut rx, "first snapshot", |m| matches!(m, Msg::Snapshot(_))).await;
+    let Msg::Snapshot(snap) = snap else {
+        unreachable!()
+    };
+    assert_eq!(snap.leases.map(|l| l.len()), Some(9));
+    assert_eq!(snap.hosts.map(|h| h.len()), Some(3));
+    assert_eq!(snap.pools.map(|p| p.len()), Some(2));
+    assert!(snap.status.is_some());
+    wait_for(
+        &mut rx,
+        "history",
+        |m| matches!(m, Msg::Events { events, restarted: false, .. } if events.len() == 8),
+    )
+    .await;
+
+    // A live arrival comes through the long poll and triggers a reload.
+    daemon.arrive(Some("guest"), Some("MSFT 5.0"));
+    wait_for(&mut rx, "the arrival", |m| {
+        matches!(m, Msg::Events { events, .. }
+            if events.iter().any(|e| e.kind == EventKind::Arrival && e.hostname.as_deref() == Some("guest")))
+    })
+    .await;
+    wait_for(
+        &mut rx,
+        "reload after the arrival",
+        snapshot_with(|l| l.len() == 10),
+    )
+    .await;
+
+    // Promote: the outcome, then a reload that shows the client moving.
+    cmds.send(Command::Promote(PromoteRequest {
+        mac: "a4:5e:60:11:22:33".into(),
+        ip: Some(ip("192.168.0.200")),
+        hostname: None,
+    }))
+    .expect("send");
+    let done = wait_for(&mut rx, "promote result", |m| {
+        matches!(m, Msg::ActionDone { .. })
+    })
+    .await;
+    let Msg::ActionDone { result, .. } = done else {
+        unreachable!()
+    };
+    let text = result.expect("promote succeeds");
+    assert!(
+        text.contains("192.168.0.200") && text.contains("192.168.0.101"),
+        "{text}"
+    );
+    wait_for(
+        &mut rx,
+        "the moving lease",
+        snapshot_with(|l| {
+            l.iter()
+                .any(|l| l.kind == LeaseKind::Moving && l.moving_to == Some(ip("192.168.0.200")))
+        }),
+    )
+    .await;
+
+    // A read-only user is refused with PermissionDenied.
+    daemon.set_read_only(true);
+    cmds.send(Command::Release(Target::Ip(ip("192.168.0.100"))))
+        .expect("send");
+    let done = wait_for(&mut rx, "release result", |m| {
+        matches!(m, Msg::ActionDone { .. })
+    })
+    .await;
+    let Msg::ActionDone { result, .. } = done else {
+        unreachable!()
+    };
+    assert_eq!(
+        result.expect_err("refused").kind,
+        ErrorKind::PermissionDenied
+    );
+
+    // The daemon goes away: the worker says so and keeps trying.
+    server.stop();
+    wait_for(&mut rx, "Disconnected", |m| {
+        matches!(m, Msg::Disconnected { .. })
+    })
+    .await;
+    // Commands while down are answered, not lost silently.
+    cmds.send(Command::Block {
+        mac: "02:00:5e:10:00:01".into(),
+    })
+    .expect("send");
+    let done = wait_for(&mut rx, "block while down", |m| {
+        matches!(m, Msg::ActionDone { .. })
+    })
+    .await;
+    let Msg::ActionDone { result, .. } = done else {
+        unreachable!()
+    };
+    assert!(result.expect_err("down").message.contains("not connected"));
+
+    // It comes back as a new run (new epoch): reconnect, say it restarted,
+    // reload everything from the new daemon.
+    let daemon2 = FakeDaemon::new(fake::demo_data(now + 100));
+    let _server2 = fake::serve(&sock, daemon2).expect("serve again");
+    wait_for(&mut rx, "Connected again", |m| matches!(m, Msg::Connected)).await;
+    wait_for(&mut rx, "restart notice", |m| {
+        matches!(
+            m,
+            Msg::Events {
+                restarted: true,
+                ..
+            }
+        )
+    })
+    .await;
+    wait_for(
+        &mut rx,
+        "reload from the new run",
+        snapshot_with(|l| l.len() == 9),
+    )
+    .await;
+    wait_for(
+        &mut rx,
+        "the new run's history",
+        |m| matches!(m, Msg::Events { events, restarted: false, .. } if events.len() == 8),
+    )
+    .await;
+
+    // Closing the command channel stops the worker.
+    drop(cmds);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("worker stops")
+        .expect("worker did not panic");
+}
+
+#[tokio::test]
+async fn worker_reports_a_missing_socket_and_backs_off() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sock = dir.path().join("nothing.sock");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (cmds, cmd_rx) = mpsc::unbounded_channel::<Command>();
+    let task = tokio::spawn(worker::run(sock, tx, cmd_rx));
+    let mut waits = Vec::new();
+    for _ in 0..3 {
+        let m = wait_for(&mut rx, "Disconnected", |m| {
+            matches!(m, Msg::Disconnected { .. })
+        })
+        .await;
+        let Msg::Disconnected {
+            error, retry_in, ..
+        } = m
+        else {
+            unreachable!()
+        };
+        assert!(error.contains("is the daemon running?"), "{error}");
+        waits.push(retry_in);
+    }
+    assert!(waits[0] < waits[1] && waits[1] < waits[2], "{waits:?}");
+    drop(cmds);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("worker stops")
+        .expect("worker did not panic");
+}
