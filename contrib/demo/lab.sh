@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Berth demo lab: berthd and three real DHCP clients in network namespaces.
 #
-#   sudo contrib/demo/lab.sh [--no-follow]
+#   sudo contrib/demo/lab.sh [--log | --no-follow]
 #
 # Builds berthd if needed, creates a server namespace (bridge br0,
 # 192.0.2.1/24) and three client namespaces bridged to it, starts berthd with
@@ -9,7 +9,10 @@
 #   printer  ISC dhclient with the MAC of the known host "printer"
 #   guest    ISC dhclient with a random MAC (gets a pool address)
 #   phone    busybox udhcpc with a random MAC (no broadcast flag)
-# prints what each got, and follows berthd's log until Ctrl-C.
+# prints what each got, then opens berth's TUI on this berthd (q quits and
+# removes the lab).
+# --log: follow berthd's log instead of the TUI, until Ctrl-C (also the
+#        fallback when there is no terminal or no berth binary).
 # --no-follow: print what the clients got and exit.
 #
 # Nothing is created outside the namespaces (all named bd<pid>...), only
@@ -21,11 +24,13 @@
 set -euo pipefail
 
 FOLLOW=1
+MODE=tui
 for arg in "$@"; do
 	case "$arg" in
 	--no-follow) FOLLOW=0 ;;
+	--log) MODE=log ;;
 	-h | --help)
-		sed -n '2,20p' "$0"
+		sed -n '2,22p' "$0"
 		exit 0
 		;;
 	*)
@@ -49,8 +54,9 @@ done
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CONFIG_SRC="$ROOT/contrib/demo/berth.toml"
 BERTHD=${BERTHD_BIN:-$ROOT/target/debug/berthd}
-if [[ ! -x $BERTHD ]]; then
-	echo "lab.sh: building berthd (cargo build --workspace --bins)..."
+BERTH=${BERTH_BIN:-$ROOT/target/debug/berth}
+if [[ ! -x $BERTHD || ! -x $BERTH ]]; then
+	echo "lab.sh: building berthd and berth (cargo build --workspace --bins)..."
 	(cd "$ROOT" && cargo build --workspace --bins)
 fi
 
@@ -232,10 +238,15 @@ if [[ $FOLLOW -eq 0 ]]; then
 	exit 0
 fi
 
-# >>> TUI: when berth's TUI lands, open it here instead of following the log,
-# >>> e.g.  "${BERTH_BIN:-$ROOT/target/debug/berth}" --socket "$CONTROL_SOCKET"
-# >>> (the TUI runs in the root namespace: a Unix socket is a file, not bound to
-# >>> a network namespace), and keep the log in "$WORK/berthd.log".
+# >>> TUI: on a terminal, open berth's TUI on this berthd (it runs in the root
+# >>> namespace: a Unix socket is a file, not bound to a network namespace);
+# >>> quitting it (q) stops the lab. --log, or no terminal: follow the log.
+if [[ $MODE == tui && -t 0 && -t 1 && -x $BERTH ]]; then
+	echo "lab.sh: opening the TUI (q quits and removes the lab; berthd's log: $WORK/berthd.log)"
+	sleep 1
+	"$BERTH" --socket "$CONTROL_SOCKET" || echo "lab.sh: the TUI exited with status $?"
+	exit 0
+fi
 echo "lab.sh: following berthd's log; Ctrl-C stops the lab and removes everything"
 tail -n +1 -f "$WORK/berthd.log" &
 PIDS+=("$!")

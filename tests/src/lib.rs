@@ -25,6 +25,7 @@ pub mod daemon;
 pub mod netns;
 pub mod perfdhcp;
 pub mod process;
+pub mod tmux;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,6 +34,7 @@ pub use clients::{Dhclient, DhclientOptions, Lease, Record, Udhcpc, UdhcpcOption
 pub use daemon::{Daemon, HostConfig, READY_PATTERNS, ServerConfig, SubnetConfig, check_config};
 pub use netns::{ClientNs, Lab, Netns, random_mac};
 pub use process::wait_until;
+pub use tmux::Tmux;
 
 /// Finds a workspace binary: `$env_var` if set, else `name` in the target
 /// profile directory of the running test executable
