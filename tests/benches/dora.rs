@@ -134,6 +134,27 @@ fn run() -> Result<(), String> {
             0.0
         }
     );
+    // berthd's own view: its closing counters line, and warnings/errors.
+    let mut berthd = berthd;
+    let stop = berthd.stop();
+    let log = berthd.run_log();
+    if let Some(line) = log.lines().rev().find(|l| l.contains("counters=")) {
+        println!("dora: berthd: {}", line.trim());
+    }
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+        .collect();
+    if !warnings.is_empty() {
+        println!(
+            "dora: berthd logged {} warnings/errors; the first: {}",
+            warnings.len(),
+            warnings[0].trim()
+        );
+    }
+    if let Err(e) = stop {
+        println!("dora: berthd did not stop cleanly: {e:#}");
+    }
     drop(client);
     drop(berthd);
     drop(lab);
