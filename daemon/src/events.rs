@@ -15,34 +15,21 @@ use tokio::sync::watch;
 /// How many events one answer carries at most.
 const MAX_BATCH: usize = 1000;
 
-/// An event before it has a sequence number and time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEvent {
-    pub kind: EventKind,
-    pub mac: Option<String>,
-    pub ip: Option<std::net::Ipv4Addr>,
-    pub hostname: Option<String>,
-    pub vendor_class: Option<String>,
-    pub interface: Option<String>,
-    pub unknown: bool,
-    pub ok: bool,
-    pub detail: String,
-}
-
-impl NewEvent {
-    /// An event of `kind` with nothing else filled in.
-    pub fn new(kind: EventKind) -> Self {
-        NewEvent {
-            kind,
-            mac: None,
-            ip: None,
-            hostname: None,
-            vendor_class: None,
-            interface: None,
-            unknown: false,
-            ok: true,
-            detail: String::new(),
-        }
+/// A new event of `kind` with nothing else filled in; [`EventLog::push`]
+/// gives it its sequence number and time.
+pub fn new_event(kind: EventKind) -> Event {
+    Event {
+        seq: 0,
+        at: 0,
+        kind,
+        mac: None,
+        ip: None,
+        hostname: None,
+        vendor_class: None,
+        interface: None,
+        unknown: false,
+        ok: true,
+        detail: String::new(),
     }
 }
 
@@ -79,8 +66,8 @@ impl EventLog {
         self.ring.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends an event at time `at`; returns its seq.
-    pub fn push(&self, e: NewEvent, at: UnixTime) -> u64 {
+    /// Appends an event at time `at`, giving it the next seq; returns it.
+    pub fn push(&self, mut e: Event, at: UnixTime) -> u64 {
         let seq = {
             let mut r = self.ring();
             let seq = r.next_seq;
@@ -88,19 +75,9 @@ impl EventLog {
             if r.buf.len() == r.cap {
                 r.buf.pop_front();
             }
-            r.buf.push_back(Event {
-                seq,
-                at,
-                kind: e.kind,
-                mac: e.mac,
-                ip: e.ip,
-                hostname: e.hostname,
-                vendor_class: e.vendor_class,
-                interface: e.interface,
-                unknown: e.unknown,
-                ok: e.ok,
-                detail: e.detail,
-            });
+            e.seq = seq;
+            e.at = at;
+            r.buf.push_back(e);
             seq
         };
         self.latest.send_replace(seq);
@@ -154,7 +131,7 @@ mod tests {
     fn events_get_increasing_seqs_and_are_read_after_a_seq() {
         let log = EventLog::new(10, 5);
         for _ in 0..3 {
-            log.push(NewEvent::new(EventKind::Offer), 100);
+            log.push(new_event(EventKind::Offer), 100);
         }
         let b = log.since(1);
         assert_eq!(
@@ -173,7 +150,7 @@ mod tests {
     fn a_reader_that_fell_behind_is_told_the_oldest_seq_held() {
         let log = EventLog::new(3, 0);
         for _ in 0..10 {
-            log.push(NewEvent::new(EventKind::Ack), 1);
+            log.push(new_event(EventKind::Ack), 1);
         }
         let b = log.since(2);
         assert_eq!(b.gap, Some(Gap { oldest_seq: 8 }));
@@ -188,7 +165,7 @@ mod tests {
         let l2 = log.clone();
         let waiter = tokio::spawn(async move { l2.wait_since(0, Duration::from_secs(30)).await });
         tokio::time::sleep(Duration::from_millis(50)).await;
-        log.push(NewEvent::new(EventKind::Arrival), 1);
+        log.push(new_event(EventKind::Arrival), 1);
         let b = tokio::time::timeout(Duration::from_secs(5), waiter)
             .await
             .expect("woken well before the 30 s wait")

@@ -32,7 +32,7 @@ use crate::blocks::Blocklist;
 use crate::config::{self, Config, ConfigError};
 use crate::control::{self, ControlError};
 use crate::engine::{self, Decision, Effect, Outcome, Reply};
-use crate::events::{EventLog, NewEvent};
+use crate::events::{EventLog, new_event};
 use crate::hosts::{self, HostEntry, HostTable, Origin};
 use crate::lease::{LeaseTable, UnixTime};
 use crate::net::{self, InterfaceSocket, NetError};
@@ -358,7 +358,7 @@ impl Core {
     }
 
     /// Appends an event to the ring buffer.
-    fn emit(&self, e: NewEvent, now: UnixTime) {
+    fn emit(&self, e: berth_proto::Event, now: UnixTime) {
         self.events.push(e, i64::try_from(now).unwrap_or(i64::MAX));
     }
 
@@ -443,7 +443,7 @@ impl Core {
         }
     }
 
-    fn client_event(&self, kind: EventKind, p: &Packet, iface: usize) -> NewEvent {
+    fn client_event(&self, kind: EventKind, p: &Packet, iface: usize) -> berth_proto::Event {
         let mac = p.mac();
         let host = engine::client_host(&self.hosts, p);
         let text = |c: u8| {
@@ -453,7 +453,7 @@ impl Core {
                     .to_string()
             })
         };
-        let mut e = NewEvent::new(kind);
+        let mut e = new_event(kind);
         e.mac = mac.map(|m| m.to_string());
         e.hostname = host
             .map(|h| h.name.clone())
@@ -528,7 +528,7 @@ impl Core {
             match e {
                 Effect::Expire(l) => {
                     info!(ip = %l.ip, mac = %l.mac, "lease expired");
-                    let mut ev = NewEvent::new(EventKind::Expiry);
+                    let mut ev = new_event(EventKind::Expiry);
                     ev.mac = Some(l.mac.to_string());
                     ev.ip = Some(l.ip);
                     ev.hostname = l.hostname.clone();
@@ -556,7 +556,7 @@ impl Core {
         self.notifier.reloading();
         let result = self.try_reload(at);
         self.notifier.ready();
-        let mut ev = NewEvent::new(EventKind::Reload);
+        let mut ev = new_event(EventKind::Reload);
         match &result {
             Ok(r) => {
                 ev.detail = format!("{} subnets, {} hosts", r.subnets, r.hosts);

@@ -11,7 +11,7 @@ use berth_proto::{ApiError, ErrorKind, EventKind};
 use super::Core;
 use crate::blocks::Block;
 use crate::config::{self, Host, HostId};
-use crate::events::NewEvent;
+use crate::events::new_event;
 use crate::hosts::{self, HostEntry, Origin};
 use crate::lease::{Lease, LeaseState, UnixTime};
 use crate::packet::MacAddr;
@@ -339,7 +339,7 @@ impl Core {
         } else {
             EventKind::HostAdded
         };
-        let mut ev = NewEvent::new(kind);
+        let mut ev = new_event(kind);
         ev.mac = Some(mac.to_string());
         ev.ip = Some(spec.ip);
         ev.hostname = Some(spec.name.clone());
@@ -365,7 +365,7 @@ impl Core {
             .hosts
             .remove_store(name)
             .ok_or_else(|| not_found(format!("no host named `{name}`")))?;
-        let mut ev = NewEvent::new(EventKind::HostRemoved);
+        let mut ev = new_event(EventKind::HostRemoved);
         ev.ip = Some(e.host.ip);
         ev.hostname = Some(name.to_string());
         self.emit(ev, now);
@@ -426,7 +426,7 @@ impl Core {
             .map_err(|c| conflict(c.to_string()))?;
         let from = lease.as_ref().filter(|l| l.is_active(now)).map(|l| l.ip);
         let moving = from.is_some_and(|f| f != ip);
-        let mut ev = NewEvent::new(EventKind::Promote);
+        let mut ev = new_event(EventKind::Promote);
         ev.mac = Some(mac.to_string());
         ev.ip = Some(ip);
         ev.hostname = Some(entry.host.name.clone());
@@ -468,7 +468,7 @@ impl Core {
         l.state = LeaseState::Released;
         l.ends = now;
         self.table.insert(l.clone());
-        let mut ev = NewEvent::new(EventKind::Release);
+        let mut ev = new_event(EventKind::Release);
         ev.mac = Some(l.mac.to_string());
         ev.ip = Some(l.ip);
         ev.hostname = l.hostname.clone();
@@ -495,7 +495,7 @@ impl Core {
             until: duration_secs.map(|d| now.saturating_add(d)),
         };
         self.blocks.insert(b);
-        let mut ev = NewEvent::new(EventKind::Block);
+        let mut ev = new_event(EventKind::Block);
         ev.mac = Some(mac.to_string());
         ev.detail = match b.until {
             Some(u) => format!("blocked for {}s", u - now),
@@ -511,7 +511,7 @@ impl Core {
             .blocks
             .remove(&mac)
             .ok_or_else(|| not_found(format!("{mac} is not blocked")))?;
-        let mut ev = NewEvent::new(EventKind::Unblock);
+        let mut ev = new_event(EventKind::Unblock);
         ev.mac = Some(mac.to_string());
         self.emit(ev, now);
         Ok((block_info(&b), vec![Write::DeleteBlock(mac)]))
