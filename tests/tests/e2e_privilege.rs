@@ -1,0 +1,115 @@
+//! End-to-end: berthd started as root outside systemd switches to an
+//! unprivileged user, keeps only CAP_NET_BIND_SERVICE, CAP_NET_RAW and
+//! CAP_NET_ADMIN, and still serves (unicast replies need CAP_NET_ADMIN to
+//! prime the ARP cache).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use berth_tests::netns::netns_command;
+use berth_tests::process::{Proc, read_log, wait_until};
+use berth_tests::{Dhclient, Lab, ServerConfig, berthd_bin, root_or_skip};
+
+/// CAP_NET_BIND_SERVICE (10), CAP_NET_ADMIN (12), CAP_NET_RAW (13).
+const KEPT_CAPS: u64 = (1 << 10) | (1 << 12) | (1 << 13);
+
+/// A field of /proc/PID/status, e.g. "Uid" or "CapEff".
+fn proc_status(pid: u32, field: &str) -> Option<String> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .map(|v| v.trim().to_string())
+}
+
+#[test]
+fn root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities() {
+    if !root_or_skip("root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities") {
+        return;
+    }
+    let lab = Lab::new().expect("lab");
+    let dir = tempfile::Builder::new()
+        .prefix("berth-priv.")
+        .tempdir()
+        .expect("tempdir");
+    // `nobody` must reach its state directory: the tempdir is root's 0700.
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+    // Not created yet: berthd creates it and hands it to the user.
+    let state = dir.path().join("state");
+    let cfg = ServerConfig {
+        control_socket: Some(state.join("control.sock")),
+        ..ServerConfig::lab()
+    };
+    let config = dir.path().join("berth.toml");
+    fs::write(&config, cfg.to_toml(&state.join("leases.db"))).expect("config");
+    let log = dir.path().join("berthd.log");
+
+    let mut cmd = netns_command(lab.server_ns(), berthd_bin());
+    cmd.arg("--config")
+        .arg(&config)
+        .args(["--user", "nobody"])
+        .env("NO_COLOR", "1");
+    let mut berthd = Proc::spawn("berthd", &mut cmd, &log).expect("berthd starts");
+    let ready = wait_until(Duration::from_secs(20), || {
+        read_log(&log).contains("berthd ready").then_some(())
+    });
+    assert!(
+        ready.is_some(),
+        "berthd not ready; its log:\n{}",
+        read_log(&log)
+    );
+
+    let pid = berthd.pid();
+    let uid = proc_status(pid, "Uid").expect("Uid line");
+    assert!(
+        uid.split_whitespace().all(|u| u == "65534"),
+        "berthd should run as nobody (65534) in every uid slot, has Uid: {uid}"
+    );
+    for set in ["CapEff", "CapPrm"] {
+        let caps = proc_status(pid, set).expect("capability line");
+        let caps = u64::from_str_radix(&caps, 16).expect("hex capability mask");
+        assert_eq!(
+            caps, KEPT_CAPS,
+            "{set} should be exactly NET_BIND_SERVICE, NET_ADMIN, NET_RAW ({KEPT_CAPS:#x}), is {caps:#x}"
+        );
+    }
+    // Every thread, not only the main one: capabilities are per thread.
+    for task in fs::read_dir(format!("/proc/{pid}/task")).expect("tasks") {
+        let tid = task.expect("task").file_name();
+        let status =
+            fs::read_to_string(format!("/proc/{pid}/task/{}/status", tid.to_string_lossy()))
+                .unwrap_or_default();
+        let eff = status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapEff:"))
+            .map(|v| u64::from_str_radix(v.trim(), 16).unwrap_or(u64::MAX));
+        assert_eq!(
+            eff,
+            Some(KEPT_CAPS),
+            "thread {tid:?} has other capabilities"
+        );
+    }
+    assert!(
+        read_log(&log).contains("dropped root"),
+        "log:\n{}",
+        read_log(&log)
+    );
+
+    // Still serving, with the ARP-primed unicast reply path.
+    let client = lab.add_client(None).expect("client");
+    let dh = Dhclient::start(&client).expect("dhclient");
+    let lease = dh.wait_bound(Duration::from_secs(20)).unwrap_or_else(|e| {
+        panic!(
+            "no lease from the unprivileged berthd: {e}\n{}",
+            read_log(&log)
+        )
+    });
+    assert!(lease.ip.to_string().starts_with("192.0.2.10"), "{lease:?}");
+
+    let (status, killed) = berthd.terminate(Duration::from_secs(10)).expect("stop");
+    assert!(
+        !killed && status.success(),
+        "clean exit expected: {status}\n{}",
+        read_log(&log)
+    );
+}
