@@ -225,6 +225,42 @@ impl Lab {
         ns.ip(&["link", "set", CLIENT_IFACE, "up"])?;
         Ok(ClientNs { ns, mac, port })
     }
+
+    /// Adds a second link: a client namespace whose `eth0` is a veth peer of
+    /// `server_iface` in the server namespace (not bridged), which gets
+    /// `server_cidr` (e.g. "198.51.100.1/24"). For multi-interface tests.
+    pub fn add_link(
+        &self,
+        server_iface: &str,
+        server_cidr: &str,
+        mac: Option<&str>,
+    ) -> Result<ClientNs> {
+        let k = self.ports.fetch_add(1, Ordering::Relaxed) + 1;
+        let ns = Netns::create(&format!("{}c{k}", self.stem))?;
+        self.server.ip(&[
+            "link",
+            "add",
+            server_iface,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            CLIENT_IFACE,
+            "netns",
+            ns.name(),
+        ])?;
+        self.server
+            .ip(&["addr", "add", server_cidr, "dev", server_iface])?;
+        self.server.ip(&["link", "set", server_iface, "up"])?;
+        let mac = mac.map_or_else(random_mac, str::to_string);
+        ns.ip(&["link", "set", CLIENT_IFACE, "address", &mac])?;
+        ns.ip(&["link", "set", CLIENT_IFACE, "up"])?;
+        Ok(ClientNs {
+            ns,
+            mac,
+            port: server_iface.to_string(),
+        })
+    }
 }
 
 /// A client namespace with `eth0` on the lab bridge.
