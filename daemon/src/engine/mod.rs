@@ -43,6 +43,8 @@ pub struct View<'a> {
     pub hosts: &'a HostTable,
     pub leases: &'a LeaseTable,
     pub blocks: &'a Blocklist,
+    /// Every served interface: which subnets are directly attached.
+    pub interfaces: &'a [Interface],
 }
 
 /// One received message and where it came from.
@@ -153,6 +155,7 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         hosts,
         leases,
         blocks,
+        interfaces,
     } = *view;
     let p = req.packet;
     if p.op != BOOTREQUEST {
@@ -167,7 +170,7 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         Some(Ok(t)) => Some(t),
         Some(Err(_)) => return Decision::silent(Outcome::Dropped("unknown message type")),
     };
-    let Some(subnet) = select_subnet(cfg, req, msg) else {
+    let Some(subnet) = select_subnet(cfg, interfaces, req, msg) else {
         return Decision::silent(Outcome::Ignored("no subnet for this network"));
     };
     let client = client_key(p);
@@ -224,10 +227,14 @@ pub fn client_host<'a>(hosts: &'a HostTable, p: &Packet) -> Option<&'a Host> {
 }
 
 /// Which subnet the client is on: the subnet-selection option (RFC 3011),
-/// else the relay's address, else the client's own address for unicast
-/// renewals and INFORMs, else the receiving interface.
+/// else the relay's address, else the receiving interface's subnet. The
+/// client's own address (ciaddr of a RENEW, REBIND, RELEASE or INFORM) picks
+/// the subnet instead only when that subnet is attached to no served
+/// interface: a relayed client renewing by unicast. A ciaddr on another
+/// attached network means the client moved, and it must hear so.
 fn select_subnet<'a>(
     cfg: &'a Config,
+    interfaces: &[Interface],
     req: &Request<'_>,
     msg: Option<MessageType>,
 ) -> Option<&'a Subnet> {
@@ -242,13 +249,16 @@ fn select_subnet<'a>(
         msg,
         Some(MessageType::Request | MessageType::Inform | MessageType::Release)
     );
+    let local = cfg.subnet_containing(req.interface.addr);
     if uses_ciaddr
         && !p.ciaddr.is_unspecified()
+        && local.is_none_or(|l| !l.cidr.contains(p.ciaddr))
         && let Some(s) = cfg.subnet_containing(p.ciaddr)
+        && !interfaces.iter().any(|i| s.cidr.contains(i.addr))
     {
         return Some(s);
     }
-    cfg.subnet_containing(req.interface.addr)
+    local
 }
 
 impl Ctx<'_> {

@@ -36,6 +36,10 @@ cidr = "198.51.100.0/24"
 range = ["198.51.100.10", "198.51.100.20"]
 options = { routers = ["198.51.100.1"] }
 
+[[subnet]]
+cidr = "203.0.113.0/24"
+range = ["203.0.113.10", "203.0.113.20"]
+
 [[host]]
 name = "printer"
 mac = "02:00:00:00:00:01"
@@ -66,6 +70,14 @@ fn cfg_with(edit: impl FnOnce(String) -> String) -> Config {
 
 fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test address")
+}
+
+/// A second served interface, on the 203.0.113.0/24 subnet.
+fn far_iface() -> Interface {
+    Interface {
+        name: "eth1".into(),
+        addr: ip("203.0.113.1"),
+    }
 }
 
 fn iface() -> Interface {
@@ -124,11 +136,13 @@ fn run_with(
 ) -> Decision {
     let (hosts, conflicts) = HostTable::build(&cfg.hosts, Vec::new());
     assert!(conflicts.is_empty());
+    let interfaces = [i.clone(), far_iface()];
     let view = View {
         config: cfg,
         hosts: &hosts,
         leases,
         blocks,
+        interfaces: &interfaces,
     };
     handle(
         &view,
@@ -788,7 +802,8 @@ fn request_on_an_interface_with_no_subnet_is_ignored() {
     let c = cfg();
     let i = Interface {
         name: "eth9".into(),
-        addr: ip("203.0.113.1"),
+        // Unit test only: an address no configured subnet contains.
+        addr: ip("10.255.0.1"),
     };
     let p = pkt(MAC_A, MessageType::Discover);
     let d = run_with(&c, &LeaseTable::new(), &Blocklist::default(), &p, NOW, &i);
@@ -943,4 +958,55 @@ fn blocked_client_is_ignored_until_the_block_lifts() {
     assert_eq!(d.outcome, Outcome::Ignored("client is blocked"));
     let d = run_with(&cfg(), &LeaseTable::new(), &blocks, &p, NOW + 61, &iface());
     assert!(d.reply.is_some());
+}
+
+#[test]
+fn unicast_renewal_from_a_relayed_network_is_served_from_ciaddrs_subnet() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let mut d = pkt(MAC_A, MessageType::Discover);
+    d.giaddr = ip("198.51.100.1");
+    let offer = run(&c, &t, &d);
+    apply(&mut t, &offer.effects);
+    let got = reply(&offer).yiaddr;
+    let mut sel = selecting(MAC_A, got);
+    sel.giaddr = ip("198.51.100.1");
+    let ack = run(&c, &t, &sel);
+    apply(&mut t, &ack.effects);
+    // The renewal comes straight to us, without the relay.
+    let d = run(&c, &t, &renewing(MAC_A, got));
+    assert_eq!(msg_type(&d), MessageType::Ack, "{:?}", d.outcome);
+}
+
+#[test]
+fn rebinding_with_an_address_from_another_attached_network_is_naked() {
+    // The client moved from eth1's network to eth0's and rebinds its old
+    // address: it must be told, not kept on an address that cannot work.
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let far = far_iface();
+    let offer = run_with(
+        &c,
+        &t,
+        &Blocklist::default(),
+        &pkt(MAC_A, MessageType::Discover),
+        NOW,
+        &far,
+    );
+    apply(&mut t, &offer.effects);
+    let got = reply(&offer).yiaddr;
+    assert!(got.to_string().starts_with("203.0.113."));
+    let ack = run_with(
+        &c,
+        &t,
+        &Blocklist::default(),
+        &selecting(MAC_A, got),
+        NOW,
+        &far,
+    );
+    apply(&mut t, &ack.effects);
+    let mut p = renewing(MAC_A, got);
+    p.flags = FLAG_BROADCAST;
+    let d = run(&c, &t, &p);
+    assert_eq!(msg_type(&d), MessageType::Nak, "{:?}", d.outcome);
 }

@@ -382,6 +382,7 @@ impl Core {
             hosts: &self.hosts,
             leases: &self.table,
             blocks: &self.blocks,
+            interfaces: &self.interfaces,
         };
         let decision = engine::handle(&view, &req, at);
         log_transaction(&packet, iface, &decision);
