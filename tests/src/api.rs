@@ -62,7 +62,12 @@ impl Api {
             .context("cannot start a tokio runtime")?;
         let client = rt
             .block_on(async { tokio::time::timeout(CONNECT_TIMEOUT, connect(path)).await })
-            .map_err(|_| anyhow!("connecting to {} took over {CONNECT_TIMEOUT:?}", path.display()))?
+            .map_err(|_| {
+                anyhow!(
+                    "connecting to {} took over {CONNECT_TIMEOUT:?}",
+                    path.display()
+                )
+            })?
             .with_context(|| format!("cannot connect to {}", path.display()))?;
         Ok(Api {
             rt,
@@ -93,10 +98,7 @@ impl Api {
     }
 
     pub fn api_version(&self) -> u32 {
-        rpc(
-            "api_version",
-            self.block_on(self.client.api_version(ctx())),
-        )
+        rpc("api_version", self.block_on(self.client.api_version(ctx())))
     }
 
     pub fn status(&self) -> Result<Status, ApiError> {
@@ -130,7 +132,10 @@ impl Api {
     }
 
     pub fn hosts_export(&self) -> Result<String, ApiError> {
-        rpc("hosts_export", self.block_on(self.client.hosts_export(ctx())))
+        rpc(
+            "hosts_export",
+            self.block_on(self.client.hosts_export(ctx())),
+        )
     }
 
     pub fn promote(&self, req: PromoteRequest) -> Result<PromoteResult, ApiError> {

@@ -33,7 +33,9 @@ use std::path::PathBuf;
 
 pub use api::Api;
 pub use clients::{Dhclient, DhclientOptions, Lease, Record, Udhcpc, UdhcpcOptions, have_tool};
-pub use daemon::{Daemon, DaemonOptions, HostConfig, READY_PATTERNS, ServerConfig, SubnetConfig, check_config};
+pub use daemon::{
+    Daemon, DaemonOptions, HostConfig, READY_PATTERNS, ServerConfig, SubnetConfig, check_config,
+};
 pub use netns::{ClientNs, Lab, Netns, random_mac};
 pub use process::wait_until;
 pub use tmux::Tmux;
