@@ -52,6 +52,12 @@ pub struct ServerConfig {
     /// `control_socket`: [`Daemon`] puts it in its tempdir (so tests running
     /// in parallel do not share `/run/berth/control.sock`).
     pub control_socket: Option<PathBuf>,
+    /// `control_group` (who may read over the control socket); berthd's default when `None`.
+    pub control_group: Option<String>,
+    /// `admin_group` (who may also change things); berthd's default when `None`.
+    pub admin_group: Option<String>,
+    /// `event_buffer` (events kept for `events_since`); berthd's default when `None`.
+    pub event_buffer: Option<usize>,
     /// Global `domain-name-servers`.
     pub dns: Vec<String>,
     pub subnets: Vec<SubnetConfig>,
@@ -72,6 +78,9 @@ impl ServerConfig {
             min_lease: "5s".into(),
             offer_hold: "30s".into(),
             control_socket: None,
+            control_group: None,
+            admin_group: None,
+            event_buffer: None,
             dns: vec![SERVER_IP.to_string()],
             subnets: vec![SubnetConfig {
                 cidr: LAB_CIDR.into(),
@@ -132,6 +141,15 @@ impl ServerConfig {
         if let Some(c) = &self.control_socket {
             let _ = writeln!(t, "control_socket = {}", q(&c.display().to_string()));
         }
+        if let Some(g) = &self.control_group {
+            let _ = writeln!(t, "control_group = {}", q(g));
+        }
+        if let Some(g) = &self.admin_group {
+            let _ = writeln!(t, "admin_group = {}", q(g));
+        }
+        if let Some(n) = self.event_buffer {
+            let _ = writeln!(t, "event_buffer = {n}");
+        }
         let _ = writeln!(t, "\n[options]");
         let _ = writeln!(t, "domain-name-servers = {}", list(&self.dns));
         for s in &self.subnets {
@@ -179,6 +197,28 @@ fn list(v: &[String]) -> String {
     )
 }
 
+/// How to start berthd besides its config: extra command-line arguments
+/// (after `--config FILE`) and extra environment variables.
+#[derive(Debug, Clone, Default)]
+pub struct DaemonOptions {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl DaemonOptions {
+    /// Adds a command-line argument.
+    pub fn arg(mut self, a: &str) -> Self {
+        self.args.push(a.to_string());
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
 /// berthd running in a lab's server namespace. Its config, store and log
 /// live in a tempdir. Dropping it stops it (SIGTERM) and prints its log
 /// into the test's captured output (shown when the test fails).
@@ -191,6 +231,7 @@ pub struct Daemon {
     control: PathBuf,
     log: PathBuf,
     proc: Option<Proc>,
+    opts: DaemonOptions,
     /// Byte offset in the log where the current run starts.
     run_start: usize,
     runs: u32,
@@ -199,7 +240,17 @@ pub struct Daemon {
 impl Daemon {
     /// Writes `cfg` and starts berthd; returns once it logs that it is ready.
     pub fn start(lab: &Lab, cfg: &ServerConfig) -> Result<Daemon> {
+        Self::start_with(lab, cfg, DaemonOptions::default())
+    }
+
+    /// Like [`Daemon::start`], with extra arguments and environment (kept
+    /// for [`Daemon::start_again`] and [`Daemon::restart`]).
+    pub fn start_with(lab: &Lab, cfg: &ServerConfig, opts: DaemonOptions) -> Result<Daemon> {
         let mut d = Self::prepare(lab.server_ns())?;
+        d.opts = opts;
+        if let Some(c) = &cfg.control_socket {
+            d.control = c.clone();
+        }
         fs::write(&d.config, cfg.to_toml_in(d.dir.path())).context("cannot write berthd config")?;
         d.spawn()?;
         Ok(d)
@@ -232,6 +283,7 @@ impl Daemon {
             log: dir.path().join("berthd.log"),
             dir,
             proc: None,
+            opts: DaemonOptions::default(),
             run_start: 0,
             runs: 0,
         })
@@ -250,6 +302,8 @@ impl Daemon {
 
         let mut cmd = netns_command(&self.ns, berthd_bin());
         cmd.arg("--config").arg(&self.config).env("NO_COLOR", "1");
+        cmd.args(&self.opts.args);
+        cmd.envs(self.opts.env.iter().map(|(k, v)| (k, v)));
         let mut proc = Proc::spawn("berthd", &mut cmd, &self.log)?;
         let ready = wait_until(READY_TIMEOUT, || {
             if self.is_ready() {
@@ -327,8 +381,8 @@ impl Daemon {
         self.dir.path()
     }
 
-    /// The control socket (when the config came from [`ServerConfig`], or
-    /// `{control}` was used).
+    /// The control socket (the one a [`ServerConfig`] set, else the tempdir's
+    /// `control.sock`, which `{control}` names in raw TOML).
     pub fn control_socket(&self) -> &Path {
         &self.control
     }
@@ -398,9 +452,20 @@ mod tests {
         assert!(t.contains("options = { routers = [\"192.0.2.1\"], domain-name = \"lab.test\" }"));
         assert!(t.contains("[[host]]\nname = \"known1\""));
         assert!(!t.contains("control_socket"));
+        assert!(!t.contains("control_group"));
+        assert!(!t.contains("event_buffer"));
         let t = c.to_toml_in(Path::new("/tmp/y"));
         assert!(t.contains("store = \"/tmp/y/leases.db\""));
         assert!(t.contains("control_socket = \"/tmp/y/control.sock\""));
         assert_eq!(q("a\"b\\"), "\"a\\\"b\\\\\"");
+        let mut c = ServerConfig::lab();
+        c.control_group = Some("nogroup".into());
+        c.admin_group = Some("root".into());
+        c.event_buffer = Some(5);
+        let t = c.to_toml(Path::new("/tmp/x/leases.db"));
+        let server = t.split("[options]").next().unwrap_or_default();
+        assert!(server.contains("control_group = \"nogroup\"\n"), "{t}");
+        assert!(server.contains("admin_group = \"root\"\n"), "{t}");
+        assert!(server.contains("event_buffer = 5\n"), "{t}");
     }
 }

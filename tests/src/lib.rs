@@ -20,6 +20,7 @@
 //! assert_eq!(lease.ip.to_string(), "192.0.2.10");
 //! ```
 
+pub mod api;
 pub mod clients;
 pub mod daemon;
 pub mod netns;
@@ -30,8 +31,11 @@ pub mod tmux;
 use std::io::Write;
 use std::path::PathBuf;
 
+pub use api::Api;
 pub use clients::{Dhclient, DhclientOptions, Lease, Record, Udhcpc, UdhcpcOptions, have_tool};
-pub use daemon::{Daemon, HostConfig, READY_PATTERNS, ServerConfig, SubnetConfig, check_config};
+pub use daemon::{
+    Daemon, DaemonOptions, HostConfig, READY_PATTERNS, ServerConfig, SubnetConfig, check_config,
+};
 pub use netns::{ClientNs, Lab, Netns, random_mac};
 pub use process::wait_until;
 pub use tmux::Tmux;
