@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use crate::config::{Host, HostId, OptionSet};
+use crate::config::{Config, Host, HostId, OptionSet};
 use crate::lease::UnixTime;
 use crate::options;
 use crate::packet::MacAddr;
@@ -270,11 +270,27 @@ pub fn options_toml_from_pairs(pairs: &[(String, String)]) -> Result<String, Str
 }
 
 /// The run-time hosts as `[[host]]` config entries, ready to move into the
-/// config file.
-pub fn export_toml(hosts: &HostTable) -> String {
+/// config file. A host promoted in place sits inside a dynamic range, which
+/// the config file does not allow (a config host there would be a trap for
+/// the next edit of the range): such an entry carries a note saying so.
+pub fn export_toml(hosts: &HostTable, cfg: &Config) -> String {
     let mut out = String::from("# Run-time hosts exported from berthd's store.\n");
     for e in hosts.iter().filter(|e| e.origin == Origin::Store) {
-        out.push_str("\n[[host]]\n");
+        out.push('\n');
+        let in_range = cfg.subnets.iter().find_map(|s| {
+            s.ranges
+                .iter()
+                .find(|r| r.contains(e.host.ip))
+                .map(|r| (s.cidr, *r))
+        });
+        if let Some((cidr, range)) = in_range {
+            out.push_str(&format!(
+                "# NOTE: {} is inside the dynamic range {range} of {cidr}, which check-config\n\
+                 # refuses for config hosts: shrink the range or move the host before adding it.\n",
+                e.host.ip
+            ));
+        }
+        out.push_str("[[host]]\n");
         out.push_str(&format!(
             "name = {}\n",
             toml::Value::String(e.host.name.clone())
@@ -397,7 +413,13 @@ mod tests {
         let mut h = store(host("phone-1", "02:00:00:00:00:07", "192.0.2.7"));
         h.options_toml = r#"{ routers = ["192.0.2.1"] }"#.into();
         let (t, _) = HostTable::build(&[host("cfg", "02:00:00:00:00:01", "192.0.2.2")], vec![h]);
-        let out = export_toml(&t);
+        let cfg = crate::config::parse(
+            "[server]\ninterfaces = [\"eth0\"]\n[[subnet]]\ncidr = \"192.0.2.0/24\"\nrange = [\"192.0.2.5\", \"192.0.2.9\"]\n",
+            std::path::Path::new("t.toml"),
+        )
+        .expect("config");
+        let out = export_toml(&t, &cfg);
+        assert!(out.contains("# NOTE: 192.0.2.7 is inside the dynamic range"), "{out}");
         assert!(!out.contains("cfg"), "config hosts are not exported");
         let parsed: toml::Table = toml::from_str(&out).expect("export is TOML");
         let hosts = parsed["host"].as_array().expect("[[host]]");

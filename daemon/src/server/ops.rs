@@ -17,6 +17,9 @@ use crate::lease::{Lease, LeaseState, UnixTime};
 use crate::packet::MacAddr;
 use crate::store::{StoredHost, Write};
 
+/// The longest timed block; longer ones are "until unblocked".
+const MAX_BLOCK_SECS: u64 = 100 * 365 * 24 * 3600;
+
 /// An answer and the writes that must be durable before it is given.
 pub(crate) type OpResult<T> = Result<(T, Vec<Write>), ApiError>;
 
@@ -201,7 +204,7 @@ impl Core {
     }
 
     pub(crate) fn hosts_export(&self) -> String {
-        hosts::export_toml(&self.hosts)
+        hosts::export_toml(&self.hosts, &self.cfg)
     }
 
     /// Checks that `ip` can be a static address for `mac`: inside a subnet,
@@ -308,13 +311,16 @@ impl Core {
             }
             None => now,
         };
-        if let Some(old) = &replacing
-            && *old != spec.name
-            && self.hosts.by_name(&spec.name).is_some()
+        // Adding under a used name, or renaming onto one, would silently
+        // replace that host.
+        if replacing.as_deref() != Some(spec.name.as_str())
+            && let Some(e) = self.hosts.by_name(&spec.name)
         {
             return Err(conflict(format!(
-                "host name `{}` is already used",
-                spec.name
+                "host name `{}` is already used by a {} host at {}",
+                spec.name,
+                e.origin.as_str(),
+                e.host.ip
             )));
         }
         self.check_static_ip(spec.ip, mac, now)?;
@@ -487,6 +493,11 @@ impl Core {
         if duration_secs == Some(0) {
             return Err(invalid(
                 "a block of 0 seconds blocks nothing; leave out the duration to block until unblocked",
+            ));
+        }
+        if duration_secs.is_some_and(|d| d > MAX_BLOCK_SECS) {
+            return Err(invalid(
+                "a block of more than 100 years: leave out the duration to block until unblocked",
             ));
         }
         let b = Block {
