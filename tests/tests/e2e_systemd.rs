@@ -505,10 +505,9 @@ fn berthd_speaks_the_notify_protocol() {
     let lab = Lab::new().expect("lab");
 
     // The notify socket is a path (abstract sockets belong to a network
-    // namespace; paths reach across). berthd may switch to user `berth`
-    // (when it exists) after binding, so the path must be reachable and
-    // writable for it; its store and control socket go in a subdirectory
-    // handed to that user.
+    // namespace; paths reach across). berthd switches to an unprivileged user
+    // (see below), so the path must be reachable and writable for it; its
+    // store and control socket go in a subdirectory handed to that user.
     let dir = tempfile::Builder::new()
         .prefix("berth-notify.")
         .tempdir()
@@ -520,8 +519,14 @@ fn berthd_speaks_the_notify_protocol() {
         .expect("chmod notify socket");
     let state = dir.path().join("state");
     fs::create_dir(&state).expect("state dir");
-    if let Ok(Some(u)) = User::from_name("berth") {
-        chown(&state, Some(u.uid), Some(u.gid)).expect("chown state dir to berth");
+    // As under systemd, berthd serves unprivileged: started as root, it
+    // switches to `--user` keeping only its three capabilities. `nobody`
+    // exists everywhere; `berth` may not.
+    let user = ["nobody", "berth"]
+        .into_iter()
+        .find_map(|n| User::from_name(n).ok().flatten());
+    if let Some(u) = &user {
+        chown(&state, Some(u.uid), Some(u.gid)).expect("chown state dir");
     }
     let config = dir.path().join("berthd.toml");
     let good = ServerConfig::lab().to_toml_in(&state);
@@ -529,9 +534,11 @@ fn berthd_speaks_the_notify_protocol() {
     let log = dir.path().join("berthd.log");
 
     let mut cmd = netns_command(lab.server_ns(), berthd_bin());
-    cmd.arg("--config")
-        .arg(&config)
-        .env("NO_COLOR", "1")
+    cmd.arg("--config").arg(&config);
+    if let Some(u) = &user {
+        cmd.arg("--user").arg(&u.name);
+    }
+    cmd.env("NO_COLOR", "1")
         .env("NOTIFY_SOCKET", &notify_path)
         .env("WATCHDOG_USEC", WATCHDOG_USEC.to_string())
         .env_remove("WATCHDOG_PID");
@@ -562,6 +569,15 @@ fn berthd_speaks_the_notify_protocol() {
         state.join("control.sock").exists(),
         "READY=1 came before the control socket exists"
     );
+
+    if let Some(u) = &user {
+        assert!(
+            d.log().contains("dropped root"),
+            "berthd switched to {}; log:\n{}",
+            u.name,
+            d.log()
+        );
+    }
 
     // `ip netns exec` execs in place: the PID we signal is berthd's.
     let pid = d.proc().pid();
