@@ -47,20 +47,23 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
-/// `systemd-analyze`, or `None` after a loud SKIPPED line. Under `CI=true`
-/// a missing tool is a failure: CI must run this check.
-fn systemd_analyze(test: &str) -> Option<PathBuf> {
+/// A tool from Debian's `systemd` package (`systemd-analyze`,
+/// `systemd-sysusers`), or `None` after a loud SKIPPED line. Under `CI=true`
+/// a missing tool is a failure: CI must run these checks.
+fn systemd_tool(test: &str, name: &str) -> Option<PathBuf> {
     if let Some(p) = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"]
         .iter()
-        .map(|d| Path::new(d).join("systemd-analyze"))
+        .map(|d| Path::new(d).join(name))
         .find(|p| p.is_file())
     {
         return Some(p);
     }
-    let why = "`systemd-analyze` is not installed (Debian/Ubuntu package `systemd`; \
-               contrib/dev/test.sh should install it: `have systemd-analyze || missing+=(systemd)`)";
+    let why = format!(
+        "`{name}` is not installed (Debian/Ubuntu package `systemd`; contrib/dev/test.sh \
+         should install it: `have systemd-analyze || missing+=(systemd)`)"
+    );
     if in_ci() {
-        panic!("{test}: {why}, and CI=true: the unit file check must run in CI");
+        panic!("{test}: {why}, and CI=true: this check must run in CI");
     }
     eprintln!("\n!!!!! {test}: SKIPPED ({why}) !!!!!\n");
     None
@@ -297,7 +300,7 @@ fn verify(analyze: &Path, text: &str) -> (bool, String, PathBuf) {
 #[test]
 fn unit_passes_systemd_analyze_verify() {
     let name = "unit_passes_systemd_analyze_verify";
-    let Some(analyze) = systemd_analyze(name) else {
+    let Some(analyze) = systemd_tool(name, "systemd-analyze") else {
         return;
     };
     let text = read_repo_file(UNIT);
@@ -356,9 +359,9 @@ fn sysusers_creates_user_and_group_berth() {
         .iter()
         .find(|(k, n, _)| k == "u" && n == "berth")
         .unwrap_or_else(|| panic!("{SYSUSERS} has no `u berth` line:\n{text}"));
-    // `u berth -` also creates group berth; an explicit `g berth` line does too.
-    let group = entries.iter().any(|(k, n, _)| k == "g" && n == "berth")
-        || (user.2 == "-" || !user.2.contains(':'));
+    // An explicit `g berth` line creates the group; so does `u berth ID`
+    // without a `:GROUP` part.
+    let group = entries.iter().any(|(k, n, _)| k == "g" && n == "berth") || !user.2.contains(':');
     assert!(group, "{SYSUSERS} creates no group `berth`:\n{text}");
     // The admin group the README and the control socket speak of.
     assert!(
@@ -366,6 +369,56 @@ fn sysusers_creates_user_and_group_berth() {
             .iter()
             .any(|(k, n, _)| k == "g" && n == "berth-admin"),
         "{SYSUSERS} has no `g berth-admin` line:\n{text}"
+    );
+
+    // And systemd-sysusers agrees: applied to an empty root directory (it
+    // writes only below --root), it creates user berth whose primary group
+    // is group berth, and group berth-admin.
+    let Some(sysusers) = systemd_tool("sysusers_creates_user_and_group_berth", "systemd-sysusers")
+    else {
+        return;
+    };
+    let root = tempfile::Builder::new()
+        .prefix("berth-sysusers.")
+        .tempdir()
+        .expect("tempdir");
+    fs::create_dir(root.path().join("etc")).expect("mkdir etc");
+    let out = run_output(
+        Command::new(&sysusers)
+            .arg(format!("--root={}", root.path().display()))
+            .arg(repo_root().join(SYSUSERS)),
+        RUN_TIMEOUT,
+    )
+    .expect("systemd-sysusers runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "systemd-sysusers failed ({}):\n{said}",
+        out.status
+    );
+    let db = |f: &str| fs::read_to_string(root.path().join("etc").join(f)).unwrap_or_default();
+    let (passwd, groups) = (db("passwd"), db("group"));
+    let entry = |text: &str, name: &str| -> Option<Vec<String>> {
+        text.lines()
+            .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
+            .find(|f| f.first().is_some_and(|n| n == name))
+    };
+    let u = entry(&passwd, "berth")
+        .unwrap_or_else(|| panic!("no user berth in passwd:\n{passwd}\n{said}"));
+    let g = entry(&groups, "berth")
+        .unwrap_or_else(|| panic!("no group berth in group:\n{groups}\n{said}"));
+    assert_eq!(
+        u.get(3),
+        g.get(2),
+        "user berth's primary group is group berth:\n{passwd}\n{groups}"
+    );
+    assert!(
+        entry(&groups, "berth-admin").is_some(),
+        "no group berth-admin:\n{groups}\n{said}"
     );
 }
 
