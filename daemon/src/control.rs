@@ -85,7 +85,11 @@ impl Listener {
         let listener = UnixListener::bind(&path).map_err(err("binding"))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660))
             .map_err(err("setting mode 0660"))?;
+        let current_gid = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::gid(&m));
         match Group::from_name(&cfg.control_group) {
+            // Already right (systemd's Group= does this, and its syscall
+            // filter would refuse the chown).
+            Ok(Some(g)) if current_gid.is_ok_and(|gid| gid == g.gid.as_raw()) => {}
             Ok(Some(g)) => {
                 if let Err(e) = nix::unistd::chown(&path, None, Some(g.gid)) {
                     warn!(path = %path.display(), group = %cfg.control_group, error = %e,

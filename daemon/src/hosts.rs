@@ -419,7 +419,10 @@ mod tests {
         )
         .expect("config");
         let out = export_toml(&t, &cfg);
-        assert!(out.contains("# NOTE: 192.0.2.7 is inside the dynamic range"), "{out}");
+        assert!(
+            out.contains("# NOTE: 192.0.2.7 is inside the dynamic range"),
+            "{out}"
+        );
         assert!(!out.contains("cfg"), "config hosts are not exported");
         let parsed: toml::Table = toml::from_str(&out).expect("export is TOML");
         let hosts = parsed["host"].as_array().expect("[[host]]");

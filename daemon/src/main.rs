@@ -71,7 +71,8 @@ fn main() -> ExitCode {
         Command::Run => match serve(cli.config, &cli.user) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("berthd: {e:#}");
+                // Our errors carry their causes in their messages.
+                eprintln!("berthd: {e}");
                 ExitCode::FAILURE
             }
         },
@@ -79,9 +80,11 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: PathBuf, user: &str) -> anyhow::Result<()> {
+    // Read while still root: the file may be readable by root only. (A
+    // reload reads it again as the daemon's user.)
+    let cfg = berthd::config::load(&config)?;
     // Drop root while still single-threaded (see berthd::privilege).
     if nix::unistd::Uid::effective().is_root() {
-        let cfg = berthd::config::load(&config)?;
         let store = &cfg.server.store;
         let dirs: Vec<&std::path::Path> = [store.parent(), cfg.server.control_socket.parent()]
             .into_iter()
@@ -114,7 +117,7 @@ fn serve(config: PathBuf, user: &str) -> anyhow::Result<()> {
                 _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received"),
             }
         };
-        berthd::server::run(config, shutdown).await
+        berthd::server::run(config, cfg, shutdown).await
     })?;
     Ok(())
 }

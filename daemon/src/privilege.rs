@@ -41,6 +41,8 @@ pub enum Dropped {
     NotRoot,
     /// No such user: still root (warned).
     NoSuchUser,
+    /// Asked to stay root (`--user root`).
+    StayRoot,
     /// Now running as this user with [`KEEP`] only.
     To(String),
 }
@@ -59,6 +61,10 @@ pub fn drop_root(user: &str, dirs: &[&Path], files: &[PathBuf]) -> Result<Droppe
         );
         return Ok(Dropped::NoSuchUser);
     };
+    if u.uid.is_root() {
+        tracing::warn!("running as root with all privileges (--user {user})");
+        return Ok(Dropped::StayRoot);
+    }
     for dir in dirs {
         // Only directories we create are handed over: an existing one
         // (say /tmp) is the operator's to own.

@@ -302,6 +302,11 @@ impl Daemon {
 
         let mut cmd = netns_command(&self.ns, berthd_bin());
         cmd.arg("--config").arg(&self.config).env("NO_COLOR", "1");
+        if !self.opts.args.iter().any(|a| a == "--user") {
+            // Stay root: the tempdir is root's, and whether a `berth` user
+            // exists on this machine must not change what the tests do.
+            cmd.args(["--user", "root"]);
+        }
         cmd.args(&self.opts.args);
         cmd.envs(self.opts.env.iter().map(|(k, v)| (k, v)));
         let mut proc = Proc::spawn("berthd", &mut cmd, &self.log)?;

@@ -601,9 +601,6 @@ fn api_hosts_add_update_remove_conflicts_and_export() {
 }
 
 #[test]
-#[ignore = "daemon bug: host_add under the name of an existing store host replaces that host \
-            instead of refusing with Conflict (daemon/src/server/ops.rs, host_put: the name \
-            check only runs for renames, then HostTable::upsert_store replaces by name)"]
 fn host_add_refuses_the_name_of_a_store_host() {
     if !root_or_skip("host_add_refuses_the_name_of_a_store_host") {
         return;
@@ -639,11 +636,6 @@ fn host_add_refuses_the_name_of_a_store_host() {
 }
 
 #[test]
-#[ignore = "daemon bug: a block whose end does not fit the store's signed 64-bit time \
-            (e.g. duration_secs = u64::MAX) is put in effect and then fails to save: Internal \
-            \"the change is in effect but could not be saved\", and it is gone after a restart \
-            (daemon/src/server/ops.rs, block: duration_secs is not bounded before \
-            now.saturating_add)"]
 fn block_with_an_unstorable_duration_is_refused_or_kept() {
     if !root_or_skip("block_with_an_unstorable_duration_is_refused_or_kept") {
         return;
@@ -675,13 +667,12 @@ fn block_with_an_unstorable_duration_is_refused_or_kept() {
 }
 
 #[test]
-#[ignore = "contract gap: promote without --ip makes the client's current (pool) address \
-            static, but berthd refuses a config with a static address inside a dynamic \
-            range, so `berth hosts export >> berthd.toml` yields a config check-config rejects \
-            (daemon/src/server/ops.rs check_static_ip does not look at the ranges; \
-            daemon/src/hosts.rs export_toml exports the host as is)"]
-fn export_of_a_host_promoted_in_place_is_a_valid_config() {
-    if !root_or_skip("export_of_a_host_promoted_in_place_is_a_valid_config") {
+fn export_of_a_host_promoted_in_place_says_it_sits_in_a_dynamic_range() {
+    // Promoting in place is allowed at run time (the host table keeps the
+    // address out of the pool), but the config file refuses a static
+    // address inside a dynamic range. The export must say so rather than
+    // hand the operator a config that check-config rejects without warning.
+    if !root_or_skip("export_of_a_host_promoted_in_place_says_it_sits_in_a_dynamic_range") {
         return;
     }
     require_tools(&["dhclient", "ip"]);
@@ -691,23 +682,31 @@ fn export_of_a_host_promoted_in_place_is_a_valid_config() {
     let guest = lab.add_client(None).expect("guest ns");
     let dg = Dhclient::start(&guest).expect("dhclient guest");
     let lg = dg.wait_bound(LEASE_WAIT).expect("guest lease");
-    let r = api.promote_to(guest.mac(), None, Some("inplace"));
-    let Ok(p) = r else {
-        // Refusing the promotion in place is one way to keep the contract.
-        return;
-    };
+    let p = api
+        .promote_to(guest.mac(), None, Some("inplace"))
+        .expect("promotion in place");
     assert_eq!(p.host.ip, lg.ip);
+    assert!(!p.moving, "same address: nothing to move");
     let text = api.hosts_export().expect("hosts_export");
+    let note = format!("# NOTE: {} is inside the dynamic range", lg.ip);
+    assert!(text.contains(&note), "export lacks the note:\n{text}");
     let dir = tempfile::tempdir().expect("tempdir");
     let merged = dir.path().join("merged.toml");
     let config = fs::read_to_string(berthd.config_path()).expect("read config");
     fs::write(&merged, format!("{config}\n{text}")).expect("write merged config");
     let out = check_config(&merged).expect("check-config runs");
-    assert!(
-        out.status.success(),
-        "the config with the exported hosts appended is refused:\n{}{}\n--- export ---\n{text}",
+    let msg = format!(
+        "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "check-config should refuse it as the note says:\n{msg}"
+    );
+    assert!(
+        msg.contains("inplace") && msg.contains("dynamic range"),
+        "{msg}"
     );
 }
 

@@ -502,12 +502,13 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{}: cannot read configuration: {source}", path.display())]
+    #[error("{}: cannot read configuration: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (in the message, not chained: it would
+        /// print twice).
+        error: std::io::Error,
     },
     /// The file was read but is not a valid configuration. Never empty.
     #[error("{}", join_lines(.0))]
@@ -534,9 +535,9 @@ fn join_lines(diagnostics: &[Diagnostic]) -> String {
 
 /// Read and validate the configuration file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     parse(&text, path)
 }

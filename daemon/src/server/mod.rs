@@ -45,7 +45,7 @@ use crate::store::{Store, StoreError, StoredHost, Write};
 /// Why the daemon could not start or had to stop.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -178,15 +178,16 @@ fn store_hosts(stored: Vec<StoredHost>) -> Vec<HostEntry> {
         .collect()
 }
 
-/// Loads the configuration and the store, opens the sockets and the control
-/// socket, and serves until `shutdown` resolves. In-flight writes finish
-/// before it returns.
+/// Loads the store, opens the sockets and the control socket, and serves
+/// `cfg` (read from `config_path`, which reloads read again) until
+/// `shutdown` resolves. In-flight writes finish before it returns.
 pub async fn run(
     config_path: PathBuf,
+    cfg: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
     let notifier = Notifier::from_env();
-    let cfg = Arc::new(config::load(&config_path)?);
+    let cfg = Arc::new(cfg);
     let mut store = SqliteStore::open(&cfg.server.store)?;
     let leases = store.load_leases()?;
     let stored_hosts = store.load_hosts()?;
