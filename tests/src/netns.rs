@@ -201,29 +201,11 @@ impl Lab {
     /// `mac`: a fixed MAC, or `None` for a random one.
     pub fn add_client(&self, mac: Option<&str>) -> Result<ClientNs> {
         let k = self.ports.fetch_add(1, Ordering::Relaxed) + 1;
-        let ns = Netns::create(&format!("{}c{k}", self.stem))?;
         let port = format!("p{k}");
-        self.server.ip(&[
-            "link",
-            "add",
-            &port,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            CLIENT_IFACE,
-            "netns",
-            ns.name(),
-        ])?;
+        let client = self.link(k, &port, mac)?;
         self.server.ip(&["link", "set", &port, "master", BRIDGE])?;
         self.server.ip(&["link", "set", &port, "up"])?;
-        let mac = match mac {
-            Some(m) => m.to_string(),
-            None => random_mac(),
-        };
-        ns.ip(&["link", "set", CLIENT_IFACE, "address", &mac])?;
-        ns.ip(&["link", "set", CLIENT_IFACE, "up"])?;
-        Ok(ClientNs { ns, mac, port })
+        Ok(client)
     }
 
     /// Adds a second link: a client namespace whose `eth0` is a veth peer of
@@ -236,11 +218,21 @@ impl Lab {
         mac: Option<&str>,
     ) -> Result<ClientNs> {
         let k = self.ports.fetch_add(1, Ordering::Relaxed) + 1;
+        let client = self.link(k, server_iface, mac)?;
+        self.server
+            .ip(&["addr", "add", server_cidr, "dev", server_iface])?;
+        self.server.ip(&["link", "set", server_iface, "up"])?;
+        Ok(client)
+    }
+
+    /// Client namespace number `k` whose `eth0` (up, with `mac` or a random
+    /// one) is the veth peer of `port` in the server namespace.
+    fn link(&self, k: u32, port: &str, mac: Option<&str>) -> Result<ClientNs> {
         let ns = Netns::create(&format!("{}c{k}", self.stem))?;
         self.server.ip(&[
             "link",
             "add",
-            server_iface,
+            port,
             "type",
             "veth",
             "peer",
@@ -249,16 +241,13 @@ impl Lab {
             "netns",
             ns.name(),
         ])?;
-        self.server
-            .ip(&["addr", "add", server_cidr, "dev", server_iface])?;
-        self.server.ip(&["link", "set", server_iface, "up"])?;
         let mac = mac.map_or_else(random_mac, str::to_string);
         ns.ip(&["link", "set", CLIENT_IFACE, "address", &mac])?;
         ns.ip(&["link", "set", CLIENT_IFACE, "up"])?;
         Ok(ClientNs {
             ns,
             mac,
-            port: server_iface.to_string(),
+            port: port.to_string(),
         })
     }
 }
