@@ -148,14 +148,30 @@ impl Recorder {
         parse_records(&fs::read_to_string(&self.path).unwrap_or_default())
     }
 
-    /// First record at index >= `from` whose reason is one of `reasons`.
-    fn wait(&self, reasons: &[&str], from: usize, timeout: Duration) -> Option<(usize, Record)> {
-        wait_until(timeout, || {
+    /// First record at index >= `from` whose reason is one of `reasons`;
+    /// the error names `who` and the reasons seen so far.
+    fn wait(
+        &self,
+        who: &str,
+        reasons: &[&str],
+        from: usize,
+        timeout: Duration,
+    ) -> Result<(usize, Record)> {
+        let found = wait_until(timeout, || {
             self.records()
                 .into_iter()
                 .enumerate()
                 .skip(from)
                 .find(|(_, r)| reasons.contains(&r.reason()))
+        });
+        found.ok_or_else(|| {
+            anyhow!(
+                "{who}: no {reasons:?} record within {timeout:?}; reasons so far: {:?}",
+                self.records()
+                    .iter()
+                    .map(|r| r.reason().to_string())
+                    .collect::<Vec<_>>()
+            )
         })
     }
 }
@@ -318,16 +334,8 @@ exit 0
         from: usize,
         timeout: Duration,
     ) -> Result<(usize, Record)> {
-        self.rec.wait(reasons, from, timeout).ok_or_else(|| {
-            anyhow!(
-                "dhclient in {}: no {reasons:?} record within {timeout:?}; reasons so far: {:?}",
-                self.ns,
-                self.records()
-                    .iter()
-                    .map(|r| r.reason().to_string())
-                    .collect::<Vec<_>>()
-            )
-        })
+        self.rec
+            .wait(&format!("dhclient in {}", self.ns), reasons, from, timeout)
     }
 
     /// Waits for BOUND (or REBOOT) and returns the lease.
@@ -505,16 +513,8 @@ exit 0
         from: usize,
         timeout: Duration,
     ) -> Result<(usize, Record)> {
-        self.rec.wait(reasons, from, timeout).ok_or_else(|| {
-            anyhow!(
-                "udhcpc in {}: no {reasons:?} record within {timeout:?}; reasons so far: {:?}",
-                self.ns,
-                self.records()
-                    .iter()
-                    .map(|r| r.reason().to_string())
-                    .collect::<Vec<_>>()
-            )
-        })
+        self.rec
+            .wait(&format!("udhcpc in {}", self.ns), reasons, from, timeout)
     }
 
     /// Waits for `bound` and returns the lease.
