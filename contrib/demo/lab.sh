@@ -44,12 +44,16 @@ if [[ $EUID -ne 0 ]]; then
 	echo "lab.sh: run as root (it creates network namespaces): sudo $0" >&2
 	exit 1
 fi
-for tool in ip dhclient udhcpc; do
-	command -v "$tool" >/dev/null || {
-		echo "lab.sh: $tool is missing (contrib/dev/test.sh installs it)" >&2
-		exit 1
-	}
-done
+export PATH="$PATH:/usr/sbin:/sbin"
+missing=()
+command -v ip >/dev/null || missing+=(iproute2)
+command -v dhclient >/dev/null || missing+=(isc-dhcp-client)
+command -v udhcpc >/dev/null || missing+=(udhcpc)
+if ((${#missing[@]})); then
+	echo "lab.sh: installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CONFIG_SRC="$ROOT/contrib/demo/berth.toml"
@@ -57,7 +61,15 @@ BERTHD=${BERTHD_BIN:-$ROOT/target/debug/berthd}
 BERTH=${BERTH_BIN:-$ROOT/target/debug/berth}
 if [[ ! -x $BERTHD || ! -x $BERTH ]]; then
 	echo "lab.sh: building berthd and berth (cargo build --workspace --bins)..."
-	(cd "$ROOT" && cargo build --workspace --bins)
+	if command -v cargo >/dev/null; then
+		(cd "$ROOT" && cargo build --workspace --bins)
+	elif [[ -n ${SUDO_USER:-} ]]; then
+		# Under sudo, root's PATH usually lacks the user's rustup toolchain.
+		runuser -u "$SUDO_USER" -- bash -lc "cd '$ROOT' && cargo build --workspace --bins"
+	else
+		echo "lab.sh: cargo not found: install Rust (rustup) or set BERTHD_BIN and BERTH_BIN" >&2
+		exit 1
+	fi
 fi
 
 TAG="bd$$"
