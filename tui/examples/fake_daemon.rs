@@ -1,5 +1,5 @@
 //! A fake `berthd` control socket with sample data, for trying the TUI by
-//! hand: `cargo run -p berth --example fake_daemon -- /tmp/berth-fake.sock
+//! hand: `cargo run -p berth --features fake --example fake_daemon -- /tmp/berth-fake.sock
 //! [--simulate] [--read-only] [--move-after SECS]`.
 //!
 //! `--simulate` brings a new unknown client every few seconds;

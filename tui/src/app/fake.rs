@@ -1,5 +1,5 @@
 //! A small in-memory `Control` server with believable data: for trying the
-//! TUI without a real `berthd` (`cargo run -p berth --example fake_daemon`),
+//! TUI without a real `berthd` (`cargo run -p berth --features fake --example fake_daemon`),
 //! for the worker's tests, and as the sample data of the view snapshots.
 //! `berth` itself never uses it.
 

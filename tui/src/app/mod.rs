@@ -9,9 +9,10 @@
 //! given clock and time zone. The draw loop never waits on the daemon.
 //!
 //! To try it without a daemon, run the fake one and point the TUI at it:
-//! `cargo run -p berth --example fake_daemon -- /tmp/berth-fake.sock --simulate`
+//! `cargo run -p berth --features fake --example fake_daemon -- /tmp/berth-fake.sock --simulate`
 //! and `BERTH_SOCKET=/tmp/berth-fake.sock cargo run -p berth --example tui_dev`.
 
+#[cfg(any(test, feature = "fake"))]
 pub mod fake;
 pub mod fmt;
 pub mod model;
