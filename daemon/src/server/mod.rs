@@ -144,11 +144,15 @@ pub(crate) struct Core {
     /// Replies waiting for their lease to be durable.
     pending: JoinSet<Option<PendingFailure>>,
     counters: Counters,
+    /// Set when the store can no longer write: serving on would promise
+    /// nothing, so the daemon stops (and systemd restarts it).
+    fatal: Option<StoreError>,
 }
 
 /// A durable write that failed: the lease it promised must not stand.
 struct PendingFailure {
     ips: Vec<Ipv4Addr>,
+    error: StoreError,
 }
 
 /// Converts the store's run-time hosts; one that no longer encodes (say, an
@@ -261,6 +265,7 @@ pub async fn run(
         notifier,
         pending: JoinSet::new(),
         counters: Counters::default(),
+        fatal: None,
     };
     core.notifier.ready();
     core.serve(rx, jobs_rx, shutdown).await;
@@ -277,7 +282,10 @@ pub async fn run(
         }
     }
     let Core {
-        writer, counters, ..
+        writer,
+        counters,
+        fatal,
+        ..
     } = core;
     let stats = writer.stats();
     if let Err(e) = writer.shutdown().await {
@@ -290,7 +298,10 @@ pub async fn run(
         counters = ?counters.0,
         "stopped"
     );
-    Ok(())
+    match fatal {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 /// Reads one interface's socket forever, feeding the core.
@@ -334,7 +345,7 @@ impl Core {
         };
         let mut watchdog = tokio::time::interval(self.notifier.watchdog_interval());
         tokio::pin!(shutdown);
-        loop {
+        while self.fatal.is_none() {
             tokio::select! {
                 () = &mut shutdown => return,
                 msg = rx.recv() => match msg {
@@ -498,9 +509,9 @@ impl Core {
                     }
                     None
                 }
-                Err(e) => {
-                    error!(error = %e, "lease write failed; reply withheld");
-                    Some(PendingFailure { ips })
+                Err(error) => {
+                    error!(%error, "lease write failed; reply withheld");
+                    Some(PendingFailure { ips, error })
                 }
             }
         });
@@ -510,6 +521,10 @@ impl Core {
     fn roll_back(&mut self, failure: PendingFailure) {
         for ip in failure.ips {
             self.table.remove(ip);
+        }
+        if failure.error == StoreError::WriterGone && self.fatal.is_none() {
+            error!("the store writer has stopped: no lease can be made durable, so berthd stops");
+            self.fatal = Some(failure.error);
         }
     }
 
