@@ -101,6 +101,10 @@ pub enum Outcome {
     Released(Ipv4Addr),
     Declined(Ipv4Addr),
     BootpReply(Ipv4Addr),
+    /// A client that should be served got nothing: no free address in its
+    /// pool, or no pool at all. Silence to the client, but news for the
+    /// operator.
+    NoAddress(&'static str),
     /// Not for us, or nothing to say: silence is the correct answer.
     Ignored(&'static str),
     /// Malformed or unacceptable: counted as a drop.
@@ -117,8 +121,27 @@ impl std::fmt::Display for Outcome {
             Outcome::Released(ip) => write!(f, "released {ip}"),
             Outcome::Declined(ip) => write!(f, "declined {ip}, quarantined"),
             Outcome::BootpReply(ip) => write!(f, "bootp reply {ip}"),
+            Outcome::NoAddress(why) => write!(f, "no address: {why}"),
             Outcome::Ignored(why) => write!(f, "ignored: {why}"),
             Outcome::Dropped(why) => write!(f, "dropped: {why}"),
+        }
+    }
+}
+
+impl Outcome {
+    /// A short stable name, for counters.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Offered(_) => "offered",
+            Outcome::Acked(_) => "acked",
+            Outcome::Informed => "informed",
+            Outcome::Naked(_) => "naked",
+            Outcome::Released(_) => "released",
+            Outcome::Declined(_) => "declined",
+            Outcome::BootpReply(_) => "bootp",
+            Outcome::NoAddress(_) => "no_address",
+            Outcome::Ignored(_) => "ignored",
+            Outcome::Dropped(_) => "dropped",
         }
     }
 }
@@ -372,7 +395,7 @@ fn discover(c: &Ctx<'_>) -> Decision {
         } else {
             "pool exhausted"
         };
-        return Decision::silent(Outcome::Ignored(why));
+        return Decision::silent(Outcome::NoAddress(why));
     };
     let secs = c.lease_time();
     // A client re-DISCOVERing its own bound address keeps the binding; only

@@ -353,7 +353,7 @@ fn discover_with_pool_exhausted_gets_no_offer() {
     }
     let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
     assert!(d.reply.is_none());
-    assert_eq!(d.outcome, Outcome::Ignored("pool exhausted"));
+    assert_eq!(d.outcome, Outcome::NoAddress("pool exhausted"));
 }
 
 #[test]

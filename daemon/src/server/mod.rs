@@ -398,13 +398,18 @@ impl Core {
         };
         let decision = engine::handle(&view, &req, at);
         log_transaction(&packet, iface, &decision);
-        self.counters.bump(outcome_kind(&decision.outcome));
+        self.counters.bump(decision.outcome.kind());
         self.report(&packet, m.iface, &decision, at);
         self.carry_out(m.iface, decision);
     }
 
     /// Turns a transaction into events for the control API.
     fn report(&mut self, p: &Packet, iface: usize, d: &Decision, at: UnixTime) {
+        if matches!(d.outcome, Outcome::Dropped(_)) {
+            return;
+        }
+        // A first sighting is news even when the answer is silence.
+        self.arrival(p, iface, at);
         let kind = match &d.outcome {
             Outcome::Offered(_) => EventKind::Offer,
             Outcome::Acked(_) if !p.ciaddr.is_unspecified() => EventKind::Renew,
@@ -412,15 +417,13 @@ impl Core {
             Outcome::Naked(_) => EventKind::Nak,
             Outcome::Released(_) => EventKind::Release,
             Outcome::Declined(_) => EventKind::Decline,
-            Outcome::Informed | Outcome::Ignored(_) | Outcome::Dropped(_) => {
-                // Silence is not news, but a first sighting is.
-                if !matches!(d.outcome, Outcome::Dropped(_)) {
-                    self.arrival(p, iface, at);
-                }
+            Outcome::Informed
+            | Outcome::NoAddress(_)
+            | Outcome::Ignored(_)
+            | Outcome::Dropped(_) => {
                 return;
             }
         };
-        self.arrival(p, iface, at);
         let mut e = self.client_event(kind, p, iface);
         e.ip = match d.outcome {
             Outcome::Offered(ip)
@@ -659,34 +662,31 @@ fn log_transaction(p: &Packet, iface: &engine::Interface, d: &Decision) {
         Some(Err(_)) => "UNKNOWN",
         None => "BOOTP",
     };
-    let mac = p
-        .mac()
-        .map_or_else(|| engine::client_key(p).to_string(), |m| m.to_string());
-    let via = if p.giaddr.is_unspecified() {
-        format!("on {}", iface.name)
-    } else {
-        format!("via relay {} on {}", p.giaddr, iface.name)
-    };
+    let who = Who(p, iface);
     match &d.outcome {
-        // The operator must hear about a full pool: clients go without.
-        Outcome::Ignored(why @ "pool exhausted") => warn!("{kind} from {mac} {via}: {why}"),
+        // The operator must hear about it: a client goes without an address.
+        Outcome::NoAddress(_) => warn!("{kind} from {who}: {}", d.outcome),
         Outcome::Dropped(_) | Outcome::Ignored(_) => {
-            debug!("{kind} from {mac} {via} xid {:#010x}: {}", p.xid, d.outcome);
+            debug!("{kind} from {who} xid {:#010x}: {}", p.xid, d.outcome);
         }
-        _ => info!("{kind} from {mac} {via}: {}", d.outcome),
+        _ => info!("{kind} from {who}: {}", d.outcome),
     }
 }
 
-fn outcome_kind(o: &Outcome) -> &'static str {
-    match o {
-        Outcome::Offered(_) => "offered",
-        Outcome::Acked(_) => "acked",
-        Outcome::Informed => "informed",
-        Outcome::Naked(_) => "naked",
-        Outcome::Released(_) => "released",
-        Outcome::Declined(_) => "declined",
-        Outcome::BootpReply(_) => "bootp",
-        Outcome::Ignored(_) => "ignored",
-        Outcome::Dropped(_) => "dropped",
+/// "MAC on IFACE" or "MAC via relay GIADDR on IFACE", formatted only when a
+/// log line is actually written.
+struct Who<'a>(&'a Packet, &'a engine::Interface);
+
+impl std::fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Who(p, iface) = self;
+        match p.mac() {
+            Some(m) => write!(f, "{m}")?,
+            None => write!(f, "{}", engine::client_key(p))?,
+        }
+        if !p.giaddr.is_unspecified() {
+            write!(f, " via relay {}", p.giaddr)?;
+        }
+        write!(f, " on {}", iface.name)
     }
 }
