@@ -13,7 +13,7 @@ use berthd::config;
 use berthd::engine::{self, Interface, Request, View};
 use berthd::hosts::HostTable;
 use berthd::lease::LeaseTable;
-use berthd::packet::{BOOTREQUEST, MessageType, Options, Packet, code};
+use berthd::packet::{MacAddr, MessageType, Packet, code};
 
 const CONFIG: &str = r#"
 [server]
@@ -26,36 +26,13 @@ range = ["198.18.1.0", "198.18.255.254"]
 options = { routers = ["198.18.0.1"], domain-name = "bench.test" }
 "#;
 
+/// Client `n`'s request: a MAC made from `n`, and the options dhclient asks for.
 fn packet(n: u32, mt: MessageType) -> Packet {
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&[
-        0x02,
-        0,
-        (n >> 24) as u8,
-        (n >> 16) as u8,
-        (n >> 8) as u8,
-        n as u8,
-    ]);
-    let mut options = Options::new();
-    options.set(code::MESSAGE_TYPE, vec![mt as u8]);
-    options.set(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6, 15, 28, 51]);
-    Packet {
-        op: BOOTREQUEST,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: n,
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: Vec::new(),
-        file: Vec::new(),
-        options,
-    }
+    let [a, b, c, d] = n.to_be_bytes();
+    let mut p = Packet::request(MacAddr([0x02, 0, a, b, c, d]), mt, n);
+    p.options
+        .set(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6, 15, 28, 51]);
+    p
 }
 
 fn main() {

@@ -380,6 +380,33 @@ impl Packet {
         self.flags & FLAG_BROADCAST != 0
     }
 
+    /// A request of type `kind` from an Ethernet client `mac` with transaction
+    /// id `xid`, as a client in INIT state sends it: no addresses, option 53
+    /// only. For tests, benchmarks and tools.
+    pub fn request(mac: MacAddr, kind: MessageType, xid: u32) -> Packet {
+        let mut chaddr = [0u8; 16];
+        chaddr[..6].copy_from_slice(&mac.0);
+        let mut options = Options::new();
+        options.set(code::MESSAGE_TYPE, vec![kind as u8]);
+        Packet {
+            op: BOOTREQUEST,
+            htype: 1,
+            hlen: 6,
+            hops: 0,
+            xid,
+            secs: 0,
+            flags: 0,
+            ciaddr: Ipv4Addr::UNSPECIFIED,
+            yiaddr: Ipv4Addr::UNSPECIFIED,
+            siaddr: Ipv4Addr::UNSPECIFIED,
+            giaddr: Ipv4Addr::UNSPECIFIED,
+            chaddr,
+            sname: Vec::new(),
+            file: Vec::new(),
+            options,
+        }
+    }
+
     /// A reply skeleton for this request: same xid, flags, giaddr, chaddr.
     pub fn reply_to(req: &Packet) -> Packet {
         Packet {

@@ -89,28 +89,7 @@ fn iface() -> Interface {
 
 /// A request from `mac` of message type `mt`.
 fn pkt(mac: &str, mt: MessageType) -> Packet {
-    let mac: crate::packet::MacAddr = mac.parse().expect("test mac");
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&mac.0);
-    let mut options = Options::new();
-    options.set(code::MESSAGE_TYPE, vec![mt as u8]);
-    Packet {
-        op: crate::packet::BOOTREQUEST,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x1234_5678,
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: Vec::new(),
-        file: Vec::new(),
-        options,
-    }
+    Packet::request(mac.parse().expect("test mac"), mt, 0x1234_5678)
 }
 
 fn with_opt(mut p: Packet, c: u8, v: &[u8]) -> Packet {
