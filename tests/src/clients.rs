@@ -144,6 +144,19 @@ struct Recorder {
 }
 
 impl Recorder {
+    /// A fresh tempdir (prefix `prefix`) holding the client's files, and the
+    /// recorder of its script's records in it.
+    fn in_tempdir(prefix: &str) -> Result<(TempDir, Recorder)> {
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .context("cannot create tempdir")?;
+        let rec = Recorder {
+            path: dir.path().join("records"),
+        };
+        Ok((dir, rec))
+    }
+
     fn records(&self) -> Vec<Record> {
         parse_records(&fs::read_to_string(&self.path).unwrap_or_default())
     }
@@ -240,13 +253,7 @@ impl Dhclient {
     }
 
     pub fn start_with(client: &ClientNs, opts: DhclientOptions) -> Result<Dhclient> {
-        let dir = tempfile::Builder::new()
-            .prefix("berth-dhclient.")
-            .tempdir()
-            .context("cannot create tempdir")?;
-        let rec = Recorder {
-            path: dir.path().join("records"),
-        };
+        let (dir, rec) = Recorder::in_tempdir("berth-dhclient.")?;
         let script = format!(
             r#"#!/bin/sh
 # berth-tests dhclient script: configure the address inside this namespace
@@ -443,13 +450,7 @@ impl Udhcpc {
     }
 
     pub fn start_with(client: &ClientNs, opts: UdhcpcOptions) -> Result<Udhcpc> {
-        let dir = tempfile::Builder::new()
-            .prefix("berth-udhcpc.")
-            .tempdir()
-            .context("cannot create tempdir")?;
-        let rec = Recorder {
-            path: dir.path().join("records"),
-        };
+        let (dir, rec) = Recorder::in_tempdir("berth-udhcpc.")?;
         let script = format!(
             r#"#!/bin/sh
 # berth-tests udhcpc script: configure the address inside this namespace,
