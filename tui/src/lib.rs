@@ -2,7 +2,9 @@
 //! API in `berth-proto`.
 //!
 //! - [`ctl`]: the subcommands (`berth leases --json`, `berth promote MAC`, ...).
+//! - [`time`]: the daemon's UTC instants in the viewer's time zone.
 //! - [`app`]: the interactive TUI, opened when no subcommand is given.
 
 pub mod app;
 pub mod ctl;
+pub mod time;

@@ -1,18 +1,13 @@
 //! Text formatting: local times, countdowns, and columns that fit the width.
 
 use berth_proto::UnixTime;
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, Zoned};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// `ts` in `tz`, or `None` when it is out of range.
-pub fn zoned(ts: UnixTime, tz: &TimeZone) -> Option<Zoned> {
-    Timestamp::from_second(ts)
-        .ok()
-        .map(|t| t.to_zoned(tz.clone()))
-}
+pub use crate::time::zoned;
 
 /// A local time as short as is unambiguous next to `now`: `14:03:22` on the
 /// same day, `Tue 14:03` within six days, else `2026-05-01`.
@@ -32,10 +27,7 @@ pub fn when(ts: UnixTime, now: Timestamp, tz: &TimeZone) -> String {
 
 /// A full local time with zone, for detail lines: `2026-05-01 14:03:22 CEST`.
 pub fn full(ts: UnixTime, tz: &TimeZone) -> String {
-    match zoned(ts, tz) {
-        Some(z) => z.strftime("%Y-%m-%d %H:%M:%S %Z").to_string(),
-        None => "?".to_string(),
-    }
+    crate::time::local(ts, tz, true)
 }
 
 /// The zone's abbreviation at `now` (e.g. `CEST`), for column headers.

@@ -16,25 +16,12 @@ use super::table::Table;
 
 /// `t` as local date and time, `2024-05-01 14:00:00`.
 pub fn local_time(t: UnixTime, tz: &TimeZone) -> String {
-    match Timestamp::from_second(t) {
-        Ok(ts) => ts
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-        // Beyond jiff's range (years past 9999): show the raw value.
-        Err(_) => format!("@{t}"),
-    }
+    crate::time::local(t, tz, false)
 }
 
 /// `t` as local date, time and zone abbreviation, `2024-05-01 14:00:00 CEST`.
 pub fn local_time_zone(t: UnixTime, tz: &TimeZone) -> String {
-    match Timestamp::from_second(t) {
-        Ok(ts) => ts
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M:%S %Z")
-            .to_string(),
-        Err(_) => format!("@{t}"),
-    }
+    crate::time::local(t, tz, true)
 }
 
 /// A span in the two largest units: `45s`, `5m07s`, `1h02m`, `3d04h`.
