@@ -12,6 +12,7 @@ use crate::config::{Config, Host, HostId, OptionSet};
 use crate::lease::UnixTime;
 use crate::options;
 use crate::packet::MacAddr;
+use crate::store::StoredHost;
 
 /// Where a host entry comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,42 @@ pub struct HostEntry {
     /// The host's options as written by the operator (TOML inline table),
     /// for run-time hosts: what the store keeps and `hosts export` prints.
     pub options_toml: String,
+}
+
+impl HostEntry {
+    /// A run-time host as the store keeps it, or why its options no longer
+    /// encode (say, an option renamed since it was stored).
+    pub fn from_stored(s: StoredHost) -> Result<HostEntry, String> {
+        let options = options_from_toml(&s.options)?;
+        Ok(HostEntry {
+            host: Host {
+                name: s.name,
+                id: HostId::Mac(s.mac),
+                ip: s.ip,
+                options,
+                next_server: None,
+                filename: None,
+            },
+            origin: Origin::Store,
+            created_at: Some(s.created_at),
+            options_toml: s.options,
+        })
+    }
+
+    /// What the store keeps of a run-time host; `None` for a host the store
+    /// cannot hold (one matched by client id: run-time hosts have a MAC).
+    pub fn to_stored(&self) -> Option<StoredHost> {
+        let HostId::Mac(mac) = self.host.id else {
+            return None;
+        };
+        Some(StoredHost {
+            name: self.host.name.clone(),
+            mac,
+            ip: self.host.ip,
+            options: self.options_toml.clone(),
+            created_at: self.created_at.unwrap_or(0),
+        })
+    }
 }
 
 /// Why a host cannot be added.

@@ -33,7 +33,7 @@ use crate::config::{self, Config, ConfigError};
 use crate::control::{self, ControlError};
 use crate::engine::{self, Decision, Effect, Outcome, Reply};
 use crate::events::{EventLog, new_event};
-use crate::hosts::{self, HostEntry, HostTable, Origin};
+use crate::hosts::{HostEntry, HostTable, Origin};
 use crate::lease::{LeaseTable, UnixTime};
 use crate::net::{self, InterfaceSocket, NetError};
 use crate::notify::Notifier;
@@ -155,29 +155,16 @@ struct PendingFailure {
     error: StoreError,
 }
 
-/// Converts the store's run-time hosts; one that no longer encodes (say, an
-/// option renamed) is skipped with a warning and left in the store.
+/// Converts the store's run-time hosts; one that no longer encodes is
+/// skipped with a warning and left in the store.
 fn store_hosts(stored: Vec<StoredHost>) -> Vec<HostEntry> {
     stored
         .into_iter()
-        .filter_map(|s| match hosts::options_from_toml(&s.options) {
-            Ok(options) => Some(HostEntry {
-                host: config::Host {
-                    name: s.name,
-                    id: config::HostId::Mac(s.mac),
-                    ip: s.ip,
-                    options,
-                    next_server: None,
-                    filename: None,
-                },
-                origin: Origin::Store,
-                created_at: Some(s.created_at),
-                options_toml: s.options,
-            }),
-            Err(e) => {
-                warn!(host = %s.name, "run-time host skipped (left in the store): {e}");
-                None
-            }
+        .filter_map(|s| {
+            let name = s.name.clone();
+            HostEntry::from_stored(s)
+                .map_err(|e| warn!(host = %name, "run-time host skipped (left in the store): {e}"))
+                .ok()
         })
         .collect()
 }

@@ -10,7 +10,7 @@ use berth_proto::{ApiError, ErrorKind, EventKind};
 
 use super::Core;
 use crate::blocks::Block;
-use crate::config::{self, Host, HostId};
+use crate::config::{self, HostId};
 use crate::events::new_event;
 use crate::hosts::{self, HostEntry, Origin};
 use crate::lease::{Lease, LeaseState, UnixTime};
@@ -245,42 +245,10 @@ impl Core {
         Ok(())
     }
 
-    fn store_entry(
-        &self,
-        name: String,
-        mac: MacAddr,
-        ip: Ipv4Addr,
-        options_toml: String,
-        created_at: UnixTime,
-    ) -> Result<HostEntry, ApiError> {
-        check_hostname(&name)?;
-        let options = hosts::options_from_toml(&options_toml).map_err(invalid)?;
-        Ok(HostEntry {
-            host: Host {
-                name,
-                id: HostId::Mac(mac),
-                ip,
-                options,
-                next_server: None,
-                filename: None,
-            },
-            origin: Origin::Store,
-            created_at: Some(created_at),
-            options_toml,
-        })
-    }
-
-    fn stored(e: &HostEntry) -> Option<StoredHost> {
-        let HostId::Mac(mac) = e.host.id else {
-            return None;
-        };
-        Some(StoredHost {
-            name: e.host.name.clone(),
-            mac,
-            ip: e.host.ip,
-            options: e.options_toml.clone(),
-            created_at: e.created_at.unwrap_or(0),
-        })
+    /// A run-time host entry from operator input, checked.
+    fn store_entry(host: StoredHost) -> Result<HostEntry, ApiError> {
+        check_hostname(&host.name)?;
+        HostEntry::from_stored(host).map_err(invalid)
     }
 
     /// Adds (`replacing` = None) or replaces a run-time host.
@@ -325,7 +293,13 @@ impl Core {
         }
         self.check_static_ip(spec.ip, mac, now)?;
         let options_toml = hosts::options_toml_from_pairs(&spec.options).map_err(invalid)?;
-        let entry = self.store_entry(spec.name.clone(), mac, spec.ip, options_toml, created_at)?;
+        let entry = Self::store_entry(StoredHost {
+            name: spec.name.clone(),
+            mac,
+            ip: spec.ip,
+            options: options_toml,
+            created_at,
+        })?;
         let mut writes = Vec::new();
         // A rename is a remove and an add; do the remove only once the new
         // entry is known to fit.
@@ -339,7 +313,7 @@ impl Core {
             .upsert_store(entry.clone())
             .map_err(|c| conflict(c.to_string()))?;
         self.hosts = table;
-        writes.extend(Self::stored(&entry).map(Write::PutHost));
+        writes.extend(entry.to_stored().map(Write::PutHost));
         let kind = if replacing_any {
             EventKind::HostUpdated
         } else {
@@ -426,7 +400,13 @@ impl Core {
                 e.host.ip
             )));
         }
-        let entry = self.store_entry(name, mac, ip, String::new(), now)?;
+        let entry = Self::store_entry(StoredHost {
+            name,
+            mac,
+            ip,
+            options: String::new(),
+            created_at: now,
+        })?;
         self.hosts
             .upsert_store(entry.clone())
             .map_err(|c| conflict(c.to_string()))?;
@@ -441,10 +421,7 @@ impl Core {
             _ => format!("static at {ip}"),
         };
         self.emit(ev, now);
-        let writes = Self::stored(&entry)
-            .map(Write::PutHost)
-            .into_iter()
-            .collect();
+        let writes = entry.to_stored().map(Write::PutHost).into_iter().collect();
         Ok((
             proto::PromoteResult {
                 host: Self::host_info(&entry),
