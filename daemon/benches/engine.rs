@@ -8,12 +8,13 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Instant;
 
+use berthd::addr::MacAddr;
 use berthd::blocks::Blocklist;
 use berthd::config;
 use berthd::engine::{self, Interface, Request, View};
 use berthd::hosts::HostTable;
 use berthd::lease::LeaseTable;
-use berthd::packet::{MacAddr, MessageType, Packet, code};
+use berthd::packet::{MessageType, Packet, code};
 
 const CONFIG: &str = r#"
 [server]

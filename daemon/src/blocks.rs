@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::addr::MacAddr;
 use crate::lease::UnixTime;
-use crate::packet::MacAddr;
 
 /// One blocked MAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,10 +8,10 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
+use crate::addr::MacAddr;
 use crate::config::{Config, Host, HostId, OptionSet};
 use crate::lease::UnixTime;
 use crate::options;
-use crate::packet::MacAddr;
 use crate::store::StoredHost;
 
 /// Where a host entry comes from.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 
-use crate::packet::MacAddr;
+use crate::addr::MacAddr;
 
 /// Seconds since the Unix epoch, UTC. Leases are kept as UTC instants and
 /// only turned into local time for display.

@@ -1,6 +1,7 @@
 //! berthd: a static-first DHCPv4 server.
 //!
 //! The crate is split by reason to change:
+//! - [`addr`]: MAC addresses, CIDR networks and address ranges (a leaf).
 //! - [`packet`]: the DHCP wire format (decode, encode, size caps). No policy.
 //! - [`options`]: the catalogue of option names, codes and value types.
 //! - [`config`]: the TOML configuration, its validation and the runtime snapshot.
@@ -15,6 +16,7 @@
 //! - [`notify`]: systemd readiness and watchdog notifications.
 //! - [`server`]: the async glue that wires sockets, engine and store together.
 
+pub mod addr;
 pub mod blocks;
 pub mod config;
 pub mod control;

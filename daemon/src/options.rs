@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
-use crate::config::Cidr;
+use crate::addr::Cidr;
 use crate::packet::code;
 
 /// The value type of an option: how a configuration value is encoded and how

@@ -6,7 +6,8 @@
 
 use std::fmt;
 use std::net::Ipv4Addr;
-use std::str::FromStr;
+
+use crate::addr::MacAddr;
 
 /// Well-known option codes used by the codec and the engine.
 pub mod code {
@@ -36,51 +37,6 @@ pub mod code {
     pub const RELAY_AGENT_INFO: u8 = 82;
     pub const SUBNET_SELECTION: u8 = 118;
     pub const END: u8 = 255;
-}
-
-/// An Ethernet hardware address.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct MacAddr(pub [u8; 6]);
-
-impl fmt::Display for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
-    }
-}
-
-impl fmt::Debug for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-/// Why a string is not a MAC address.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a MAC address (expected six hex pairs like 00:23:32:aa:bb:cc)")]
-pub struct BadMac(pub String);
-
-impl FromStr for MacAddr {
-    type Err = BadMac;
-    /// Accepts `aa:bb:cc:dd:ee:ff` and `aa-bb-cc-dd-ee-ff`, any case.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut out = [0u8; 6];
-        let parts: Vec<&str> = s.split([':', '-']).collect();
-        if parts.len() != 6 {
-            return Err(BadMac(s.to_string()));
-        }
-        for (slot, part) in out.iter_mut().zip(parts) {
-            if part.len() != 2 {
-                return Err(BadMac(s.to_string()));
-            }
-            *slot = u8::from_str_radix(part, 16).map_err(|_| BadMac(s.to_string()))?;
-        }
-        Ok(MacAddr(out))
-    }
 }
 
 /// BOOTP op codes.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::validate::{human, parse_duration};
 use super::*;
-use crate::packet::MacAddr;
+use crate::addr::{CidrError, MacAddr};
 
 const FILE: &str = "berth.toml";
 

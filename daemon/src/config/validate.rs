@@ -16,9 +16,11 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::raw::{RawConfig, RawDuration, RawHost, RawOptions, RawRange, RawServer, RawSubnet};
-use super::{Cidr, Config, Host, HostId, OptionSet, Range, Reporter, ServerConfig, Subnet};
+use super::{Config, Host, HostId, OptionSet, Reporter, ServerConfig, Subnet};
+use crate::addr::MacAddr;
+use crate::addr::{Cidr, Range};
 use crate::options;
-use crate::packet::{MacAddr, code};
+use crate::packet::code;
 
 /// Build the validated configuration. The result is only meaningful if
 /// nothing was reported.

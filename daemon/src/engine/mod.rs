@@ -17,11 +17,12 @@ mod tests;
 
 use std::net::Ipv4Addr;
 
+use crate::addr::MacAddr;
 use crate::blocks::Blocklist;
 use crate::config::{Config, Host, Subnet};
 use crate::hosts::HostTable;
 use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, UnixTime};
-use crate::packet::{BOOTREQUEST, MacAddr, MessageType, Packet, code};
+use crate::packet::{BOOTREQUEST, MessageType, Packet, code};
 use crate::store::Write;
 
 pub use reply::{Destination, Reply};

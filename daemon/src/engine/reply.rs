@@ -4,7 +4,8 @@
 use std::net::Ipv4Addr;
 
 use super::Ctx;
-use crate::packet::{FLAG_BROADCAST, MIN_MESSAGE_LEN, MacAddr, MessageType, Packet, code};
+use crate::addr::MacAddr;
+use crate::packet::{FLAG_BROADCAST, MIN_MESSAGE_LEN, MessageType, Packet, code};
 
 /// Options never dropped to make a reply fit: without them it is useless.
 pub const ESSENTIAL: &[u8] = &[

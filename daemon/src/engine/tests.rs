@@ -925,7 +925,7 @@ fn static_lease_record_does_not_block_the_pool() {
 
 #[test]
 fn blocked_client_is_ignored_until_the_block_lifts() {
-    let mac: crate::packet::MacAddr = MAC_A.parse().expect("mac");
+    let mac: crate::addr::MacAddr = MAC_A.parse().expect("mac");
     let blocks = Blocklist::from_blocks([Block {
         mac,
         since: NOW,

@@ -11,8 +11,8 @@ use std::os::fd::AsRawFd;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
+use crate::addr::MacAddr;
 use crate::engine::Destination;
-use crate::packet::MacAddr;
 
 /// The DHCP server port.
 pub const SERVER_PORT: u16 = 67;

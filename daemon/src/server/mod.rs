@@ -28,6 +28,7 @@ use tracing::{debug, error, info, warn};
 
 pub(crate) use ops::OpResult;
 
+use crate::addr::MacAddr;
 use crate::blocks::Blocklist;
 use crate::config::{self, Config, ConfigError};
 use crate::control::{self, ControlError};
@@ -37,7 +38,7 @@ use crate::hosts::{HostEntry, HostTable, Origin};
 use crate::lease::{LeaseTable, UnixTime};
 use crate::net::{self, InterfaceSocket, NetError};
 use crate::notify::Notifier;
-use crate::packet::{MacAddr, MessageType, Packet, code};
+use crate::packet::{MessageType, Packet, code};
 use crate::store::sqlite::SqliteStore;
 use crate::store::writer::Writer;
 use crate::store::{Store, StoreError, StoredHost, Write};

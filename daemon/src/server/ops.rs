@@ -9,12 +9,12 @@ use berth_proto as proto;
 use berth_proto::{ApiError, ErrorKind, EventKind};
 
 use super::Core;
+use crate::addr::MacAddr;
 use crate::blocks::Block;
-use crate::config::{self, HostId};
+use crate::config::HostId;
 use crate::events::new_event;
 use crate::hosts::{self, HostEntry, Origin};
 use crate::lease::{Lease, LeaseState, UnixTime};
-use crate::packet::MacAddr;
 use crate::store::{StoredHost, Write};
 
 /// The longest timed block; longer ones are "until unblocked".
@@ -38,7 +38,7 @@ fn not_found(msg: impl Into<String>) -> ApiError {
 fn parse_mac(s: &str) -> Result<MacAddr, ApiError> {
     s.trim()
         .parse()
-        .map_err(|e: crate::packet::BadMac| invalid(e.to_string()))
+        .map_err(|e: crate::addr::BadMac| invalid(e.to_string()))
 }
 
 fn time(t: UnixTime) -> proto::UnixTime {
@@ -172,7 +172,7 @@ impl Core {
     ) -> Result<Vec<proto::LeaseInfo>, ApiError> {
         let subnet = match &f.subnet {
             Some(s) => Some(
-                s.parse::<config::Cidr>()
+                s.parse::<crate::addr::Cidr>()
                     .map_err(|e| invalid(format!("subnet: {e}")))?,
             ),
             None => None,

@@ -8,9 +8,9 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{Store, StoreError, StoredHost, Write};
+use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::lease::Lease;
-use crate::packet::MacAddr;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -144,8 +144,8 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addr::MacAddr;
     use crate::lease::{ClientKey, LeaseState};
-    use crate::packet::MacAddr;
 
     fn lease(last: u8) -> Lease {
         Lease {

@@ -21,9 +21,9 @@
 
 use std::net::Ipv4Addr;
 
+use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::lease::{Lease, UnixTime};
-use crate::packet::MacAddr;
 
 pub mod memory;
 pub mod sqlite;

@@ -18,9 +18,9 @@ use rusqlite::{Connection, Row, TransactionBehavior, params};
 
 use super::StoredHost;
 use super::{Store, StoreError, Write};
+use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::lease::{ClientKey, Lease, LeaseState};
-use crate::packet::MacAddr;
 
 /// `MIGRATIONS[n]` takes a database from schema version `n` to `n + 1`.
 ///
@@ -253,7 +253,7 @@ fn decode(row: &Row<'_>) -> Result<Lease, String> {
     };
     let mac: MacAddr = text(get(2)?, "mac")?
         .parse()
-        .map_err(|e: crate::packet::BadMac| e.to_string())?;
+        .map_err(|e: crate::addr::BadMac| e.to_string())?;
     let hostname = match get(3)? {
         ValueRef::Null => None,
         v => Some(text(v, "hostname")?.to_string()),
@@ -296,7 +296,7 @@ fn decode_host(row: &Row<'_>) -> Result<StoredHost, String> {
         name: text(get(0)?, "name")?.to_string(),
         mac: text(get(1)?, "mac")?
             .parse()
-            .map_err(|e: crate::packet::BadMac| e.to_string())?,
+            .map_err(|e: crate::addr::BadMac| e.to_string())?,
         ip: ip_text
             .parse()
             .map_err(|_| format!("ip `{ip_text}` is not an IPv4 address"))?,
@@ -310,7 +310,7 @@ fn decode_block(row: &Row<'_>) -> Result<Block, String> {
     Ok(Block {
         mac: text(get(0)?, "mac")?
             .parse()
-            .map_err(|e: crate::packet::BadMac| e.to_string())?,
+            .map_err(|e: crate::addr::BadMac| e.to_string())?,
         since: time(get(1)?, "since")?,
         until: match get(2)? {
             ValueRef::Null => None,

@@ -295,8 +295,8 @@ fn run(mut store: Box<dyn Store>, rx: mpsc::Receiver<Msg>, shared: Arc<Shared>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addr::MacAddr;
     use crate::lease::{ClientKey, Lease, LeaseState};
-    use crate::packet::MacAddr;
     use crate::store::MemoryStore;
     use crate::store::sqlite::SqliteStore;
     use std::net::Ipv4Addr;
