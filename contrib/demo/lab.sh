@@ -137,8 +137,10 @@ CONTROL_SOCKET="$WORK/control.sock"
 sed -e "s|^store = .*|store = \"$WORK/leases.db\"|" \
 	-e "s|^control_socket = .*|control_socket = \"$CONTROL_SOCKET\"|" \
 	"$CONFIG_SRC" >"$WORK/berth.toml"
-echo "lab.sh: berthd --config $WORK/berth.toml (in netns $SRV)"
-ip netns exec "$SRV" env NO_COLOR=1 "$BERTHD" --config "$WORK/berth.toml" >"$WORK/berthd.log" 2>&1 &
+# The lab lives in a root-only temporary directory, so berthd stays root
+# here; a real deployment runs as user berth (see the README).
+echo "lab.sh: berthd --config $WORK/berth.toml --user root (in netns $SRV)"
+ip netns exec "$SRV" env NO_COLOR=1 "$BERTHD" --config "$WORK/berth.toml" --user root >"$WORK/berthd.log" 2>&1 &
 BERTHD_PID=$!
 PIDS+=("$BERTHD_PID")
 ready=0

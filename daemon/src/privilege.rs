@@ -26,6 +26,13 @@ pub const KEEP: [Capability; 3] = [
 /// privilege than asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum PrivilegeError {
+    /// The configured user is missing: running on as root would give every
+    /// client-facing thread full privilege, so the daemon refuses to start.
+    #[error(
+        "cannot switch to user `{user}`: {reason}; create it (e.g. with \
+         contrib/systemd/berth.sysusers), or pass `--user root` to run with all privileges"
+    )]
+    NoSuchUser { user: String, reason: String },
     #[error("cannot switch to user `{user}`: {what}: {reason}")]
     Switch {
         user: String,
@@ -39,8 +46,6 @@ pub enum PrivilegeError {
 pub enum Dropped {
     /// Not root: nothing to do.
     NotRoot,
-    /// No such user: still root (warned).
-    NoSuchUser,
     /// Asked to stay root (`--user root`).
     StayRoot,
     /// Now running as this user with [`KEEP`] only.
@@ -54,12 +59,20 @@ pub fn drop_root(user: &str, dirs: &[&Path], files: &[PathBuf]) -> Result<Droppe
     if !Uid::effective().is_root() {
         return Ok(Dropped::NotRoot);
     }
-    let Ok(Some(u)) = User::from_name(user) else {
-        tracing::warn!(
-            user,
-            "running as root: user does not exist, so privileges are not dropped (create it, e.g. with contrib/systemd/berth.sysusers)"
-        );
-        return Ok(Dropped::NoSuchUser);
+    let u = match User::from_name(user) {
+        Ok(Some(u)) => u,
+        Ok(None) => {
+            return Err(PrivilegeError::NoSuchUser {
+                user: user.to_string(),
+                reason: "the user does not exist".into(),
+            });
+        }
+        Err(e) => {
+            return Err(PrivilegeError::NoSuchUser {
+                user: user.to_string(),
+                reason: format!("looking the user up failed: {e}"),
+            });
+        }
     };
     if u.uid.is_root() {
         tracing::warn!("running as root with all privileges (--user {user})");
@@ -74,11 +87,11 @@ pub fn drop_root(user: &str, dirs: &[&Path], files: &[PathBuf]) -> Result<Droppe
                 what: "creating a state directory",
                 reason: format!("{}: {e}", dir.display()),
             })?;
-            let _ = nix::unistd::chown(*dir, Some(u.uid), Some(u.gid));
+            hand_over(dir, u.uid, u.gid);
         }
     }
     for f in files.iter().filter(|f| f.exists()) {
-        let _ = nix::unistd::chown(f.as_path(), Some(u.uid), Some(u.gid));
+        hand_over(f, u.uid, u.gid);
     }
     let fail = |what: &'static str| {
         let user = user.to_string();
@@ -91,6 +104,14 @@ pub fn drop_root(user: &str, dirs: &[&Path], files: &[PathBuf]) -> Result<Droppe
     let keep: CapsHashSet = KEEP.into_iter().collect();
     // Keep the permitted set across setuid, then narrow it.
     caps::securebits::set_keepcaps(true).map_err(|e| fail("keeping capabilities")(&e))?;
+    // Whatever is not kept can never come back, not even through exec.
+    for cap in caps::runtime::thread_all_supported()
+        .into_iter()
+        .filter(|c| !keep.contains(c))
+    {
+        caps::drop(None, CapSet::Bounding, cap)
+            .map_err(|e| fail("clearing the bounding set")(&e))?;
+    }
     nix::unistd::setgroups(&[u.gid]).map_err(|e| fail("setting groups")(&e))?;
     nix::unistd::setgid(u.gid).map_err(|e| fail("setting gid")(&e))?;
     nix::unistd::setuid(u.uid).map_err(|e| fail("setting uid")(&e))?;
@@ -107,4 +128,62 @@ pub fn drop_root(user: &str, dirs: &[&Path], files: &[PathBuf]) -> Result<Droppe
         "dropped root; keeping CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_NET_ADMIN"
     );
     Ok(Dropped::To(user.to_string()))
+}
+
+/// Gives `path` to the daemon's user. Opened with `O_NOFOLLOW` and changed
+/// with `fchown`, so a symlink planted where the store or its `-wal`/`-shm`
+/// files go cannot make root hand over some other file.
+fn hand_over(path: &Path, uid: Uid, gid: nix::unistd::Gid) -> bool {
+    use nix::fcntl::{OFlag, open};
+    use nix::sys::stat::Mode;
+    let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
+    let result = open(path, flags, Mode::empty())
+        .and_then(|fd| nix::unistd::fchown(&fd, Some(uid), Some(gid)));
+    if let Err(e) = &result {
+        tracing::warn!(path = %path.display(), error = %e, "not handed to the daemon's user");
+    }
+    result.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn hand_over_does_not_follow_symlinks() {
+        if !Uid::effective().is_root() {
+            eprintln!("SKIPPED (chown to another user needs root)");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "root's").expect("write");
+        let link = dir.path().join("leases.db-wal");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        let nobody = (Uid::from_raw(65534), nix::unistd::Gid::from_raw(65534));
+        assert!(
+            !hand_over(&link, nobody.0, nobody.1),
+            "a symlink is refused"
+        );
+        assert_eq!(std::fs::metadata(&target).expect("stat").uid(), 0);
+        let plain = dir.path().join("leases.db");
+        std::fs::write(&plain, "").expect("write");
+        assert!(hand_over(&plain, nobody.0, nobody.1));
+        assert_eq!(std::fs::metadata(&plain).expect("stat").uid(), 65534);
+    }
+
+    #[test]
+    fn a_missing_user_is_an_error_not_root() {
+        if !Uid::effective().is_root() {
+            eprintln!("SKIPPED (needs root)");
+            return;
+        }
+        let err = drop_root("no-such-berth-user", &[], &[]).expect_err("must refuse");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("no-such-berth-user") && msg.contains("--user root"),
+            "{msg}"
+        );
+    }
 }

@@ -89,6 +89,13 @@ fn root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities() {
             "thread {tid:?} has other capabilities"
         );
     }
+    // Nothing outside the kept set can come back, even through exec.
+    let bounding = proc_status(pid, "CapBnd").expect("CapBnd line");
+    let bounding = u64::from_str_radix(&bounding, 16).expect("hex capability mask");
+    assert_eq!(
+        bounding, KEPT_CAPS,
+        "CapBnd should hold only the kept capabilities ({KEPT_CAPS:#x}), is {bounding:#x}"
+    );
     assert!(
         read_log(&log).contains("dropped root"),
         "log:\n{}",
@@ -111,5 +118,45 @@ fn root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities() {
         !killed && status.success(),
         "clean exit expected: {status}\n{}",
         read_log(&log)
+    );
+}
+
+#[test]
+fn root_berthd_refuses_to_start_when_its_user_does_not_exist() {
+    if !root_or_skip("root_berthd_refuses_to_start_when_its_user_does_not_exist") {
+        return;
+    }
+    let lab = Lab::new().expect("lab");
+    let dir = tempfile::Builder::new()
+        .prefix("berth-priv.")
+        .tempdir()
+        .expect("tempdir");
+    let cfg = ServerConfig {
+        control_socket: Some(dir.path().join("control.sock")),
+        ..ServerConfig::lab()
+    };
+    let config = dir.path().join("berth.toml");
+    fs::write(&config, cfg.to_toml(&dir.path().join("leases.db"))).expect("config");
+    let log = dir.path().join("berthd.log");
+    let mut cmd = netns_command(lab.server_ns(), berthd_bin());
+    cmd.arg("--config")
+        .arg(&config)
+        .args(["--user", "no-such-berth-user"])
+        .env("NO_COLOR", "1");
+    let mut berthd = Proc::spawn("berthd", &mut cmd, &log).expect("berthd spawns");
+    let exited = berthd.wait_exit(Duration::from_secs(20)).expect("wait");
+    let text = read_log(&log);
+    let Some(status) = exited else {
+        let _ = berthd.terminate(Duration::from_secs(10));
+        panic!("berthd kept running as root although its user does not exist; log:\n{text}");
+    };
+    assert!(!status.success(), "berthd should fail: {status}\n{text}");
+    assert!(
+        text.contains("no-such-berth-user") && text.contains("does not exist"),
+        "the error should name the missing user; log:\n{text}"
+    );
+    assert!(
+        !text.contains("berthd ready"),
+        "it must not serve; log:\n{text}"
     );
 }
