@@ -114,10 +114,17 @@ fn finish(r: Result<(), CtlError>) -> ExitCode {
         // The reader went away (`berth events -f | head`): nothing to say.
         Err(CtlError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "berth: {e}");
+            // The daemon's messages may quote client-supplied names.
+            let _ = writeln!(io::stderr(), "berth: {}", to_terminal(&e.to_string()));
             ExitCode::from(1)
         }
     }
+}
+
+/// Human output on its way to the terminal: client-supplied text inside it
+/// cannot carry escape sequences (see [`crate::text`]). JSON is written as is.
+fn to_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::printable_lines(text)
 }
 
 fn write_stdout(bytes: &[u8]) -> io::Result<()> {
@@ -303,6 +310,11 @@ pub async fn execute(cmd: Command, socket: &Path, view: &View) -> Result<(), Ctl
             ));
         }
     };
+    let text = if json {
+        text.into()
+    } else {
+        to_terminal(&text)
+    };
     write_stdout(text.as_bytes())?;
     Ok(())
 }
@@ -394,7 +406,7 @@ async fn events(args: EventsArgs, socket: &Path, view: &View) -> Result<(), CtlE
                 let line = if view.json {
                     json::event_line(e)
                 } else {
-                    human::event_line(e, &view.tz)
+                    to_terminal(&human::event_line(e, &view.tz)).into_owned()
                 };
                 write_stdout(line.as_bytes())?;
             }
@@ -409,7 +421,7 @@ async fn events(args: EventsArgs, socket: &Path, view: &View) -> Result<(), CtlE
     let text = if view.json {
         held.iter().map(json::event_line).collect()
     } else {
-        human::events(&held, &view.tz)
+        to_terminal(&human::events(&held, &view.tz)).into_owned()
     };
     write_stdout(text.as_bytes())?;
     Ok(())

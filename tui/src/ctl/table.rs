@@ -37,8 +37,16 @@ impl Table {
     }
 
     /// Appends a row; missing cells are blank, extra cells are dropped.
+    /// Control characters are escaped here, before widths are measured, so
+    /// a client's host name can neither drive the terminal nor skew columns.
     pub fn row(&mut self, cells: Vec<String>) {
-        let mut cells = cells;
+        let mut cells: Vec<String> = cells
+            .into_iter()
+            .map(|c| match crate::text::printable(&c) {
+                std::borrow::Cow::Borrowed(_) => c,
+                std::borrow::Cow::Owned(escaped) => escaped,
+            })
+            .collect();
         cells.resize(self.headers.len(), String::new());
         self.rows.push(cells);
     }

@@ -594,3 +594,33 @@ fn host_edit_applies_changes() {
         .expect_err("client-id host without --mac");
     assert!(err.to_string().contains("give --mac"), "{err}");
 }
+
+/// A client on the network chose these: an OSC title change and a CSI
+/// screen clear.
+const HOSTILE: &str = "pwn\x1b]0;owned\x07\x1b[2J";
+
+#[test]
+fn human_tables_neutralise_client_control_characters() {
+    let mut ls = leases();
+    ls[0].hostname = Some(HOSTILE.into());
+    let out = human::leases(&ls, now(), &berlin());
+    assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
+    assert!(out.contains("pwn\\x1b]0;owned\\x07\\x1b[2J"), "{out:?}");
+    let mut es = events();
+    es[0].hostname = Some(HOSTILE.into());
+    es[0].vendor_class = Some(HOSTILE.into());
+    let out = human::events(&es, &berlin());
+    assert!(!out.contains('\x1b'), "{out:?}");
+}
+
+#[test]
+fn human_lines_reach_the_terminal_neutralised() {
+    let mut e = events().remove(0);
+    e.hostname = Some(HOSTILE.into());
+    e.detail = "bad\x1b[31m".into();
+    let out = super::to_terminal(&human::event_line(&e, &berlin())).into_owned();
+    assert!(!out.contains('\x1b') && out.ends_with('\n'), "{out:?}");
+    // JSON keeps the exact text (escaped by JSON itself).
+    let line = js::event_line(&e);
+    assert_eq!(parse(&line)["hostname"], HOSTILE);
+}
