@@ -138,6 +138,10 @@ pub struct ServerConfig {
     pub authoritative: bool,
     /// Also answer BOOTP (non-DHCP) requests.
     pub bootp: bool,
+    /// ACK an INIT-REBOOT from a client with no lease record for the free
+    /// pool address it asks for. Off by default (RFC 2131 4.3.2 says stay
+    /// silent); a migration aid for taking over from another server.
+    pub adopt_rebooting_clients: bool,
     /// Lease time when the client asks for none.
     pub default_lease: u32,
     /// Upper bound on any lease.
@@ -192,6 +196,7 @@ impl Default for ServerConfig {
             interfaces: Vec::new(),
             authoritative: true,
             bootp: false,
+            adopt_rebooting_clients: false,
             default_lease: Self::DEFAULT_LEASE,
             max_lease: Self::MAX_LEASE,
             min_lease: Self::MIN_LEASE,

@@ -126,6 +126,7 @@ pub(super) struct RawServer {
     pub interfaces: Spanned<Vec<Spanned<String>>>,
     pub authoritative: Option<bool>,
     pub bootp: Option<bool>,
+    pub adopt_rebooting_clients: Option<bool>,
     pub default_lease: Option<Spanned<RawDuration>>,
     pub max_lease: Option<Spanned<RawDuration>>,
     pub min_lease: Option<Spanned<RawDuration>>,

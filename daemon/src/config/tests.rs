@@ -110,6 +110,7 @@ fn full_example_parses_to_expected_structures() {
             interfaces: vec!["eth1".to_string()],
             authoritative: true,
             bootp: false,
+            adopt_rebooting_clients: false,
             default_lease: 7200,
             max_lease: 43200,
             min_lease: 60,
@@ -392,7 +393,7 @@ fn unknown_field_in_server() {
         3,
         1,
         "unknown field `authorative`, expected one of `interfaces`, `authoritative`, `bootp`, \
-         `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`",
+         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`",
     );
 }
 

@@ -289,6 +289,9 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
 
     server.authoritative = raw.authoritative.unwrap_or(server.authoritative);
     server.bootp = raw.bootp.unwrap_or(server.bootp);
+    server.adopt_rebooting_clients = raw
+        .adopt_rebooting_clients
+        .unwrap_or(server.adopt_rebooting_clients);
 
     let bound = |report: &mut Reporter<'_>,
                  name: &'static str,

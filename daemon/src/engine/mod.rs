@@ -198,8 +198,8 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         return Decision::silent(Outcome::Ignored("no subnet for this network"));
     };
     let client = client_key(p);
-    let mac = p.mac().unwrap_or_default();
-    if p.mac().is_some_and(|m| blocks.is_blocked(&m, now)) {
+    let mac = client_mac(p);
+    if mac.is_some_and(|m| blocks.is_blocked(&m, now)) {
         return Decision::silent(Outcome::Ignored("client is blocked"));
     }
     let host = client_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
@@ -211,7 +211,7 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         req: p,
         now,
         client,
-        mac,
+        mac: mac.unwrap_or_default(),
         subnet,
         host,
         server_id,
@@ -238,6 +238,17 @@ pub fn client_key(p: &Packet) -> ClientKey {
             ClientKey::from_hw(p.htype, &p.chaddr[..n])
         }
     }
+}
+
+/// The client's hardware address: chaddr when it holds an Ethernet address,
+/// else the one inside an option 61 of hardware type 1 (RFC 2132 9.14), so
+/// a client that sends hlen 0 and a client id is still the same client to
+/// blocks and lease records.
+pub fn client_mac(p: &Packet) -> Option<MacAddr> {
+    p.mac().or_else(|| match p.options.get(code::CLIENT_ID)? {
+        [1, hw @ ..] => Some(MacAddr(hw.try_into().ok()?)),
+        _ => None,
+    })
 }
 
 /// The static host entry for the client: by client id first, then by MAC.
@@ -495,12 +506,14 @@ fn verify(c: &Ctx<'_>, ip: Ipv4Addr) -> Decision {
     if record.is_some_and(|l| l.client != c.client && l.is_active(c.now)) {
         return c.nak_if_authoritative("address is leased to another client");
     }
-    if c.available(ip) {
-        // No record of this client (say, a laptop back from sleep after its
-        // lease ran out and was reused for nothing): pluck the address if it is
-        // free, but only a server that owns the network may hand it out
-        // unasked (RFC 2131 4.3.2: otherwise stay silent).
-        return if c.cfg.server.authoritative {
+    if c.leases.for_client(&c.client).is_none() {
+        // No record of this client. RFC 2131 4.3.2: stay silent, so that a
+        // flood of INIT-REBOOTs from random MACs cannot take the pool. A
+        // server taking over from another one may adopt such clients on
+        // their old addresses (`adopt_rebooting_clients`), but only where it
+        // owns the network.
+        let adopt = c.cfg.server.authoritative && c.cfg.server.adopt_rebooting_clients;
+        return if adopt && c.available(ip) {
             c.ack(ip)
         } else {
             Decision::silent(Outcome::Ignored("no record of this client"))
@@ -516,10 +529,15 @@ fn decline(c: &Ctx<'_>) -> Decision {
     let Some(ip) = c.req.options.get_ip(code::REQUESTED_IP) else {
         return Decision::silent(Outcome::Dropped("DECLINE without requested address"));
     };
-    let ours = c.leases.get(ip).is_some_and(|l| l.client == c.client);
-    if !ours && c.host.is_none_or(|h| h.ip != ip) {
+    // RFC 2131 4.3.3: a DECLINE reports that an address the client was
+    // ACKed is in use. Only its bound holder may say so: a DECLINE for a
+    // mere offer would let two packets quarantine any address.
+    let bound_here = c.leases.get(ip).is_some_and(|l| {
+        l.client == c.client && l.state == LeaseState::Bound && l.is_active(c.now)
+    });
+    if !bound_here && c.host.is_none_or(|h| h.ip != ip) {
         return Decision::silent(Outcome::Ignored(
-            "DECLINE for an address not leased to this client",
+            "DECLINE for an address not bound to this client",
         ));
     }
     if c.host.is_some() {

@@ -436,9 +436,9 @@ fn request_init_reboot_address_leased_to_another_client_is_naked() {
 }
 
 #[test]
-fn request_init_reboot_free_pool_address_is_plucked_when_authoritative() {
+fn request_init_reboot_free_pool_address_is_plucked_when_adopting() {
     let d = run(
-        &cfg(),
+        &adopting(),
         &LeaseTable::new(),
         &init_reboot(MAC_A, ip("192.0.2.101")),
     );
@@ -506,7 +506,7 @@ fn request_rebinding_broadcast_extends_the_lease() {
 
 #[test]
 fn ack_effect_is_durable_before_reply() {
-    let c = cfg();
+    let c = adopting();
     let d = run(
         &c,
         &LeaseTable::new(),
@@ -630,7 +630,7 @@ fn client_identifier_is_preferred_over_chaddr() {
 
 #[test]
 fn requested_lease_time_is_clamped_to_max_and_min() {
-    let c = cfg();
+    let c = adopting();
     let lease_of = |asked: u32| {
         let p = with_opt(
             init_reboot(MAC_A, ip("192.0.2.101")),
@@ -988,4 +988,101 @@ fn rebinding_with_an_address_from_another_attached_network_is_naked() {
     p.flags = FLAG_BROADCAST;
     let d = run(&c, &t, &p);
     assert_eq!(msg_type(&d), MessageType::Nak, "{:?}", d.outcome);
+}
+
+// ---- Hostile clients ----------------------------------------------------------
+
+/// The test config with INIT-REBOOT adoption of unknown clients on.
+fn adopting() -> Config {
+    cfg_with(|s| {
+        s.replace(
+            "bootp = true",
+            "bootp = true\nadopt_rebooting_clients = true",
+        )
+    })
+}
+
+#[test]
+fn request_init_reboot_unknown_client_is_silent_by_default() {
+    // RFC 2131 4.3.2: a server with no record of the client MUST remain
+    // silent. One packet per address from random MACs would otherwise empty
+    // the pool for max_lease.
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &init_reboot(MAC_A, ip("192.0.2.101")),
+    );
+    assert!(d.reply.is_none(), "{:?}", d.outcome);
+    assert!(d.effects.is_empty());
+    assert_eq!(d.outcome, Outcome::Ignored("no record of this client"));
+}
+
+#[test]
+fn request_init_reboot_static_host_is_acked_without_adoption() {
+    let d = run(
+        &cfg(),
+        &LeaseTable::new(),
+        &init_reboot(STATIC_MAC, ip("192.0.2.10")),
+    );
+    assert_eq!(msg_type(&d), MessageType::Ack);
+}
+
+#[test]
+fn request_init_reboot_known_client_is_acked_without_adoption() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let d = run(&c, &t, &init_reboot(MAC_A, got));
+    assert_eq!(msg_type(&d), MessageType::Ack);
+}
+
+#[test]
+fn decline_of_an_address_only_offered_is_ignored() {
+    // RFC 2131 4.3.3: a DECLINE means "the address you ACKed is in use".
+    // Accepting one for a mere offer lets two packets per address empty a
+    // pool for the whole probation time.
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let d = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
+    apply(&mut t, &d.effects);
+    let offered = reply(&d).yiaddr;
+    let decline = with_opt(
+        pkt(MAC_A, MessageType::Decline),
+        code::REQUESTED_IP,
+        &offered.octets(),
+    );
+    let d = run(&c, &t, &decline);
+    assert!(d.effects.is_empty(), "{:?}", d.effects);
+    assert!(matches!(d.outcome, Outcome::Ignored(_)), "{:?}", d.outcome);
+}
+
+#[test]
+fn decline_of_a_lease_that_ran_out_is_ignored() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let got = bind(&c, &mut t, MAC_A);
+    let decline = with_opt(
+        pkt(MAC_A, MessageType::Decline),
+        code::REQUESTED_IP,
+        &got.octets(),
+    );
+    let d = run_at(&c, &t, &decline, NOW + 7200 + 1);
+    assert!(d.effects.is_empty(), "{:?}", d.effects);
+}
+
+#[test]
+fn blocked_client_without_chaddr_is_ignored_by_its_client_id() {
+    let blocks = Blocklist::from_blocks([Block {
+        mac: MAC_A.parse().expect("mac"),
+        since: NOW,
+        until: None,
+    }]);
+    let mut p = pkt(MAC_A, MessageType::Discover);
+    p.hlen = 0;
+    p.chaddr = [0; 16];
+    let mut id = vec![1u8];
+    id.extend_from_slice(&MAC_A.parse::<crate::addr::MacAddr>().expect("mac").0);
+    p.options.set(code::CLIENT_ID, id);
+    let d = run_with(&cfg(), &LeaseTable::new(), &blocks, &p, NOW, &iface());
+    assert_eq!(d.outcome, Outcome::Ignored("client is blocked"));
 }
