@@ -172,6 +172,32 @@ struct Ctx<'a> {
     server_id: Ipv4Addr,
 }
 
+/// The most bytes of client-supplied text (host name, vendor class, user
+/// class) the server keeps: the most one option can carry. Options
+/// concatenate (RFC 3396), so a client could otherwise send kilobytes into
+/// leases, the store and every event.
+pub const MAX_CLIENT_TEXT: usize = 255;
+
+/// The most bytes of a client identifier (option 61) the server accepts; a
+/// longer one is dropped rather than cut, as cutting could merge two clients.
+pub const MAX_CLIENT_ID: usize = 255;
+
+/// Option `code` as text the server may keep: lossy UTF-8 with trailing
+/// NULs and surrounding blanks removed, cut to [`MAX_CLIENT_TEXT`] bytes on a
+/// character boundary; `None` when absent or empty.
+pub fn client_text(p: &Packet, code: u8) -> Option<String> {
+    let raw = p.options.get(code)?;
+    let raw = &raw[..raw.len().min(MAX_CLIENT_TEXT)];
+    let s = String::from_utf8_lossy(raw);
+    let s = s.trim_end_matches(['\0', '\u{fffd}']).trim();
+    let mut end = s.len().min(MAX_CLIENT_TEXT);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let s = &s[..end];
+    (!s.is_empty()).then(|| s.to_string())
+}
+
 /// Decides what to do with one request. Pure: no I/O, no clock.
 pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
     let View {
@@ -187,6 +213,12 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
     }
     if p.hlen == 0 && !p.options.contains(code::CLIENT_ID) {
         return Decision::silent(Outcome::Dropped("no hardware address or client id"));
+    }
+    if p.options
+        .get(code::CLIENT_ID)
+        .is_some_and(|id| id.len() > MAX_CLIENT_ID)
+    {
+        return Decision::silent(Outcome::Dropped("client identifier over 255 bytes"));
     }
     let msg = match p.message_type() {
         None if cfg.server.bootp => None,
@@ -327,10 +359,7 @@ impl Ctx<'_> {
         if let Some(h) = self.host {
             return Some(h.name.clone());
         }
-        let raw = self.req.options.get(code::HOST_NAME)?;
-        let s = String::from_utf8_lossy(raw);
-        let s = s.trim_end_matches('\0').trim();
-        (!s.is_empty()).then(|| s.to_string())
+        client_text(self.req, code::HOST_NAME)
     }
 
     fn lease(&self, ip: Ipv4Addr, state: LeaseState, secs: u32) -> Lease {

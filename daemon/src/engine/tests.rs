@@ -1086,3 +1086,49 @@ fn blocked_client_without_chaddr_is_ignored_by_its_client_id() {
     let d = run_with(&cfg(), &LeaseTable::new(), &blocks, &p, NOW, &iface());
     assert_eq!(d.outcome, Outcome::Ignored("client is blocked"));
 }
+
+#[test]
+fn client_hostname_is_bounded_before_it_is_stored() {
+    // Options concatenate (RFC 3396): a client can send kilobytes.
+    let long: Vec<u8> = std::iter::repeat_n(b"\x1b[2J".as_slice(), 300)
+        .flatten()
+        .copied()
+        .collect();
+    let p = with_opt(
+        init_reboot(MAC_A, ip("192.0.2.101")),
+        code::HOST_NAME,
+        &long,
+    );
+    let d = run(&adopting(), &LeaseTable::new(), &p);
+    let Some(Effect::Bind(l)) = d.effects.last() else {
+        panic!("expected a bind: {:?}", d.effects);
+    };
+    let h = l.hostname.as_deref().expect("hostname kept");
+    assert!(h.len() <= MAX_CLIENT_TEXT, "{} bytes", h.len());
+}
+
+#[test]
+fn client_text_is_cut_on_a_character_boundary() {
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::VENDOR_CLASS,
+        "é".repeat(200).as_bytes(),
+    );
+    let v = client_text(&p, code::VENDOR_CLASS).expect("text");
+    assert!(
+        v.len() <= MAX_CLIENT_TEXT && v.chars().all(|c| c == 'é'),
+        "{v}"
+    );
+}
+
+#[test]
+fn oversized_client_identifier_is_dropped() {
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::CLIENT_ID,
+        &[7; 300],
+    );
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    assert!(d.reply.is_none());
+    assert!(matches!(d.outcome, Outcome::Dropped(_)), "{:?}", d.outcome);
+}

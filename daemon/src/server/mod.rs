@@ -450,13 +450,7 @@ impl Core {
     fn client_event(&self, kind: EventKind, p: &Packet, iface: usize) -> berth_proto::Event {
         let mac = p.mac();
         let host = engine::client_host(&self.hosts, p);
-        let text = |c: u8| {
-            p.options.get(c).map(|v| {
-                String::from_utf8_lossy(v)
-                    .trim_end_matches('\0')
-                    .to_string()
-            })
-        };
+        let text = |c: u8| engine::client_text(p, c);
         let mut e = new_event(kind);
         e.mac = mac.map(|m| m.to_string());
         e.hostname = host
