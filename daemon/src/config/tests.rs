@@ -650,7 +650,7 @@ fn duration_of_the_wrong_type() {
         &text,
         3,
         14,
-        "invalid type: boolean `true`, expected a duration: integer seconds or a string like \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\"",
+        "invalid type: boolean `true`, expected a duration like \"90s\", \"30m\", \"2h\", \"1d\", \"1w\", \"1h30m\", or plain seconds",
     );
 }
 

@@ -87,7 +87,7 @@ pub enum Command {
         /// The client's MAC address
         #[arg(value_parser = parse_mac)]
         mac: String,
-        /// How long, e.g. 90s, 30m, 2h, 1d, 1w or 1h30m [default: until unblocked]
+        /// How long, e.g. 90s, 30m, 2h, 1d, 1w, 1h30m or plain seconds [default: until unblocked]
         #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
         duration: Option<u64>,
     },
