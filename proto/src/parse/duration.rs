@@ -25,6 +25,12 @@ pub enum DurationError {
         /// The whole input.
         input: String,
     },
+    /// A decimal point or comma, as in `1.5h`.
+    #[error("`{input}` is not a duration: use whole numbers, like \"1h30m\" for 1.5h")]
+    Fraction {
+        /// The whole input.
+        input: String,
+    },
     /// A unit other than w, d, h, m, s, or some other character.
     #[error(
         "`{input}` is not a duration: unknown unit `{unit}` (units are w, d, h, m and s; write one {DURATION_HELP})"
@@ -107,6 +113,11 @@ pub fn parse_duration(input: &str) -> Result<u64, DurationError> {
                 number: digits.to_string(),
             });
         }
+        if unit.starts_with(['.', ',']) {
+            return Err(DurationError::Fraction {
+                input: input.to_string(),
+            });
+        }
         let rank = single_char(unit)
             .and_then(|c| UNITS.iter().position(|(u, _)| *u == c.to_ascii_lowercase()))
             .ok_or_else(|| DurationError::UnknownUnit {
@@ -175,6 +186,7 @@ mod tests {
         let cases = [
             ("", "a duration must not be empty"),
             ("-5", "`-5` is not a duration: it is negative"),
+            ("1.5h", "`1.5h` is not a duration: use whole numbers"),
             ("5y", "`5y` is not a duration: unknown unit `y`"),
             ("30 seconds", "unknown unit `seconds`"),
             (

@@ -26,6 +26,7 @@ pub const DURATIONS: &[(&str, Option<u64>)] = &[
     ("1h1h", None),
     ("30m30m", None),
     ("-5", None),
+    ("1.5h", None),
     ("30 seconds", None),
     ("99999999999999999999w", None),
 ];

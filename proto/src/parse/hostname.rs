@@ -14,7 +14,7 @@ pub enum HostnameError {
     #[error("a host name must not be empty")]
     Empty,
     /// Longer than [`MAX_HOSTNAME_LEN`].
-    #[error("host name `{name}` is too long: {len} characters, at most 253")]
+    #[error("host name `{name}` is too long: {len} characters, at most {MAX_HOSTNAME_LEN}")]
     TooLong {
         /// The name.
         name: String,
@@ -38,7 +38,9 @@ pub enum HostnameError {
         name: String,
     },
     /// A label longer than [`MAX_LABEL_LEN`].
-    #[error("host name `{name}` has a label of {len} characters (`{label}`), at most 63")]
+    #[error(
+        "host name `{name}` has a label of {len} characters (`{label}`), at most {MAX_LABEL_LEN}"
+    )]
     LongLabel {
         /// The name.
         name: String,
@@ -48,12 +50,14 @@ pub enum HostnameError {
         len: usize,
     },
     /// A label that starts or ends with `-`.
-    #[error("host name `{name}` has the label `{label}`, which starts or ends with `-`")]
+    #[error("host name `{name}` has the label `{label}`, which {edge} with `-`")]
     Hyphen {
         /// The name.
         name: String,
         /// The label.
         label: String,
+        /// "starts" or "ends".
+        edge: &'static str,
     },
     /// A last label of digits only, which reads like an address.
     #[error(
@@ -106,10 +110,18 @@ pub fn check_hostname(name: &str) -> Result<(), HostnameError> {
                 len: label.len(),
             });
         }
-        if label.starts_with('-') || label.ends_with('-') {
+        let edge = if label.starts_with('-') {
+            Some("starts")
+        } else if label.ends_with('-') {
+            Some("ends")
+        } else {
+            None
+        };
+        if let Some(edge) = edge {
             return Err(HostnameError::Hyphen {
                 name: owned(),
                 label: label.to_string(),
+                edge,
             });
         }
     }
@@ -152,11 +164,8 @@ mod tests {
             ("a..b", "host name `a..b` has an empty label".to_string()),
             (".a", "has an empty label".to_string()),
             ("a.", "has an empty label".to_string()),
-            (
-                "-a",
-                "the label `-a`, which starts or ends with `-`".to_string(),
-            ),
-            ("a.b-", "the label `b-`".to_string()),
+            ("-a", "the label `-a`, which starts with `-`".to_string()),
+            ("a.b-", "the label `b-`, which ends with `-`".to_string()),
             (&long_label, "has a label of 64 characters".to_string()),
             (
                 &long_name,
