@@ -1,55 +1,15 @@
 //! Address types: hardware addresses, IPv4 networks and address ranges.
 //!
 //! A leaf module: everything else may use it, it uses nothing of the crate.
+//! [`MacAddr`] is berth-proto's, shared with the ctl and the TUI.
 
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
-/// An Ethernet hardware address.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct MacAddr(pub [u8; 6]);
-
-impl fmt::Display for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
-    }
-}
-
-impl fmt::Debug for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-/// Why a string is not a MAC address.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a MAC address (expected six hex pairs like 00:23:32:aa:bb:cc)")]
-pub struct BadMac(pub String);
-
-impl FromStr for MacAddr {
-    type Err = BadMac;
-    /// Accepts `aa:bb:cc:dd:ee:ff` and `aa-bb-cc-dd-ee-ff`, any case.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut out = [0u8; 6];
-        let parts: Vec<&str> = s.split([':', '-']).collect();
-        if parts.len() != 6 {
-            return Err(BadMac(s.to_string()));
-        }
-        for (slot, part) in out.iter_mut().zip(parts) {
-            if part.len() != 2 {
-                return Err(BadMac(s.to_string()));
-            }
-            *slot = u8::from_str_radix(part, 16).map_err(|_| BadMac(s.to_string()))?;
-        }
-        Ok(MacAddr(out))
-    }
-}
+// Hardware addresses are parsed by the ctl and the TUI too, so the type and
+// its one parser live in berth-proto; re-exported here for the crate.
+pub use berth_proto::parse::{BadMac, MacAddr};
 
 /// An IPv4 network in CIDR form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

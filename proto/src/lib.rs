@@ -13,6 +13,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub mod parse;
 pub mod transport;
 
 /// Version of this contract. Bumped on any incompatible change.
@@ -396,21 +397,12 @@ pub struct Gap {
     pub oldest_seq: u64,
 }
 
-/// Normalises a MAC address to lowercase colon form, or says what is wrong.
+/// Normalises a MAC address to lowercase colon form, or says what is wrong
+/// (the rule is [`parse::MacAddr`]'s).
 pub fn normalize_mac(s: &str) -> Result<String, ApiError> {
-    let parts: Vec<&str> = s.trim().split([':', '-']).collect();
-    let ok = parts.len() == 6
-        && parts
-            .iter()
-            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
-    if ok {
-        Ok(parts.join(":").to_ascii_lowercase())
-    } else {
-        Err(ApiError::new(
-            ErrorKind::Invalid,
-            format!("`{s}` is not a MAC address (expected six hex pairs like 02:00:5e:10:00:01)"),
-        ))
-    }
+    s.parse::<parse::MacAddr>()
+        .map(|m| m.to_string())
+        .map_err(|e| ApiError::new(ErrorKind::Invalid, e.to_string()))
 }
 
 /// The socket path: `BERTH_SOCKET` if set, else [`DEFAULT_SOCKET`].

@@ -457,6 +457,12 @@ fn api_hosts_add_update_remove_conflicts_and_export() {
         ErrorKind::Invalid,
         "unusable host name",
     );
+    let e = refused(
+        api.host_add(spec("my_host", "02:00:00:00:00:24", [192, 0, 2, 24])),
+        ErrorKind::Invalid,
+        "`_` in a host name (berth-proto's rule, as in the config, ctl and TUI)",
+    );
+    assert!(e.message.contains("`my_host` contains `_`"), "{e:?}");
     let mut bad_opt = spec("badopt", "02:00:00:00:00:24", [192, 0, 2, 24]);
     bad_opt.options = vec![("no-such-option".into(), "1".into())];
     refused(api.host_add(bad_opt), ErrorKind::Invalid, "unknown option");

@@ -530,7 +530,9 @@ async fn usage_errors_exit_2() {
     for args in [
         &["leases", "--state", "bogus"][..],
         &["block", "not-a-mac"],
-        &["block", "02:00:5e:10:00:01", "--for", "30"],
+        &["block", "02:00:5e:10:00:01", "--for", "30y"],
+        &["block", "02:00:5e:10:00:01", "--for", "0s"],
+        &["promote", "02:00:5e:10:00:01", "--hostname", "my_host"],
         &["host", "edit", "x"],
         &["nosuchcommand"],
     ] {

@@ -10,17 +10,22 @@
 //! - `validate`: turns the raw document into a [`Config`], collecting every
 //!   problem it finds rather than stopping at the first.
 //!
+//! Both report through `diagnostic`'s `Reporter`, which turns byte spans
+//! into the file, line and column of a [`Diagnostic`].
+//!
 //! The result is an immutable snapshot with lookup indexes built; a reload
 //! builds a new one and swaps it in only if it is valid.
 
+mod diagnostic;
 mod raw;
 mod validate;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::Ipv4Addr;
-use std::ops::Range as Span;
 use std::path::{Path, PathBuf};
+
+use diagnostic::Reporter;
+pub use diagnostic::{ConfigError, Diagnostic};
 
 use crate::addr::{Cidr, MacAddr, Range};
 
@@ -257,67 +262,6 @@ pub struct Host {
     pub filename: Option<String>,
 }
 
-/// One problem in a configuration file, with a 1-based line and column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// The file.
-    pub file: PathBuf,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// What is wrong, and where possible how to fix it.
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )
-    }
-}
-
-/// Why a configuration could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{}: cannot read configuration: {error}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error (in the message, not chained: it would
-        /// print twice).
-        error: std::io::Error,
-    },
-    /// The file was read but is not a valid configuration. Never empty.
-    #[error("{}", join_lines(.0))]
-    Invalid(Vec<Diagnostic>),
-}
-
-impl ConfigError {
-    /// Every diagnostic, in file order (empty for an I/O error).
-    pub fn diagnostics(&self) -> &[Diagnostic] {
-        match self {
-            ConfigError::Io { .. } => &[],
-            ConfigError::Invalid(d) => d,
-        }
-    }
-}
-
-fn join_lines(diagnostics: &[Diagnostic]) -> String {
-    diagnostics
-        .iter()
-        .map(Diagnostic::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// Read and validate the configuration file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
@@ -341,88 +285,6 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
             column: 1,
             message: "configuration could not be read".to_string(),
         }])),
-    }
-}
-
-/// Collects diagnostics, turning byte spans into lines and columns.
-struct Reporter<'a> {
-    text: &'a str,
-    source: &'a Path,
-    /// Byte offset at which each line starts.
-    line_starts: Vec<usize>,
-    diagnostics: Vec<(usize, Diagnostic)>,
-}
-
-impl<'a> Reporter<'a> {
-    fn new(text: &'a str, source: &'a Path) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        Reporter {
-            text,
-            source,
-            line_starts,
-            diagnostics: Vec::new(),
-        }
-    }
-
-    /// 1-based (line, column) of a byte offset; the column counts characters.
-    fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&start| start <= offset);
-        let start = self
-            .line_starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(0);
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
-        (line.max(1), column + 1)
-    }
-
-    /// The 1-based line of a span's start, for "first defined on line N".
-    fn line(&self, span: &Span<usize>) -> usize {
-        self.position(span.start).0
-    }
-
-    /// Record an error at `span`.
-    fn error(&mut self, span: Span<usize>, message: impl Into<String>) {
-        let (line, column) = self.position(span.start);
-        self.diagnostics.push((
-            span.start,
-            Diagnostic {
-                file: self.source.to_path_buf(),
-                line,
-                column,
-                message: message.into(),
-            },
-        ));
-    }
-
-    /// Record a toml parse or deserialize error; `fallback` is used when the
-    /// error carries no span of its own.
-    fn toml_error(&mut self, error: &toml::de::Error, fallback: Span<usize>) {
-        let span = error.span().unwrap_or(fallback);
-        // serde speaks of sequences and maps; the person editing the file
-        // sees TOML arrays and tables.
-        let message = error
-            .message()
-            .trim_end()
-            .replace("expected a sequence", "expected an array")
-            .replace("expected a map", "expected a table");
-        self.error(span, message);
-    }
-
-    /// The diagnostics in file order, or None if there were none.
-    fn finish(mut self) -> Option<Vec<Diagnostic>> {
-        if self.diagnostics.is_empty() {
-            return None;
-        }
-        // Stable, so two errors at one spot keep the order they were found in.
-        self.diagnostics.sort_by_key(|(offset, _)| *offset);
-        Some(self.diagnostics.into_iter().map(|(_, d)| d).collect())
     }
 }
 

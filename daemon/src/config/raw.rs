@@ -87,7 +87,8 @@ impl<'de> Deserialize<'de> for RawValue {
 /// so that a wrong count gets a message about ranges, not arrays).
 pub(super) type RawRange = Spanned<Vec<Spanned<String>>>;
 
-/// A duration as written: integer seconds or a string like "1h30m".
+/// A duration as written: integer seconds or a string like "1h30m"
+/// (parsed by berth-proto's shared rule in `validate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum RawDuration {
     Seconds(i64),
@@ -100,9 +101,7 @@ impl<'de> Deserialize<'de> for RawDuration {
         impl Visitor<'_> for DurationVisitor {
             type Value = RawDuration;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "a duration: integer seconds or a string like \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\"",
-                )
+                write!(f, "a duration {}", berth_proto::parse::DURATION_HELP)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDuration, E> {
                 Ok(RawDuration::Seconds(v))

@@ -302,7 +302,7 @@ fn display_prints_one_diagnostic_per_line() {
     let e = parse(&text, Path::new(FILE)).expect_err("invalid");
     assert_eq!(
         e.to_string(),
-        "berth.toml:5:7: mac: `zz` is not a MAC address (expected six hex pairs like 00:23:32:aa:bb:cc)\n\
+        "berth.toml:5:7: mac: `zz` is not a MAC address: 1 part(s), expected six hex pairs like 02:00:5e:10:00:01\n\
          berth.toml:6:6: ip: `300.0.0.1` is not an IPv4 address"
     );
 }
@@ -331,7 +331,7 @@ fn all_errors_are_reported_not_just_the_first() {
         vec![
             "berth.toml:4:8: cidr: `192.0.2.1/24` has host bits set; did you mean `192.0.2.0/24`?",
             "berth.toml:9:1: unknown field `colour`, expected one of `name`, `mac`, `client_id`, `ip`, `next_server`, `filename`, `options`",
-            "berth.toml:12:7: mac: `nope` is not a MAC address (expected six hex pairs like 00:23:32:aa:bb:cc)",
+            "berth.toml:12:7: mac: `nope` is not a MAC address: 1 part(s), expected six hex pairs like 02:00:5e:10:00:01",
             "berth.toml:15:1: unknown option `router`; did you mean `routers`?",
         ]
     );
@@ -587,7 +587,7 @@ fn bad_mac() {
         &text,
         7,
         7,
-        "mac: `00:23:32:aa:bb` is not a MAC address (expected six hex pairs like 00:23:32:aa:bb:cc)",
+        "mac: `00:23:32:aa:bb` is not a MAC address: 5 part(s), expected six hex pairs like 02:00:5e:10:00:01",
     );
 }
 
@@ -631,15 +631,15 @@ fn bad_duration() {
         "offer_hold = \"30 seconds\"",
         "decline_probation = -5",
         "default_lease = \"30m1h\"",
-        "max_lease = \"3600\"",
+        "max_lease = \"1h30\"",
     ]);
     assert_eq!(
         errors(&text),
         vec![
-            "berth.toml:3:14: offer_hold: `30 seconds` is not a duration (expected integer seconds or a string like \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\")",
+            "berth.toml:3:14: offer_hold: `30 seconds` is not a duration: unknown unit `seconds` (units are w, d, h, m and s; write one like \"90s\", \"30m\", \"2h\", \"1d\", \"1w\", \"1h30m\", or plain seconds)",
             "berth.toml:4:21: decline_probation: -5 is negative",
             "berth.toml:5:17: default_lease: `30m1h` is not a duration: write each unit once, largest first, like \"1h30m\"",
-            "berth.toml:6:13: max_lease: `3600` has no unit: write 3600 (an integer, for seconds) or add a unit like \"3600s\"",
+            "berth.toml:6:13: max_lease: `1h30` is not a duration: the number `30` at the end has no unit (like \"1h30m\")",
         ]
     );
 }
@@ -651,7 +651,7 @@ fn duration_of_the_wrong_type() {
         &text,
         3,
         14,
-        "invalid type: boolean `true`, expected a duration: integer seconds or a string like \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\"",
+        "invalid type: boolean `true`, expected a duration like \"90s\", \"30m\", \"2h\", \"1d\", \"1w\", \"1h30m\", or plain seconds",
     );
 }
 
@@ -1297,4 +1297,57 @@ fn control_settings_are_read_and_bad_group_names_refused() {
             .contains("admin_group: `net adm` is not a group name"),
         "{e}"
     );
+}
+
+// ------------------------------------------- the shared parser's examples
+
+#[test]
+fn durations_follow_the_shared_rule() {
+    use berth_proto::parse::examples::DURATIONS;
+    for (text, want) in DURATIONS {
+        let text_doc = with_server(&[&format!("decline_probation = {text:?}")]);
+        let got = parse(&text_doc, Path::new(FILE))
+            .ok()
+            .map(|c| u64::from(c.server.decline_probation));
+        assert_eq!(got, *want, "{text:?}");
+    }
+}
+
+#[test]
+fn host_names_follow_the_shared_rule() {
+    use berth_proto::parse::examples::HOSTNAMES;
+    for (name, valid) in HOSTNAMES {
+        let text = with_server(&[
+            "[[subnet]]",
+            "cidr = \"192.0.2.0/24\"",
+            "[[host]]",
+            &format!("name = {name:?}"),
+            "mac = \"00:00:00:00:00:01\"",
+            "ip = \"192.0.2.10\"",
+        ]);
+        let got = parse(&text, Path::new(FILE)).is_ok();
+        assert_eq!(got, *valid, "{name:?}");
+    }
+}
+
+#[test]
+fn macs_follow_the_shared_rule() {
+    use berth_proto::parse::examples::MACS;
+    for (mac, want) in MACS {
+        let text = with_server(&[
+            "[[subnet]]",
+            "cidr = \"192.0.2.0/24\"",
+            "[[host]]",
+            "name = \"a\"",
+            &format!("mac = {mac:?}"),
+            "ip = \"192.0.2.10\"",
+        ]);
+        let got = parse(&text, Path::new(FILE))
+            .ok()
+            .map(|c| match &c.hosts[0].id {
+                HostId::Mac(m) => m.to_string(),
+                other => panic!("{other:?}"),
+            });
+        assert_eq!(got.as_deref(), *want, "{mac:?}");
+    }
 }

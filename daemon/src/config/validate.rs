@@ -13,6 +13,7 @@ use std::net::Ipv4Addr;
 use std::ops::Range as Span;
 use std::path::Path;
 
+use berth_proto::parse;
 use toml::Spanned;
 
 use super::raw::{RawConfig, RawDuration, RawHost, RawOptions, RawRange, RawServer, RawSubnet};
@@ -48,72 +49,22 @@ fn ip(report: &mut Reporter<'_>, field: &str, value: &Spanned<String>) -> Option
     }
 }
 
-const DURATION_HELP: &str =
-    "expected integer seconds or a string like \"90s\", \"30m\", \"2h\", \"1d\", \"1h30m\"";
-
-/// Parse a duration string: one or more `<number><unit>` with units d, h, m,
-/// s, largest first, each at most once (so `1m30m` is caught as a typo).
+/// Parse a duration string (berth-proto's rule, shared with the ctl) into
+/// the seconds a config field holds.
 pub(super) fn parse_duration(text: &str) -> Result<u32, String> {
-    const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
-    let bad = || format!("`{text}` is not a duration ({DURATION_HELP})");
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.is_empty() {
-        return Err(bad());
-    }
-    if compact.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "`{text}` has no unit: write {compact} (an integer, for seconds) or add a unit like \"{compact}s\""
-        ));
-    }
-    let too_long = || format!("`{text}` is too long: a duration is at most 4294967295 seconds");
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    let mut last_rank: Option<usize> = None;
-    for c in compact.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
+    let secs = parse::parse_duration(text).map_err(|e| e.to_string())?;
+    u32::try_from(secs).map_err(|_| {
+        parse::DurationError::TooLong {
+            input: text.to_string(),
+            max: u32::MAX.into(),
         }
-        let rank = UNITS
-            .iter()
-            .position(|(unit, _)| *unit == c.to_ascii_lowercase())
-            .ok_or_else(bad)?;
-        if digits.is_empty() {
-            return Err(bad());
-        }
-        if last_rank.is_some_and(|last| rank <= last) {
-            return Err(format!(
-                "`{text}` is not a duration: write each unit once, largest first, like \"1h30m\""
-            ));
-        }
-        let n: u64 = digits.parse().map_err(|_| too_long())?;
-        total = n
-            .checked_mul(UNITS[rank].1)
-            .and_then(|secs| total.checked_add(secs))
-            .ok_or_else(too_long)?;
-        digits.clear();
-        last_rank = Some(rank);
-    }
-    if !digits.is_empty() {
-        return Err(bad());
-    }
-    u32::try_from(total).map_err(|_| too_long())
+        .to_string()
+    })
 }
 
 /// Seconds as the shortest duration string: 5400 -> "1h30m".
 pub(super) fn human(secs: u32) -> String {
-    if secs == 0 {
-        return "0s".to_string();
-    }
-    let mut out = String::new();
-    let mut rest = secs;
-    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
-        if rest >= size {
-            out.push_str(&format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    out
+    parse::format_duration(secs.into())
 }
 
 /// Parse a duration field, reporting `field: ...` at its span.
@@ -638,8 +589,8 @@ fn hosts(raw: &[(Span<usize>, RawHost)], pools: &Pools, report: &mut Reporter<'_
 
     for (entry_span, rh) in raw {
         let name = rh.name.get_ref().trim().to_string();
-        if name.is_empty() {
-            report.error(rh.name.span(), "name: a host name must not be empty");
+        if let Err(e) = parse::check_hostname(&name) {
+            report.error(rh.name.span(), format!("name: {e}"));
         } else if let Some(first) = names.get(&name) {
             let line = report.line(first);
             report.error(

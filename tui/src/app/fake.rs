@@ -378,6 +378,12 @@ pub fn status_of(d: &DemoData, now: UnixTime) -> Status {
     }
 }
 
+/// A host name the real daemon would take (berth-proto's shared rule).
+fn checked_name(name: &str) -> Result<(), ApiError> {
+    berth_proto::parse::check_hostname(name)
+        .map_err(|e| ApiError::new(ErrorKind::Invalid, e.to_string()))
+}
+
 fn unix_now() -> UnixTime {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -573,6 +579,7 @@ impl Control for FakeDaemon {
 
     async fn host_add(self, _: Context, spec: HostSpec) -> Result<HostInfo, ApiError> {
         self.check_admin()?;
+        checked_name(&spec.name)?;
         let info = HostInfo {
             name: spec.name,
             mac: Some(spec.mac),
@@ -593,6 +600,7 @@ impl Control for FakeDaemon {
         spec: HostSpec,
     ) -> Result<HostInfo, ApiError> {
         self.check_admin()?;
+        checked_name(&spec.name)?;
         let mut s = self.lock();
         let h = s
             .data
@@ -661,6 +669,7 @@ impl Control for FakeDaemon {
                 .clone()
                 .or(lease.hostname.clone())
                 .unwrap_or_else(|| format!("host-{}", req.mac.replace(':', "")));
+            checked_name(&name)?;
             if s.data.hosts.iter().any(|h| h.name == name) {
                 return Err(ApiError::new(
                     ErrorKind::Conflict,

@@ -474,14 +474,9 @@ fn validate(form: &PromoteForm) -> Result<PromoteRequest, String> {
         .parse()
         .map_err(|_| format!("`{}` is not an IPv4 address", form.ip.trim()))?;
     let hostname = form.hostname.trim();
-    // The same rule as a DNS label list, so the daemon gets a usable name.
-    let valid = hostname
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-    if !valid {
-        return Err(format!(
-            "`{hostname}`: a host name may hold only letters, digits, `-` and `.`"
-        ));
+    // Empty lets the daemon choose; anything else must pass the daemon's rule.
+    if !hostname.is_empty() {
+        berth_proto::parse::check_hostname(hostname).map_err(|e| e.to_string())?;
     }
     Ok(PromoteRequest {
         mac: form.mac.clone(),

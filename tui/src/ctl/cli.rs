@@ -87,7 +87,7 @@ pub enum Command {
         /// The client's MAC address
         #[arg(value_parser = parse_mac)]
         mac: String,
-        /// How long, e.g. 90s, 30m, 2h, 1d, 1w or 1h30m [default: until unblocked]
+        /// How long, e.g. 90s, 30m, 2h, 1d, 1w, 1h30m or plain seconds [default: until unblocked]
         #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
         duration: Option<u64>,
     },
@@ -187,6 +187,7 @@ pub enum HostAction {
 #[derive(Debug, Args)]
 pub struct HostAddArgs {
     /// The host's name
+    #[arg(value_parser = parse_hostname)]
     pub name: String,
     /// Its MAC address
     #[arg(long, value_parser = parse_mac)]
@@ -234,7 +235,7 @@ pub struct PromoteArgs {
     #[arg(long)]
     pub ip: Option<Ipv4Addr>,
     /// The host name [default: the client's hostname, or one derived from the MAC]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_hostname)]
     pub hostname: Option<String>,
 }
 
@@ -285,49 +286,23 @@ pub fn parse_option(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// A duration such as `90s`, `30m`, `2h`, `1d`, `1w` or `1h30m`, in seconds.
-///
-/// Every number needs a unit: a bare `30` is refused because minutes and
-/// seconds are both plausible and a block of the wrong length is a surprise.
+/// A block length in seconds: berth-proto's duration rule (`90s`, `30m`,
+/// `2h`, `1d`, `1w`, `1h30m` or plain seconds), and not zero.
 pub fn parse_duration(s: &str) -> Result<u64, String> {
-    let bad = |why: &str| format!("`{s}` is not a duration ({why}; e.g. 30m, 2h, 1d, 1h30m)");
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    let mut parts = 0;
-    for c in s.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit: u64 = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return Err(bad(&format!("unknown unit `{c}`"))),
-        };
-        if digits.is_empty() {
-            return Err(bad("a unit needs a number before it"));
-        }
-        let n: u64 = digits.parse().map_err(|_| bad("number too large"))?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| bad("too long"))?;
-        digits.clear();
-        parts += 1;
+    match berth_proto::parse::parse_duration(s) {
+        Ok(0) => Err(format!(
+            "`{s}` is zero: leave out --for to block until unblocked"
+        )),
+        Ok(secs) => Ok(secs),
+        Err(e) => Err(e.to_string()),
     }
-    if !digits.is_empty() {
-        return Err(bad("the last number has no unit"));
-    }
-    if parts == 0 {
-        return Err(bad("empty"));
-    }
-    if total == 0 {
-        return Err(bad("zero; leave out --for to block until unblocked"));
-    }
-    Ok(total)
+}
+
+/// A host name by berth-proto's rule (the daemon's), passed on as typed.
+pub fn parse_hostname(s: &str) -> Result<String, String> {
+    berth_proto::parse::check_hostname(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -341,19 +316,44 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s"), Ok(90));
-        assert_eq!(parse_duration("30m"), Ok(1800));
-        assert_eq!(parse_duration("2h"), Ok(7200));
-        assert_eq!(parse_duration("1d"), Ok(86_400));
-        assert_eq!(parse_duration("1w"), Ok(604_800));
-        assert_eq!(parse_duration("1h30m"), Ok(5400));
-        assert!(parse_duration("30").is_err());
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("h").is_err());
-        assert!(parse_duration("5y").is_err());
-        assert!(parse_duration("0m").is_err());
-        assert!(parse_duration("99999999999999999999w").is_err());
+    fn durations_follow_the_shared_rule() {
+        use berth_proto::parse::examples::DURATIONS;
+        for (text, want) in DURATIONS {
+            // A zero-length block is refused here: it means "leave out --for".
+            let want = want.filter(|secs| *secs > 0);
+            assert_eq!(parse_duration(text).ok(), want, "{text:?}");
+        }
+        let err = parse_duration("0s").expect_err("zero");
+        assert!(err.contains("leave out --for"), "{err}");
+    }
+
+    #[test]
+    fn macs_follow_the_shared_rule() {
+        use berth_proto::parse::examples::MACS;
+        for (text, want) in MACS {
+            assert_eq!(parse_mac(text).ok().as_deref(), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn host_names_follow_the_shared_rule() {
+        use berth_proto::parse::examples::HOSTNAMES;
+        for (name, valid) in HOSTNAMES {
+            let promote =
+                Cli::try_parse_from(["berth", "promote", "02:00:5e:10:00:01", "--hostname", name]);
+            assert_eq!(promote.is_ok(), *valid, "promote --hostname {name:?}");
+            let add = Cli::try_parse_from([
+                "berth",
+                "host",
+                "add",
+                name,
+                "--mac",
+                "02:00:5e:10:00:01",
+                "--ip",
+                "192.0.2.9",
+            ]);
+            assert_eq!(add.is_ok(), *valid, "hosts add {name:?}");
+        }
     }
 
     #[test]

@@ -633,6 +633,32 @@ fn promote_rejects_odd_hostnames() {
 }
 
 #[test]
+fn promote_host_names_follow_the_shared_rule() {
+    use berth_proto::parse::examples::HOSTNAMES;
+    // An empty name means "let the daemon choose", so it is not checked here.
+    for (name, valid) in HOSTNAMES.iter().filter(|(n, _)| !n.is_empty()) {
+        let mut m = loaded(true);
+        select_lease(&mut m, "192.168.0.100");
+        update(&mut m, ch('p'));
+        update(&mut m, key(KeyCode::Tab));
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        );
+        typed(&mut m, name);
+        let sent = !update(&mut m, key(KeyCode::Enter)).is_empty();
+        assert_eq!(sent, *valid, "{name:?}");
+        if !valid {
+            let Some(Dialog::Promote(form)) = &m.dialog else {
+                panic!("{name:?}: the dialog closed");
+            };
+            let error = form.error.as_deref().unwrap_or_default();
+            assert!(error.contains(&format!("`{name}`")), "{name:?}: {error}");
+        }
+    }
+}
+
+#[test]
 fn empty_model_does_not_panic_on_keys() {
     let mut m = Model::new("/x", false);
     for k in [
