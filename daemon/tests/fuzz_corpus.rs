@@ -26,7 +26,9 @@ fn packet_decode_corpus() {
     assert!(!files.is_empty(), "no corpus for packet_decode");
     for f in files {
         let data = fs::read(&f).expect("read corpus file");
-        let Ok(p) = Packet::decode(&data) else { continue };
+        let Ok(p) = Packet::decode(&data) else {
+            continue;
+        };
         for max in [MIN_MESSAGE_LEN, 1500] {
             let (bytes, _) = p.encode(max, &[]);
             assert!(bytes.len() <= max, "{}: {} bytes", f.display(), bytes.len());
@@ -41,7 +43,9 @@ fn config_parse_corpus() {
     assert!(!files.is_empty(), "no corpus for config_parse");
     for f in files {
         let data = fs::read(&f).expect("read corpus file");
-        let Ok(text) = std::str::from_utf8(&data) else { continue };
+        let Ok(text) = std::str::from_utf8(&data) else {
+            continue;
+        };
         if let Err(e) = berthd::config::parse(text, Path::new("fuzz.toml")) {
             let lines = text.lines().count() + 1;
             for d in e.diagnostics() {

@@ -20,6 +20,20 @@ pub fn printable_lines(s: &str) -> Cow<'_, str> {
     escape(s, true)
 }
 
+/// [`printable`] in place, for text kept to be shown later.
+pub fn make_printable(s: &mut String) {
+    if let Cow::Owned(escaped) = printable(s) {
+        *s = escaped;
+    }
+}
+
+/// [`make_printable`] on an optional field.
+pub fn make_printable_opt(s: &mut Option<String>) {
+    if let Some(s) = s {
+        make_printable(s);
+    }
+}
+
 fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && !(keep_newlines && c == '\n');
     if !s.chars().any(unsafe_char) {

@@ -11,6 +11,7 @@ use super::model::{
     PromoteField, PromoteForm, View,
 };
 use super::rows;
+use crate::text::{make_printable, make_printable_opt};
 
 /// Rows a PageUp/PageDown moves.
 const PAGE: usize = 10;
@@ -64,10 +65,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Command> {
             if let Some(s) = snap.status {
                 model.status = Some(s);
             }
-            if let Some(l) = snap.leases {
+            if let Some(mut l) = snap.leases {
+                l.iter_mut().for_each(printable_lease);
                 model.leases = l;
             }
-            if let Some(h) = snap.hosts {
+            if let Some(mut h) = snap.hosts {
+                h.iter_mut().for_each(printable_host);
                 model.hosts = h;
             }
             if let Some(p) = snap.pools {
@@ -88,7 +91,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Command> {
             if missed {
                 push_note(model, "fell behind: some events were lost; views reloaded");
             }
-            for e in events {
+            for mut e in events {
+                printable_event(&mut e);
                 push_feed(model, FeedEntry::Event(e));
             }
             Vec::new()
@@ -129,10 +133,35 @@ fn action_error(what: &str, e: &ApiError) -> String {
 }
 
 fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
-    model.notice = Some(Notice {
-        level,
-        text: text.into(),
-    });
+    // The daemon's messages may quote client-supplied names.
+    let mut text = text.into();
+    make_printable(&mut text);
+    model.notice = Some(Notice { level, text });
+}
+
+// Client-supplied text is made printable once, as it enters the model, so
+// no view can put a client's escape sequence on the operator's terminal
+// (ratatui would silently drop the control characters; visible `\xNN` says
+// what the client sent).
+
+fn printable_lease(l: &mut LeaseInfo) {
+    make_printable_opt(&mut l.hostname);
+    make_printable(&mut l.client_id);
+}
+
+fn printable_host(h: &mut berth_proto::HostInfo) {
+    make_printable(&mut h.name);
+    for (name, value) in &mut h.options {
+        make_printable(name);
+        make_printable(value);
+    }
+}
+
+fn printable_event(e: &mut berth_proto::Event) {
+    make_printable_opt(&mut e.hostname);
+    make_printable_opt(&mut e.vendor_class);
+    make_printable_opt(&mut e.interface);
+    make_printable(&mut e.detail);
 }
 
 fn push_note(model: &mut Model, text: &str) {

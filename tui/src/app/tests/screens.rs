@@ -909,3 +909,59 @@ fn print_all() {
         }
     }
 }
+
+/// A client chose this host name and vendor class: an OSC title change, a
+/// bell and a CSI screen clear. None of it may reach the terminal.
+#[test]
+fn client_control_characters_never_reach_the_terminal() {
+    const HOSTILE: &str = "pwn\x1b]0;owned\x07\x1b[2J\u{9b}1m";
+    let mut m = loaded(true);
+    let mut leases = m.leases.clone();
+    for l in &mut leases {
+        l.hostname = Some(HOSTILE.into());
+    }
+    update(
+        &mut m,
+        Msg::Snapshot(Box::new(super::super::model::Snapshot {
+            status: None,
+            leases: Some(leases),
+            hosts: None,
+            pools: None,
+        })),
+    );
+    update(
+        &mut m,
+        Msg::Events {
+            events: vec![berth_proto::Event {
+                seq: 9_999,
+                at: now_s(),
+                kind: berth_proto::EventKind::Arrival,
+                mac: Some("02:00:00:00:99:99".into()),
+                ip: None,
+                hostname: Some(HOSTILE.into()),
+                vendor_class: Some(HOSTILE.into()),
+                interface: Some(HOSTILE.into()),
+                unknown: true,
+                ok: false,
+                detail: HOSTILE.into(),
+            }],
+            missed: false,
+            restarted: false,
+        },
+    );
+    for view in [View::Arrivals, View::Leases, View::Hosts, View::Pools] {
+        m.view = view;
+        let buf = render_buf(&m, 160, 30);
+        for cell in buf.content() {
+            assert!(
+                !cell.symbol().chars().any(char::is_control),
+                "{view:?} puts {:?} on the terminal",
+                cell.symbol()
+            );
+        }
+        let text = render(&m, 160, 30);
+        if view == View::Leases || view == View::Arrivals {
+            assert!(text.contains("pwn\\x1b]0;owned"), "{view:?}:\n{text}");
+        }
+    }
+}
