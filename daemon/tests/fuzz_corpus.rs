@@ -29,9 +29,20 @@ fn packet_decode_corpus() {
         let Ok(p) = Packet::decode(&data) else {
             continue;
         };
+        // Option 82 is echoed whole; the relay strips it before the client
+        // sees the reply, so the cap applies to the rest.
+        let relay = p
+            .options
+            .get(berthd::packet::code::RELAY_AGENT_INFO)
+            .map_or(0, |v| v.len() + 2 * v.len().div_ceil(255).max(1));
         for max in [MIN_MESSAGE_LEN, 1500] {
             let (bytes, _) = p.encode(max, &[]);
-            assert!(bytes.len() <= max, "{}: {} bytes", f.display(), bytes.len());
+            assert!(
+                bytes.len() <= max + relay,
+                "{}: {} bytes",
+                f.display(),
+                bytes.len()
+            );
             assert!(Packet::decode(&bytes).is_ok(), "{}", f.display());
         }
     }
