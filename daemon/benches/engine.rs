@@ -1,8 +1,10 @@
 //! Engine throughput, without sockets or a store: how many DORA exchanges per
 //! second the sans-IO core decides, as the lease table fills a /16 pool.
-//! Prints figures; asserts nothing about speed.
+//! Prints figures; asserts nothing about speed. A flat rate from step to
+//! step means choosing an address does not slow down as the pool fills.
 //!
-//! `cargo bench -p berthd --bench engine` (BENCH_CLIENTS, default 20000).
+//! `cargo bench -p berthd --bench engine` (BENCH_CLIENTS, default 60000;
+//! BENCH_STEP, default 5000). A DORA is two messages (DISCOVER, REQUEST).
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -15,6 +17,7 @@ use berthd::engine::{self, Interface, Request, View};
 use berthd::hosts::HostTable;
 use berthd::lease::LeaseTable;
 use berthd::packet::{MessageType, Packet, code};
+use berthd::pool;
 
 const CONFIG: &str = r#"
 [server]
@@ -36,11 +39,26 @@ fn packet(n: u32, mt: MessageType) -> Packet {
     p
 }
 
-fn main() {
-    let clients: u32 = std::env::var("BENCH_CLIENTS")
+fn env_u32(name: &str, default: u32) -> u32 {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
+/// One line of figures for `dora` exchanges that took `secs`.
+fn figures(dora: u32, secs: f64) -> String {
+    let rate = f64::from(dora) / secs;
+    format!(
+        "{rate:>8.0} DORA/s, {:>6.2} us per message",
+        secs * 1e6 / (2.0 * f64::from(dora))
+    )
+}
+
+fn main() {
+    let clients = env_u32("BENCH_CLIENTS", 60_000);
+    let step = env_u32("BENCH_STEP", 5_000);
     let cfg = match config::parse(CONFIG, Path::new("bench.toml")) {
         Ok(c) => c,
         Err(e) => panic!("bench config: {e}"),
@@ -52,6 +70,7 @@ fn main() {
         addr: Ipv4Addr::new(198, 18, 0, 1),
     }];
     let mut table = LeaseTable::new();
+    pool::Layout::new(&cfg, &hosts).index(&mut table);
     let now = 1_800_000_000;
     let started = Instant::now();
     let mut last = started;
@@ -97,19 +116,18 @@ fn main() {
         );
         encoded += d.reply.as_ref().map_or(0, |r| r.encode().0.len());
         engine::apply(&mut table, &d.effects);
-        if (n + 1) % 5000 == 0 {
-            let dt = last.elapsed().as_secs_f64();
+        if (n + 1) % step == 0 {
             println!(
-                "engine: leases {:>6}: last 5000 DORA at {:>8.0} DORA/s",
+                "engine: leases {:>6}: last {step} DORA at {}",
                 n + 1,
-                5000.0 / dt
+                figures(step, last.elapsed().as_secs_f64())
             );
             last = Instant::now();
         }
     }
     let total = started.elapsed().as_secs_f64();
     println!(
-        "engine: {clients} DORA exchanges decided and encoded in {total:.2} s: {:.0} DORA/s ({encoded} reply bytes)",
-        f64::from(clients) / total
+        "engine: {clients} DORA exchanges decided and encoded in {total:.2} s: {} ({encoded} reply bytes)",
+        figures(clients, total)
     );
 }
