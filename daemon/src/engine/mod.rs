@@ -304,13 +304,14 @@ impl Ctx<'_> {
             hosts: self.hosts,
             leases: self.leases,
             server_id: self.server_id,
+            client: &self.client,
             now: self.now,
         }
     }
 
     /// Whether `ip` may be given to this client dynamically now.
     fn available(&self, ip: Ipv4Addr) -> bool {
-        self.pool().may_give(ip, &self.client)
+        self.pool().may_give(ip)
     }
 
     fn hostname(&self) -> Option<String> {
@@ -391,10 +392,7 @@ fn discover(c: &Ctx<'_>) -> Decision {
             outcome: Outcome::Offered(h.ip),
         };
     }
-    let Some(ip) = c
-        .pool()
-        .choose(&c.client, c.req.options.get_ip(code::REQUESTED_IP))
-    else {
+    let Some(ip) = c.pool().choose(c.req.options.get_ip(code::REQUESTED_IP)) else {
         let why = if c.subnet.ranges.is_empty() {
             "unknown client and no dynamic range on this subnet"
         } else {

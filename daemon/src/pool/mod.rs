@@ -2,12 +2,17 @@
 //! client", of choosing the address to offer, and of the pools' figures.
 //!
 //! The rule is [`Pool::may_give`], built from three questions that later
-//! rules extend without special cases: is the address in a range open to
-//! this client ([`Pool::open_range`]: range restrictions by class or known
-//! client go there), is it reserved ([`Pool::reserved`]: static hosts, the
-//! server's own address; exclusions and addresses seen in use on the wire go
-//! there, and into [`Layout`] so the index skips them), and what its lease
-//! record allows ([`standing`]).
+//! rules extend without special cases:
+//! - is the address in a range open to this client ([`Pool::ranges`]:
+//!   restrictions to known or unknown clients or to client classes go there,
+//!   and a closed range is skipped whole);
+//! - is it reserved ([`Pool::reserved`]: static hosts and the server's own
+//!   address today; exclusions inside a range go there and into [`Layout`],
+//!   so the index leaves them out);
+//! - what its lease record allows ([`standing`]). Anything that holds an
+//!   address for a while (a quarantine today; an address seen in use on the
+//!   wire later) is a record with an end, so the lease table's indexes order
+//!   it and its time index lapses it.
 //!
 //! Choosing is O(log n): the lease table indexes each range's never-used
 //! addresses and its records by end ([`crate::lease::RangeIndex`]); the pool
@@ -80,32 +85,38 @@ pub fn standing(l: &Lease, now: UnixTime) -> Standing<'_> {
 /// One subnet's dynamic pool as one client's request sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Pool<'a> {
+    /// The client's subnet.
     pub subnet: &'a Subnet,
+    /// Static hosts: their addresses are never given dynamically.
     pub hosts: &'a HostTable,
+    /// Every lease record, with the indexes choosing runs on.
     pub leases: &'a LeaseTable,
     /// The server identifier the client talks to: never handed out.
     pub server_id: Ipv4Addr,
+    /// Who asks.
+    pub client: &'a ClientKey,
+    /// The moment of the request.
     pub now: UnixTime,
 }
 
 impl Pool<'_> {
-    /// Whether `ip` may be given to `client` dynamically now.
-    pub fn may_give(&self, ip: Ipv4Addr, client: &ClientKey) -> bool {
-        self.open_range(ip).is_some()
+    /// Whether `ip` may be given to this client dynamically now.
+    pub fn may_give(&self, ip: Ipv4Addr) -> bool {
+        self.ranges().any(|r| r.contains(ip))
             && !self.reserved(ip)
             && self
                 .leases
                 .get(ip)
                 .is_none_or(|l| match standing(l, self.now) {
                     Standing::Free => true,
-                    Standing::Held(c) => c == client,
+                    Standing::Held(c) => c == self.client,
                     Standing::Quarantined => false,
                 })
     }
 
-    /// The subnet's range holding `ip`, if the client may draw from it.
-    pub fn open_range(&self, ip: Ipv4Addr) -> Option<&Range> {
-        self.subnet.ranges.iter().find(|r| r.contains(ip))
+    /// The subnet's ranges this client may draw from, in config order.
+    pub fn ranges(&self) -> impl Iterator<Item = &Range> + '_ {
+        self.subnet.ranges.iter()
     }
 
     /// Addresses inside a range that are never given dynamically.
@@ -113,50 +124,44 @@ impl Pool<'_> {
         ip == self.server_id || self.hosts.by_ip(ip).is_some()
     }
 
-    /// The address to offer `client`, in order of preference: its current
+    /// The address to offer, in order of preference: the client's current
     /// (or last) address, the address it asks for (option 50), an address
     /// nobody has used yet (the lowest, ranges in config order), then the
     /// address whose last record ended longest ago. Returning clients keep
     /// their address as long as the pool allows.
-    pub fn choose(&self, client: &ClientKey, requested: Option<Ipv4Addr>) -> Option<Ipv4Addr> {
-        if let Some(l) = self.leases.for_client(client)
+    pub fn choose(&self, requested: Option<Ipv4Addr>) -> Option<Ipv4Addr> {
+        if let Some(l) = self.leases.for_client(self.client)
             && l.state != LeaseState::Declined
-            && self.may_give(l.ip, client)
+            && self.may_give(l.ip)
         {
             return Some(l.ip);
         }
         if let Some(ip) = requested
-            && self.may_give(ip, client)
+            && self.may_give(ip)
         {
             return Some(ip);
         }
-        let ok = |ip: Ipv4Addr| self.may_give(ip, client);
-        let indexes: Vec<_> = self
-            .subnet
-            .ranges
+        let indexes: Vec<_> = self.ranges().map(|r| self.leases.range_index(r)).collect();
+        // The rule only refuses a never-used address in an open range when
+        // it is reserved, so this looks at one or two candidates per range.
+        if let Some(ip) = indexes
             .iter()
-            .map(|r| self.leases.range_index(r))
-            .collect();
-        // The rule only refuses a never-used address that is reserved, so
-        // this looks at one or two candidates per range.
-        if let Some(ip) = indexes.iter().find_map(|ix| ix.unused().find(|&ip| ok(ip))) {
+            .find_map(|ix| ix.unused().find(|&ip| self.may_give(ip)))
+        {
             return Some(ip);
         }
         indexes
             .iter()
             .enumerate()
-            .filter_map(|(pos, ix)| {
-                self.longest_free(ix, client)
-                    .map(|(ends, ip)| (ends, pos, ip))
-            })
+            .filter_map(|(pos, ix)| self.longest_free(ix).map(|(ends, ip)| (ends, pos, ip)))
             .min()
             .map(|(_, _, ip)| ip)
     }
 
     /// The record in `ix` that the rule allows and that ended first, as
     /// (end, address); ties go to the lower address.
-    fn longest_free(&self, ix: &RangeIndex, client: &ClientKey) -> Option<(UnixTime, Ipv4Addr)> {
-        let ok = |&(_, ip): &(UnixTime, Ipv4Addr)| self.may_give(ip, client);
+    fn longest_free(&self, ix: &RangeIndex) -> Option<(UnixTime, Ipv4Addr)> {
+        let ok = |&(_, ip): &(UnixTime, Ipv4Addr)| self.may_give(ip);
         let ran_out = |&(ends, _): &(UnixTime, Ipv4Addr)| ends <= self.now;
         let range = ix.range();
         // History is free whatever its end; holds and quarantines once they
@@ -166,7 +171,7 @@ impl Pool<'_> {
             ix.held().take_while(ran_out).find(ok),
             ix.quarantined().take_while(ran_out).find(ok),
             self.leases
-                .records_of(client)
+                .records_of(self.client)
                 .filter(|l| range.contains(l.ip))
                 .map(|l| (l.ends, l.ip))
                 .filter(ok)
@@ -179,8 +184,11 @@ impl Pool<'_> {
 /// One dynamic range's figures at a moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RangeUsage {
+    /// The range's subnet.
     pub subnet: Cidr,
+    /// The range.
     pub range: Range,
+    /// Addresses in it.
     pub size: u64,
     /// Static hosts inside the range, and held or bound records.
     pub leased: u64,

@@ -94,19 +94,27 @@ impl Fixture {
         Layout::new(&self.cfg, &self.hosts).index(t);
     }
 
-    fn pool<'a>(&'a self, leases: &'a LeaseTable, subnet: usize, now: UnixTime) -> Pool<'a> {
+    fn pool<'a>(
+        &'a self,
+        leases: &'a LeaseTable,
+        subnet: usize,
+        client: &'a ClientKey,
+        now: UnixTime,
+    ) -> Pool<'a> {
         Pool {
             subnet: &self.cfg.subnets[subnet],
             hosts: &self.hosts,
             leases,
             server_id: SERVER_ID,
+            client,
             now,
         }
     }
 }
 
 /// The availability rule as the engine had it before the pool existed.
-fn old_available(p: &Pool<'_>, ip: Ipv4Addr, who: &ClientKey) -> bool {
+fn old_available(p: &Pool<'_>, ip: Ipv4Addr) -> bool {
+    let who = p.client;
     if !p.subnet.ranges.iter().any(|r| r.contains(ip)) {
         return false;
     }
@@ -121,15 +129,16 @@ fn old_available(p: &Pool<'_>, ip: Ipv4Addr, who: &ClientKey) -> bool {
 }
 
 /// The linear choice the engine made before the pool existed.
-fn old_choose(p: &Pool<'_>, who: &ClientKey, requested: Option<Ipv4Addr>) -> Option<Ipv4Addr> {
+fn old_choose(p: &Pool<'_>, requested: Option<Ipv4Addr>) -> Option<Ipv4Addr> {
+    let who = p.client;
     if let Some(l) = p.leases.for_client(who)
         && l.state != LeaseState::Declined
-        && old_available(p, l.ip, who)
+        && old_available(p, l.ip)
     {
         return Some(l.ip);
     }
     if let Some(ip) = requested
-        && old_available(p, ip, who)
+        && old_available(p, ip)
     {
         return Some(ip);
     }
@@ -138,12 +147,12 @@ fn old_choose(p: &Pool<'_>, who: &ClientKey, requested: Option<Ipv4Addr>) -> Opt
         for ip in range.iter() {
             match p.leases.get(ip) {
                 None => {
-                    if old_available(p, ip, who) {
+                    if old_available(p, ip) {
                         return Some(ip);
                     }
                 }
                 Some(l) => {
-                    if oldest.is_none_or(|(ends, _)| l.ends < ends) && old_available(p, ip, who) {
+                    if oldest.is_none_or(|(ends, _)| l.ends < ends) && old_available(p, ip) {
                         oldest = Some((l.ends, ip));
                     }
                 }
@@ -245,14 +254,14 @@ fn choice_and_figures_match_the_linear_rule_under_random_changes() {
                         _ => Some(ips[rng.below(ips.len() as u64) as usize]),
                     };
                     let key = client(who);
-                    let want = old_choose(&f.pool(&plain, subnet, now), &key, requested);
-                    let got = f.pool(&indexed, subnet, now).choose(&key, requested);
-                    let fallback = f.pool(&plain, subnet, now).choose(&key, requested);
+                    let want = old_choose(&f.pool(&plain, subnet, &key, now), requested);
+                    let got = f.pool(&indexed, subnet, &key, now).choose(requested);
+                    let fallback = f.pool(&plain, subnet, &key, now).choose(requested);
                     assert_eq!(got, want, "seed {seed}, subnet {subnet}, client {who}");
                     assert_eq!(fallback, want, "seed {seed} (unindexed table)");
                     for &at in &ips {
-                        let p = f.pool(&indexed, subnet, now);
-                        assert_eq!(p.may_give(at, &key), old_available(&p, at, &key));
+                        let p = f.pool(&indexed, subnet, &key, now);
+                        assert_eq!(p.may_give(at), old_available(&p, at));
                     }
                 }
             }
@@ -308,16 +317,16 @@ fn preference_order_current_then_requested_then_unused_then_longest_free() {
     f.indexed(&mut t);
     let me = client(1);
     // Unused: the first range in config order, lowest first.
-    assert_eq!(f.pool(&t, 0, NOW).choose(&me, None), Some(ip("10.0.0.30")));
+    assert_eq!(f.pool(&t, 0, &me, NOW).choose(None), Some(ip("10.0.0.30")));
     // The requested address beats an unused one.
     assert_eq!(
-        f.pool(&t, 0, NOW).choose(&me, Some(ip("10.0.0.12"))),
+        f.pool(&t, 0, &me, NOW).choose(Some(ip("10.0.0.12"))),
         Some(ip("10.0.0.12"))
     );
     // The client's own (even expired) lease beats its request.
     t.insert(lease(ip("10.0.0.13"), 1, LeaseState::Expired, NOW - 50));
     assert_eq!(
-        f.pool(&t, 0, NOW).choose(&me, Some(ip("10.0.0.12"))),
+        f.pool(&t, 0, &me, NOW).choose(Some(ip("10.0.0.12"))),
         Some(ip("10.0.0.13"))
     );
     // Fill every unused address with other clients' history; the one whose
@@ -331,11 +340,11 @@ fn preference_order_current_then_requested_then_unused_then_longest_free() {
         }
     }
     // .30 (ends -10) is the earliest address with the earliest end.
-    assert_eq!(f.pool(&t, 0, NOW).choose(&me, None), Some(ip("10.0.0.30")));
+    assert_eq!(f.pool(&t, 0, &me, NOW).choose(None), Some(ip("10.0.0.30")));
     t.insert(lease(ip("10.0.0.30"), 9, LeaseState::Bound, NOW + 100));
     // The other end at -10 is .33, the server's; .31 (first range) and .12
     // (second) both end at -9: config order wins.
-    assert_eq!(f.pool(&t, 0, NOW).choose(&me, None), Some(ip("10.0.0.31")));
+    assert_eq!(f.pool(&t, 0, &me, NOW).choose(None), Some(ip("10.0.0.31")));
 }
 
 #[test]
@@ -350,8 +359,8 @@ fn static_hosts_and_the_server_id_are_never_handed_out() {
         t.insert(lease(ip("10.0.0.32"), 5, LeaseState::Expired, NOW - 1000));
         let mut handed = Vec::new();
         for who in 10..30 {
-            let p = f.pool(&t, 0, NOW);
-            let Some(a) = p.choose(&client(who), Some(ip("10.0.0.33"))) else {
+            let key = client(who);
+            let Some(a) = f.pool(&t, 0, &key, NOW).choose(Some(ip("10.0.0.33"))) else {
                 break;
             };
             handed.push(a);
@@ -376,10 +385,11 @@ fn a_host_added_after_indexing_is_still_refused() {
         hosts: &hosts,
         leases: &t,
         server_id: SERVER_ID,
+        client: &client(1),
         now: NOW,
     };
     // The stale index still lists .30 as unused; the rule refuses it.
-    assert_eq!(p.choose(&client(1), None), Some(ip("10.0.0.31")));
+    assert_eq!(p.choose(None), Some(ip("10.0.0.31")));
 }
 
 #[test]
@@ -400,9 +410,10 @@ fn reload_with_other_ranges_reindexes() {
             hosts: &hosts,
             leases: t,
             server_id: SERVER_ID,
+            client: &client(2),
             now: NOW,
         }
-        .choose(&client(2), None)
+        .choose(None)
     };
     // Before reindexing the new range is built on the fly: right, slowly.
     assert_eq!(pool(&t), Some(ip("10.0.0.31")));
