@@ -249,7 +249,7 @@ impl LeaseTable {
     }
 
     /// (Re)builds the per-range indexes for these dynamic ranges, leaving the
-    /// `excluded` addresses (static hosts) out of them. O(ranges + excluded +
+    /// `excluded` addresses (static hosts) out of them. O(ranges x excluded +
     /// records); `pool::Layout::index` is the usual caller.
     pub fn index_ranges(
         &mut self,

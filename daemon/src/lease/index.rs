@@ -203,7 +203,7 @@ pub(super) struct Ranges {
 }
 
 impl Ranges {
-    /// O(ranges + excluded + records), independent of the ranges' sizes.
+    /// O(ranges x excluded + records), independent of the ranges' sizes.
     pub(super) fn build<'a>(
         ranges: impl IntoIterator<Item = Range>,
         excluded: impl IntoIterator<Item = Ipv4Addr>,

@@ -52,7 +52,7 @@ impl Layout {
     }
 
     /// Rebuilds `table`'s range indexes for this layout: at start, after a
-    /// reload and after any change to the host table. O(ranges + hosts +
+    /// reload and after any change to the host table. O(ranges x hosts +
     /// records).
     pub fn index(&self, table: &mut LeaseTable) {
         table.index_ranges(self.ranges.iter().copied(), self.excluded.iter().copied());
