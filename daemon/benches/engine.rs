@@ -1,8 +1,10 @@
 //! Engine throughput, without sockets or a store: how many DORA exchanges per
 //! second the sans-IO core decides, as the lease table fills a /16 pool.
-//! Prints figures; asserts nothing about speed.
+//! Prints figures; asserts nothing about speed. A flat rate from step to
+//! step means choosing an address does not slow down as the pool fills.
 //!
-//! `cargo bench -p berthd --bench engine` (BENCH_CLIENTS, default 20000).
+//! `cargo bench -p berthd --bench engine` (BENCH_CLIENTS, default 60000;
+//! BENCH_STEP, default 5000). A DORA is two messages (DISCOVER, REQUEST).
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -15,6 +17,7 @@ use berthd::engine::{self, Interface, Request, View};
 use berthd::hosts::HostTable;
 use berthd::lease::LeaseTable;
 use berthd::packet::{MessageType, Packet, code};
+use berthd::pool;
 
 const CONFIG: &str = r#"
 [server]
@@ -36,11 +39,26 @@ fn packet(n: u32, mt: MessageType) -> Packet {
     p
 }
 
-fn main() {
-    let clients: u32 = std::env::var("BENCH_CLIENTS")
+fn env_u32(name: &str, default: u32) -> u32 {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
+/// One line of figures for `dora` exchanges that took `secs`.
+fn figures(dora: u32, secs: f64) -> String {
+    let rate = f64::from(dora) / secs;
+    format!(
+        "{rate:>8.0} DORA/s, {:>6.2} us per message",
+        secs * 1e6 / (2.0 * f64::from(dora))
+    )
+}
+
+fn main() {
+    let clients = env_u32("BENCH_CLIENTS", 60_000);
+    let step = env_u32("BENCH_STEP", 5_000);
     let cfg = match config::parse(CONFIG, Path::new("bench.toml")) {
         Ok(c) => c,
         Err(e) => panic!("bench config: {e}"),
@@ -52,64 +70,106 @@ fn main() {
         addr: Ipv4Addr::new(198, 18, 0, 1),
     }];
     let mut table = LeaseTable::new();
+    pool::Layout::new(&cfg, &hosts).index(&mut table);
+    let bench = Bench {
+        cfg: &cfg,
+        hosts: &hosts,
+        blocks: &blocks,
+        iface: &iface,
+    };
     let now = 1_800_000_000;
     let started = Instant::now();
     let mut last = started;
     let mut encoded = 0usize;
     for n in 0..clients {
-        let view = View {
-            config: &cfg,
-            hosts: &hosts,
-            leases: &table,
-            blocks: &blocks,
-            interfaces: &iface,
-        };
-        let d = engine::handle(
-            &view,
-            &Request {
-                packet: &packet(n, MessageType::Discover),
-                interface: &iface[0],
-            },
-            now,
-        );
-        let offered = d.reply.as_ref().map(|r| r.packet.yiaddr).expect("an offer");
-        encoded += d.reply.as_ref().map_or(0, |r| r.encode().0.len());
-        engine::apply(&mut table, &d.effects);
-        let mut req = packet(n, MessageType::Request);
-        req.options
-            .set(code::SERVER_ID, iface[0].addr.octets().to_vec());
-        req.options
-            .set(code::REQUESTED_IP, offered.octets().to_vec());
-        let view = View {
-            config: &cfg,
-            hosts: &hosts,
-            leases: &table,
-            blocks: &blocks,
-            interfaces: &iface,
-        };
-        let d = engine::handle(
-            &view,
-            &Request {
-                packet: &req,
-                interface: &iface[0],
-            },
-            now,
-        );
-        encoded += d.reply.as_ref().map_or(0, |r| r.encode().0.len());
-        engine::apply(&mut table, &d.effects);
-        if (n + 1) % 5000 == 0 {
-            let dt = last.elapsed().as_secs_f64();
+        encoded += bench.dora(&mut table, n, now);
+        if (n + 1) % step == 0 {
             println!(
-                "engine: leases {:>6}: last 5000 DORA at {:>8.0} DORA/s",
+                "engine: leases {:>6}: last {step} DORA at {}",
                 n + 1,
-                5000.0 / dt
+                figures(step, last.elapsed().as_secs_f64())
             );
             last = Instant::now();
         }
     }
     let total = started.elapsed().as_secs_f64();
     println!(
-        "engine: {clients} DORA exchanges decided and encoded in {total:.2} s: {:.0} DORA/s ({encoded} reply bytes)",
-        f64::from(clients) / total
+        "engine: {clients} DORA exchanges decided and encoded in {total:.2} s: {} ({encoded} reply bytes)",
+        figures(clients, total)
     );
+
+    // A month later every lease ran out: housekeeping expires them all
+    // through the time index, and new clients take the never-used rest of
+    // the /16, then the addresses free the longest.
+    let later = now + 30 * 86_400;
+    let t = Instant::now();
+    let effects = engine::reclaim(&table, later);
+    engine::apply(&mut table, &effects);
+    println!(
+        "engine: reclaim: {} expiries found and applied in {:.1} ms",
+        effects.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let mut last = Instant::now();
+    for n in clients..clients + 2 * step {
+        bench.dora(&mut table, n, later);
+        if (n + 1 - clients) % step == 0 {
+            println!(
+                "engine: new clients {:>6} on a pool of history: last {step} DORA at {}",
+                n + 1 - clients,
+                figures(step, last.elapsed().as_secs_f64())
+            );
+            last = Instant::now();
+        }
+    }
+}
+
+/// What every exchange reads besides the lease table.
+struct Bench<'a> {
+    cfg: &'a config::Config,
+    hosts: &'a HostTable,
+    blocks: &'a Blocklist,
+    iface: &'a [Interface],
+}
+
+impl Bench<'_> {
+    fn decide(&self, table: &mut LeaseTable, p: &Packet, now: u64) -> engine::Decision {
+        let view = View {
+            config: self.cfg,
+            hosts: self.hosts,
+            leases: table,
+            blocks: self.blocks,
+            interfaces: self.iface,
+        };
+        let d = engine::handle(
+            &view,
+            &Request {
+                packet: p,
+                interface: &self.iface[0],
+            },
+            now,
+        );
+        engine::apply(table, &d.effects);
+        d
+    }
+
+    /// Client `n`'s DISCOVER and REQUEST; returns the reply bytes encoded.
+    fn dora(&self, table: &mut LeaseTable, n: u32, now: u64) -> usize {
+        let d = self.decide(table, &packet(n, MessageType::Discover), now);
+        let offered = d.reply.as_ref().map(|r| r.packet.yiaddr).expect("an offer");
+        let mut encoded = d.reply.as_ref().map_or(0, |r| r.encode().0.len());
+        let mut req = packet(n, MessageType::Request);
+        req.options
+            .set(code::SERVER_ID, self.iface[0].addr.octets().to_vec());
+        req.options
+            .set(code::REQUESTED_IP, offered.octets().to_vec());
+        let d = self.decide(table, &req, now);
+        assert!(
+            matches!(d.outcome, engine::Outcome::Acked(ip) if ip == offered),
+            "client {n}: {}",
+            d.outcome
+        );
+        encoded += d.reply.as_ref().map_or(0, |r| r.encode().0.len());
+        encoded
+    }
 }

@@ -1,13 +1,21 @@
 //! Lease records and the in-memory lease index.
 //!
 //! The index is the hot path: the engine reads it, the server applies the
-//! engine's effects to it, and the store keeps the durable copy.
+//! engine's effects to it, and the store keeps the durable copy. Its
+//! ordered indexes (`index`) make choosing an address and finding what ran
+//! out cost O(log n) however many records there are.
 
-use std::collections::HashMap;
+mod index;
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::net::Ipv4Addr;
 
-use crate::addr::MacAddr;
+use crate::addr::{MacAddr, Range};
+use index::Ranges;
+
+pub use index::RangeIndex;
 
 /// Seconds since the Unix epoch, UTC. Leases are kept as UTC instants and
 /// only turned into local time for display.
@@ -112,12 +120,26 @@ impl Lease {
     }
 }
 
-/// The in-memory lease index: every known lease by address, and each
-/// client's most recent address.
+/// A client's records: the most recent one, and all it holds.
+#[derive(Debug, Default, Clone)]
+struct ClientRecords {
+    /// Cleared when that record goes, even if older ones remain.
+    latest: Option<Ipv4Addr>,
+    all: Vec<Ipv4Addr>,
+}
+
+/// The in-memory lease index: every known lease by address, each client's
+/// most recent address, the records that end at a known time in end order,
+/// and per dynamic range (see [`LeaseTable::index_ranges`]) the never-used
+/// addresses and the records by end. Every index follows `insert` and
+/// `remove`.
 #[derive(Debug, Default, Clone)]
 pub struct LeaseTable {
     by_ip: HashMap<Ipv4Addr, Lease>,
-    by_client: HashMap<ClientKey, Ipv4Addr>,
+    by_client: HashMap<ClientKey, ClientRecords>,
+    /// Offered, bound and declined records by (end, address).
+    by_end: BTreeSet<(UnixTime, Ipv4Addr)>,
+    ranges: Ranges,
 }
 
 impl LeaseTable {
@@ -142,28 +164,65 @@ impl LeaseTable {
 
     /// The client's most recent lease record, in any state.
     pub fn for_client(&self, client: &ClientKey) -> Option<&Lease> {
-        self.by_client.get(client).and_then(|ip| self.by_ip.get(ip))
+        self.by_client
+            .get(client)
+            .and_then(|r| r.latest)
+            .and_then(|ip| self.by_ip.get(&ip))
+    }
+
+    /// Every record of the client, in no particular order.
+    pub fn records_of(&self, client: &ClientKey) -> impl Iterator<Item = &Lease> {
+        self.by_client
+            .get(client)
+            .into_iter()
+            .flat_map(|r| r.all.iter())
+            .filter_map(|ip| self.by_ip.get(ip))
     }
 
     /// Inserts or replaces the record for `lease.ip`.
     pub fn insert(&mut self, lease: Lease) {
-        if let Some(old) = self.by_ip.get(&lease.ip)
-            && old.client != lease.client
-            && self.by_client.get(&old.client) == Some(&old.ip)
-        {
-            self.by_client.remove(&old.client);
+        if let Some(old) = self.by_ip.remove(&lease.ip) {
+            let keep_latest = old.client == lease.client;
+            self.unindex(&old, keep_latest);
         }
-        self.by_client.insert(lease.client.clone(), lease.ip);
+        self.index(&lease);
         self.by_ip.insert(lease.ip, lease);
     }
 
     /// Removes the record for `ip`.
     pub fn remove(&mut self, ip: Ipv4Addr) -> Option<Lease> {
         let old = self.by_ip.remove(&ip)?;
-        if self.by_client.get(&old.client) == Some(&ip) {
-            self.by_client.remove(&old.client);
-        }
+        self.unindex(&old, false);
         Some(old)
+    }
+
+    fn index(&mut self, l: &Lease) {
+        // Look up before `entry`: the key is cloned only for a new client.
+        let r = match self.by_client.get_mut(&l.client) {
+            Some(r) => r,
+            None => self.by_client.entry(l.client.clone()).or_default(),
+        };
+        r.latest = Some(l.ip);
+        r.all.push(l.ip);
+        if index::ends_matter(l.state) {
+            self.by_end.insert((l.ends, l.ip));
+        }
+        self.ranges.add(l);
+    }
+
+    /// Takes `l` (already out of `by_ip`) out of every index.
+    fn unindex(&mut self, l: &Lease, keep_latest: bool) {
+        if let Some(r) = self.by_client.get_mut(&l.client) {
+            r.all.retain(|&ip| ip != l.ip);
+            if r.latest == Some(l.ip) && !keep_latest {
+                r.latest = None;
+            }
+            if r.all.is_empty() && r.latest.is_none() {
+                self.by_client.remove(&l.client);
+            }
+        }
+        self.by_end.remove(&(l.ends, l.ip));
+        self.ranges.drop_record(l);
     }
 
     /// Every record, in no particular order.
@@ -179,5 +238,39 @@ impl LeaseTable {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.by_ip.is_empty()
+    }
+
+    /// Offered, bound and declined records that end at or before `at`,
+    /// the earliest first: holds, leases and quarantines that ran out.
+    pub fn ending_by(&self, at: UnixTime) -> impl Iterator<Item = &Lease> {
+        self.by_end
+            .range(..=(at, Ipv4Addr::BROADCAST))
+            .filter_map(|(_, ip)| self.by_ip.get(ip))
+    }
+
+    /// (Re)builds the per-range indexes for these dynamic ranges, leaving the
+    /// `excluded` addresses (static hosts) out of them. O(ranges x excluded +
+    /// records); `pool::Layout::index` is the usual caller.
+    pub fn index_ranges(
+        &mut self,
+        ranges: impl IntoIterator<Item = Range>,
+        excluded: impl IntoIterator<Item = Ipv4Addr>,
+    ) {
+        self.ranges = Ranges::build(ranges, excluded, self.by_ip.values());
+    }
+
+    /// The index of range `r`: the table's own if it was built for `r`,
+    /// else one built now from every record (O(records), and with no
+    /// exclusions: correct, but the server should index its ranges).
+    pub fn range_index(&self, r: &Range) -> Cow<'_, RangeIndex> {
+        match self.ranges.get(r) {
+            Some(ix) => Cow::Borrowed(ix),
+            None => Cow::Owned(RangeIndex::build(*r, &HashSet::new(), self.by_ip.values())),
+        }
+    }
+
+    /// The ranges the table is indexed for, lowest first.
+    pub fn indexed_ranges(&self) -> impl Iterator<Item = Range> + '_ {
+        self.ranges.iter().map(|ix| ix.range())
     }
 }

@@ -8,6 +8,7 @@
 //! - [`hosts`]: the static host table (config and run-time hosts in one index).
 //! - [`blocks`]: blocked client MACs.
 //! - [`lease`]: lease records and the in-memory lease index (the hot path).
+//! - [`pool`]: the dynamic pools: may this address go to this client, which address to offer, pool figures.
 //! - [`engine`]: the sans-IO protocol core: (request, config, leases, now) -> decision.
 //! - [`store`]: the durable lease and host record, with a group-committing writer.
 //! - [`net`]: sockets, interface discovery and the reply path.
@@ -28,6 +29,7 @@ pub mod net;
 pub mod notify;
 pub mod options;
 pub mod packet;
+pub mod pool;
 pub mod privilege;
 pub mod server;
 pub mod store;

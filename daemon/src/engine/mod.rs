@@ -9,7 +9,6 @@
 //! next request sees them) and sends a reply that promises an address only
 //! after the store has made its lease durable.
 
-mod allocate;
 mod reply;
 
 #[cfg(test)]
@@ -23,6 +22,7 @@ use crate::config::{Config, Host, Subnet};
 use crate::hosts::HostTable;
 use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, UnixTime};
 use crate::packet::{BOOTREQUEST, MessageType, Packet, code};
+use crate::pool::Pool;
 use crate::store::Write;
 
 pub use reply::{Destination, Reply};
@@ -340,19 +340,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// This client's view of its subnet's pool.
+    fn pool(&self) -> Pool<'_> {
+        Pool {
+            subnet: self.subnet,
+            hosts: self.hosts,
+            leases: self.leases,
+            server_id: self.server_id,
+            client: &self.client,
+            now: self.now,
+        }
+    }
+
     /// Whether `ip` may be given to this client dynamically now.
     fn available(&self, ip: Ipv4Addr) -> bool {
-        if !self.subnet.ranges.iter().any(|r| r.contains(ip)) {
-            return false;
-        }
-        if ip == self.server_id || self.hosts.by_ip(ip).is_some() {
-            return false;
-        }
-        match self.leases.get(ip) {
-            None => true,
-            Some(l) if l.state == LeaseState::Declined => !l.is_active(self.now),
-            Some(l) => l.client == self.client || !l.is_active(self.now),
-        }
+        self.pool().may_give(ip)
     }
 
     fn hostname(&self) -> Option<String> {
@@ -430,7 +432,7 @@ fn discover(c: &Ctx<'_>) -> Decision {
             outcome: Outcome::Offered(h.ip),
         };
     }
-    let Some(ip) = allocate::choose(c) else {
+    let Some(ip) = c.pool().choose(c.req.options.get_ip(code::REQUESTED_IP)) else {
         let why = if c.subnet.ranges.is_empty() {
             "unknown client and no dynamic range on this subnet"
         } else {
@@ -629,20 +631,20 @@ fn bootp(c: &Ctx<'_>) -> Decision {
 /// leases that ran out expire (kept as history so the client gets the same
 /// address back), quarantined addresses past probation are freed.
 pub fn reclaim(leases: &LeaseTable, now: UnixTime) -> Vec<Effect> {
-    let mut out = Vec::new();
-    for l in leases.iter().filter(|l| l.ends <= now) {
-        match l.state {
-            LeaseState::Offered => out.push(Effect::Forget(l.ip)),
+    // The table's time index yields only what ran out: no full scan.
+    leases
+        .ending_by(now)
+        .filter_map(|l| match l.state {
+            LeaseState::Offered => Some(Effect::Forget(l.ip)),
             LeaseState::Bound => {
                 let mut e = l.clone();
                 e.state = LeaseState::Expired;
-                out.push(Effect::Expire(e));
+                Some(Effect::Expire(e))
             }
-            LeaseState::Declined => out.push(Effect::Unquarantine(l.ip)),
-            LeaseState::Released | LeaseState::Expired => {}
-        }
-    }
-    out
+            LeaseState::Declined => Some(Effect::Unquarantine(l.ip)),
+            LeaseState::Released | LeaseState::Expired => None,
+        })
+        .collect()
 }
 
 /// Applies effects to the in-memory table and returns the writes that make

@@ -39,6 +39,7 @@ use crate::lease::{LeaseTable, UnixTime};
 use crate::net::{self, InterfaceSocket, NetError};
 use crate::notify::Notifier;
 use crate::packet::{MessageType, Packet, code};
+use crate::pool;
 use crate::store::sqlite::SqliteStore;
 use crate::store::writer::Writer;
 use crate::store::{Store, StoreError, StoredHost, Write};
@@ -197,7 +198,8 @@ pub async fn run(
         warn!("run-time host not used (the config file wins; it stays in the store): {c}");
     }
     let seen = leases.iter().map(|l| l.mac).collect();
-    let table = LeaseTable::from_leases(leases);
+    let mut table = LeaseTable::from_leases(leases);
+    pool::Layout::new(&cfg, &hosts).index(&mut table);
     let writer = Writer::spawn(Box::new(store));
 
     let mut sockets = Vec::new();
@@ -355,6 +357,12 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// Rebuilds the lease table's pool indexes: after the ranges or the
+    /// static hosts changed.
+    fn reindex_pools(&mut self) {
+        pool::Layout::new(&self.cfg, &self.hosts).index(&mut self.table);
     }
 
     /// Appends an event to the ring buffer.
@@ -619,6 +627,7 @@ impl Core {
         };
         self.cfg = Arc::new(new);
         self.hosts = hosts;
+        self.reindex_pools();
         Ok(result)
     }
 }

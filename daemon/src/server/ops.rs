@@ -301,6 +301,7 @@ impl Core {
             .upsert_store(entry.clone())
             .map_err(|c| conflict(c.to_string()))?;
         self.hosts = table;
+        self.reindex_pools();
         writes.extend(entry.to_stored().map(Write::PutHost));
         let kind = if replacing_any {
             EventKind::HostUpdated
@@ -333,6 +334,7 @@ impl Core {
             .hosts
             .remove_store(name)
             .ok_or_else(|| not_found(format!("no host named `{name}`")))?;
+        self.reindex_pools();
         let mut ev = new_event(EventKind::HostRemoved);
         ev.ip = Some(e.host.ip);
         ev.hostname = Some(name.to_string());
@@ -398,6 +400,7 @@ impl Core {
         self.hosts
             .upsert_store(entry.clone())
             .map_err(|c| conflict(c.to_string()))?;
+        self.reindex_pools();
         let from = lease.as_ref().filter(|l| l.is_active(now)).map(|l| l.ip);
         let moving = from.is_some_and(|f| f != ip);
         let mut ev = new_event(EventKind::Promote);
@@ -505,37 +508,18 @@ impl Core {
     }
 
     pub(crate) fn pools(&self, now: UnixTime) -> Vec<proto::PoolInfo> {
-        let mut out = Vec::new();
-        for s in &self.cfg.subnets {
-            for r in &s.ranges {
-                let mut leased = 0u64;
-                let mut quarantined = 0u64;
-                for ip in r.iter() {
-                    if self.hosts.by_ip(ip).is_some() {
-                        leased += 1;
-                        continue;
-                    }
-                    match self.table.get(ip) {
-                        Some(l) if l.is_active(now) && l.state == LeaseState::Declined => {
-                            quarantined += 1
-                        }
-                        Some(l) if l.is_active(now) => leased += 1,
-                        _ => {}
-                    }
-                }
-                let size = r.len();
-                out.push(proto::PoolInfo {
-                    subnet: s.cidr.to_string(),
-                    start: r.start,
-                    end: r.end,
-                    size,
-                    leased,
-                    quarantined,
-                    free: size.saturating_sub(leased + quarantined),
-                });
-            }
-        }
-        out
+        crate::pool::usage(&self.cfg, &self.hosts, &self.table, now)
+            .into_iter()
+            .map(|u| proto::PoolInfo {
+                subnet: u.subnet.to_string(),
+                start: u.range.start,
+                end: u.range.end,
+                size: u.size,
+                leased: u.leased,
+                quarantined: u.quarantined,
+                free: u.free,
+            })
+            .collect()
     }
 }
 

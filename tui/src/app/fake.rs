@@ -25,24 +25,15 @@ use tokio::task::JoinHandle;
 /// Events the fake keeps; older ones fall off (and callers get a gap).
 const RING: usize = 256;
 
-/// One dynamic range.
-#[derive(Debug, Clone)]
-pub struct Range {
-    /// The subnet in CIDR form.
-    pub subnet: String,
-    /// First address of the range.
-    pub start: Ipv4Addr,
-    /// Last address of the range, inclusive.
-    pub end: Ipv4Addr,
-}
-
 /// Everything the fake daemon knows.
 #[derive(Debug, Clone)]
 pub struct DemoData {
     /// The daemon's start: its `epoch` in event batches.
     pub started_at: UnixTime,
-    /// Dynamic ranges, for the pool gauges.
-    pub ranges: Vec<Range>,
+    /// The dynamic ranges and their figures, canned to match `leases`: the
+    /// daemon's pool module owns the rule behind them, and the fake does not
+    /// keep a second copy of it. Only the fake's own `arrive` moves them.
+    pub pools: Vec<PoolInfo>,
     /// Leases by address.
     pub leases: Vec<LeaseInfo>,
     /// Static hosts, config and store.
@@ -295,16 +286,24 @@ pub fn demo_data(now: UnixTime) -> DemoData {
     });
     DemoData {
         started_at: now - 6 * h,
-        ranges: vec![
-            Range {
+        pools: vec![
+            PoolInfo {
                 subnet: "192.168.0.0/24".into(),
                 start: ip("192.168.0.100"),
                 end: ip("192.168.0.190"),
+                size: 91,
+                leased: 3,
+                quarantined: 1,
+                free: 87,
             },
-            Range {
+            PoolInfo {
                 subnet: "10.20.0.0/24".into(),
                 start: ip("10.20.0.50"),
                 end: ip("10.20.0.250"),
+                size: 201,
+                leased: 2,
+                quarantined: 0,
+                free: 199,
             },
         ],
         leases,
@@ -312,39 +311,6 @@ pub fn demo_data(now: UnixTime) -> DemoData {
         blocks: Vec::new(),
         events,
     }
-}
-
-/// Per-range usage from the leases, as the daemon would report it.
-pub fn pools_of(ranges: &[Range], leases: &[LeaseInfo]) -> Vec<PoolInfo> {
-    ranges
-        .iter()
-        .map(|r| {
-            let inside = |l: &&LeaseInfo| l.ip >= r.start && l.ip <= r.end;
-            let size = u64::from(u32::from(r.end)) - u64::from(u32::from(r.start)) + 1;
-            let leased = leases
-                .iter()
-                .filter(inside)
-                .filter(|l| {
-                    l.kind != LeaseKind::Quarantined
-                        && matches!(l.state, LeaseState::Bound | LeaseState::Offered)
-                })
-                .count() as u64;
-            let quarantined = leases
-                .iter()
-                .filter(inside)
-                .filter(|l| l.kind == LeaseKind::Quarantined)
-                .count() as u64;
-            PoolInfo {
-                subnet: r.subnet.clone(),
-                start: r.start,
-                end: r.end,
-                size,
-                leased,
-                quarantined,
-                free: size.saturating_sub(leased + quarantined),
-            }
-        })
-        .collect()
 }
 
 /// The status the fake reports for `d`.
@@ -472,7 +438,7 @@ impl FakeDaemon {
                 n >> 8 & 0xff,
                 n & 0xff
             );
-            let Some(range) = s.data.ranges.first().cloned() else {
+            let Some(range) = s.data.pools.first().cloned() else {
                 return;
             };
             let used: Vec<Ipv4Addr> = s.data.leases.iter().map(|l| l.ip).collect();
@@ -493,6 +459,11 @@ impl FakeDaemon {
             );
             l.subnet = Some(range.subnet.clone());
             s.data.leases.push(l);
+            // The fake's own new lease, counted in its canned figures.
+            if let Some(p) = s.data.pools.first_mut() {
+                p.leased += 1;
+                p.free = p.free.saturating_sub(1);
+            }
             s.data.leases.sort_by_key(|l| l.ip);
             (mac, addr, if n % 3 == 0 { "eth2" } else { "eth1" })
         };
@@ -785,7 +756,7 @@ impl Control for FakeDaemon {
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {
         let s = self.lock();
-        Ok(pools_of(&s.data.ranges, &s.data.leases))
+        Ok(s.data.pools.clone())
     }
 
     async fn reload(self, _: Context) -> Result<ReloadResult, ApiError> {

@@ -59,7 +59,7 @@ fn loaded(color: bool) -> Model {
             status: Some(fake::status_of(&data, now_s())),
             leases: Some(data.leases.clone()),
             hosts: Some(data.hosts.clone()),
-            pools: Some(fake::pools_of(&data.ranges, &data.leases)),
+            pools: Some(data.pools.clone()),
         })),
     );
     update(

@@ -1,0 +1,304 @@
+//! The lease table's ordered indexes: per dynamic range, the addresses never
+//! used and the records ordered by their end; over the whole table, the
+//! records that end at a known time (leases, offer holds, quarantines).
+//!
+//! These only order what the table holds; whether an address may be given
+//! to a client is decided by `pool`.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::net::Ipv4Addr;
+
+use super::{Lease, LeaseState, UnixTime};
+use crate::addr::Range;
+
+/// A set of addresses kept as disjoint, non-adjacent runs (first -> last,
+/// inclusive), so a whole free /16 costs one entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct RunSet {
+    runs: BTreeMap<u32, u32>,
+    len: u64,
+}
+
+impl RunSet {
+    fn full(r: &Range) -> Self {
+        let mut s = RunSet::default();
+        if !r.is_empty() {
+            s.runs.insert(u32::from(r.start), u32::from(r.end));
+            s.len = r.len();
+        }
+        s
+    }
+
+    /// The run holding `x`, as (first, last).
+    fn run_of(&self, x: u32) -> Option<(u32, u32)> {
+        let (&a, &b) = self.runs.range(..=x).next_back()?;
+        (x <= b).then_some((a, b))
+    }
+
+    fn remove(&mut self, x: u32) -> bool {
+        let Some((a, b)) = self.run_of(x) else {
+            return false;
+        };
+        self.runs.remove(&a);
+        if a < x {
+            self.runs.insert(a, x - 1);
+        }
+        if x < b {
+            self.runs.insert(x + 1, b);
+        }
+        self.len -= 1;
+        true
+    }
+
+    fn insert(&mut self, x: u32) -> bool {
+        if self.run_of(x).is_some() {
+            return false;
+        }
+        let mut first = x;
+        let mut last = x;
+        if let Some(prev) = x.checked_sub(1)
+            && let Some((a, _)) = self.run_of(prev)
+        {
+            self.runs.remove(&a);
+            first = a;
+        }
+        if let Some(next) = x.checked_add(1)
+            && let Some(b) = self.runs.remove(&next)
+        {
+            last = b;
+        }
+        self.runs.insert(first, last);
+        self.len += 1;
+        true
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.runs
+            .iter()
+            .flat_map(|(&a, &b)| (a..=b).map(Ipv4Addr::from))
+    }
+}
+
+/// Where a record sorts in its range's index, by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// Released or expired: history, free to give.
+    Idle,
+    /// Offered or bound: spoken for until it ends.
+    Held,
+    /// Declined: quarantined until it ends.
+    Quarantined,
+}
+
+impl Slot {
+    fn of(state: LeaseState) -> Slot {
+        match state {
+            LeaseState::Released | LeaseState::Expired => Slot::Idle,
+            LeaseState::Offered | LeaseState::Bound => Slot::Held,
+            LeaseState::Declined => Slot::Quarantined,
+        }
+    }
+}
+
+/// Whether a record in this state has an end the housekeeping must act on.
+pub(super) fn ends_matter(state: LeaseState) -> bool {
+    Slot::of(state) != Slot::Idle
+}
+
+/// One dynamic range's index: its never-used addresses in order, and its
+/// records by (end, address) in three groups by state. Addresses excluded
+/// from the range (static hosts) appear in none of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeIndex {
+    range: Range,
+    unused: RunSet,
+    idle: BTreeSet<(UnixTime, Ipv4Addr)>,
+    held: BTreeSet<(UnixTime, Ipv4Addr)>,
+    quarantined: BTreeSet<(UnixTime, Ipv4Addr)>,
+}
+
+impl RangeIndex {
+    /// Indexes `range` over `records`, leaving out the `excluded` addresses.
+    /// O(records + excluded) and independent of the range's size.
+    pub(super) fn build<'a>(
+        range: Range,
+        excluded: &HashSet<Ipv4Addr>,
+        records: impl IntoIterator<Item = &'a Lease>,
+    ) -> Self {
+        let mut ix = RangeIndex {
+            range,
+            unused: RunSet::full(&range),
+            idle: BTreeSet::new(),
+            held: BTreeSet::new(),
+            quarantined: BTreeSet::new(),
+        };
+        for &ip in excluded {
+            if range.contains(ip) {
+                ix.unused.remove(u32::from(ip));
+            }
+        }
+        for l in records {
+            if range.contains(l.ip) && !excluded.contains(&l.ip) {
+                ix.add(l);
+            }
+        }
+        ix
+    }
+
+    /// The indexed range.
+    pub fn range(&self) -> Range {
+        self.range
+    }
+
+    fn set(&mut self, slot: Slot) -> &mut BTreeSet<(UnixTime, Ipv4Addr)> {
+        match slot {
+            Slot::Idle => &mut self.idle,
+            Slot::Held => &mut self.held,
+            Slot::Quarantined => &mut self.quarantined,
+        }
+    }
+
+    pub(super) fn add(&mut self, l: &Lease) {
+        self.unused.remove(u32::from(l.ip));
+        self.set(Slot::of(l.state)).insert((l.ends, l.ip));
+    }
+
+    pub(super) fn drop_record(&mut self, l: &Lease) {
+        self.set(Slot::of(l.state)).remove(&(l.ends, l.ip));
+        self.unused.insert(u32::from(l.ip));
+    }
+
+    /// Addresses no record has ever named, lowest first.
+    pub fn unused(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.unused.iter()
+    }
+
+    /// How many addresses no record names.
+    pub fn unused_count(&self) -> u64 {
+        self.unused.len
+    }
+
+    /// Released and expired records as (end, address), the oldest end first.
+    pub fn idle(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
+        self.idle.iter().copied()
+    }
+
+    /// Offered and bound records as (end, address), the earliest end first.
+    pub fn held(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
+        self.held.iter().copied()
+    }
+
+    /// Declined records as (end, address), the earliest end first.
+    pub fn quarantined(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
+        self.quarantined.iter().copied()
+    }
+}
+
+/// The table's range indexes and the set of addresses left out of them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Ranges {
+    /// Sorted by first address; ranges never overlap in a valid config.
+    ranges: Vec<RangeIndex>,
+    excluded: HashSet<Ipv4Addr>,
+}
+
+impl Ranges {
+    /// O(ranges x excluded + records), independent of the ranges' sizes.
+    pub(super) fn build<'a>(
+        ranges: impl IntoIterator<Item = Range>,
+        excluded: impl IntoIterator<Item = Ipv4Addr>,
+        records: impl IntoIterator<Item = &'a Lease>,
+    ) -> Self {
+        let excluded: HashSet<Ipv4Addr> = excluded.into_iter().collect();
+        let mut ranges: Vec<RangeIndex> = ranges
+            .into_iter()
+            .map(|r| RangeIndex::build(r, &excluded, []))
+            .collect();
+        ranges.sort_by_key(|r| r.range.start);
+        ranges.dedup_by_key(|r| r.range);
+        let mut out = Ranges { ranges, excluded };
+        for l in records {
+            out.add(l);
+        }
+        out
+    }
+
+    fn position(&self, ip: Ipv4Addr) -> Option<usize> {
+        let i = self.ranges.partition_point(|r| r.range.start <= ip);
+        let i = i.checked_sub(1)?;
+        self.ranges[i].range.contains(ip).then_some(i)
+    }
+
+    /// The index of exactly `r`, if the table was built for it.
+    pub(super) fn get(&self, r: &Range) -> Option<&RangeIndex> {
+        let i = self.position(r.start)?;
+        let ix = &self.ranges[i];
+        (ix.range == *r).then_some(ix)
+    }
+
+    fn owner(&mut self, ip: Ipv4Addr) -> Option<&mut RangeIndex> {
+        if self.excluded.contains(&ip) {
+            return None;
+        }
+        let i = self.position(ip)?;
+        Some(&mut self.ranges[i])
+    }
+
+    pub(super) fn add(&mut self, l: &Lease) {
+        if let Some(ix) = self.owner(l.ip) {
+            ix.add(l);
+        }
+    }
+
+    pub(super) fn drop_record(&mut self, l: &Lease) {
+        if let Some(ix) = self.owner(l.ip) {
+            ix.drop_record(l);
+        }
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &RangeIndex> {
+        self.ranges.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(a: u32, b: u32) -> Range {
+        Range {
+            start: Ipv4Addr::from(a),
+            end: Ipv4Addr::from(b),
+        }
+    }
+
+    #[test]
+    fn run_set_splits_and_merges() {
+        let mut s = RunSet::full(&range(10, 20));
+        assert_eq!(s.len, 11);
+        assert!(s.remove(15));
+        assert!(!s.remove(15));
+        assert!(s.remove(10));
+        assert!(s.remove(20));
+        assert_eq!(s.runs, BTreeMap::from([(11, 14), (16, 19)]));
+        assert!(s.insert(15));
+        assert!(!s.insert(15));
+        assert_eq!(s.runs, BTreeMap::from([(11, 19)]));
+        assert!(s.insert(20));
+        assert!(s.insert(10));
+        assert_eq!(s.runs, BTreeMap::from([(10, 20)]));
+        assert_eq!(s.len, 11);
+        assert_eq!(s.iter().next(), Some(Ipv4Addr::from(10)));
+    }
+
+    #[test]
+    fn run_set_at_the_ends_of_the_address_space() {
+        let mut s = RunSet::full(&range(u32::MAX - 1, u32::MAX));
+        assert!(s.remove(u32::MAX));
+        assert!(s.insert(u32::MAX));
+        let mut z = RunSet::full(&range(0, 1));
+        assert!(z.remove(0));
+        assert!(z.insert(0));
+        assert_eq!(z.runs, BTreeMap::from([(0, 1)]));
+    }
+}
