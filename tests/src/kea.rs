@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use serde_json::json;
 use tempfile::TempDir;
 
 use crate::netns::{BRIDGE, Lab, netns_command};
-use crate::process::{Proc, run_output, wait_until};
-use crate::procstat::udp_port_bound;
+use crate::process::{Proc, run_output};
+use crate::procstat::wait_udp_bound;
 
 /// Where Debian installs the server.
 pub const KEA_DHCP4: &str = "/usr/sbin/kea-dhcp4";
@@ -114,24 +114,8 @@ impl Kea {
         env_in(&mut cmd, dir.path());
         let log = dir.path().join("kea.log");
         let mut proc = Proc::spawn("kea-dhcp4", &mut cmd, &log)?;
-        let pid = proc.pid();
-        let ready = wait_until(READY_TIMEOUT, || {
-            if udp_port_bound(pid, 67) {
-                return Some(Ok(()));
-            }
-            proc.try_status().map(Err)
-        });
-        match ready {
-            Some(Ok(())) => Ok(Kea { dir, proc }),
-            Some(Err(status)) => Err(anyhow!(
-                "kea-dhcp4 exited ({status}) before it was ready; its log:\n{}",
-                proc.log()
-            )),
-            None => Err(anyhow!(
-                "kea-dhcp4 bound no UDP port 67 within {READY_TIMEOUT:?}; its log:\n{}",
-                proc.log()
-            )),
-        }
+        wait_udp_bound(&mut proc, 67, READY_TIMEOUT)?;
+        Ok(Kea { dir, proc })
     }
 
     pub fn pid(&self) -> u32 {

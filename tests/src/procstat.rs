@@ -3,8 +3,11 @@
 //! namespace: `/proc/PID/net/udp` shows the namespace of PID).
 
 use std::fs;
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
+
+use crate::process::{Proc, wait_until};
 
 /// User plus system CPU time of a process (all its threads), in seconds.
 pub fn cpu_seconds(pid: u32) -> Result<f64> {
@@ -72,6 +75,32 @@ pub fn udp_port_bound(pid: u32, port: u16) -> bool {
     fs::read_to_string(format!("/proc/{pid}/net/udp"))
         .map(|t| udp_table_has_port(&t, port))
         .unwrap_or(false)
+}
+
+/// Waits until `proc` has bound UDP `port` (its readiness for servers that
+/// say nothing at their default log level), at most `timeout`. Fails with
+/// the process's log if it exits first or the time runs out.
+pub fn wait_udp_bound(proc: &mut Proc, port: u16, timeout: Duration) -> Result<()> {
+    let pid = proc.pid();
+    let ready = wait_until(timeout, || {
+        if udp_port_bound(pid, port) {
+            return Some(Ok(()));
+        }
+        proc.try_status().map(Err)
+    });
+    match ready {
+        Some(Ok(())) => Ok(()),
+        Some(Err(status)) => Err(anyhow!(
+            "{} exited ({status}) before it bound UDP port {port}; its log:\n{}",
+            proc.name(),
+            proc.log()
+        )),
+        None => Err(anyhow!(
+            "{} bound no UDP port {port} within {timeout:?}; its log:\n{}",
+            proc.name(),
+            proc.log()
+        )),
+    }
 }
 
 /// Does a `/proc/net/udp` table list a local address on `port`?

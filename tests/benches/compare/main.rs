@@ -220,11 +220,7 @@ fn step(
     let cpu1 = procstat::cpu_seconds(pid);
     let (report, text) = match outcome {
         Ok(r) => r,
-        Err(e) => {
-            let tail = server.log_tail(30);
-            let _ = server.stop();
-            return Err(e.context(format!("perfdhcp against {kind}; its log:\n{tail}")));
-        }
+        Err(e) => return Err(server.fail(e, &format!("perfdhcp against {kind}"))),
     };
     let cpu1 = cpu1?;
     server.stop().with_context(|| format!("stopping {kind}"))?;
@@ -362,11 +358,7 @@ fn fill_phase(k: &Knobs, lab: &Lab, client: &ClientNs, setup: &Setup) -> Result<
         });
         let (acked, secs) = match filled {
             Ok(v) => v,
-            Err(e) => {
-                let tail = server.log_tail(30);
-                let _ = server.stop();
-                return Err(e.context(format!("filling {kind}; its log:\n{tail}")));
-            }
+            Err(e) => return Err(server.fail(e, &format!("filling {kind}"))),
         };
         let memory = procstat::memory(pid).ok();
         let leases = server.leases();

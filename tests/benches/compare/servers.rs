@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use berth_tests::kea::{Kea, KeaConfig};
 use berth_tests::netns::netns_command;
-use berth_tests::process::{Proc, wait_until};
-use berth_tests::procstat::udp_port_bound;
+use berth_tests::process::Proc;
+use berth_tests::procstat::wait_udp_bound;
 use berth_tests::{Daemon, Lab, LabNet, ServerConfig};
 use tempfile::TempDir;
 
@@ -132,6 +132,14 @@ impl Server {
         berth_tests::process::tail(&log, lines)
     }
 
+    /// Stops the server after `e` went wrong while it ran, and adds its
+    /// log's tail to the error.
+    pub fn fail(self, e: anyhow::Error, what: &str) -> anyhow::Error {
+        let tail = self.log_tail(30);
+        let _ = self.stop();
+        e.context(format!("{what}; the server's log:\n{tail}"))
+    }
+
     /// Stops the server (SIGTERM, bounded wait, SIGKILL).
     pub fn stop(self) -> Result<()> {
         match self {
@@ -162,23 +170,8 @@ fn start_stateless(lab: &Lab, s: &Setup) -> Result<Server> {
         .arg("--max-seconds")
         .arg("1800");
     let mut proc = Proc::spawn("stateless", &mut cmd, &dir.path().join("stateless.log"))?;
-    let pid = proc.pid();
-    match wait_until(Duration::from_secs(10), || {
-        if udp_port_bound(pid, 67) {
-            return Some(Ok(()));
-        }
-        proc.try_status().map(Err)
-    }) {
-        Some(Ok(())) => Ok(Server::Stateless { proc, _dir: dir }),
-        Some(Err(status)) => Err(anyhow!(
-            "stateless exited ({status}) before it was ready:\n{}",
-            proc.log()
-        )),
-        None => Err(anyhow!(
-            "stateless bound no UDP port 67 within 10 s:\n{}",
-            proc.log()
-        )),
-    }
+    wait_udp_bound(&mut proc, 67, Duration::from_secs(10))?;
+    Ok(Server::Stateless { proc, _dir: dir })
 }
 
 /// Bound leases in berthd's SQLite store, read while it runs (WAL).
