@@ -171,7 +171,14 @@ fn run() -> Result<()> {
         "compare: done in {:.0} s\n",
         started.elapsed().as_secs_f64()
     );
-    report::print_table(&knobs.servers, &search, &fixed, &fill, knobs.fixed_rate);
+    report::print_table(
+        &knobs.servers,
+        &search,
+        &fixed,
+        &fill,
+        knobs.fixed_rate,
+        knobs.drop_limit * 100.0,
+    );
     drop(client);
     drop(lab);
     Ok(())

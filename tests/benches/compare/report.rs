@@ -56,6 +56,7 @@ pub fn print_table(
     fixed: &[FixedResult],
     fill: &[FillResult],
     fixed_rate: u32,
+    drop_limit_pct: f64,
 ) {
     let row = |label: String, decimals: usize, f: &dyn Fn(usize) -> Option<f64>| Row {
         label,
@@ -63,7 +64,7 @@ pub fn print_table(
         decimals,
     };
     let rows = [
-        row("max DORA/s, < 1 % drops (completed)".into(), 0, &|i| {
+        row(format!("max DORA/s, < {drop_limit_pct} % drops"), 0, &|i| {
             search[i]
                 .best_rate
                 .map(|_| search[i].best_completed_per_sec)
