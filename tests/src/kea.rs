@@ -1,7 +1,8 @@
 //! ISC kea-dhcp4 (Debian package kea-dhcp4-server) in a lab's server
 //! namespace, for side-by-side benchmarks: memfile backend with its lease
 //! file, pid file and lock file in a tempdir, no control socket, no DDNS,
-//! and `lfc-interval` 0 so it never compacts the lease file mid-run.
+//! single-threaded, and `lfc-interval` 0 so it never compacts the lease file
+//! mid-run.
 
 use std::collections::HashSet;
 use std::fs;
@@ -62,6 +63,8 @@ impl KeaConfig {
                     "option-data": [{ "name": "routers", "data": self.router }]
                 }],
                 "dhcp-ddns": { "enable-updates": false },
+                // Single-threaded, as Kea 2.2 ships (later versions turn it on).
+                "multi-threading": { "enable-multi-threading": false },
                 "loggers": [{
                     "name": "kea-dhcp4",
                     "output_options": [{ "output": "stdout" }],
@@ -184,6 +187,7 @@ mod tests {
         );
         assert_eq!(d["dhcp-ddns"]["enable-updates"], false);
         assert_eq!(d["valid-lifetime"], 3600);
+        assert_eq!(d["multi-threading"]["enable-multi-threading"], false);
     }
 
     #[test]
