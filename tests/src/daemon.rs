@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use tempfile::TempDir;
 
 use crate::berthd_bin;
-use crate::netns::{BRIDGE, LAB_CIDR, Lab, SERVER_IP, netns_command};
+use crate::netns::{BRIDGE, Lab, LabNet, netns_command};
 use crate::process::{Proc, read_log, run_output, tail, wait_until};
 
 /// berthd's log says this (case-insensitive, any one of them) once it serves.
@@ -70,6 +70,13 @@ impl ServerConfig {
     /// The lab's defaults: `br0`, 192.0.2.0/24, pool .100-.102, router and
     /// DNS 192.0.2.1, domain `lab.test`, 1 h leases.
     pub fn lab() -> ServerConfig {
+        Self::lab_on(LabNet::DOC)
+    }
+
+    /// [`ServerConfig::lab`] for a lab built on `net` ([`Lab::with_net`]):
+    /// its subnet, pool host .100-.102, router and DNS the server's address.
+    pub fn lab_on(net: LabNet) -> ServerConfig {
+        let server = net.server_ip.to_string();
         ServerConfig {
             interfaces: vec![BRIDGE.to_string()],
             authoritative: true,
@@ -81,11 +88,11 @@ impl ServerConfig {
             control_group: None,
             admin_group: None,
             event_buffer: None,
-            dns: vec![SERVER_IP.to_string()],
+            dns: vec![server.clone()],
             subnets: vec![SubnetConfig {
-                cidr: LAB_CIDR.into(),
-                range: ("192.0.2.100".into(), "192.0.2.102".into()),
-                routers: vec![SERVER_IP.to_string()],
+                cidr: net.subnet_cidr(),
+                range: (net.host(100).to_string(), net.host(102).to_string()),
+                routers: vec![server],
                 domain_name: Some("lab.test".into()),
             }],
             hosts: Vec::new(),
@@ -443,6 +450,25 @@ pub fn check_config(file: &Path) -> Result<Output> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lab_config_on_another_network() {
+        let doc = ServerConfig::lab();
+        assert_eq!(doc.subnets[0].cidr, crate::netns::LAB_CIDR);
+        assert_eq!(
+            doc.subnets[0].range,
+            ("192.0.2.100".into(), "192.0.2.102".into())
+        );
+        assert_eq!(doc.dns, vec!["192.0.2.1".to_string()]);
+        let b = ServerConfig::lab_on(LabNet::BENCH16).pool("198.18.1.0", "198.18.235.95");
+        let t = b.to_toml(Path::new("/tmp/x/leases.db"));
+        assert!(t.contains("cidr = \"198.18.0.0/16\""), "{t}");
+        assert!(
+            t.contains("range = [\"198.18.1.0\", \"198.18.235.95\"]"),
+            "{t}"
+        );
+        assert!(t.contains("routers = [\"198.18.0.1\"]"), "{t}");
+    }
 
     #[test]
     fn renders_config() {

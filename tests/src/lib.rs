@@ -23,9 +23,12 @@
 pub mod api;
 pub mod clients;
 pub mod daemon;
+pub mod kea;
 pub mod netns;
 pub mod perfdhcp;
 pub mod process;
+pub mod procstat;
+pub mod ratesearch;
 pub mod tmux;
 
 use std::io::Write;
@@ -36,7 +39,7 @@ pub use clients::{Dhclient, DhclientOptions, Lease, Record, Udhcpc, UdhcpcOption
 pub use daemon::{
     Daemon, DaemonOptions, HostConfig, READY_PATTERNS, ServerConfig, SubnetConfig, check_config,
 };
-pub use netns::{ClientNs, Lab, Netns, random_mac};
+pub use netns::{ClientNs, Lab, LabNet, Netns, random_mac};
 pub use process::wait_until;
 pub use tmux::Tmux;
 

@@ -1,7 +1,8 @@
 //! Network namespaces: the lab every test builds and removes again.
 //!
-//! Topology: one server namespace holding bridge `br0` (192.0.2.1/24), and
-//! one namespace per client whose `eth0` is a veth whose peer (`p<k>`) is a
+//! Topology: one server namespace holding bridge `br0` (192.0.2.1/24 by
+//! default, or the [`LabNet`] given to [`Lab::with_net`]), and one namespace
+//! per client whose `eth0` is a veth whose peer (`p<k>`) is a
 //! port of `br0`. Everything is created with `ip -n <ns> ...`, so nothing is
 //! ever created in, or changed on, the root namespace. Names are unique per
 //! process and lab (`bt<pid>x<n>s`, `bt<pid>x<n>c<k>`); deleting a namespace
@@ -31,6 +32,65 @@ pub const LAB_CIDR: &str = "192.0.2.0/24";
 pub const BRIDGE: &str = "br0";
 /// The client's interface name inside each client namespace.
 pub const CLIENT_IFACE: &str = "eth0";
+
+/// The lab's network: the server's address on `br0` and the prefix length.
+/// Only ever configured inside the lab's namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabNet {
+    /// The server's address on `br0`.
+    pub server_ip: Ipv4Addr,
+    /// Prefix length of the lab subnet.
+    pub prefix: u8,
+}
+
+impl LabNet {
+    /// The default lab: 192.0.2.1/24 (a documentation range), what
+    /// [`Lab::new`] builds and [`crate::ServerConfig::lab`] serves.
+    pub const DOC: LabNet = LabNet {
+        server_ip: SERVER_IP,
+        prefix: 24,
+    };
+    /// A /16 for load benchmarks: 198.18.0.1/16, inside the RFC 2544
+    /// benchmarking range 198.18.0.0/15.
+    pub const BENCH16: LabNet = LabNet {
+        server_ip: Ipv4Addr::new(198, 18, 0, 1),
+        prefix: 16,
+    };
+
+    /// `a.b.c.d/len` for the server's address.
+    pub fn server_cidr(&self) -> String {
+        format!("{}/{}", self.server_ip, self.prefix)
+    }
+
+    /// The subnet in CIDR form, e.g. `198.18.0.0/16`.
+    pub fn subnet_cidr(&self) -> String {
+        format!("{}/{}", self.network(), self.prefix)
+    }
+
+    /// The subnet's network address.
+    pub fn network(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.server_ip) & self.mask_bits())
+    }
+
+    /// The netmask, e.g. 255.255.0.0.
+    pub fn netmask(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.mask_bits())
+    }
+
+    /// The address `offset` after the network address (no bounds check
+    /// beyond wrapping within the subnet).
+    pub fn host(&self, offset: u32) -> Ipv4Addr {
+        let host_bits = !self.mask_bits();
+        Ipv4Addr::from(u32::from(self.network()) | (offset & host_bits))
+    }
+
+    fn mask_bits(&self) -> u32 {
+        match self.prefix {
+            0 => 0,
+            p => u32::MAX << (32 - u32::from(p.min(32))),
+        }
+    }
+}
 
 static LAB_COUNTER: AtomicU32 = AtomicU32::new(0);
 static MAC_COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -160,11 +220,17 @@ pub struct Lab {
     stem: String,
     server: Netns,
     ports: AtomicU32,
+    net: LabNet,
 }
 
 impl Lab {
     /// Creates the server namespace with `br0` at 192.0.2.1/24.
     pub fn new() -> Result<Lab> {
+        Self::with_net(LabNet::DOC)
+    }
+
+    /// Creates the server namespace with `br0` at `net`'s server address.
+    pub fn with_net(net: LabNet) -> Result<Lab> {
         sweep_stale();
         let stem = unique_stem();
         let server = Netns::create(&format!("{stem}s"))?;
@@ -180,12 +246,18 @@ impl Lab {
             "0",
         ])?;
         server.ip(&["link", "set", BRIDGE, "up"])?;
-        server.ip(&["addr", "add", &format!("{SERVER_IP}/24"), "dev", BRIDGE])?;
+        server.ip(&["addr", "add", &net.server_cidr(), "dev", BRIDGE])?;
         Ok(Lab {
             stem,
             server,
             ports: AtomicU32::new(0),
+            net,
         })
+    }
+
+    /// The network `br0` is on.
+    pub fn net(&self) -> LabNet {
+        self.net
     }
 
     /// The server namespace's name (where berthd runs).
@@ -323,6 +395,17 @@ mod tests {
         assert_eq!(stale_owner("btx4c2"), None);
         assert_eq!(stale_owner("bdemo-srv"), None);
         assert_eq!(stale_owner("other"), None);
+    }
+
+    #[test]
+    fn lab_nets() {
+        assert_eq!(LabNet::DOC.server_cidr(), "192.0.2.1/24");
+        assert_eq!(LabNet::DOC.subnet_cidr(), LAB_CIDR);
+        let b = LabNet::BENCH16;
+        assert_eq!(b.subnet_cidr(), "198.18.0.0/16");
+        assert_eq!(b.netmask(), Ipv4Addr::new(255, 255, 0, 0));
+        assert_eq!(b.host(256 + 59_999), Ipv4Addr::new(198, 18, 235, 95));
+        assert_eq!(b.host(2), Ipv4Addr::new(198, 18, 0, 2));
     }
 
     #[test]

@@ -27,12 +27,17 @@ pub struct PerfdhcpRun {
     pub seconds: u32,
 }
 
-/// Counters of one exchange type (DISCOVER-OFFER or REQUEST-ACK).
+/// Counters and delays of one exchange type (DISCOVER-OFFER or REQUEST-ACK).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ExchangeStats {
     pub sent: u64,
     pub received: u64,
     pub drops: u64,
+    /// Delays in milliseconds, request sent to reply received; `None` when
+    /// perfdhcp printed none (no reply received).
+    pub min_delay_ms: Option<f64>,
+    pub avg_delay_ms: Option<f64>,
+    pub max_delay_ms: Option<f64>,
 }
 
 /// perfdhcp's final report.
@@ -54,6 +59,20 @@ impl PerfdhcpReport {
     pub fn drops(&self) -> u64 {
         self.discover_offer.drops + self.request_ack.drops
     }
+
+    /// [`PerfdhcpReport::drops`] as a share of the exchanges started
+    /// (DISCOVERs sent), 0.0..=1.0; 1.0 when nothing was sent.
+    pub fn drop_ratio(&self) -> f64 {
+        if self.discover_offer.sent == 0 {
+            return 1.0;
+        }
+        self.drops() as f64 / self.discover_offer.sent as f64
+    }
+}
+
+/// `"0.110 ms"` -> 0.110.
+fn parse_ms(v: &str) -> Option<f64> {
+    v.trim().strip_suffix("ms")?.trim().parse().ok()
 }
 
 /// Parses perfdhcp's report text.
@@ -92,6 +111,16 @@ pub fn parse_report(text: &str) -> Result<PerfdhcpReport> {
         let Some((k, v)) = line.split_once(':') else {
             continue;
         };
+        let delay = match k.trim() {
+            "min delay" => Some(&mut stats.min_delay_ms),
+            "avg delay" => Some(&mut stats.avg_delay_ms),
+            "max delay" => Some(&mut stats.max_delay_ms),
+            _ => None,
+        };
+        if let Some(slot) = delay {
+            *slot = parse_ms(v);
+            continue;
+        }
         let Ok(v) = v.trim().parse::<u64>() else {
             continue;
         };
@@ -159,11 +188,22 @@ drops ratio: 9.49 %
 orphans: 0
 
 min delay: 0.110 ms
+avg delay: 0.293 ms
+max delay: 11.592 ms
+std deviation: 0.376 ms
+collected packets: 0
 ***Statistics for: REQUEST-ACK***
 sent packets: 13575
 received packets: 13359
 drops: 216
 drops ratio: 1.59 %
+orphans: 0
+
+min delay: 0.098 ms
+avg delay: 0.250 ms
+max delay: 9.004 ms
+std deviation: 0.301 ms
+collected packets: 0
 ";
 
     #[test]
@@ -175,12 +215,34 @@ drops ratio: 1.59 %
             ExchangeStats {
                 sent: 14999,
                 received: 13575,
-                drops: 1424
+                drops: 1424,
+                min_delay_ms: Some(0.110),
+                avg_delay_ms: Some(0.293),
+                max_delay_ms: Some(11.592),
             }
         );
         assert_eq!(r.request_ack.received, 13359);
+        assert_eq!(r.request_ack.avg_delay_ms, Some(0.250));
+        assert_eq!(r.request_ack.max_delay_ms, Some(9.004));
         assert_eq!(r.completed(), 13359);
         assert_eq!(r.drops(), 1640);
+        assert!((r.drop_ratio() - 1640.0 / 14999.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn delays_without_replies_are_none() {
+        let r = parse_report(
+            "***Statistics for: DISCOVER-OFFER***
+sent packets: 10
+received packets: 0
+drops: 10
+Delay summary unavailable! No packets received.
+",
+        )
+        .expect("report");
+        assert_eq!(r.discover_offer.avg_delay_ms, None);
+        assert_eq!(r.drop_ratio(), 1.0);
+        assert_eq!(PerfdhcpReport::default().drop_ratio(), 1.0);
     }
 
     #[test]

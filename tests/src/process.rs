@@ -157,6 +157,11 @@ impl Proc {
         self.child.id()
     }
 
+    /// The name it was started under (for messages).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub fn log_path(&self) -> &Path {
         &self.log
     }
