@@ -1,0 +1,657 @@
+//! The whole server in-process, without root: the core runs with channel
+//! sockets and a memory store (with failure injection); the test sends
+//! encoded DHCP packets, reads the replies, and calls the control API over
+//! the real Unix socket in a temporary directory.
+//!
+//! Nothing here is timed to pass: waits have generous deadlines and poll
+//! for a state the server reports (counters, leases, events).
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use berth_proto::{
+    ControlClient, Event, EventKind, HostSpec, LeaseFilter, LeaseState, PromoteRequest, Target,
+};
+use berthd::addr::MacAddr;
+use berthd::blocks::Block;
+use berthd::engine::Interface;
+use berthd::lease::Lease;
+use berthd::packet::{MessageType, Packet, code};
+use berthd::server::{ChannelSocket, ServerError, Wire};
+use berthd::store::{MemoryStore, Store, StoreError, StoredHost, Write};
+use tarpc::context;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+/// The pool's only address.
+const POOL: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+/// A static address outside the pool.
+const STATIC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 50);
+const A: MacAddr = MacAddr([2, 0, 0, 0, 0, 0xa]);
+const B: MacAddr = MacAddr([2, 0, 0, 0, 0, 0xb]);
+const WAIT: Duration = Duration::from_secs(10);
+
+fn config(dir: &Path, hosts: &str) -> String {
+    format!(
+        r#"
+[server]
+interfaces = ["test0"]
+authoritative = true
+default_lease = "1h"
+max_lease = "2h"
+min_lease = "1m"
+store = "{store}"
+control_socket = "{sock}"
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["{POOL}", "{POOL}"]
+options = {{ routers = ["{SERVER}"] }}
+{hosts}
+"#,
+        store = dir.join("unused.db").display(),
+        sock = dir.join("control.sock").display(),
+    )
+}
+
+/// A store that can be held: `apply` waits while the gate is shut, so a
+/// test can line up several changes behind one another.
+#[derive(Clone)]
+struct Gated {
+    inner: MemoryStore,
+    shut: Arc<Mutex<bool>>,
+}
+
+impl Gated {
+    fn shut(&self) {
+        *self.shut.lock().expect("gate") = true;
+    }
+    fn open(&self) {
+        *self.shut.lock().expect("gate") = false;
+    }
+}
+
+impl Store for Gated {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+    fn load_leases(&mut self) -> Result<Vec<Lease>, StoreError> {
+        self.inner.load_leases()
+    }
+    fn load_hosts(&mut self) -> Result<Vec<StoredHost>, StoreError> {
+        self.inner.load_hosts()
+    }
+    fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError> {
+        self.inner.load_blocks()
+    }
+    fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+        while *self.shut.lock().expect("gate") {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.inner.apply(batch)
+    }
+}
+
+struct Harness {
+    wire: Wire,
+    store: Gated,
+    api: ControlClient,
+    dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<Result<(), ServerError>>,
+    xid: u32,
+}
+
+impl Harness {
+    async fn start(hosts: &str) -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("berthd.toml");
+        std::fs::write(&path, config(dir.path(), hosts)).expect("write config");
+        let cfg = berthd::config::load(&path).expect("config");
+        let store = Gated {
+            inner: MemoryStore::new(),
+            shut: Arc::new(Mutex::new(false)),
+        };
+        let (sock, wire) = ChannelSocket::pair(Interface {
+            name: "test0".into(),
+            addr: SERVER,
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(berthd::server::run(
+            path,
+            cfg,
+            Box::new(store.clone()),
+            vec![sock],
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let api = connect(&dir.path().join("control.sock")).await;
+        Harness {
+            wire,
+            store,
+            api,
+            dir,
+            stop: Some(stop),
+            server,
+            xid: 1,
+        }
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("berthd.toml")
+    }
+
+    fn mem(&self) -> &MemoryStore {
+        &self.store.inner
+    }
+
+    fn packet(&mut self, mac: MacAddr, kind: MessageType) -> Packet {
+        self.xid += 1;
+        Packet::request(mac, kind, self.xid)
+    }
+
+    /// Sends `p` and returns the server's reply, if one comes.
+    async fn send(&mut self, p: &Packet, wait: Duration) -> Option<Packet> {
+        let (bytes, _) = p.encode(576, &[]);
+        let from: SocketAddr = "0.0.0.0:68".parse().expect("addr");
+        self.wire
+            .to_server
+            .send((bytes, from))
+            .await
+            .expect("server gone");
+        loop {
+            let sent = tokio::time::timeout(wait, self.wire.from_server.recv())
+                .await
+                .ok()??;
+            let reply = Packet::decode(&sent.bytes).expect("server sent a valid packet");
+            if reply.xid == p.xid {
+                return Some(reply);
+            }
+        }
+    }
+
+    async fn discover(&mut self, mac: MacAddr) -> Option<Packet> {
+        self.discover_within(mac, WAIT).await
+    }
+
+    async fn discover_within(&mut self, mac: MacAddr, wait: Duration) -> Option<Packet> {
+        let p = self.packet(mac, MessageType::Discover);
+        self.send(&p, wait).await
+    }
+
+    /// A REQUEST in SELECTING state for `ip`, or None for no reply.
+    async fn select(&mut self, mac: MacAddr, ip: Ipv4Addr, wait: Duration) -> Option<Packet> {
+        let mut p = self.packet(mac, MessageType::Request);
+        p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
+        p.options.set(code::SERVER_ID, SERVER.octets().to_vec());
+        self.send(&p, wait).await
+    }
+
+    /// A RENEWING REQUEST from a client that holds `ip`.
+    async fn renew(&mut self, mac: MacAddr, ip: Ipv4Addr, wait: Duration) -> Option<Packet> {
+        let mut p = self.packet(mac, MessageType::Request);
+        p.ciaddr = ip;
+        self.send(&p, wait).await
+    }
+
+    /// DISCOVER, OFFER, REQUEST, ACK: the address bound.
+    async fn bind(&mut self, mac: MacAddr) -> Ipv4Addr {
+        let offer = self.discover(mac).await.expect("an offer");
+        let ack = self
+            .select(mac, offer.yiaddr, WAIT)
+            .await
+            .expect("an answer to the request");
+        assert_eq!(kind(&ack), MessageType::Ack);
+        ack.yiaddr
+    }
+
+    async fn counters(&self) -> HashMap<String, u64> {
+        self.api
+            .status(ctx())
+            .await
+            .expect("rpc")
+            .expect("status")
+            .counters
+            .into_iter()
+            .collect()
+    }
+
+    /// Waits until counter `name` reaches `n`.
+    async fn counted(&self, name: &str, n: u64) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let c = self.counters().await;
+            if c.get(name).copied().unwrap_or(0) >= n {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "counter {name} never reached {n}: {c:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn events(&self) -> Vec<Event> {
+        self.api
+            .events_since(ctx(), 0, 0)
+            .await
+            .expect("rpc")
+            .expect("events")
+            .events
+    }
+
+    async fn lease_states(&self) -> Vec<(Ipv4Addr, String, LeaseState)> {
+        let leases = self
+            .api
+            .leases(ctx(), LeaseFilter::default())
+            .await
+            .expect("rpc")
+            .expect("leases");
+        leases.into_iter().map(|l| (l.ip, l.mac, l.state)).collect()
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server
+            .await
+            .expect("server task")
+            .expect("server stopped cleanly");
+    }
+}
+
+fn ctx() -> context::Context {
+    let mut c = context::current();
+    c.deadline = std::time::Instant::now() + Duration::from_secs(30);
+    c
+}
+
+async fn connect(path: &Path) -> ControlClient {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match berth_proto::transport::connect(path).await {
+            Ok(c) => return c,
+            Err(e) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "control socket never answered: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+fn kind(p: &Packet) -> MessageType {
+    match p.message_type() {
+        Some(Ok(t)) => t,
+        other => panic!("reply without a message type: {other:?}"),
+    }
+}
+
+fn kinds(events: &[Event]) -> Vec<EventKind> {
+    events.iter().map(|e| e.kind).collect()
+}
+
+/// How long to listen for a reply that must not come. Absence passes on a
+/// slow machine too; the counters say when the server has decided.
+const QUIET: Duration = Duration::from_millis(300);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withheld_ack_is_neither_logged_nor_evented_as_acked() {
+    let mut h = Harness::start("").await;
+    let offer = h.discover(A).await.expect("an offer: it needs no write");
+    h.mem().fail_next_apply();
+    assert!(
+        h.select(A, offer.yiaddr, QUIET).await.is_none(),
+        "ACK sent although its lease was not written"
+    );
+    h.counted("write_failed", 1).await;
+    let events = h.events().await;
+    assert_eq!(
+        kinds(&events),
+        vec![EventKind::Arrival, EventKind::Offer],
+        "no ack event for a lease that is not durable"
+    );
+    assert_eq!(h.counters().await.get("acked"), None);
+
+    // The retry is written, ACKed, evented and counted.
+    let ack = h.select(A, offer.yiaddr, WAIT).await.expect("ack");
+    assert_eq!(kind(&ack), MessageType::Ack);
+    h.counted("acked", 1).await;
+    let events = h.events().await;
+    assert_eq!(events.last().map(|e| e.kind), Some(EventKind::Ack));
+    assert_eq!(h.mem().leases().len(), 1);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_renewal_keeps_the_clients_lease_from_a_second_client() {
+    let mut h = Harness::start("").await;
+    let ip = h.bind(A).await;
+    assert_eq!(ip, POOL);
+    let stored = h.mem().leases();
+
+    h.mem().fail_next_apply();
+    assert!(
+        h.renew(A, ip, QUIET).await.is_none(),
+        "renewal ACKed unwritten"
+    );
+    h.counted("write_failed", 1).await;
+
+    // A still holds the address from its previous ACK and the store says
+    // so: B must not be offered it.
+    let offered = h.discover_within(B, QUIET).await;
+    assert!(
+        offered.is_none(),
+        "B was offered {:?}, which A still holds",
+        offered.map(|p| p.yiaddr)
+    );
+    h.counted("no_address", 1).await;
+    assert_eq!(
+        h.lease_states().await,
+        vec![(POOL, A.to_string(), LeaseState::Bound)]
+    );
+    assert_eq!(h.mem().leases(), stored, "the store kept A's row");
+
+    // Once the store writes again, A renews.
+    let ack = h.renew(A, ip, WAIT).await.expect("renewal");
+    assert_eq!(kind(&ack), MessageType::Ack);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promoted_clients_failed_move_keeps_its_old_lease() {
+    let mut h = Harness::start("").await;
+    let old = h.bind(A).await;
+    let promoted = h
+        .api
+        .promote(
+            ctx(),
+            PromoteRequest {
+                mac: A.to_string(),
+                ip: Some(STATIC),
+                hostname: Some("alpha".into()),
+            },
+        )
+        .await
+        .expect("rpc")
+        .expect("promote");
+    assert!(promoted.moving);
+
+    // The client moves to its static address; the ACK that would release
+    // the old lease cannot be written.
+    let offer = h.discover(A).await.expect("offer of the static address");
+    assert_eq!(offer.yiaddr, STATIC);
+    h.mem().fail_next_apply();
+    assert!(h.select(A, STATIC, QUIET).await.is_none());
+    h.counted("write_failed", 1).await;
+
+    // A still holds its dynamic address.
+    assert!(
+        h.discover_within(B, QUIET).await.is_none(),
+        "B was offered A's address"
+    );
+    h.counted("no_address", 1).await;
+    let states = h.lease_states().await;
+    assert!(
+        states.contains(&(old, A.to_string(), LeaseState::Bound)),
+        "{states:?}"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_that_cannot_be_saved_is_not_made() {
+    let mut h = Harness::start("").await;
+    h.bind(A).await;
+    h.mem().fail_next_apply();
+    let req = PromoteRequest {
+        mac: A.to_string(),
+        ip: None,
+        hostname: Some("alpha".into()),
+    };
+    let err = h
+        .api
+        .promote(ctx(), req.clone())
+        .await
+        .expect("rpc")
+        .expect_err("the promotion could not be written");
+    assert!(err.message.contains("could not be saved"), "{err:?}");
+    let hosts = h.api.hosts(ctx()).await.expect("rpc").expect("hosts");
+    assert!(hosts.is_empty(), "host kept in memory only: {hosts:?}");
+    assert!(
+        !kinds(&h.events().await).contains(&EventKind::Promote),
+        "no promote event"
+    );
+
+    let ok = h
+        .api
+        .promote(ctx(), req)
+        .await
+        .expect("rpc")
+        .expect("promote");
+    assert_eq!(ok.host.ip, POOL);
+    assert_eq!(
+        h.mem().clone().load_hosts().expect("hosts").len(),
+        1,
+        "in the store"
+    );
+    assert_eq!(
+        h.events().await.last().map(|e| e.kind),
+        Some(EventKind::Promote)
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_changes_reach_memory_store_and_events_together() {
+    let mut h = Harness::start("").await;
+    let ip = h.bind(A).await;
+
+    let released = h
+        .api
+        .release(ctx(), Target::Ip(ip))
+        .await
+        .expect("rpc")
+        .expect("release");
+    assert_eq!(released.state, LeaseState::Released);
+    assert_eq!(
+        h.mem().leases()[0].state,
+        berthd::lease::LeaseState::Released
+    );
+    assert_eq!(
+        h.events().await.last().map(|e| e.kind),
+        Some(EventKind::Release)
+    );
+
+    h.api
+        .block(ctx(), B.to_string(), None)
+        .await
+        .expect("rpc")
+        .expect("block");
+    assert!(h.discover_within(B, QUIET).await.is_none(), "B is blocked");
+    h.counted("ignored", 1).await;
+    assert_eq!(h.mem().clone().load_blocks().expect("blocks").len(), 1);
+    h.api
+        .unblock(ctx(), B.to_string())
+        .await
+        .expect("rpc")
+        .expect("unblock");
+    assert!(h.mem().clone().load_blocks().expect("blocks").is_empty());
+
+    let spec = HostSpec {
+        name: "beta".into(),
+        mac: B.to_string(),
+        ip: STATIC,
+        options: Vec::new(),
+    };
+    h.api
+        .host_add(ctx(), spec.clone())
+        .await
+        .expect("rpc")
+        .expect("host add");
+    let offer = h.discover(B).await.expect("static offer");
+    assert_eq!(offer.yiaddr, STATIC);
+    h.api
+        .host_update(
+            ctx(),
+            "beta".into(),
+            HostSpec {
+                name: "gamma".into(),
+                ..spec
+            },
+        )
+        .await
+        .expect("rpc")
+        .expect("rename");
+    let stored: Vec<String> = h
+        .mem()
+        .clone()
+        .load_hosts()
+        .expect("hosts")
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    assert_eq!(stored, vec!["gamma".to_string()]);
+    h.api
+        .host_remove(ctx(), "gamma".into())
+        .await
+        .expect("rpc")
+        .expect("remove");
+    assert!(h.mem().clone().load_hosts().expect("hosts").is_empty());
+    let tail: Vec<EventKind> = kinds(&h.events().await)
+        .into_iter()
+        .filter(|k| {
+            matches!(
+                k,
+                EventKind::Block
+                    | EventKind::Unblock
+                    | EventKind::HostAdded
+                    | EventKind::HostUpdated
+                    | EventKind::HostRemoved
+            )
+        })
+        .collect();
+    assert_eq!(
+        tail,
+        vec![
+            EventKind::Block,
+            EventKind::Unblock,
+            EventKind::HostAdded,
+            EventKind::HostUpdated,
+            EventKind::HostRemoved
+        ]
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operators_release_never_overwrites_a_newer_bind_in_the_store() {
+    let mut h = Harness::start("").await;
+    let ip = h.bind(A).await;
+    // Hold the writer so the release and the re-bind queue behind each other.
+    h.store.shut();
+    let api = h.api.clone();
+    let release =
+        tokio::spawn(async move { api.release(ctx(), Target::Ip(ip)).await.expect("rpc") });
+    // The release has been decided once the lease shows released.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while h.lease_states().await != vec![(ip, A.to_string(), LeaseState::Released)] {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "release never decided"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut p = h.packet(A, MessageType::Request);
+    p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
+    let (bytes, _) = p.encode(576, &[]);
+    h.wire
+        .to_server
+        .send((bytes, "0.0.0.0:68".parse().expect("addr")))
+        .await
+        .expect("send");
+    // Decided (in memory) before the writer moves.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while h.lease_states().await != vec![(ip, A.to_string(), LeaseState::Bound)] {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "re-bind never decided"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.store.open();
+    release.await.expect("task").expect("release");
+    h.counted("acked", 2).await;
+    assert_eq!(
+        h.mem().leases()[0].state,
+        berthd::lease::LeaseState::Bound,
+        "the newer bind is what the store keeps"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_control_call_whose_caller_left_still_happens_completely() {
+    let mut h = Harness::start("").await;
+    let ip = h.bind(A).await;
+    h.store.shut();
+    let mut short = context::current();
+    short.deadline = std::time::Instant::now() + Duration::from_millis(200);
+    let gone = h.api.release(short, Target::Ip(ip)).await;
+    assert!(gone.is_err(), "the caller's deadline passed: {gone:?}");
+    h.store.open();
+    // Memory and store both carry the release.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while h.mem().leases()[0].state != berthd::lease::LeaseState::Released {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "release never written"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        h.lease_states().await,
+        vec![(ip, A.to_string(), LeaseState::Released)]
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_takes_a_good_config_and_refuses_a_bad_one() {
+    let mut h = Harness::start("").await;
+    let host = format!("[[host]]\nname = \"known\"\nmac = \"{B}\"\nip = \"{STATIC}\"\n");
+    std::fs::write(h.config_path(), config(h.dir.path(), &host)).expect("write");
+    let r = h.api.reload(ctx()).await.expect("rpc").expect("reload");
+    assert_eq!(r.hosts, 1);
+    let offer = h.discover(B).await.expect("offer");
+    assert_eq!(offer.yiaddr, STATIC, "the reloaded host is served");
+
+    std::fs::write(h.config_path(), "[server]\nnonsense = 1\n").expect("write");
+    let err = h
+        .api
+        .reload(ctx())
+        .await
+        .expect("rpc")
+        .expect_err("a bad config is refused");
+    assert_eq!(err.kind, berth_proto::ErrorKind::Invalid);
+    let offer = h.discover(B).await.expect("offer");
+    assert_eq!(offer.yiaddr, STATIC, "the running config stays");
+    let reloads: Vec<bool> = h
+        .events()
+        .await
+        .iter()
+        .filter(|e| e.kind == EventKind::Reload)
+        .map(|e| e.ok)
+        .collect();
+    assert_eq!(reloads, vec![true, false]);
+    h.stop().await;
+}
