@@ -155,8 +155,8 @@ impl Harness {
         Packet::request(mac, kind, self.xid)
     }
 
-    /// Sends `p` and returns the server's reply, if one comes.
-    async fn send(&mut self, p: &Packet, wait: Duration) -> Option<Packet> {
+    /// Sends `p` to the server.
+    async fn post(&self, p: &Packet) {
         let (bytes, _) = p.encode(576, &[]);
         let from: SocketAddr = "0.0.0.0:68".parse().expect("addr");
         self.wire
@@ -164,6 +164,11 @@ impl Harness {
             .send((bytes, from))
             .await
             .expect("server gone");
+    }
+
+    /// Sends `p` and returns the server's reply, if one comes.
+    async fn send(&mut self, p: &Packet, wait: Duration) -> Option<Packet> {
+        self.post(p).await;
         loop {
             let sent = tokio::time::timeout(wait, self.wire.from_server.recv())
                 .await
@@ -244,6 +249,33 @@ impl Harness {
             .expect("rpc")
             .expect("events")
             .events
+    }
+
+    /// When the lease on `ip` ends, as the server's memory has it.
+    async fn lease_end(&self, ip: Ipv4Addr) -> Option<i64> {
+        let filter = LeaseFilter {
+            ip: Some(ip),
+            ..LeaseFilter::default()
+        };
+        let leases = self
+            .api
+            .leases(ctx(), filter)
+            .await
+            .expect("rpc")
+            .expect("leases");
+        leases.first().map(|l| l.ends)
+    }
+
+    /// Waits until the lease on `ip` no longer ends at `ends`.
+    async fn lease_end_moves(&self, ip: Ipv4Addr, ends: Option<i64>) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.lease_end(ip).await == ends {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "lease on {ip} never changed"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     async fn lease_states(&self) -> Vec<(Ipv4Addr, String, LeaseState)> {
@@ -364,6 +396,36 @@ async fn a_failed_renewal_keeps_the_clients_lease_from_a_second_client() {
     // Once the store writes again, A renews.
     let ack = h.renew(A, ip, WAIT).await.expect("renewal");
     assert_eq!(kind(&ack), MessageType::Ack);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_failed_renewals_in_flight_leave_the_durable_lease() {
+    let mut h = Harness::start("").await;
+    let ip = h.bind(A).await;
+    let durable = h.lease_end(ip).await;
+    // Each renewal a second after the last, so each lease differs.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    h.store.shut();
+    h.mem().reject_ip(ip);
+    let mut first = h.packet(A, MessageType::Request);
+    first.ciaddr = ip;
+    h.post(&first).await;
+    h.lease_end_moves(ip, durable).await;
+    let extended = h.lease_end(ip).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut second = h.packet(A, MessageType::Request);
+    second.ciaddr = ip;
+    h.post(&second).await;
+    h.lease_end_moves(ip, extended).await;
+    h.store.open();
+    h.counted("write_failed", 2).await;
+    assert_eq!(
+        h.lease_end(ip).await,
+        durable,
+        "memory is back at the lease the store holds"
+    );
+    h.mem().allow_ip(ip);
     h.stop().await;
 }
 
@@ -573,12 +635,7 @@ async fn an_operators_release_never_overwrites_a_newer_bind_in_the_store() {
     }
     let mut p = h.packet(A, MessageType::Request);
     p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
-    let (bytes, _) = p.encode(576, &[]);
-    h.wire
-        .to_server
-        .send((bytes, "0.0.0.0:68".parse().expect("addr")))
-        .await
-        .expect("send");
+    h.post(&p).await;
     // Decided (in memory) before the writer moves.
     let deadline = tokio::time::Instant::now() + WAIT;
     while h.lease_states().await != vec![(ip, A.to_string(), LeaseState::Bound)] {

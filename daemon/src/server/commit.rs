@@ -6,7 +6,10 @@
 //! that writes events, the transaction log line and counters. A failed one
 //! puts back what it replaced, unless something newer has replaced that
 //! since, so a failed renewal leaves the client's previous lease standing.
+//! When the newer change is itself still in flight, it inherits what the
+//! failed one replaced: should it fail too, that is what comes back.
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -62,7 +65,7 @@ fn effect_ip(effect: &Effect) -> Ipv4Addr {
 /// What one change replaced, and what it left, so a failed write can put
 /// the first back while the second is still there.
 #[derive(Debug)]
-enum Undo {
+pub(crate) enum Undo {
     Lease {
         ip: Ipv4Addr,
         before: Option<Lease>,
@@ -78,6 +81,67 @@ enum Undo {
         before: Option<Block>,
         after: Option<Block>,
     },
+}
+
+/// The record an [`Undo`] is about.
+#[derive(Debug, PartialEq, Eq)]
+enum Key<'a> {
+    Lease(Ipv4Addr),
+    Host(&'a str),
+    Block(MacAddr),
+}
+
+impl Undo {
+    fn key(&self) -> Key<'_> {
+        match self {
+            Undo::Lease { ip, .. } => Key::Lease(*ip),
+            Undo::Host { name, .. } => Key::Host(name),
+            Undo::Block { mac, .. } => Key::Block(*mac),
+        }
+    }
+
+    /// Takes over `older`'s "before" (same key): `older` never became
+    /// durable, so what it replaced is what this change replaced.
+    fn inherit(&mut self, older: Undo) {
+        match (self, older) {
+            (Undo::Lease { before, .. }, Undo::Lease { before: b, .. }) => *before = b,
+            (Undo::Host { before, .. }, Undo::Host { before: b, .. }) => *before = b,
+            (Undo::Block { before, .. }, Undo::Block { before: b, .. }) => *before = b,
+            _ => {}
+        }
+    }
+}
+
+/// The undo records of the changes in flight, by commit sequence number.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    next: u64,
+    open: BTreeMap<u64, Vec<Undo>>,
+}
+
+impl Journal {
+    fn open(&mut self, undo: Vec<Undo>) -> u64 {
+        let seq = self.next;
+        self.next += 1;
+        self.open.insert(seq, undo);
+        seq
+    }
+
+    fn close(&mut self, seq: u64) -> Vec<Undo> {
+        self.open.remove(&seq).unwrap_or_default()
+    }
+
+    /// Gives `u` to the next change after `seq` that is still in flight and
+    /// changed the same record; hands it back if there is none.
+    fn hand_down(&mut self, seq: u64, u: Undo) -> Option<Undo> {
+        for undo in self.open.range_mut(seq + 1..).map(|(_, v)| v) {
+            if let Some(newer) = undo.iter_mut().find(|n| n.key() == u.key()) {
+                newer.inherit(u);
+                return None;
+            }
+        }
+        Some(u)
+    }
 }
 
 /// Changes applied to memory, with their undo records and store writes.
@@ -125,10 +189,11 @@ pub(crate) enum Then {
     Answer(Answer),
 }
 
-/// A change whose writes are queued.
+/// A change whose writes are queued; its undo records wait in the
+/// [`Journal`] under `seq`.
 struct InFlight {
+    seq: u64,
     source: Source,
-    undo: Vec<Undo>,
     report: Report,
     answer: Option<Answer>,
     at: UnixTime,
@@ -156,7 +221,9 @@ impl Core {
         let mut staged = Staged::default();
         for c in changes {
             if let Err(e) = self.stage_one(c, &mut staged) {
-                self.roll_back(staged.undo);
+                for u in staged.undo.into_iter().rev() {
+                    self.restore(u);
+                }
                 return Err(e);
             }
         }
@@ -255,8 +322,8 @@ impl Core {
             Then::Answer(a) => (None, Some(a)),
         };
         let flight = InFlight {
+            seq: self.journal.open(undo),
             source,
-            undo,
             report,
             answer,
             at,
@@ -275,6 +342,7 @@ impl Core {
     /// The core hears how a change's writes went.
     pub(crate) fn on_done(&mut self, done: Done) {
         let Done { flight, result } = done;
+        let undo = self.journal.close(flight.seq);
         match result {
             Ok(()) => {
                 self.publish(flight.report, flight.at);
@@ -293,7 +361,7 @@ impl Core {
                         error!(error = %e, "recording expiries failed; they are tried again");
                     }
                 }
-                self.roll_back(flight.undo);
+                self.roll_back(flight.seq, undo);
                 if let Some(answer) = flight.answer {
                     answer(Err(not_saved(&e)));
                 }
@@ -307,45 +375,53 @@ impl Core {
         }
     }
 
-    /// Puts back what each change replaced, newest first, where the change
-    /// is still what is there: a later change wins over a rollback.
-    fn roll_back(&mut self, undo: Vec<Undo>) {
+    /// Puts back what the failed change `seq` replaced, newest first. A
+    /// later change in flight on the same record inherits it instead; a
+    /// later change already made wins over the rollback.
+    fn roll_back(&mut self, seq: u64, undo: Vec<Undo>) {
         for u in undo.into_iter().rev() {
-            match u {
-                Undo::Lease { ip, before, after } => {
-                    if self.table.get(ip) != after.as_ref() {
-                        continue;
-                    }
-                    match before {
-                        Some(l) => self.table.insert(l),
-                        None => {
-                            self.table.remove(ip);
-                        }
+            if let Some(u) = self.journal.hand_down(seq, u) {
+                self.restore(u);
+            }
+        }
+    }
+
+    /// Puts back what one change replaced, if what it left is still there.
+    fn restore(&mut self, u: Undo) {
+        match u {
+            Undo::Lease { ip, before, after } => {
+                if self.table.get(ip) != after.as_ref() {
+                    return;
+                }
+                match before {
+                    Some(l) => self.table.insert(l),
+                    None => {
+                        self.table.remove(ip);
                     }
                 }
-                Undo::Host {
-                    name,
-                    before,
-                    after,
-                } => {
-                    if self.hosts.by_name(&name) != after.as_ref() {
-                        continue;
-                    }
-                    self.hosts.remove_store(&name);
-                    if let Some(e) = before
-                        && let Err(c) = self.hosts.upsert_store(e)
-                    {
-                        warn!("run-time host `{name}` not put back: {c}");
-                    }
+            }
+            Undo::Host {
+                name,
+                before,
+                after,
+            } => {
+                if self.hosts.by_name(&name) != after.as_ref() {
+                    return;
                 }
-                Undo::Block { mac, before, after } => {
-                    if self.blocks.get(&mac) != after.as_ref() {
-                        continue;
-                    }
-                    self.blocks.remove(&mac);
-                    if let Some(b) = before {
-                        self.blocks.insert(b);
-                    }
+                self.hosts.remove_store(&name);
+                if let Some(e) = before
+                    && let Err(c) = self.hosts.upsert_store(e)
+                {
+                    warn!("run-time host `{name}` not put back: {c}");
+                }
+            }
+            Undo::Block { mac, before, after } => {
+                if self.blocks.get(&mac) != after.as_ref() {
+                    return;
+                }
+                self.blocks.remove(&mac);
+                if let Some(b) = before {
+                    self.blocks.insert(b);
                 }
             }
         }

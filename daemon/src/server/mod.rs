@@ -111,6 +111,8 @@ pub(crate) struct Core {
     /// Changes whose writes are queued, in decision (= commit) order; each
     /// ends in one [`commit::Done`].
     in_flight: FuturesOrdered<JoinHandle<commit::Done>>,
+    /// What the changes in flight replaced, for their rollback.
+    journal: commit::Journal,
     counters: Counters,
     /// Set when the store can no longer write: serving on would promise
     /// nothing, so the daemon stops (and systemd restarts it).

@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use super::api::{self, CoreHandle};
+use super::commit::Journal;
 use super::core::{Inbound, Job, receive};
 use super::transport::Socket;
 use super::{Core, Counters, ServerError, now};
@@ -130,6 +131,7 @@ pub async fn run(
         started_at,
         notifier,
         in_flight: FuturesOrdered::new(),
+        journal: Journal::default(),
         counters: Counters::default(),
         fatal: None,
     };
