@@ -163,3 +163,21 @@ pub trait Store: Send + 'static {
     /// Apply all writes in one transaction: all or nothing, durable on return.
     fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_picks_the_backend_the_config_names() {
+        let mut cfg = ServerConfig {
+            store: MEMORY.into(),
+            ..ServerConfig::default()
+        };
+        assert_eq!(open(&cfg).expect("memory").backend(), "memory");
+        let dir = tempfile::tempdir().expect("tempdir");
+        cfg.store = dir.path().join("leases.db");
+        assert_eq!(open(&cfg).expect("sqlite").backend(), "sqlite");
+        assert!(cfg.store.exists());
+    }
+}
