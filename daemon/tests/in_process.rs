@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,7 +44,7 @@ interfaces = ["test0"]
 authoritative = true
 default_lease = "1h"
 max_lease = "2h"
-min_lease = "1m"
+min_lease = "1s"
 store = "{store}"
 control_socket = "{sock}"
 
@@ -64,9 +65,14 @@ options = {{ routers = ["{SERVER}"] }}
 struct Gated {
     inner: MemoryStore,
     shut: Arc<Mutex<bool>>,
+    attempts: Arc<AtomicU64>,
 }
 
 impl Gated {
+    /// How many times the writer has tried to apply a batch.
+    fn attempts(&self) -> u64 {
+        self.attempts.load(Ordering::SeqCst)
+    }
     fn shut(&self) {
         *self.shut.lock().expect("gate") = true;
     }
@@ -92,6 +98,7 @@ impl Store for Gated {
         while *self.shut.lock().expect("gate") {
             std::thread::sleep(Duration::from_millis(5));
         }
+        self.attempts.fetch_add(1, Ordering::SeqCst);
         self.inner.apply(batch)
     }
 }
@@ -115,6 +122,7 @@ impl Harness {
         let store = Gated {
             inner: MemoryStore::new(),
             shut: Arc::new(Mutex::new(false)),
+            attempts: Arc::new(AtomicU64::new(0)),
         };
         let (sock, wire) = ChannelSocket::pair(Interface {
             name: "test0".into(),
@@ -678,6 +686,56 @@ async fn a_control_call_whose_caller_left_still_happens_completely() {
     assert_eq!(
         h.lease_states().await,
         vec![(ip, A.to_string(), LeaseState::Released)]
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_is_announced_only_once_it_is_recorded() {
+    let mut h = Harness::start("").await;
+    let mut discover = h.packet(A, MessageType::Discover);
+    discover
+        .options
+        .set(code::LEASE_TIME, 1u32.to_be_bytes().to_vec());
+    let offer = h.send(&discover, WAIT).await.expect("offer");
+    let mut request = h.packet(A, MessageType::Request);
+    request
+        .options
+        .set(code::REQUESTED_IP, offer.yiaddr.octets().to_vec());
+    request
+        .options
+        .set(code::SERVER_ID, SERVER.octets().to_vec());
+    request
+        .options
+        .set(code::LEASE_TIME, 1u32.to_be_bytes().to_vec());
+    let ack = h.send(&request, WAIT).await.expect("ack");
+    assert_eq!(kind(&ack), MessageType::Ack);
+    // The one-second lease runs out; its expiry cannot be written.
+    let tried = h.store.attempts();
+    h.mem().reject_ip(ack.yiaddr);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while h.store.attempts() <= tried {
+        assert!(tokio::time::Instant::now() < deadline, "no expiry tried");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !kinds(&h.events().await).contains(&EventKind::Expiry),
+        "expiry announced although not recorded"
+    );
+    assert_eq!(h.mem().leases()[0].state, berthd::lease::LeaseState::Bound);
+    // Once the store writes again, housekeeping records it and says so.
+    h.mem().allow_ip(ack.yiaddr);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !kinds(&h.events().await).contains(&EventKind::Expiry) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "expiry never announced"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        h.mem().leases()[0].state,
+        berthd::lease::LeaseState::Expired
     );
     h.stop().await;
 }
