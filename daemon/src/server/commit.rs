@@ -39,6 +39,16 @@ pub(crate) enum Change {
     RemoveBlock(MacAddr),
 }
 
+impl Change {
+    /// Whether the store must record it.
+    fn is_durable(&self) -> bool {
+        match self {
+            Change::Lease(e) => e.is_durable(),
+            _ => true,
+        }
+    }
+}
+
 /// The store write that makes `effect` durable, if it needs one.
 pub(crate) fn lease_write(effect: &Effect) -> Option<Write> {
     match effect {
@@ -219,8 +229,11 @@ impl Core {
     /// changed.
     pub(crate) fn stage(&mut self, changes: Vec<Change>) -> Result<Staged, HostConflict> {
         let mut staged = Staged::default();
+        // Undo records are for writes that may fail; without any, none is
+        // kept (the hot path of a DISCOVER).
+        let record = changes.iter().any(Change::is_durable);
         for c in changes {
-            if let Err(e) = self.stage_one(c, &mut staged) {
+            if let Err(e) = self.stage_one(c, &mut staged, record) {
                 for u in staged.undo.into_iter().rev() {
                     self.restore(u);
                 }
@@ -230,8 +243,11 @@ impl Core {
         Ok(staged)
     }
 
-    fn stage_one(&mut self, c: Change, s: &mut Staged) -> Result<(), HostConflict> {
+    fn stage_one(&mut self, c: Change, s: &mut Staged, record: bool) -> Result<(), HostConflict> {
         match c {
+            Change::Lease(effect) if !record => {
+                engine::apply(&mut self.table, std::slice::from_ref(&effect));
+            }
             Change::Lease(effect) => {
                 let ip = effect_ip(&effect);
                 let before = self.table.get(ip).cloned();
