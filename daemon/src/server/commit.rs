@@ -360,6 +360,8 @@ impl Core {
         let Done { flight, result } = done;
         let undo = self.journal.close(flight.seq);
         match result {
+            // `undo` holds each changed record before and after: what
+            // commit hooks (old_* and new_*) will be given.
             Ok(()) => {
                 self.publish(flight.report, flight.at);
                 if let Some(answer) = flight.answer {
