@@ -262,3 +262,81 @@ impl Control for Session {
         Ok(self.events.wait_since(seq, wait).await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::addr::MacAddr;
+    use crate::engine::Interface;
+    use crate::server::transport::ChannelSocket;
+    use crate::store::{MemoryStore, Store};
+
+    const CONFIG: &str = r#"
+[server]
+interfaces = ["test0"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.10", "192.0.2.20"]
+"#;
+    const MAC: &str = "02:00:00:00:00:0b";
+
+    fn core(store: &MemoryStore) -> Core {
+        let cfg = crate::config::parse(CONFIG, Path::new("test.toml")).expect("config");
+        let (sock, _wire) = ChannelSocket::pair(Interface {
+            name: "test0".into(),
+            addr: Ipv4Addr::new(192, 0, 2, 1),
+        });
+        Core::load(
+            PathBuf::from("test.toml"),
+            cfg,
+            Box::new(store.clone()),
+            vec![sock],
+        )
+        .expect("core")
+    }
+
+    fn blocked(core: &Core, store: &MemoryStore) -> (bool, usize) {
+        let mac: MacAddr = MAC.parse().expect("mac");
+        let stored = store.clone().load_blocks().expect("blocks").len();
+        (core.blocks.get(&mac).is_some(), stored)
+    }
+
+    #[tokio::test]
+    async fn a_call_whose_caller_left_before_its_turn_does_nothing() {
+        let store = MemoryStore::new();
+        let mut core = core(&store);
+        let (jobs, mut queue) = mpsc::channel(1);
+        let handle = CoreHandle::new(jobs);
+        let mut call = Box::pin(handle.run(|c, now| c.block(MAC, None, now)));
+        // Polled once: the job is queued. Then the caller goes away.
+        assert!(futures::poll!(&mut call).is_pending());
+        drop(call);
+        let job = queue.recv().await.expect("queued job");
+        job(&mut core, 1000);
+        core.finish_in_flight().await;
+        assert_eq!(
+            blocked(&core, &store),
+            (false, 0),
+            "neither memory nor store"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_whose_turn_came_happens_in_memory_and_store() {
+        let store = MemoryStore::new();
+        let mut core = core(&store);
+        let (jobs, mut queue) = mpsc::channel(1);
+        let handle = CoreHandle::new(jobs);
+        let call = tokio::spawn(async move { handle.run(|c, now| c.block(MAC, None, now)).await });
+        let job = queue.recv().await.expect("queued job");
+        job(&mut core, 1000);
+        // The caller leaves once the change is decided: it still completes.
+        call.abort();
+        core.finish_in_flight().await;
+        assert_eq!(blocked(&core, &store), (true, 1));
+    }
+}

@@ -51,6 +51,61 @@ fn store_hosts(stored: Vec<StoredHost>) -> Vec<HostEntry> {
         .collect()
 }
 
+impl Core {
+    /// The core's state: `cfg` (read from `config_path`) and what `store`
+    /// holds, serving `sockets`. Starts the store's writer thread.
+    pub(crate) fn load(
+        config_path: PathBuf,
+        cfg: Config,
+        mut store: Box<dyn Store>,
+        sockets: Vec<Arc<dyn Socket>>,
+    ) -> Result<Core, ServerError> {
+        let cfg = Arc::new(cfg);
+        let leases = store.load_leases()?;
+        let stored_hosts = store.load_hosts()?;
+        let blocks = store.load_blocks()?;
+        info!(
+            store = %cfg.server.store.display(),
+            backend = store.backend(),
+            leases = leases.len(),
+            hosts = stored_hosts.len(),
+            blocks = blocks.len(),
+            "store loaded"
+        );
+        let (hosts, conflicts) = HostTable::build(&cfg.hosts, store_hosts(stored_hosts));
+        for c in conflicts {
+            warn!("run-time host not used (the config file wins; it stays in the store): {c}");
+        }
+        let seen = leases.iter().map(|l| l.mac).collect();
+        let table = LeaseTable::from_leases(leases);
+        let writer = Writer::try_spawn(store)?;
+        let interfaces = sockets.iter().map(|s| s.interface()).collect();
+        let started_at = now();
+        let events = Arc::new(EventLog::new(
+            cfg.server.event_buffer,
+            i64::try_from(started_at).unwrap_or(0),
+        ));
+        Ok(Core {
+            cfg,
+            config_path,
+            table,
+            hosts,
+            blocks: Blocklist::from_blocks(blocks),
+            writer,
+            sockets,
+            interfaces,
+            events,
+            seen,
+            started_at,
+            notifier: Notifier::from_env(),
+            in_flight: FuturesOrdered::new(),
+            journal: Journal::default(),
+            counters: Counters::default(),
+            fatal: None,
+        })
+    }
+}
+
 /// Loads `store`, binds the control socket and serves `cfg` (read from
 /// `config_path`, which reloads read again) on `sockets`, one per served
 /// interface, until `shutdown` resolves. In-flight writes finish before it
@@ -62,50 +117,24 @@ fn store_hosts(stored: Vec<StoredHost>) -> Vec<HostEntry> {
 pub async fn run(
     config_path: PathBuf,
     cfg: Config,
-    mut store: Box<dyn Store>,
+    store: Box<dyn Store>,
     sockets: Vec<Arc<dyn Socket>>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
-    let notifier = Notifier::from_env();
-    let cfg = Arc::new(cfg);
-    let leases = store.load_leases()?;
-    let stored_hosts = store.load_hosts()?;
-    let blocks = store.load_blocks()?;
-    info!(
-        store = %cfg.server.store.display(),
-        backend = store.backend(),
-        leases = leases.len(),
-        hosts = stored_hosts.len(),
-        blocks = blocks.len(),
-        "store loaded"
-    );
-    let (hosts, conflicts) = HostTable::build(&cfg.hosts, store_hosts(stored_hosts));
-    for c in conflicts {
-        warn!("run-time host not used (the config file wins; it stays in the store): {c}");
-    }
-    let seen = leases.iter().map(|l| l.mac).collect();
-    let table = LeaseTable::from_leases(leases);
-    let writer = Writer::try_spawn(store)?;
-    let interfaces = sockets.iter().map(|s| s.interface()).collect();
-
-    let started_at = now();
-    let events = Arc::new(EventLog::new(
-        cfg.server.event_buffer,
-        i64::try_from(started_at).unwrap_or(0),
-    ));
+    let mut core = Core::load(config_path, cfg, store, sockets)?;
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(256);
-    let control = control::Listener::bind(&cfg.server)?;
+    let control = control::Listener::bind(&core.cfg.server)?;
     let control_path = control.path().to_path_buf();
     let mut background = JoinSet::new();
     background.spawn(api::serve(
         control,
         CoreHandle::new(jobs_tx),
-        events.clone(),
-        cfg.server.admin_group.clone(),
+        core.events.clone(),
+        core.cfg.server.admin_group.clone(),
     ));
 
     let (tx, rx) = mpsc::channel::<Inbound>(4096);
-    for (i, s) in sockets.iter().enumerate() {
+    for (i, s) in core.sockets.iter().enumerate() {
         background.spawn(receive(i, s.clone(), tx.clone()));
         let iface = s.interface();
         info!(
@@ -117,24 +146,6 @@ pub async fn run(
     }
     drop(tx);
 
-    let mut core = Core {
-        cfg,
-        config_path,
-        table,
-        hosts,
-        blocks: Blocklist::from_blocks(blocks),
-        writer,
-        sockets,
-        interfaces,
-        events,
-        seen,
-        started_at,
-        notifier,
-        in_flight: FuturesOrdered::new(),
-        journal: Journal::default(),
-        counters: Counters::default(),
-        fatal: None,
-    };
     core.notifier.ready();
     core.serve(rx, jobs_rx, shutdown).await;
 
