@@ -36,6 +36,11 @@ impl Blocklist {
         self.0.get(mac).is_some_and(|b| b.is_active(now))
     }
 
+    /// The block on `mac`, active or run out.
+    pub fn get(&self, mac: &MacAddr) -> Option<&Block> {
+        self.0.get(mac)
+    }
+
     /// Adds or replaces a block.
     pub fn insert(&mut self, b: Block) {
         self.0.insert(b.mac, b);

@@ -12,10 +12,10 @@
 //! - [`engine`]: the sans-IO protocol core: (request, config, leases, now) -> decision.
 //! - [`store`]: the durable lease and host record, with a group-committing writer.
 //! - [`net`]: sockets, interface discovery and the reply path.
-//! - [`control`]: the control API on a Unix socket (tarpc), with peer-credential checks.
+//! - [`control`]: the control socket (binding, permissions) and peer-credential checks.
 //! - [`events`]: the event ring buffer behind `events_since`.
 //! - [`notify`]: systemd readiness and watchdog notifications.
-//! - [`server`]: the async glue that wires sockets, engine and store together.
+//! - [`server`]: the async glue: one core task, one commit path, the control API service.
 
 pub mod addr;
 pub mod blocks;

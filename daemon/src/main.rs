@@ -117,7 +117,9 @@ fn serve(config: PathBuf, user: &str) -> anyhow::Result<()> {
                 _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received"),
             }
         };
-        berthd::server::run(config, cfg, shutdown).await
+        let store = berthd::store::open(&cfg.server)?;
+        let sockets = berthd::server::open_sockets(&cfg)?;
+        berthd::server::run(config, cfg, store, sockets, shutdown).await
     })?;
     Ok(())
 }

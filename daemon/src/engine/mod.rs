@@ -2,7 +2,8 @@
 //!
 //! [`handle`] is a pure function of (request, config, lease view, now). It
 //! returns a [`Decision`]: the reply to send (if any), where to send it, and
-//! the [`Effect`]s on the lease table and the durable store. No sockets,
+//! the [`Effect`]s on the lease table (which of them must be durable is
+//! [`Effect::is_durable`]; the server maps them to store writes). No sockets,
 //! clocks or files are touched here, so every rule is a unit test.
 //!
 //! The server applies the effects to the in-memory table at once (so the
@@ -23,7 +24,6 @@ use crate::hosts::HostTable;
 use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, UnixTime};
 use crate::packet::{BOOTREQUEST, MessageType, Packet, code};
 use crate::pool::Pool;
-use crate::store::Write;
 
 pub use reply::{Destination, Reply};
 
@@ -647,17 +647,16 @@ pub fn reclaim(leases: &LeaseTable, now: UnixTime) -> Vec<Effect> {
         .collect()
 }
 
-/// Applies effects to the in-memory table and returns the writes that make
-/// them durable, in order.
-pub fn apply(table: &mut LeaseTable, effects: &[Effect]) -> Vec<Write> {
-    let mut writes = Vec::new();
+/// Applies effects to the in-memory table, in order. Which of them the store
+/// must record is the commit path's business ([`Effect::is_durable`]).
+pub fn apply(table: &mut LeaseTable, effects: &[Effect]) {
     for e in effects {
         match e {
-            Effect::Hold(l) => table.insert(l.clone()),
-            Effect::Bind(l) | Effect::Release(l) | Effect::Decline(l) | Effect::Expire(l) => {
-                table.insert(l.clone());
-                writes.push(Write::PutLease(l.clone()));
-            }
+            Effect::Hold(l)
+            | Effect::Bind(l)
+            | Effect::Release(l)
+            | Effect::Decline(l)
+            | Effect::Expire(l) => table.insert(l.clone()),
             Effect::Forget(ip) => {
                 if table
                     .get(*ip)
@@ -668,9 +667,7 @@ pub fn apply(table: &mut LeaseTable, effects: &[Effect]) -> Vec<Write> {
             }
             Effect::Unquarantine(ip) => {
                 table.remove(*ip);
-                writes.push(Write::DeleteLease(*ip));
             }
         }
     }
-    writes
 }

@@ -1,7 +1,8 @@
 //! Control operations on the core's state: what the control API can read and
-//! change. Each runs on the core task, between two packets, so it sees and
-//! leaves a consistent state; it returns its answer and the store writes
-//! that make the change durable (the caller answers once they are).
+//! change. Each runs on the core task, between two packets, so it sees a
+//! consistent state. A change is decided here and returned as a [`Plan`]:
+//! the answer, the [`Change`]s and their events. The commit path applies
+//! the changes, and answers and publishes the events once they are durable.
 
 use std::net::Ipv4Addr;
 
@@ -9,19 +10,40 @@ use berth_proto as proto;
 use berth_proto::{ApiError, ErrorKind, EventKind};
 
 use super::Core;
+use super::commit::Change;
 use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::config::HostId;
+use crate::engine::Effect;
 use crate::events::new_event;
 use crate::hosts::{self, HostEntry, Origin};
 use crate::lease::{Lease, LeaseState, UnixTime};
-use crate::store::{StoredHost, Write};
+use crate::store::StoredHost;
 
 /// The longest timed block; longer ones are "until unblocked".
 const MAX_BLOCK_SECS: u64 = 100 * 365 * 24 * 3600;
 
-/// An answer and the writes that must be durable before it is given.
-pub(crate) type OpResult<T> = Result<(T, Vec<Write>), ApiError>;
+/// What an operator's change decided: the answer to give once `changes`
+/// are durable, and the events to publish then.
+pub(crate) struct Plan<T> {
+    pub answer: T,
+    pub changes: Vec<Change>,
+    pub events: Vec<proto::Event>,
+}
+
+impl<T> Plan<T> {
+    /// An answer that changes nothing.
+    pub fn answer(answer: T) -> Self {
+        Plan {
+            answer,
+            changes: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+}
+
+/// A plan, or why the operation is refused (nothing changed).
+pub(crate) type OpResult<T> = Result<Plan<T>, ApiError>;
 
 fn invalid(msg: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::Invalid, msg)
@@ -36,7 +58,9 @@ fn not_found(msg: impl Into<String>) -> ApiError {
 }
 
 fn parse_mac(s: &str) -> Result<MacAddr, ApiError> {
-    s.parse::<MacAddr>().map_err(|e| invalid(e.to_string()))
+    s.trim()
+        .parse()
+        .map_err(|e: crate::addr::BadMac| invalid(e.to_string()))
 }
 
 fn time(t: UnixTime) -> proto::UnixTime {
@@ -53,10 +77,20 @@ fn lease_state(s: LeaseState) -> proto::LeaseState {
     }
 }
 
-/// A host name operators can type and DNS can carry (berth-proto's rule,
-/// shared with the config, the ctl and the TUI).
+/// A host name operators can type and DNS can carry.
 fn check_hostname(name: &str) -> Result<(), ApiError> {
-    proto::parse::check_hostname(name).map_err(|e| invalid(e.to_string()))
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "`{name}` is not a usable host name (letters, digits, '-', '_' and '.', at most 63)"
+        )))
+    }
 }
 
 impl Core {
@@ -241,7 +275,7 @@ impl Core {
 
     /// Adds (`replacing` = None) or replaces a run-time host.
     pub(crate) fn host_put(
-        &mut self,
+        &self,
         spec: proto::HostSpec,
         replacing: Option<String>,
         now: UnixTime,
@@ -288,21 +322,13 @@ impl Core {
             options: options_toml,
             created_at,
         })?;
-        let mut writes = Vec::new();
-        // A rename is a remove and an add; do the remove only once the new
-        // entry is known to fit.
-        let renamed_from = replacing.filter(|old| *old != spec.name);
-        let mut table = self.hosts.clone();
-        if let Some(old) = &renamed_from {
-            table.remove_store(old);
-            writes.push(Write::DeleteHost(old.clone()));
+        // A rename is a remove and an add; if the new entry does not fit,
+        // staging undoes the remove and refuses both.
+        let mut changes = Vec::new();
+        if let Some(old) = replacing.filter(|old| *old != spec.name) {
+            changes.push(Change::RemoveHost(old));
         }
-        table
-            .upsert_store(entry.clone())
-            .map_err(|c| conflict(c.to_string()))?;
-        self.hosts = table;
-        self.reindex_pools();
-        writes.extend(entry.to_stored().map(Write::PutHost));
+        changes.push(Change::PutHost(entry.clone()));
         let kind = if replacing_any {
             EventKind::HostUpdated
         } else {
@@ -312,11 +338,14 @@ impl Core {
         ev.mac = Some(mac.to_string());
         ev.ip = Some(spec.ip);
         ev.hostname = Some(spec.name.clone());
-        self.emit(ev, now);
-        Ok((Self::host_info(&entry), writes))
+        Ok(Plan {
+            answer: Self::host_info(&entry),
+            changes,
+            events: vec![ev],
+        })
     }
 
-    pub(crate) fn host_remove(&mut self, name: &str, now: UnixTime) -> OpResult<proto::HostInfo> {
+    pub(crate) fn host_remove(&self, name: &str) -> OpResult<proto::HostInfo> {
         match self.hosts.by_name(name).map(|e| e.origin) {
             None => return Err(not_found(format!("no host named `{name}`"))),
             Some(Origin::Config) => {
@@ -332,17 +361,16 @@ impl Core {
         }
         let e = self
             .hosts
-            .remove_store(name)
+            .by_name(name)
             .ok_or_else(|| not_found(format!("no host named `{name}`")))?;
-        self.reindex_pools();
         let mut ev = new_event(EventKind::HostRemoved);
         ev.ip = Some(e.host.ip);
         ev.hostname = Some(name.to_string());
-        self.emit(ev, now);
-        Ok((
-            Self::host_info(&e),
-            vec![Write::DeleteHost(name.to_string())],
-        ))
+        Ok(Plan {
+            answer: Self::host_info(e),
+            changes: vec![Change::RemoveHost(name.to_string())],
+            events: vec![ev],
+        })
     }
 
     /// The client's most relevant lease: an active one, else the latest.
@@ -354,7 +382,7 @@ impl Core {
     }
 
     pub(crate) fn promote(
-        &mut self,
+        &self,
         req: proto::PromoteRequest,
         now: UnixTime,
     ) -> OpResult<proto::PromoteResult> {
@@ -397,10 +425,6 @@ impl Core {
             options: String::new(),
             created_at: now,
         })?;
-        self.hosts
-            .upsert_store(entry.clone())
-            .map_err(|c| conflict(c.to_string()))?;
-        self.reindex_pools();
         let from = lease.as_ref().filter(|l| l.is_active(now)).map(|l| l.ip);
         let moving = from.is_some_and(|f| f != ip);
         let mut ev = new_event(EventKind::Promote);
@@ -411,20 +435,19 @@ impl Core {
             Some(f) if moving => format!("moving from {f} to {ip}"),
             _ => format!("static at {ip}"),
         };
-        self.emit(ev, now);
-        let writes = entry.to_stored().map(Write::PutHost).into_iter().collect();
-        Ok((
-            proto::PromoteResult {
+        Ok(Plan {
+            answer: proto::PromoteResult {
                 host: Self::host_info(&entry),
                 from,
                 moving,
             },
-            writes,
-        ))
+            changes: vec![Change::PutHost(entry)],
+            events: vec![ev],
+        })
     }
 
     pub(crate) fn release(
-        &mut self,
+        &self,
         target: &proto::Target,
         now: UnixTime,
     ) -> OpResult<proto::LeaseInfo> {
@@ -441,18 +464,20 @@ impl Core {
         };
         l.state = LeaseState::Released;
         l.ends = now;
-        self.table.insert(l.clone());
         let mut ev = new_event(EventKind::Release);
         ev.mac = Some(l.mac.to_string());
         ev.ip = Some(l.ip);
         ev.hostname = l.hostname.clone();
         ev.detail = "released by operator".into();
-        self.emit(ev, now);
-        Ok((self.lease_info(&l, now), vec![Write::PutLease(l)]))
+        Ok(Plan {
+            answer: self.lease_info(&l, now),
+            changes: vec![Change::Lease(Effect::Release(l))],
+            events: vec![ev],
+        })
     }
 
     pub(crate) fn block(
-        &mut self,
+        &self,
         mac: &str,
         duration_secs: Option<u64>,
         now: UnixTime,
@@ -473,27 +498,32 @@ impl Core {
             since: now,
             until: duration_secs.map(|d| now.saturating_add(d)),
         };
-        self.blocks.insert(b);
         let mut ev = new_event(EventKind::Block);
         ev.mac = Some(mac.to_string());
         ev.detail = match b.until {
             Some(u) => format!("blocked for {}s", u - now),
             None => "blocked until unblocked".into(),
         };
-        self.emit(ev, now);
-        Ok((block_info(&b), vec![Write::PutBlock(b)]))
+        Ok(Plan {
+            answer: block_info(&b),
+            changes: vec![Change::PutBlock(b)],
+            events: vec![ev],
+        })
     }
 
-    pub(crate) fn unblock(&mut self, mac: &str, now: UnixTime) -> OpResult<proto::BlockInfo> {
+    pub(crate) fn unblock(&self, mac: &str) -> OpResult<proto::BlockInfo> {
         let mac = parse_mac(mac)?;
         let b = self
             .blocks
-            .remove(&mac)
+            .get(&mac)
             .ok_or_else(|| not_found(format!("{mac} is not blocked")))?;
         let mut ev = new_event(EventKind::Unblock);
         ev.mac = Some(mac.to_string());
-        self.emit(ev, now);
-        Ok((block_info(&b), vec![Write::DeleteBlock(mac)]))
+        Ok(Plan {
+            answer: block_info(b),
+            changes: vec![Change::RemoveBlock(mac)],
+            events: vec![ev],
+        })
     }
 
     pub(crate) fn blocks_list(&self, now: UnixTime) -> Vec<proto::BlockInfo> {

@@ -10,10 +10,11 @@
 //!
 //! ```no_run
 //! # async fn start() -> Result<(), berthd::store::StoreError> {
-//! use berthd::store::{Store, Writer, sqlite::SqliteStore};
-//! let mut store = SqliteStore::open("/var/lib/berth/leases.db".as_ref())?;
+//! use berthd::store::{self, Writer};
+//! let cfg = berthd::config::ServerConfig::default();
+//! let mut store = store::open(&cfg)?; // the backend the config names
 //! let leases = store.load_leases()?; // build the in-memory index from these
-//! let writer = Writer::spawn(Box::new(store));
+//! let writer = Writer::spawn(store);
 //! // ... serve; each handler awaits `writer.commit(writes)` before replying ...
 //! writer.shutdown().await?; // on SIGTERM: flush what is queued, then stop
 //! # let _ = leases; Ok(()) }
@@ -23,6 +24,7 @@ use std::net::Ipv4Addr;
 
 use crate::addr::MacAddr;
 use crate::blocks::Block;
+use crate::config::ServerConfig;
 use crate::lease::{Lease, UnixTime};
 
 pub mod memory;
@@ -32,6 +34,19 @@ pub mod writer;
 pub use memory::MemoryStore;
 pub use sqlite::SqliteStore;
 pub use writer::{Writer, WriterStats};
+
+/// The `store` setting that selects the in-memory backend: nothing
+/// survives a restart (for demos and tests).
+pub const MEMORY: &str = "memory:";
+
+/// Opens the backend the configuration names: [`MEMORY`] for the
+/// in-memory store, otherwise the SQLite file at that path.
+pub fn open(cfg: &ServerConfig) -> Result<Box<dyn Store>, StoreError> {
+    if cfg.store.as_os_str() == MEMORY {
+        return Ok(Box::new(MemoryStore::new()));
+    }
+    Ok(Box::new(SqliteStore::open(&cfg.store)?))
+}
 
 /// One change to the durable record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,4 +162,22 @@ pub trait Store: Send + 'static {
     fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError>;
     /// Apply all writes in one transaction: all or nothing, durable on return.
     fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_picks_the_backend_the_config_names() {
+        let mut cfg = ServerConfig {
+            store: MEMORY.into(),
+            ..ServerConfig::default()
+        };
+        assert_eq!(open(&cfg).expect("memory").backend(), "memory");
+        let dir = tempfile::tempdir().expect("tempdir");
+        cfg.store = dir.path().join("leases.db");
+        assert_eq!(open(&cfg).expect("sqlite").backend(), "sqlite");
+        assert!(cfg.store.exists());
+    }
 }

@@ -1,0 +1,342 @@
+//! The control API's service: the [`berth_proto::Control`] calls, each a
+//! read or a change run on the core task. The socket and who may connect
+//! are [`crate::control`]'s; this is what the calls do.
+//!
+//! A change runs as one job between two packets and goes through the same
+//! commit path as a packet's: its writes queue behind every earlier
+//! decision's, its events are published once it is durable, and a failed
+//! write undoes it. A call whose caller has gone (deadline, Ctrl-C) before
+//! its turn does nothing; once its turn came it happens completely.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_proto::{
+    API_VERSION, ApiError, BlockInfo, Control, ErrorKind, EventBatch, HostInfo, HostSpec,
+    LeaseFilter, LeaseInfo, PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status, Target,
+};
+use futures::StreamExt;
+use tarpc::context::Context;
+use tarpc::server::{BaseChannel, Channel};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, warn};
+
+use super::Core;
+use super::commit::{Report, Source, Then};
+use super::core::Job;
+use super::ops::{OpResult, Plan};
+use crate::control::Listener;
+use crate::events::EventLog;
+use crate::lease::UnixTime;
+
+/// The longest an `events_since` call waits: below tarpc's default 10 s
+/// client deadline, so a long poll never looks like a dead daemon.
+const MAX_EVENT_WAIT: Duration = Duration::from_secs(8);
+
+fn gone() -> ApiError {
+    ApiError::new(ErrorKind::Internal, "berthd is shutting down")
+}
+
+/// What control connections hold to reach the core.
+#[derive(Clone)]
+pub(crate) struct CoreHandle {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl CoreHandle {
+    pub(crate) fn new(jobs: mpsc::Sender<Job>) -> Self {
+        CoreHandle { jobs }
+    }
+
+    /// Runs `op` on the core, applies its changes and answers once they
+    /// are durable (or undone because they could not be written).
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&mut Core, UnixTime) -> OpResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (tx, rx) = oneshot::channel::<Result<T, ApiError>>();
+        let job: Job = Box::new(move |core, now| {
+            // The caller went away before its turn: do nothing at all.
+            if tx.is_closed() {
+                return;
+            }
+            let Plan {
+                answer,
+                changes,
+                events,
+            } = match op(core, now) {
+                Ok(plan) => plan,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            let staged = match core.stage(changes) {
+                Ok(s) => s,
+                Err(c) => {
+                    let _ = tx.send(Err(ApiError::new(ErrorKind::Conflict, c.to_string())));
+                    return;
+                }
+            };
+            let report = Report {
+                events,
+                ..Report::default()
+            };
+            // From here on the change happens whether or not anyone listens.
+            let then = Then::Answer(Box::new(move |r| {
+                let _ = tx.send(r.map(|()| answer));
+            }));
+            core.commit(Source::Operator, staged, report, then, now);
+        });
+        self.jobs.send(job).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// Runs a read-only `op` on the core.
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Core, UnixTime) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |core, now| {
+            if !tx.is_closed() {
+                let _ = tx.send(op(core, now));
+            }
+        });
+        self.jobs.send(job).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+}
+
+/// Accepts control connections until the task is aborted; each is its own
+/// tarpc channel, so an oversized or malformed frame ends only that one.
+pub(crate) async fn serve(
+    listener: Listener,
+    core: CoreHandle,
+    events: Arc<EventLog>,
+    admin_group: String,
+) {
+    loop {
+        let (stream, peer) = listener.accept().await;
+        let uid = peer.uid;
+        let session = Session {
+            core: core.clone(),
+            events: events.clone(),
+            uid,
+            admin: peer.admin,
+            admin_group: admin_group.clone(),
+        };
+        let channel = BaseChannel::with_defaults(berth_proto::transport::framed(stream));
+        tokio::spawn(async move {
+            channel
+                .execute(session.serve())
+                .for_each(|call| async {
+                    tokio::spawn(call);
+                })
+                .await;
+            debug!(uid, "control connection closed");
+        });
+    }
+}
+
+/// One connection's view of the service.
+#[derive(Clone)]
+struct Session {
+    core: CoreHandle,
+    events: Arc<EventLog>,
+    uid: u32,
+    admin: bool,
+    admin_group: String,
+}
+
+impl Session {
+    fn require_admin(&self, call: &str) -> Result<(), ApiError> {
+        if self.admin {
+            return Ok(());
+        }
+        warn!(uid = self.uid, call, "control call denied: not an admin");
+        Err(ApiError::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "{call} needs admin rights: run as root or join the `{}` group (uid {} may only read)",
+                self.admin_group, self.uid
+            ),
+        ))
+    }
+}
+
+impl Control for Session {
+    async fn api_version(self, _: Context) -> u32 {
+        API_VERSION
+    }
+
+    async fn status(self, _: Context) -> Result<Status, ApiError> {
+        self.core.read(|c, now| Ok(c.status(now))).await
+    }
+
+    async fn leases(self, _: Context, filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
+        self.core.read(move |c, now| c.leases(&filter, now)).await
+    }
+
+    async fn hosts(self, _: Context) -> Result<Vec<HostInfo>, ApiError> {
+        self.core.read(|c, _| Ok(c.hosts_list())).await
+    }
+
+    async fn host_add(self, _: Context, host: HostSpec) -> Result<HostInfo, ApiError> {
+        self.require_admin("host add")?;
+        self.core
+            .run(move |c, now| c.host_put(host, None, now))
+            .await
+    }
+
+    async fn host_update(
+        self,
+        _: Context,
+        name: String,
+        host: HostSpec,
+    ) -> Result<HostInfo, ApiError> {
+        self.require_admin("host update")?;
+        self.core
+            .run(move |c, now| c.host_put(host, Some(name), now))
+            .await
+    }
+
+    async fn host_remove(self, _: Context, name: String) -> Result<HostInfo, ApiError> {
+        self.require_admin("host remove")?;
+        self.core.run(move |c, _| c.host_remove(&name)).await
+    }
+
+    async fn hosts_export(self, _: Context) -> Result<String, ApiError> {
+        self.core.read(|c, _| Ok(c.hosts_export())).await
+    }
+
+    async fn promote(self, _: Context, req: PromoteRequest) -> Result<PromoteResult, ApiError> {
+        self.require_admin("promote")?;
+        self.core.run(move |c, now| c.promote(req, now)).await
+    }
+
+    async fn release(self, _: Context, target: Target) -> Result<LeaseInfo, ApiError> {
+        self.require_admin("release")?;
+        self.core.run(move |c, now| c.release(&target, now)).await
+    }
+
+    async fn block(
+        self,
+        _: Context,
+        mac: String,
+        duration_secs: Option<u64>,
+    ) -> Result<BlockInfo, ApiError> {
+        self.require_admin("block")?;
+        self.core
+            .run(move |c, now| c.block(&mac, duration_secs, now))
+            .await
+    }
+
+    async fn unblock(self, _: Context, mac: String) -> Result<BlockInfo, ApiError> {
+        self.require_admin("unblock")?;
+        self.core.run(move |c, _| c.unblock(&mac)).await
+    }
+
+    async fn blocks(self, _: Context) -> Result<Vec<BlockInfo>, ApiError> {
+        self.core.read(|c, now| Ok(c.blocks_list(now))).await
+    }
+
+    async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {
+        self.core.read(|c, now| Ok(c.pools(now))).await
+    }
+
+    async fn reload(self, _: Context) -> Result<ReloadResult, ApiError> {
+        self.require_admin("reload")?;
+        self.core
+            .run(|c, now| c.reload(now).map(Plan::answer))
+            .await
+    }
+
+    async fn events_since(
+        self,
+        _: Context,
+        seq: u64,
+        wait_ms: u64,
+    ) -> Result<EventBatch, ApiError> {
+        let wait = Duration::from_millis(wait_ms).min(MAX_EVENT_WAIT);
+        Ok(self.events.wait_since(seq, wait).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::addr::MacAddr;
+    use crate::engine::Interface;
+    use crate::server::transport::ChannelSocket;
+    use crate::store::{MemoryStore, Store};
+
+    const CONFIG: &str = r#"
+[server]
+interfaces = ["test0"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.10", "192.0.2.20"]
+"#;
+    const MAC: &str = "02:00:00:00:00:0b";
+
+    fn core(store: &MemoryStore) -> Core {
+        let cfg = crate::config::parse(CONFIG, Path::new("test.toml")).expect("config");
+        let (sock, _wire) = ChannelSocket::pair(Interface {
+            name: "test0".into(),
+            addr: Ipv4Addr::new(192, 0, 2, 1),
+        });
+        Core::load(
+            PathBuf::from("test.toml"),
+            cfg,
+            Box::new(store.clone()),
+            vec![sock],
+        )
+        .expect("core")
+    }
+
+    fn blocked(core: &Core, store: &MemoryStore) -> (bool, usize) {
+        let mac: MacAddr = MAC.parse().expect("mac");
+        let stored = store.clone().load_blocks().expect("blocks").len();
+        (core.blocks.get(&mac).is_some(), stored)
+    }
+
+    #[tokio::test]
+    async fn a_call_whose_caller_left_before_its_turn_does_nothing() {
+        let store = MemoryStore::new();
+        let mut core = core(&store);
+        let (jobs, mut queue) = mpsc::channel(1);
+        let handle = CoreHandle::new(jobs);
+        let mut call = Box::pin(handle.run(|c, now| c.block(MAC, None, now)));
+        // Polled once: the job is queued. Then the caller goes away.
+        assert!(futures::poll!(&mut call).is_pending());
+        drop(call);
+        let job = queue.recv().await.expect("queued job");
+        job(&mut core, 1000);
+        core.finish_in_flight().await;
+        assert_eq!(
+            blocked(&core, &store),
+            (false, 0),
+            "neither memory nor store"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_whose_turn_came_happens_in_memory_and_store() {
+        let store = MemoryStore::new();
+        let mut core = core(&store);
+        let (jobs, mut queue) = mpsc::channel(1);
+        let handle = CoreHandle::new(jobs);
+        let call = tokio::spawn(async move { handle.run(|c, now| c.block(MAC, None, now)).await });
+        let job = queue.recv().await.expect("queued job");
+        job(&mut core, 1000);
+        // The caller leaves once the change is decided: it still completes.
+        call.abort();
+        core.finish_in_flight().await;
+        assert_eq!(blocked(&core, &store), (true, 1));
+    }
+}

@@ -1,0 +1,154 @@
+//! The core task's event loop and the packet path: decode, decide, apply,
+//! and reply now or once durable.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tracing::{debug, error, warn};
+
+use super::commit::{Change, Report, Source, Then};
+use super::log::Line;
+use super::transport::Socket;
+use super::{Core, now};
+use crate::engine;
+use crate::lease::UnixTime;
+use crate::packet::Packet;
+
+/// A request off the wire.
+pub(crate) struct Inbound {
+    pub iface: usize,
+    pub bytes: Vec<u8>,
+    pub from: SocketAddr,
+}
+
+/// Work for the core task from the control API: runs with the core's state
+/// at time `now`.
+pub(crate) type Job = Box<dyn FnOnce(&mut Core, UnixTime) + Send>;
+
+/// Reads one interface's socket forever, feeding the core.
+pub(crate) async fn receive(iface: usize, sock: Arc<dyn Socket>, tx: mpsc::Sender<Inbound>) {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        match sock.recv(&mut buf).await {
+            Ok((n, from)) => {
+                let msg = Inbound {
+                    iface,
+                    bytes: buf[..n].to_vec(),
+                    from,
+                };
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                warn!(iface = %sock.interface().name, error = %e, "receive failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+impl Core {
+    /// Rebuilds the lease table's pool indexes: after the ranges or the
+    /// static hosts changed.
+    pub(crate) fn reindex_pools(&mut self) {
+        crate::pool::Layout::new(&self.cfg, &self.hosts).index(&mut self.table);
+    }
+
+    /// Serves until `shutdown` resolves, the sockets close or the store fails for good.
+    pub(crate) async fn serve(
+        &mut self,
+        mut rx: mpsc::Receiver<Inbound>,
+        mut jobs: mpsc::Receiver<Job>,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGHUP; reload only through `berth reload`");
+                None
+            }
+        };
+        let mut watchdog = tokio::time::interval(self.notifier.watchdog_interval());
+        tokio::pin!(shutdown);
+        while self.fatal.is_none() {
+            tokio::select! {
+                () = &mut shutdown => return,
+                msg = rx.recv() => match msg {
+                    Some(m) => self.on_packet(m),
+                    None => return,
+                },
+                Some(job) = jobs.recv() => job(self, now()),
+                Some(done) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                    self.joined(done);
+                }
+                _ = tick.tick() => self.housekeeping(now()),
+                _ = watchdog.tick(), if self.notifier.watchdog_enabled() => self.notifier.watchdog(),
+                Some(()) = async { hup.as_mut()?.recv().await } => {
+                    if let Err(e) = self.reload(now()) {
+                        error!("reload refused, keeping the running configuration:\n{}", e.message);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_packet(&mut self, m: Inbound) {
+        let at = now();
+        let packet = match Packet::decode(&m.bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                let iface = &self.interfaces[m.iface];
+                debug!(iface = %iface.name, from = %m.from, error = %e, "dropped malformed packet");
+                let report = Report {
+                    counter: Some(e.kind()),
+                    ..Report::default()
+                };
+                self.publish(report, at);
+                return;
+            }
+        };
+        let req = engine::Request {
+            packet: &packet,
+            interface: &self.interfaces[m.iface],
+        };
+        let view = engine::View {
+            config: &self.cfg,
+            hosts: &self.hosts,
+            leases: &self.table,
+            blocks: &self.blocks,
+            interfaces: &self.interfaces,
+        };
+        let decision = engine::handle(&view, &req, at);
+        let event = self.transaction_event(&packet, m.iface, &decision, at);
+        let report = Report {
+            events: event.into_iter().collect(),
+            lines: vec![Line::transaction(
+                &packet,
+                m.iface,
+                decision.outcome.clone(),
+            )],
+            counter: Some(decision.outcome.kind()),
+        };
+        let changes = decision.effects.into_iter().map(Change::Lease).collect();
+        // Lease effects never collide.
+        let staged = match self.stage(changes) {
+            Ok(s) => s,
+            Err(c) => {
+                error!("lease change refused: {c}");
+                return;
+            }
+        };
+        let then = match decision.reply {
+            Some(reply) => Then::Reply(self.sockets[m.iface].clone(), reply),
+            None => Then::Nothing,
+        };
+        self.commit(Source::Packet, staged, report, then, at);
+    }
+}

@@ -1,0 +1,49 @@
+//! Once a second: blocks that ran out, holds that lapsed, leases that
+//! expired and quarantines that ended. They go through the commit path like
+//! any other change, so an expiry is announced only once it is recorded.
+
+use berth_proto::EventKind;
+use tracing::error;
+
+use super::Core;
+use super::commit::{Change, Report, Source, Then};
+use super::log::Line;
+use crate::engine::{self, Effect};
+use crate::events::new_event;
+use crate::lease::UnixTime;
+
+impl Core {
+    pub(crate) fn housekeeping(&mut self, at: UnixTime) {
+        let mut changes = Vec::new();
+        let mut report = Report::default();
+        for mac in self.blocks.expired(at) {
+            report.lines.push(Line::BlockRanOut(mac));
+            changes.push(Change::RemoveBlock(mac));
+        }
+        for e in engine::reclaim(&self.table, at) {
+            match &e {
+                Effect::Expire(l) => {
+                    report.lines.push(Line::Expired {
+                        ip: l.ip,
+                        mac: l.mac,
+                    });
+                    let mut ev = new_event(EventKind::Expiry);
+                    ev.mac = Some(l.mac.to_string());
+                    ev.ip = Some(l.ip);
+                    ev.hostname = l.hostname.clone();
+                    report.events.push(ev);
+                }
+                Effect::Unquarantine(ip) => report.lines.push(Line::Unquarantined(*ip)),
+                _ => {}
+            }
+            changes.push(Change::Lease(e));
+        }
+        if changes.is_empty() {
+            return;
+        }
+        match self.stage(changes) {
+            Ok(staged) => self.commit(Source::Housekeeping, staged, report, Then::Nothing, at),
+            Err(c) => error!("housekeeping change refused: {c}"),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Re-reading the configuration (SIGHUP or `berth reload`): a bad one, or
+//! one that a run-time host collides with, is refused and the running one
+//! stays.
+
+use std::sync::Arc;
+
+use berth_proto::{ApiError, ErrorKind, EventKind, ReloadResult};
+use tracing::{info, warn};
+
+use super::Core;
+use super::commit::Report;
+use crate::config;
+use crate::events::new_event;
+use crate::hosts::{HostEntry, HostTable, Origin};
+use crate::lease::UnixTime;
+
+impl Core {
+    /// Re-reads the configuration. A bad one, or one that a run-time host
+    /// collides with, is refused and the running one stays.
+    pub(crate) fn reload(&mut self, at: UnixTime) -> Result<ReloadResult, ApiError> {
+        self.notifier.reloading();
+        let result = self.try_reload(at);
+        self.notifier.ready();
+        let mut ev = new_event(EventKind::Reload);
+        match &result {
+            Ok(r) => {
+                ev.detail = format!("{} subnets, {} hosts", r.subnets, r.hosts);
+                info!(config = %self.config_path.display(), "configuration reloaded");
+            }
+            Err(e) => {
+                ev.ok = false;
+                ev.detail = e.message.clone();
+            }
+        }
+        self.publish(Report::event(ev), at);
+        result
+    }
+
+    fn try_reload(&mut self, _at: UnixTime) -> Result<ReloadResult, ApiError> {
+        let new = config::load(&self.config_path)
+            .map_err(|e| ApiError::new(ErrorKind::Invalid, e.to_string()))?;
+        let run_time: Vec<HostEntry> = self
+            .hosts
+            .iter()
+            .filter(|e| e.origin == Origin::Store)
+            .cloned()
+            .collect();
+        let (hosts, conflicts) = HostTable::build(&new.hosts, run_time);
+        if !conflicts.is_empty() {
+            let list: Vec<String> = conflicts.iter().map(ToString::to_string).collect();
+            return Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "{}: run-time hosts collide with the new config (remove them with `berth host rm` first):\n{}",
+                    self.config_path.display(),
+                    list.join("\n")
+                ),
+            ));
+        }
+        let mut warnings = Vec::new();
+        if new.server.interfaces != self.cfg.server.interfaces {
+            warnings.push("interfaces changed: restart berthd to serve the new set".to_string());
+        }
+        if new.server.store != self.cfg.server.store {
+            warnings.push("store path changed: restart berthd to use the new store".to_string());
+        }
+        if new.server.control_socket != self.cfg.server.control_socket
+            || new.server.control_group != self.cfg.server.control_group
+            || new.server.admin_group != self.cfg.server.admin_group
+        {
+            warnings
+                .push("control socket settings changed: restart berthd to apply them".to_string());
+        }
+        for w in &warnings {
+            warn!("{w}");
+        }
+        let result = ReloadResult {
+            config_path: self.config_path.display().to_string(),
+            subnets: new.subnets.len() as u64,
+            hosts: hosts.iter().count() as u64,
+            warnings,
+        };
+        self.cfg = Arc::new(new);
+        self.hosts = hosts;
+        self.reindex_pools();
+        Ok(result)
+    }
+}

@@ -1,0 +1,182 @@
+//! Start-up and shutdown: load the store, build the core, serve the
+//! control socket and the given sockets, and finish in-flight writes.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::stream::FuturesOrdered;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tracing::{error, info, warn};
+
+use super::api::{self, CoreHandle};
+use super::commit::Journal;
+use super::core::{Inbound, Job, receive};
+use super::transport::Socket;
+use super::{Core, Counters, ServerError, now};
+use crate::blocks::Blocklist;
+use crate::config::Config;
+use crate::control;
+use crate::events::EventLog;
+use crate::hosts::{HostEntry, HostTable};
+use crate::lease::LeaseTable;
+use crate::net::{self, InterfaceSocket};
+use crate::notify::Notifier;
+use crate::pool;
+use crate::store::writer::Writer;
+use crate::store::{Store, StoredHost};
+
+/// Opens the DHCP socket of every interface `cfg` serves (port 67, bound to
+/// the device). Must be called inside a tokio runtime.
+pub fn open_sockets(cfg: &Config) -> Result<Vec<Arc<dyn Socket>>, ServerError> {
+    let mut sockets: Vec<Arc<dyn Socket>> = Vec::new();
+    for name in &cfg.server.interfaces {
+        let info = net::interface_info(name)?;
+        sockets.push(Arc::new(InterfaceSocket::open(info, net::SERVER_PORT)?));
+    }
+    Ok(sockets)
+}
+
+/// Converts the store's run-time hosts; one that no longer encodes is
+/// skipped with a warning and left in the store.
+fn store_hosts(stored: Vec<StoredHost>) -> Vec<HostEntry> {
+    stored
+        .into_iter()
+        .filter_map(|s| {
+            let name = s.name.clone();
+            HostEntry::from_stored(s)
+                .map_err(|e| warn!(host = %name, "run-time host skipped (left in the store): {e}"))
+                .ok()
+        })
+        .collect()
+}
+
+impl Core {
+    /// The core's state: `cfg` (read from `config_path`) and what `store`
+    /// holds, serving `sockets`. Starts the store's writer thread.
+    pub(crate) fn load(
+        config_path: PathBuf,
+        cfg: Config,
+        mut store: Box<dyn Store>,
+        sockets: Vec<Arc<dyn Socket>>,
+    ) -> Result<Core, ServerError> {
+        let cfg = Arc::new(cfg);
+        let leases = store.load_leases()?;
+        let stored_hosts = store.load_hosts()?;
+        let blocks = store.load_blocks()?;
+        info!(
+            store = %cfg.server.store.display(),
+            backend = store.backend(),
+            leases = leases.len(),
+            hosts = stored_hosts.len(),
+            blocks = blocks.len(),
+            "store loaded"
+        );
+        let (hosts, conflicts) = HostTable::build(&cfg.hosts, store_hosts(stored_hosts));
+        for c in conflicts {
+            warn!("run-time host not used (the config file wins; it stays in the store): {c}");
+        }
+        let seen = leases.iter().map(|l| l.mac).collect();
+        let mut table = LeaseTable::from_leases(leases);
+        pool::Layout::new(&cfg, &hosts).index(&mut table);
+        let writer = Writer::try_spawn(store)?;
+        let interfaces = sockets.iter().map(|s| s.interface()).collect();
+        let started_at = now();
+        let events = Arc::new(EventLog::new(
+            cfg.server.event_buffer,
+            i64::try_from(started_at).unwrap_or(0),
+        ));
+        Ok(Core {
+            cfg,
+            config_path,
+            table,
+            hosts,
+            blocks: Blocklist::from_blocks(blocks),
+            writer,
+            sockets,
+            interfaces,
+            events,
+            seen,
+            started_at,
+            notifier: Notifier::from_env(),
+            in_flight: FuturesOrdered::new(),
+            journal: Journal::default(),
+            counters: Counters::default(),
+            fatal: None,
+        })
+    }
+}
+
+/// Loads `store`, binds the control socket and serves `cfg` (read from
+/// `config_path`, which reloads read again) on `sockets`, one per served
+/// interface, until `shutdown` resolves. In-flight writes finish before it
+/// returns.
+///
+/// The caller chooses the store ([`crate::store::open`] for the
+/// configured one) and the sockets ([`open_sockets`] for the real ones,
+/// [`super::ChannelSocket`]s in-process).
+pub async fn run(
+    config_path: PathBuf,
+    cfg: Config,
+    store: Box<dyn Store>,
+    sockets: Vec<Arc<dyn Socket>>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    let mut core = Core::load(config_path, cfg, store, sockets)?;
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(256);
+    let control = control::Listener::bind(&core.cfg.server)?;
+    let control_path = control.path().to_path_buf();
+    let mut background = JoinSet::new();
+    background.spawn(api::serve(
+        control,
+        CoreHandle::new(jobs_tx),
+        core.events.clone(),
+        core.cfg.server.admin_group.clone(),
+    ));
+
+    let (tx, rx) = mpsc::channel::<Inbound>(4096);
+    for (i, s) in core.sockets.iter().enumerate() {
+        background.spawn(receive(i, s.clone(), tx.clone()));
+        let iface = s.interface();
+        info!(
+            "berthd ready: serving DHCP, listening on {} ({}), control socket {}",
+            iface.name,
+            iface.addr,
+            control_path.display()
+        );
+    }
+    drop(tx);
+
+    core.notifier.ready();
+    core.serve(rx, jobs_rx, shutdown).await;
+
+    core.notifier.stopping();
+    background.abort_all();
+    info!(
+        in_flight = core.in_flight.len(),
+        "shutting down: finishing in-flight writes"
+    );
+    core.finish_in_flight().await;
+    let Core {
+        writer,
+        counters,
+        fatal,
+        ..
+    } = core;
+    let stats = writer.stats();
+    if let Err(e) = writer.shutdown().await {
+        error!(error = %e, "store did not close cleanly");
+    }
+    control::remove_socket(&control_path);
+    info!(
+        batches = stats.batches,
+        writes = stats.writes,
+        counters = ?counters.0,
+        "stopped"
+    );
+    match fatal {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,129 @@
+//! Where the core's datagrams come from and its replies go: one [`Socket`]
+//! per served interface, chosen by the caller of [`super::run`]. berthd
+//! passes the real [`InterfaceSocket`]s; tests and tools pass
+//! [`ChannelSocket`]s and drive the core in-process, without root.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc};
+
+use crate::engine::{Destination, Interface};
+use crate::net::InterfaceSocket;
+
+/// A boxed future, so that [`Socket`] can be used as a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One served interface's DHCP socket, as the core uses it.
+pub trait Socket: Send + Sync + 'static {
+    /// The interface as the engine sees it (name and the server's address).
+    fn interface(&self) -> Interface;
+    /// Receives one datagram into `buf`: its length and sender.
+    fn recv<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>>;
+    /// Sends one encoded reply to `dest`.
+    fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>>;
+}
+
+impl Socket for InterfaceSocket {
+    fn interface(&self) -> Interface {
+        Interface {
+            name: self.info.name.clone(),
+            addr: self.info.addr,
+        }
+    }
+
+    fn recv<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>> {
+        Box::pin(self.socket.recv_from(buf))
+    }
+
+    fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            let to = InterfaceSocket::send(self, bytes, dest).await?;
+            tracing::debug!(iface = %self.info.name, %to, len = bytes.len(), "reply sent");
+            Ok(())
+        })
+    }
+}
+
+/// A datagram for the server: its bytes and where it came from.
+pub type Datagram = (Vec<u8>, SocketAddr);
+
+/// A reply the server sent through a [`ChannelSocket`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The encoded DHCP message.
+    pub bytes: Vec<u8>,
+    /// Where the server sent it.
+    pub dest: Destination,
+}
+
+/// An in-process socket: datagrams arrive from a channel and replies go to
+/// one. The other end is a [`Wire`].
+pub struct ChannelSocket {
+    iface: Interface,
+    inbound: Mutex<mpsc::Receiver<Datagram>>,
+    outbound: mpsc::UnboundedSender<Sent>,
+}
+
+/// The far end of a [`ChannelSocket`]: what a test sends to the server and
+/// receives from it.
+#[derive(Debug)]
+pub struct Wire {
+    /// Datagrams for the server.
+    pub to_server: mpsc::Sender<Datagram>,
+    /// Replies from the server, in the order they were sent.
+    pub from_server: mpsc::UnboundedReceiver<Sent>,
+}
+
+impl ChannelSocket {
+    /// A socket for `iface` and the wire that feeds and drains it.
+    pub fn pair(iface: Interface) -> (Arc<ChannelSocket>, Wire) {
+        let (to_server, inbound) = mpsc::channel(1024);
+        let (outbound, from_server) = mpsc::unbounded_channel();
+        let sock = ChannelSocket {
+            iface,
+            inbound: Mutex::new(inbound),
+            outbound,
+        };
+        (
+            Arc::new(sock),
+            Wire {
+                to_server,
+                from_server,
+            },
+        )
+    }
+}
+
+impl Socket for ChannelSocket {
+    fn interface(&self) -> Interface {
+        self.iface.clone()
+    }
+
+    fn recv<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>> {
+        Box::pin(async move {
+            let Some((bytes, from)) = self.inbound.lock().await.recv().await else {
+                // The wire is gone: nothing more will arrive.
+                return std::future::pending().await;
+            };
+            let n = bytes.len().min(buf.len());
+            buf[..n].copy_from_slice(&bytes[..n]);
+            Ok((n, from))
+        })
+    }
+
+    fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>> {
+        let sent = Sent {
+            bytes: bytes.to_vec(),
+            dest,
+        };
+        let result = self
+            .outbound
+            .send(sent)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the wire is gone"));
+        Box::pin(async move { result })
+    }
+}
