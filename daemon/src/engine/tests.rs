@@ -733,7 +733,10 @@ fn reply_is_capped_at_576_bytes_or_the_clients_maximum() {
     assert!(bytes.len() <= 576 - 28, "{} bytes", bytes.len());
     assert!(!dropped.is_empty(), "something had to give");
     let back = Packet::decode(&bytes).expect("decodes");
-    for c in reply::ESSENTIAL.iter().filter(|c| **c != code::MESSAGE) {
+    for c in crate::options::ESSENTIAL
+        .iter()
+        .filter(|c| **c != code::MESSAGE)
+    {
         assert!(back.options.contains(*c), "essential option {c} kept");
     }
     // A client allowing 1500 bytes gets everything.
