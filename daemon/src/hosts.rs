@@ -448,6 +448,15 @@ mod tests {
         assert!(e.contains("set by the server"), "{e}");
     }
 
+    /// Run-time hosts go through the same server-set list as the config file.
+    #[test]
+    fn run_time_hosts_cannot_set_what_the_server_sets() {
+        for name in ["dhcp-message", "subnet-mask", "dhcp-server-identifier"] {
+            let e = options_from_toml(&format!("{{ {name} = \"x\" }}")).expect_err("refused");
+            assert_eq!(e, format!("option `{name}` is set by the server itself"));
+        }
+    }
+
     #[test]
     fn export_prints_store_hosts_as_config_entries() {
         let mut h = store(host("phone-1", "02:00:00:00:00:07", "192.0.2.7"));

@@ -1318,3 +1318,20 @@ fn dhcp_message_is_refused_because_the_server_sets_it() {
         ]
     );
 }
+
+/// The reply builder always writes the subnet mask from `cidr`, so a
+/// configured one would be dropped without a word: refuse it instead.
+#[test]
+fn subnet_mask_is_refused_because_it_follows_from_the_cidr() {
+    let text = with_server(&[
+        "[[subnet]]",
+        "cidr = \"192.0.2.0/24\"",
+        "options = { subnet-mask = \"255.255.0.0\" }",
+    ]);
+    assert_only_error(
+        &text,
+        5,
+        13,
+        "option `subnet-mask` (code 1) is set by the server itself and cannot be configured; it follows from the subnet's cidr",
+    );
+}
