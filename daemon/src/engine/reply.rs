@@ -136,48 +136,42 @@ fn boot_fields(c: &Ctx<'_>, p: &mut Packet) {
     }
 }
 
-/// Adds the configured options, as [`options::resolve`] chooses them from
-/// the client's scopes: global, subnet, range, classes, host. With a
-/// parameter request list, the requested ones in the client's order; without
-/// one, everything configured.
-fn add_configured(c: &Ctx<'_>, p: &mut Packet) {
-    // A static host's name is its `host-name` unless its options say otherwise.
-    let host_name: Options<Value> = c
-        .host
+/// Options for the scopes that carry none yet (ranges).
+static NO_OPTIONS: Options<Value> = Options::new();
+
+/// A static host's name as its `host-name` scope, below the host's own options.
+fn host_name(c: &Ctx<'_>) -> Options<Value> {
+    c.host
         .map(|h| (code::HOST_NAME, Value::Text(h.name.clone())))
         .into_iter()
-        .collect();
-    let none = Options::new();
+        .collect()
+}
+
+/// The client's option scopes, least specific first: global, subnet, range,
+/// classes (in declaration order), host. Ranges and classes carry no options
+/// yet; their scopes go here when they do.
+fn scopes<'a>(c: &Ctx<'a>, host_name: &'a Options<Value>) -> Vec<Scope<'a>> {
     let mut scopes = vec![
-        Scope {
-            source: Source::Global,
-            options: &c.cfg.options,
-        },
-        Scope {
-            source: Source::Subnet,
-            options: &c.subnet.options,
-        },
-        // Ranges and classes carry no options yet; their scopes go here, in
-        // this order, when they do.
-        Scope {
-            source: Source::Range,
-            options: &none,
-        },
+        Scope::new(Source::Global, &c.cfg.options),
+        Scope::new(Source::Subnet, &c.subnet.options),
+        Scope::new(Source::Range, &NO_OPTIONS),
     ];
     if let Some(h) = c.host {
-        scopes.push(Scope {
-            source: Source::Host,
-            options: &host_name,
-        });
-        scopes.push(Scope {
-            source: Source::Host,
-            options: &h.options,
-        });
+        scopes.push(Scope::new(Source::Host, host_name));
+        scopes.push(Scope::new(Source::Host, &h.options));
     }
+    scopes
+}
+
+/// Adds the configured options, as [`options::resolve`] chooses them from
+/// the client's scopes. With a parameter request list, the requested ones in
+/// the client's order; without one, everything configured.
+fn add_configured(c: &Ctx<'_>, p: &mut Packet) {
+    let host_name = host_name(c);
     let requested = c.req.options.get(code::PARAMETER_REQUEST_LIST);
-    for chosen in options::resolve(&scopes, requested) {
-        // What the server already wrote (all of it server-set, so never
-        // chosen) stays; this guards the invariant rather than relying on it.
+    for chosen in options::resolve(&scopes(c, &host_name), requested) {
+        // What the server already wrote is server-set, so never chosen; the
+        // check guards that invariant rather than relying on it.
         if !p.options.contains(chosen.code) {
             p.options.set(chosen.code, chosen.value.encode());
         }

@@ -5,6 +5,10 @@
 //! declaration order, host), least specific first; a value in a later scope
 //! overrides the same option in an earlier one. Each chosen value keeps its
 //! [`Source`], which is what `berth explain` prints.
+//!
+//! Vendor spaces resolve the same way, per (space, code), once scopes carry
+//! them; the chosen sub-options of the selected space are then encoded into
+//! option 43.
 
 use super::server_set::is_server_set;
 use super::set::Options;
@@ -32,6 +36,13 @@ pub struct Scope<'a> {
     pub source: Source<'a>,
     /// What it sets.
     pub options: &'a Options<Value>,
+}
+
+impl<'a> Scope<'a> {
+    /// A scope of kind `source` setting `options`.
+    pub const fn new(source: Source<'a>, options: &'a Options<Value>) -> Self {
+        Scope { source, options }
+    }
 }
 
 /// One option a reply carries: the winning value and its scope.
@@ -118,30 +129,12 @@ mod tests {
         let second: Options<Value> = [(66, text("second"))].into_iter().collect();
         let host: Options<Value> = [(15, text("host"))].into_iter().collect();
         let scopes = [
-            Scope {
-                source: Source::Global,
-                options: &global,
-            },
-            Scope {
-                source: Source::Subnet,
-                options: &subnet,
-            },
-            Scope {
-                source: Source::Range,
-                options: &range,
-            },
-            Scope {
-                source: Source::Class("first"),
-                options: &first,
-            },
-            Scope {
-                source: Source::Class("second"),
-                options: &second,
-            },
-            Scope {
-                source: Source::Host,
-                options: &host,
-            },
+            Scope::new(Source::Global, &global),
+            Scope::new(Source::Subnet, &subnet),
+            Scope::new(Source::Range, &range),
+            Scope::new(Source::Class("first"), &first),
+            Scope::new(Source::Class("second"), &second),
+            Scope::new(Source::Host, &host),
         ];
         let chosen = resolve(&scopes, Some(&[3, 6, 15, 42, 66, 67]));
         let got: Vec<_> = chosen.iter().map(|c| (c.code, c.source)).collect();
@@ -166,10 +159,7 @@ mod tests {
         let global: Options<Value> = [(3, ip(1)), (6, ip(53)), (15, text("x"))]
             .into_iter()
             .collect();
-        let scopes = [Scope {
-            source: Source::Global,
-            options: &global,
-        }];
+        let scopes = [Scope::new(Source::Global, &global)];
         let codes = |requested: &[u8]| -> Vec<u8> {
             resolve(&scopes, Some(requested))
                 .iter()
@@ -185,23 +175,12 @@ mod tests {
         let global: Options<Value> = [(6, ip(53)), (3, ip(1))].into_iter().collect();
         let subnet: Options<Value> = [(15, text("s")), (3, ip(2))].into_iter().collect();
         let host: Options<Value> = [(42, ip(9))].into_iter().collect();
+        let range = Options::new();
         let scopes = [
-            Scope {
-                source: Source::Global,
-                options: &global,
-            },
-            Scope {
-                source: Source::Subnet,
-                options: &subnet,
-            },
-            Scope {
-                source: Source::Range,
-                options: &Options::new(),
-            },
-            Scope {
-                source: Source::Host,
-                options: &host,
-            },
+            Scope::new(Source::Global, &global),
+            Scope::new(Source::Subnet, &subnet),
+            Scope::new(Source::Range, &range),
+            Scope::new(Source::Host, &host),
         ];
         assert_eq!(
             summary(&resolve(&scopes, None)),
@@ -226,10 +205,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let scopes = [Scope {
-            source: Source::Global,
-            options: &global,
-        }];
+        let scopes = [Scope::new(Source::Global, &global)];
         let codes = |chosen: Vec<Chosen<'_>>| chosen.iter().map(|c| c.code).collect::<Vec<_>>();
         assert_eq!(codes(resolve(&scopes, None)), [3]);
         assert_eq!(codes(resolve(&scopes, Some(&[56, 1, 51, 3]))), [3]);

@@ -21,7 +21,7 @@ impl<V> Default for Options<V> {
 
 impl<V> Options<V> {
     /// An empty option list.
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Options(Vec::new())
     }
 
