@@ -242,7 +242,7 @@ impl HostTable {
     }
 }
 
-/// Encodes a run-time host's options given as a TOML inline table (what the
+/// Parses a run-time host's options given as a TOML inline table (what the
 /// store keeps): `{ routers = ["192.0.2.1"], domain-name = "lab" }`.
 pub fn options_from_toml(text: &str) -> Result<Options<Value>, String> {
     let text = text.trim();

@@ -19,8 +19,8 @@ use super::raw::{RawConfig, RawDuration, RawHost, RawOptions, RawRange, RawServe
 use super::{Config, Host, HostId, Reporter, ServerConfig, Subnet};
 use crate::addr::MacAddr;
 use crate::addr::{Cidr, Range};
+use crate::options::code;
 use crate::options::{self, OptionError, Options, Value};
-use crate::packet::code;
 
 /// Build the validated configuration. The result is only meaningful if
 /// nothing was reported.
