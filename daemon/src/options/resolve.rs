@@ -10,6 +10,8 @@
 //! them; the chosen sub-options of the selected space are then encoded into
 //! option 43.
 
+use std::fmt;
+
 use super::server_set::is_server_set;
 use super::set::Options;
 use super::value::Value;
@@ -27,6 +29,19 @@ pub enum Source<'a> {
     Class(&'a str),
     /// The client's static host (its options, and its name as `host-name`).
     Host,
+}
+
+impl fmt::Display for Source<'_> {
+    /// As `explain` names it: `global`, `subnet`, `range`, `class NAME`, `host`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Global => f.write_str("global"),
+            Source::Subnet => f.write_str("subnet"),
+            Source::Range => f.write_str("range"),
+            Source::Class(name) => write!(f, "class {name}"),
+            Source::Host => f.write_str("host"),
+        }
+    }
 }
 
 /// One scope's options.
@@ -150,6 +165,7 @@ mod tests {
             ]
         );
         assert_eq!(chosen[0].value, &ip(2));
+        assert_eq!(chosen[4].source.to_string(), "class second");
         assert_eq!(chosen[2].value, &text("host"));
         assert_eq!(chosen[4].value, &text("second"));
     }
