@@ -13,7 +13,8 @@ use crate::addr::Cidr;
 const MAX_OPTION_LEN: usize = 255;
 
 /// Why a value could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct ParseError {
     /// For an array value, the index of the element at fault, so that the
     /// configuration can point at it rather than at the whole array.
