@@ -1108,6 +1108,36 @@ fn server_controlled_option_is_refused() {
     );
 }
 
+/// A configured `dhcp-message` was accepted and then never sent (the reply
+/// builder keeps 56 for its own NAK reasons): check-config must refuse it.
+#[test]
+fn dhcp_message_is_refused_because_the_server_sets_it() {
+    let text = with_server(&["[options]", "dhcp-message = \"welcome\""]);
+    assert_eq!(
+        errors(&text),
+        vec![
+            "berth.toml:4:1: option `dhcp-message` (code 56) is set by the server itself and cannot be configured; the server sends it only with a NAK, to say why",
+        ]
+    );
+}
+
+/// The reply builder always writes the subnet mask from `cidr`, so a
+/// configured one would be dropped without a word: refuse it instead.
+#[test]
+fn subnet_mask_is_refused_because_it_follows_from_the_cidr() {
+    let text = with_server(&[
+        "[[subnet]]",
+        "cidr = \"192.0.2.0/24\"",
+        "options = { subnet-mask = \"255.255.0.0\" }",
+    ]);
+    assert_only_error(
+        &text,
+        5,
+        13,
+        "option `subnet-mask` (code 1) is set by the server itself and cannot be configured; it follows from the subnet's cidr",
+    );
+}
+
 #[test]
 fn server_controlled_option_is_refused_for_hosts_too() {
     let text = two_hosts(&[
@@ -1303,35 +1333,5 @@ fn control_settings_are_read_and_bad_group_names_refused() {
         e.to_string()
             .contains("admin_group: `net adm` is not a group name"),
         "{e}"
-    );
-}
-
-/// A configured `dhcp-message` was accepted and then never sent (the reply
-/// builder keeps 56 for its own NAK reasons): check-config must refuse it.
-#[test]
-fn dhcp_message_is_refused_because_the_server_sets_it() {
-    let text = with_server(&["[options]", "dhcp-message = \"welcome\""]);
-    assert_eq!(
-        errors(&text),
-        vec![
-            "berth.toml:4:1: option `dhcp-message` (code 56) is set by the server itself and cannot be configured; the server sends it only with a NAK, to say why",
-        ]
-    );
-}
-
-/// The reply builder always writes the subnet mask from `cidr`, so a
-/// configured one would be dropped without a word: refuse it instead.
-#[test]
-fn subnet_mask_is_refused_because_it_follows_from_the_cidr() {
-    let text = with_server(&[
-        "[[subnet]]",
-        "cidr = \"192.0.2.0/24\"",
-        "options = { subnet-mask = \"255.255.0.0\" }",
-    ]);
-    assert_only_error(
-        &text,
-        5,
-        13,
-        "option `subnet-mask` (code 1) is set by the server itself and cannot be configured; it follows from the subnet's cidr",
     );
 }
