@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use crate::addr::MacAddr;
-use crate::config::{Config, Host, HostId, OptionSet};
+use crate::config::{Config, Host, HostId};
 use crate::lease::UnixTime;
-use crate::options;
+use crate::options::{self, OptionError, Options, Value};
 use crate::store::StoredHost;
 
 /// Where a host entry comes from.
@@ -242,12 +242,12 @@ impl HostTable {
     }
 }
 
-/// Encodes a run-time host's options given as a TOML inline table (what the
+/// Parses a run-time host's options given as a TOML inline table (what the
 /// store keeps): `{ routers = ["192.0.2.1"], domain-name = "lab" }`.
-pub fn options_from_toml(text: &str) -> Result<OptionSet, String> {
+pub fn options_from_toml(text: &str) -> Result<Options<Value>, String> {
     let text = text.trim();
     if text.is_empty() {
-        return Ok(OptionSet::default());
+        return Ok(Options::new());
     }
     let table: toml::Table = toml::from_str::<toml::Table>(&format!("o = {text}"))
         .map_err(|e| {
@@ -259,19 +259,19 @@ pub fn options_from_toml(text: &str) -> Result<OptionSet, String> {
         .remove("o")
         .and_then(|v| v.as_table().cloned())
         .ok_or_else(|| format!("options `{text}` are not a TOML inline table"))?;
-    let mut set = Vec::with_capacity(table.len());
+    let mut set = Options::new();
     for (name, value) in &table {
-        let def = options::by_name(name).ok_or_else(|| match options::suggest(name) {
-            Some(s) => format!("unknown option `{name}` (did you mean `{s}`?)"),
-            None => format!("unknown option `{name}`"),
+        let (code, parsed) = options::parse_named(name, value).map_err(|e| match e {
+            OptionError::Unknown {
+                suggestion: Some(s),
+            } => format!("unknown option `{name}` (did you mean `{s}`?)"),
+            OptionError::Unknown { suggestion: None } => format!("unknown option `{name}`"),
+            OptionError::ServerSet(..) => format!("option `{name}` is set by the server itself"),
+            OptionError::Value(_, e) => format!("option `{name}`: {}", e.message),
         })?;
-        if options::is_server_controlled(def.code) {
-            return Err(format!("option `{name}` is set by the server itself"));
-        }
-        let bytes = options::encode(def, value).map_err(|e| format!("option `{name}`: {e}"))?;
-        set.push((def.code, bytes));
+        set.set(code, parsed);
     }
-    Ok(OptionSet(set))
+    Ok(set)
 }
 
 /// Turns operator-given `name=value` pairs into a TOML inline table. A value
@@ -356,7 +356,7 @@ mod tests {
             name: name.into(),
             id: HostId::Mac(mac.parse().expect("mac")),
             ip: ip.parse().expect("ip"),
-            options: OptionSet::default(),
+            options: Options::new(),
             next_server: None,
             filename: None,
         }
@@ -427,9 +427,12 @@ mod tests {
         ];
         let text = options_toml_from_pairs(&pairs).expect("valid");
         let set = options_from_toml(&text).expect("round trip");
-        assert_eq!(set.get(3), Some(&[192, 0, 2, 1, 192, 0, 2, 2][..]));
-        assert_eq!(set.get(15), Some(&b"lab"[..]));
-        assert_eq!(set.get(26), Some(&[5, 120][..]));
+        assert_eq!(
+            set.value(3).map(Value::encode),
+            Some(vec![192, 0, 2, 1, 192, 0, 2, 2])
+        );
+        assert_eq!(set.value(15).map(Value::encode), Some(b"lab".to_vec()));
+        assert_eq!(set.value(26).map(Value::encode), Some(vec![5, 120]));
     }
 
     #[test]
@@ -443,6 +446,15 @@ mod tests {
         let e =
             options_toml_from_pairs(&[("dhcp-lease-time".into(), "60".into())]).expect_err("bad");
         assert!(e.contains("set by the server"), "{e}");
+    }
+
+    /// Run-time hosts go through the same server-set list as the config file.
+    #[test]
+    fn run_time_hosts_cannot_set_what_the_server_sets() {
+        for name in ["dhcp-message", "subnet-mask", "dhcp-server-identifier"] {
+            let e = options_from_toml(&format!("{{ {name} = \"x\" }}")).expect_err("refused");
+            assert_eq!(e, format!("option `{name}` is set by the server itself"));
+        }
     }
 
     #[test]

@@ -9,35 +9,10 @@ use std::net::Ipv4Addr;
 
 use crate::addr::MacAddr;
 
-/// Well-known option codes used by the codec and the engine.
-pub mod code {
-    pub const PAD: u8 = 0;
-    pub const SUBNET_MASK: u8 = 1;
-    pub const ROUTERS: u8 = 3;
-    pub const DOMAIN_NAME_SERVERS: u8 = 6;
-    pub const HOST_NAME: u8 = 12;
-    pub const DOMAIN_NAME: u8 = 15;
-    pub const BROADCAST_ADDRESS: u8 = 28;
-    pub const VENDOR_ENCAPSULATED: u8 = 43;
-    pub const REQUESTED_IP: u8 = 50;
-    pub const LEASE_TIME: u8 = 51;
-    pub const OVERLOAD: u8 = 52;
-    pub const MESSAGE_TYPE: u8 = 53;
-    pub const SERVER_ID: u8 = 54;
-    pub const PARAMETER_REQUEST_LIST: u8 = 55;
-    pub const MESSAGE: u8 = 56;
-    pub const MAX_MESSAGE_SIZE: u8 = 57;
-    pub const RENEWAL_TIME: u8 = 58;
-    pub const REBINDING_TIME: u8 = 59;
-    pub const VENDOR_CLASS: u8 = 60;
-    pub const CLIENT_ID: u8 = 61;
-    pub const TFTP_SERVER_NAME: u8 = 66;
-    pub const BOOTFILE_NAME: u8 = 67;
-    pub const CLIENT_FQDN: u8 = 81;
-    pub const RELAY_AGENT_INFO: u8 = 82;
-    pub const SUBNET_SELECTION: u8 = 118;
-    pub const END: u8 = 255;
-}
+/// The option container; a packet holds wire bytes.
+pub use crate::options::Options;
+/// Well-known option codes (they live with the catalogue).
+pub use crate::options::code;
 
 /// BOOTP op codes.
 pub const BOOTREQUEST: u8 = 1;
@@ -103,97 +78,6 @@ impl MessageType {
 impl fmt::Display for MessageType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// DHCP options in wire order, one entry per code.
-///
-/// Decoding concatenates split options (RFC 3396) so each code appears once;
-/// encoding splits values longer than 255 bytes again.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Options(Vec<(u8, Vec<u8>)>);
-
-impl Options {
-    /// An empty option list.
-    pub fn new() -> Self {
-        Options(Vec::new())
-    }
-
-    /// The value of `code`, if present.
-    pub fn get(&self, code: u8) -> Option<&[u8]> {
-        self.0
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|(_, v)| v.as_slice())
-    }
-
-    /// Sets `code` to `value`, replacing an earlier value in place or
-    /// appending at the end.
-    pub fn set(&mut self, code: u8, value: Vec<u8>) {
-        match self.0.iter_mut().find(|(c, _)| *c == code) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((code, value)),
-        }
-    }
-
-    /// Removes `code`, returning its value.
-    pub fn remove(&mut self, code: u8) -> Option<Vec<u8>> {
-        let pos = self.0.iter().position(|(c, _)| *c == code)?;
-        Some(self.0.remove(pos).1)
-    }
-
-    /// Whether `code` is present.
-    pub fn contains(&self, code: u8) -> bool {
-        self.0.iter().any(|(c, _)| *c == code)
-    }
-
-    /// Options in order.
-    pub fn iter(&self) -> impl Iterator<Item = (u8, &[u8])> {
-        self.0.iter().map(|(c, v)| (*c, v.as_slice()))
-    }
-
-    /// Number of distinct options.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Appends to an existing value (RFC 3396 concatenation) or adds it.
-    fn append(&mut self, code: u8, data: &[u8]) {
-        match self.0.iter_mut().find(|(c, _)| *c == code) {
-            Some(slot) => slot.1.extend_from_slice(data),
-            None => self.0.push((code, data.to_vec())),
-        }
-    }
-
-    /// A single-byte option (e.g. 53).
-    pub fn get_u8(&self, code: u8) -> Option<u8> {
-        match self.get(code)? {
-            [b] => Some(*b),
-            _ => None,
-        }
-    }
-
-    /// A 16-bit option (e.g. 57).
-    pub fn get_u16(&self, code: u8) -> Option<u16> {
-        let v: [u8; 2] = self.get(code)?.try_into().ok()?;
-        Some(u16::from_be_bytes(v))
-    }
-
-    /// A 32-bit option (e.g. 51).
-    pub fn get_u32(&self, code: u8) -> Option<u32> {
-        let v: [u8; 4] = self.get(code)?.try_into().ok()?;
-        Some(u32::from_be_bytes(v))
-    }
-
-    /// A single-address option (e.g. 50, 54).
-    pub fn get_ip(&self, code: u8) -> Option<Ipv4Addr> {
-        let v: [u8; 4] = self.get(code)?.try_into().ok()?;
-        Some(Ipv4Addr::from(v))
     }
 }
 

@@ -28,20 +28,7 @@ use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
 
 use crate::addr::{Cidr, MacAddr, Range};
-
-/// Option values ready for the wire, in configuration order: (code, bytes).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OptionSet(pub Vec<(u8, Vec<u8>)>);
-
-impl OptionSet {
-    /// The value of `code`, if set.
-    pub fn get(&self, code: u8) -> Option<&[u8]> {
-        self.0
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|(_, v)| v.as_slice())
-    }
-}
+use crate::options::{Options, Value};
 
 /// A validated configuration, with lookup indexes built.
 #[derive(Debug, Clone)]
@@ -51,7 +38,7 @@ pub struct Config {
     /// `[server]`: daemon-wide settings.
     pub server: ServerConfig,
     /// Global options, sent to every client unless a subnet or host overrides them.
-    pub options: OptionSet,
+    pub options: Options<Value>,
     /// `[[subnet]]` entries, in file order.
     pub subnets: Vec<Subnet>,
     /// `[[host]]` entries, in file order.
@@ -69,7 +56,7 @@ impl Config {
     pub fn from_parts(
         source: PathBuf,
         server: ServerConfig,
-        options: OptionSet,
+        options: Options<Value>,
         subnets: Vec<Subnet>,
         hosts: Vec<Host>,
     ) -> Config {
@@ -225,7 +212,7 @@ pub struct Subnet {
     /// Dynamic pools; empty for a subnet of static hosts only.
     pub ranges: Vec<Range>,
     /// Options for clients in this subnet (override the global ones).
-    pub options: OptionSet,
+    pub options: Options<Value>,
     /// Overrides `[server] default_lease`.
     pub default_lease: Option<u32>,
     /// Overrides `[server] max_lease`.
@@ -255,7 +242,7 @@ pub struct Host {
     /// The fixed address.
     pub ip: Ipv4Addr,
     /// Options for this host (override subnet and global ones).
-    pub options: OptionSet,
+    pub options: Options<Value>,
     /// `siaddr` for this host.
     pub next_server: Option<Ipv4Addr>,
     /// The BOOTP `file` field for this host.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::validate::{human, parse_duration};
 use super::*;
 use crate::addr::{CidrError, MacAddr};
+use crate::options::{Options, Value};
 
 const FILE: &str = "berth.toml";
 
@@ -27,6 +28,10 @@ fn with_server(rest: &[&str]) -> String {
 
 fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test address")
+}
+
+fn opts<const N: usize>(entries: [(u8, Value); N]) -> Options<Value> {
+    entries.into_iter().collect()
 }
 
 fn ok(text: &str) -> Config {
@@ -124,7 +129,7 @@ fn full_example_parses_to_expected_structures() {
             event_buffer: 10_000,
         }
     );
-    assert_eq!(c.options, OptionSet(vec![(6, vec![192, 0, 2, 1])]));
+    assert_eq!(c.options, opts([(6, Value::IpList(vec![ip("192.0.2.1")]))]));
     assert_eq!(
         c.subnets,
         vec![
@@ -138,7 +143,10 @@ fn full_example_parses_to_expected_structures() {
                     end: ip("192.0.2.190")
                 }],
                 // File order: routers before domain-name.
-                options: OptionSet(vec![(3, vec![192, 0, 2, 1]), (15, b"home".to_vec())]),
+                options: opts([
+                    (3, Value::IpList(vec![ip("192.0.2.1")])),
+                    (15, Value::Text("home".into())),
+                ]),
                 default_lease: Some(3600),
                 max_lease: Some(4 * 3600),
                 next_server: Some(ip("192.0.2.1")),
@@ -159,7 +167,7 @@ fn full_example_parses_to_expected_structures() {
                         end: ip("198.51.100.39")
                     },
                 ],
-                options: OptionSet(vec![(3, vec![198, 51, 100, 1])]),
+                options: opts([(3, Value::IpList(vec![ip("198.51.100.1")]))]),
                 default_lease: None,
                 max_lease: None,
                 next_server: None,
@@ -171,7 +179,7 @@ fn full_example_parses_to_expected_structures() {
                     prefix: 28
                 },
                 ranges: vec![],
-                options: OptionSet::default(),
+                options: Options::new(),
                 default_lease: None,
                 max_lease: None,
                 next_server: None,
@@ -186,7 +194,7 @@ fn full_example_parses_to_expected_structures() {
                 name: "host1".to_string(),
                 id: HostId::Mac(MacAddr([0x00, 0x23, 0x32, 0xaa, 0xbb, 0xcc])),
                 ip: ip("192.0.2.2"),
-                options: OptionSet(vec![(12, b"host1".to_vec())]),
+                options: opts([(12, Value::Text("host1".into()))]),
                 next_server: Some(ip("192.0.2.5")),
                 filename: Some("host1.cfg".to_string()),
             },
@@ -194,7 +202,7 @@ fn full_example_parses_to_expected_structures() {
                 name: "phone".to_string(),
                 id: HostId::ClientId(vec![1, 0x00, 0x23, 0x32, 0xaa, 0xbb, 0xdd]),
                 ip: ip("203.0.113.5"),
-                options: OptionSet::default(),
+                options: Options::new(),
                 next_server: None,
                 filename: None,
             },
@@ -220,7 +228,7 @@ fn defaults_apply_when_only_interfaces_given() {
     assert!(c.server.authoritative);
     assert!(!c.server.bootp);
     assert_eq!(c.server.store, PathBuf::from("/var/lib/berth/leases.db"));
-    assert!(c.subnets.is_empty() && c.hosts.is_empty() && c.options.0.is_empty());
+    assert!(c.subnets.is_empty() && c.hosts.is_empty() && c.options.is_empty());
 }
 
 #[test]
@@ -263,10 +271,10 @@ fn options_keep_file_order() {
         "domain-name = \"b\"",
         "routers = \"192.0.2.1\"",
     ]));
-    let codes: Vec<u8> = c.options.0.iter().map(|(code, _)| *code).collect();
+    let codes: Vec<u8> = c.options.codes().collect();
     assert_eq!(codes, [42, 15, 3]);
-    assert_eq!(c.options.get(15), Some(&b"b"[..]));
-    assert_eq!(c.options.get(6), None);
+    assert_eq!(c.options.value(15), Some(&Value::Text("b".into())));
+    assert_eq!(c.options.value(6), None);
 }
 
 #[test]
@@ -1101,6 +1109,36 @@ fn server_controlled_option_is_refused() {
     );
 }
 
+/// A configured `dhcp-message` was accepted and then never sent (the reply
+/// builder keeps 56 for its own NAK reasons): check-config must refuse it.
+#[test]
+fn dhcp_message_is_refused_because_the_server_sets_it() {
+    let text = with_server(&["[options]", "dhcp-message = \"welcome\""]);
+    assert_eq!(
+        errors(&text),
+        vec![
+            "berth.toml:4:1: option `dhcp-message` (code 56) is set by the server itself and cannot be configured; the server sends it only with a NAK, to say why",
+        ]
+    );
+}
+
+/// The reply builder always writes the subnet mask from `cidr`, so a
+/// configured one would be dropped without a word: refuse it instead.
+#[test]
+fn subnet_mask_is_refused_because_it_follows_from_the_cidr() {
+    let text = with_server(&[
+        "[[subnet]]",
+        "cidr = \"192.0.2.0/24\"",
+        "options = { subnet-mask = \"255.255.0.0\" }",
+    ]);
+    assert_only_error(
+        &text,
+        5,
+        13,
+        "option `subnet-mask` (code 1) is set by the server itself and cannot be configured; it follows from the subnet's cidr",
+    );
+}
+
 #[test]
 fn server_controlled_option_is_refused_for_hosts_too() {
     let text = two_hosts(&[
@@ -1257,14 +1295,14 @@ fn from_parts_builds_indexes_first_wins() {
         name: name.to_string(),
         id: HostId::Mac(MacAddr([0, 0, 0, 0, 0, 1])),
         ip: Ipv4Addr::new(192, 0, 2, last),
-        options: OptionSet::default(),
+        options: Options::new(),
         next_server: None,
         filename: None,
     };
     let c = Config::from_parts(
         PathBuf::from("x"),
         ServerConfig::default(),
-        OptionSet::default(),
+        Options::new(),
         vec![],
         vec![host("a", 1), host("b", 2)],
     );

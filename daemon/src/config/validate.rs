@@ -17,11 +17,11 @@ use berth_proto::parse;
 use toml::Spanned;
 
 use super::raw::{RawConfig, RawDuration, RawHost, RawOptions, RawRange, RawServer, RawSubnet};
-use super::{Config, Host, HostId, OptionSet, Reporter, ServerConfig, Subnet};
+use super::{Config, Host, HostId, Reporter, ServerConfig, Subnet};
 use crate::addr::MacAddr;
 use crate::addr::{Cidr, Range};
-use crate::options;
-use crate::packet::code;
+use crate::options::code;
+use crate::options::{self, OptionError, Options, Value};
 
 /// Build the validated configuration. The result is only meaningful if
 /// nothing was reported.
@@ -150,34 +150,32 @@ fn filename(report: &mut Reporter<'_>, value: &Spanned<String>) -> Option<String
     Some(name.clone())
 }
 
-/// Encode an `options` table against the catalogue, in file order.
-fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> OptionSet {
+/// Parse an `options` table against the catalogue, in file order.
+fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> Options<Value> {
     let Some(raw) = raw else {
-        return OptionSet::default();
+        return Options::new();
     };
     let mut entries: Vec<_> = raw.iter().collect();
     // The map is ordered by name; the wire order should follow the file.
     entries.sort_by_key(|(name, _)| name.span().start);
-    let mut set = Vec::with_capacity(entries.len());
+    let mut set = Options::new();
     for (name, value) in entries {
-        let Some(def) = options::by_name(name.get_ref()) else {
-            let hint = match options::suggest(name.get_ref()) {
-                Some(s) => format!("; did you mean `{s}`?"),
-                None => " (option names follow ISC dhcp-options(5))".to_string(),
-            };
-            report.error(
-                name.span(),
-                format!("unknown option `{}`{hint}", name.get_ref()),
-            );
-            continue;
-        };
-        if options::is_server_controlled(def.code) {
-            report.error(name.span(), server_controlled(def));
-            continue;
-        }
-        match options::encode_located(def, &value.get_ref().value) {
-            Ok(bytes) => set.push((def.code, bytes)),
-            Err(e) => {
+        match options::parse_named(name.get_ref(), &value.get_ref().value) {
+            Ok((code, parsed)) => set.set(code, parsed),
+            Err(OptionError::Unknown { suggestion }) => {
+                let hint = match suggestion {
+                    Some(s) => format!("; did you mean `{s}`?"),
+                    None => " (option names follow ISC dhcp-options(5))".to_string(),
+                };
+                report.error(
+                    name.span(),
+                    format!("unknown option `{}`{hint}", name.get_ref()),
+                );
+            }
+            Err(OptionError::ServerSet(def, set)) => {
+                report.error(name.span(), OptionError::server_set_message(def, set));
+            }
+            Err(OptionError::Value(def, e)) => {
                 let span = e
                     .element
                     .and_then(|i| value.get_ref().elements.get(i).cloned())
@@ -186,21 +184,7 @@ fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> OptionSet 
             }
         }
     }
-    OptionSet(set)
-}
-
-/// Why option `def` cannot be configured, and what to do instead.
-fn server_controlled(def: &options::OptionDef) -> String {
-    let instead = match def.code {
-        code::LEASE_TIME => "; set default_lease and max_lease instead",
-        code::SERVER_ID => "; set server_id in [server] instead",
-        code::RENEWAL_TIME | code::REBINDING_TIME => "; it follows from the lease time",
-        _ => "",
-    };
-    format!(
-        "option `{}` (code {}) is set by the server itself and cannot be configured{instead}",
-        def.name, def.code
-    )
+    set
 }
 
 // ---------------------------------------------------------------- [server]

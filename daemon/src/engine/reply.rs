@@ -5,18 +5,8 @@ use std::net::Ipv4Addr;
 
 use super::Ctx;
 use crate::addr::MacAddr;
+use crate::options::{self, ESSENTIAL, Options, Scope, Source, Value};
 use crate::packet::{FLAG_BROADCAST, MIN_MESSAGE_LEN, MessageType, Packet, code};
-
-/// Options never dropped to make a reply fit: without them it is useless.
-pub const ESSENTIAL: &[u8] = &[
-    code::MESSAGE_TYPE,
-    code::SERVER_ID,
-    code::LEASE_TIME,
-    code::RENEWAL_TIME,
-    code::REBINDING_TIME,
-    code::SUBNET_MASK,
-    code::MESSAGE,
-];
 
 /// The largest reply we send even when a client allows more: one Ethernet
 /// frame, since replies to clients without an address cannot be fragmented
@@ -50,7 +40,7 @@ pub struct Reply {
 impl Reply {
     /// Wire bytes, capped at `max_len`; also the codes dropped to fit.
     pub fn encode(&self) -> (Vec<u8>, Vec<u8>) {
-        self.packet.encode(self.max_len, ESSENTIAL)
+        self.packet.encode(self.max_len, &ESSENTIAL)
     }
 }
 
@@ -62,15 +52,16 @@ pub(super) fn offer_or_ack(c: &Ctx<'_>, kind: MessageType, ip: Ipv4Addr, secs: u
         p.ciaddr = c.req.ciaddr;
     }
     boot_fields(c, &mut p);
-    p.options.set(code::LEASE_TIME, secs.to_be_bytes().to_vec());
+    put(&mut p, code::LEASE_TIME, secs.to_be_bytes().to_vec());
     // T1 at half the lease, T2 at seven eighths (RFC 2131 section 4.4.5).
-    p.options
-        .set(code::RENEWAL_TIME, (secs / 2).to_be_bytes().to_vec());
+    put(
+        &mut p,
+        code::RENEWAL_TIME,
+        (secs / 2).to_be_bytes().to_vec(),
+    );
     let t2 = (u64::from(secs) * 7 / 8) as u32;
-    p.options
-        .set(code::REBINDING_TIME, t2.to_be_bytes().to_vec());
-    p.options
-        .set(code::SUBNET_MASK, c.subnet.cidr.netmask().octets().to_vec());
+    put(&mut p, code::REBINDING_TIME, t2.to_be_bytes().to_vec());
+    subnet_mask(c, &mut p);
     add_configured(c, &mut p);
     finish(c, p, false)
 }
@@ -80,8 +71,7 @@ pub(super) fn inform_ack(c: &Ctx<'_>) -> Reply {
     let mut p = base(c, MessageType::Ack);
     p.ciaddr = c.req.ciaddr;
     boot_fields(c, &mut p);
-    p.options
-        .set(code::SUBNET_MASK, c.subnet.cidr.netmask().octets().to_vec());
+    subnet_mask(c, &mut p);
     add_configured(c, &mut p);
     finish(c, p, false)
 }
@@ -89,7 +79,7 @@ pub(super) fn inform_ack(c: &Ctx<'_>) -> Reply {
 /// Builds a NAK explaining `why` (option 56).
 pub(super) fn nak(c: &Ctx<'_>, why: &str) -> Reply {
     let mut p = base(c, MessageType::Nak);
-    p.options.set(code::MESSAGE, why.as_bytes().to_vec());
+    put(&mut p, code::MESSAGE, why.as_bytes().to_vec());
     finish(c, p, true)
 }
 
@@ -98,18 +88,37 @@ pub(super) fn bootp(c: &Ctx<'_>, ip: Ipv4Addr) -> Reply {
     let mut p = Packet::reply_to(c.req);
     p.yiaddr = ip;
     boot_fields(c, &mut p);
-    p.options
-        .set(code::SUBNET_MASK, c.subnet.cidr.netmask().octets().to_vec());
+    subnet_mask(c, &mut p);
     add_configured(c, &mut p);
     finish(c, p, false)
 }
 
 fn base(c: &Ctx<'_>, kind: MessageType) -> Packet {
     let mut p = Packet::reply_to(c.req);
-    p.options.set(code::MESSAGE_TYPE, vec![kind as u8]);
-    p.options
-        .set(code::SERVER_ID, c.server_id.octets().to_vec());
+    put(&mut p, code::MESSAGE_TYPE, vec![kind as u8]);
+    put(&mut p, code::SERVER_ID, c.server_id.octets().to_vec());
     p
+}
+
+/// Sets an option the server decides itself. Every such option is in
+/// [`options::SERVER_SET`], which is what keeps the configuration from
+/// setting it too (and its value from being silently dropped here).
+fn put(p: &mut Packet, code: u8, value: Vec<u8>) {
+    debug_assert!(
+        options::is_server_set(code),
+        "option {code} is set by the server but missing from SERVER_SET"
+    );
+    p.options.set(code, value);
+}
+
+/// The subnet mask follows from the subnet (RFC 2131 section 3.3: servers
+/// should send it).
+fn subnet_mask(c: &Ctx<'_>, p: &mut Packet) {
+    put(
+        p,
+        code::SUBNET_MASK,
+        c.subnet.cidr.netmask().octets().to_vec(),
+    );
 }
 
 /// next-server (siaddr) and filename, host settings over subnet settings.
@@ -127,84 +136,53 @@ fn boot_fields(c: &Ctx<'_>, p: &mut Packet) {
     }
 }
 
-/// Adds the configured options: host over subnet over global. With a
-/// parameter request list, the requested ones in the client's order; without
-/// one, everything configured.
-fn add_configured(c: &Ctx<'_>, p: &mut Packet) {
-    let host_opts = c.host.map(|h| &h.options);
-    let lookup = |code: u8| -> Option<Vec<u8>> {
-        if let Some(v) = host_opts.and_then(|o| o.get(code)) {
-            return Some(v.to_vec());
-        }
-        if code == code::HOST_NAME
-            && let Some(h) = c.host
-        {
-            return Some(h.name.as_bytes().to_vec());
-        }
-        c.subnet
-            .options
-            .get(code)
-            .or_else(|| c.cfg.options.get(code))
-            .map(<[u8]>::to_vec)
-    };
-    match c.req.options.get(code::PARAMETER_REQUEST_LIST) {
-        Some(prl) => {
-            for &code in prl {
-                if p.options.contains(code) || is_server_controlled(code) {
-                    continue;
-                }
-                if let Some(v) = lookup(code) {
-                    p.options.set(code, v);
-                }
-            }
-        }
-        None => {
-            let all = host_opts
-                .into_iter()
-                .flat_map(|o| o.0.iter())
-                .chain(c.subnet.options.0.iter())
-                .chain(c.cfg.options.0.iter())
-                .map(|(code, _)| *code);
-            let host_name = c.host.map(|_| code::HOST_NAME);
-            for code in all.chain(host_name) {
-                if !p.options.contains(code)
-                    && !is_server_controlled(code)
-                    && let Some(v) = lookup(code)
-                {
-                    p.options.set(code, v);
-                }
-            }
-        }
-    }
+/// Options for the scopes that carry none yet (ranges).
+static NO_OPTIONS: Options<Value> = Options::new();
+
+/// A static host's name as its `host-name` scope, below the host's own options.
+fn host_name(c: &Ctx<'_>) -> Options<Value> {
+    c.host
+        .map(|h| (code::HOST_NAME, Value::Text(h.name.clone())))
+        .into_iter()
+        .collect()
 }
 
-/// Codes only the protocol machinery sets; a client asking for them in its
-/// request list gets what the server decided, not a configured value.
-fn is_server_controlled(code: u8) -> bool {
-    matches!(
-        code,
-        code::PAD
-            | code::END
-            | code::REQUESTED_IP
-            | code::LEASE_TIME
-            | code::OVERLOAD
-            | code::MESSAGE_TYPE
-            | code::SERVER_ID
-            | code::PARAMETER_REQUEST_LIST
-            | code::MESSAGE
-            | code::MAX_MESSAGE_SIZE
-            | code::RENEWAL_TIME
-            | code::REBINDING_TIME
-            | code::CLIENT_ID
-            | code::RELAY_AGENT_INFO
-    )
+/// The client's option scopes, least specific first: global, subnet, range,
+/// classes (in declaration order), host. Ranges and classes carry no options
+/// yet; their scopes go here when they do.
+fn scopes<'a>(c: &Ctx<'a>, host_name: &'a Options<Value>) -> Vec<Scope<'a>> {
+    let mut scopes = vec![
+        Scope::new(Source::Global, &c.cfg.options),
+        Scope::new(Source::Subnet, &c.subnet.options),
+        Scope::new(Source::Range, &NO_OPTIONS),
+    ];
+    if let Some(h) = c.host {
+        scopes.push(Scope::new(Source::Host, host_name));
+        scopes.push(Scope::new(Source::Host, &h.options));
+    }
+    scopes
+}
+
+/// Adds the configured options, as [`options::resolve`] chooses them from
+/// the client's scopes. With a parameter request list, the requested ones in
+/// the client's order; without one, everything configured.
+fn add_configured(c: &Ctx<'_>, p: &mut Packet) {
+    let host_name = host_name(c);
+    let requested = c.req.options.get(code::PARAMETER_REQUEST_LIST);
+    for chosen in options::resolve(&scopes(c, &host_name), requested) {
+        // What the server already wrote is server-set, so never chosen; the
+        // check guards that invariant rather than relying on it.
+        if !p.options.contains(chosen.code) {
+            p.options.set(chosen.code, chosen.value.encode());
+        }
+    }
 }
 
 /// Echoes option 82, sets the size cap and picks the destination.
 fn finish(c: &Ctx<'_>, mut p: Packet, is_nak: bool) -> Reply {
     // Relay agent information goes back exactly as it came (RFC 3046).
     if let Some(ri) = c.req.options.get(code::RELAY_AGENT_INFO) {
-        p.options.set(code::RELAY_AGENT_INFO, ri.to_vec());
+        put(&mut p, code::RELAY_AGENT_INFO, ri.to_vec());
     }
     let max_len = c
         .req

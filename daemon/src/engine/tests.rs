@@ -676,6 +676,64 @@ fn server_identifier_and_subnet_mask_are_always_sent() {
     );
 }
 
+/// The server-set list is what makes check-config and the reply builder
+/// agree: every catalogue option the configuration accepts reaches a client
+/// that asks for it, byte for byte, and every one it refuses is on the list.
+#[test]
+fn every_option_check_config_accepts_is_sent_when_requested() {
+    use crate::options::{self, OptionKind as K};
+    for def in options::all() {
+        let sample = match def.kind {
+            K::Ip => r#""192.0.2.7""#,
+            K::IpList => r#"["192.0.2.7", "192.0.2.8"]"#,
+            K::IpPairs => r#"[["10.0.0.0", "192.0.2.1"]]"#,
+            K::ClasslessRoutes => r#"[["10.0.0.0/8", "192.0.2.1"]]"#,
+            K::U8 | K::U16 | K::U32 | K::I32 | K::U8List | K::U16List => "7",
+            K::Bool => "true",
+            K::Text => r#""seven""#,
+            K::Hex => r#""07:07""#,
+            K::DomainList => r#"["a.example", "b.example"]"#,
+        };
+        let line = format!("{} = {sample}", def.name);
+        let text = CONFIG.replace(r#"domain-name-servers = ["192.0.2.53"]"#, &line);
+        match config::parse(&text, Path::new("test.toml")) {
+            Ok(c) => {
+                assert!(!options::is_server_set(def.code), "{} accepted", def.name);
+                let want = c.options.value(def.code).map(options::Value::encode);
+                assert!(want.is_some(), "{} configured", def.name);
+                // A client on the subnet without options of its own.
+                let p = with_opt(
+                    pkt(MAC_A, MessageType::Discover),
+                    code::PARAMETER_REQUEST_LIST,
+                    &[def.code],
+                );
+                let d = run_with(
+                    &c,
+                    &LeaseTable::new(),
+                    &Blocklist::default(),
+                    &p,
+                    NOW,
+                    &far_iface(),
+                );
+                assert_eq!(
+                    reply(&d).options.get(def.code).map(<[u8]>::to_vec),
+                    want,
+                    "{} is sent as configured",
+                    def.name
+                );
+            }
+            Err(e) => {
+                assert!(
+                    options::is_server_set(def.code),
+                    "{} refused: {e}",
+                    def.name
+                );
+                assert!(e.to_string().contains("is set by the server itself"), "{e}");
+            }
+        }
+    }
+}
+
 #[test]
 fn parameter_request_list_is_honoured_in_order() {
     let p = with_opt(
@@ -735,7 +793,10 @@ fn reply_is_capped_at_576_bytes_or_the_clients_maximum() {
     assert!(bytes.len() <= 576 - 28, "{} bytes", bytes.len());
     assert!(!dropped.is_empty(), "something had to give");
     let back = Packet::decode(&bytes).expect("decodes");
-    for c in reply::ESSENTIAL.iter().filter(|c| **c != code::MESSAGE) {
+    for c in crate::options::ESSENTIAL
+        .iter()
+        .filter(|c| **c != code::MESSAGE)
+    {
         assert!(back.options.contains(*c), "essential option {c} kept");
     }
     // A client allowing 1500 bytes gets everything.

@@ -140,12 +140,11 @@ impl Core {
             options: e
                 .host
                 .options
-                .0
-                .iter()
+                .entries()
                 .map(|(code, v)| {
-                    let name = crate::options::by_code(*code)
+                    let name = crate::options::by_code(code)
                         .map_or_else(|| format!("option-{code}"), |d| d.name.to_string());
-                    (name, crate::options::render(*code, v))
+                    (name, crate::options::render(code, &v.encode()))
                 })
                 .collect(),
             created_at: e.created_at.map(time),

@@ -1,0 +1,111 @@
+//! [`Value`]: a configured option value, typed, and its wire encoding.
+//!
+//! The configuration keeps values in this form and the reply builder encodes
+//! them, so that a value can later be a template filled from the request
+//! (vendor class, MAC, host name) just before it is encoded: a
+//! `Value::Template` variant, filled into one of the others, slots in here
+//! without changing who encodes what, or when.
+
+use std::net::Ipv4Addr;
+
+use crate::addr::Cidr;
+
+/// A typed option value, one variant per [`super::OptionKind`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// One IPv4 address.
+    Ip(Ipv4Addr),
+    /// One or more addresses.
+    IpList(Vec<Ipv4Addr>),
+    /// Address pairs.
+    IpPairs(Vec<(Ipv4Addr, Ipv4Addr)>),
+    /// RFC 3442 (destination, router) pairs.
+    ClasslessRoutes(Vec<(Cidr, Ipv4Addr)>),
+    /// An unsigned 8-bit integer.
+    U8(u8),
+    /// An unsigned 16-bit integer.
+    U16(u16),
+    /// An unsigned 32-bit integer.
+    U32(u32),
+    /// A signed 32-bit integer.
+    I32(i32),
+    /// A flag.
+    Bool(bool),
+    /// Text.
+    Text(String),
+    /// Opaque bytes.
+    Hex(Vec<u8>),
+    /// One or more 8-bit integers.
+    U8List(Vec<u8>),
+    /// One or more 16-bit integers.
+    U16List(Vec<u16>),
+    /// Domain names, already checked against RFC 1035's lengths.
+    DomainList(Vec<String>),
+}
+
+impl Value {
+    /// The wire bytes of the value (without code and length).
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Value::Ip(ip) => ip.octets().to_vec(),
+            Value::IpList(ips) => ips.iter().flat_map(|ip| ip.octets()).collect(),
+            Value::IpPairs(pairs) => pairs
+                .iter()
+                .flat_map(|(a, b)| a.octets().into_iter().chain(b.octets()))
+                .collect(),
+            Value::ClasslessRoutes(routes) => {
+                let mut out = Vec::new();
+                for (dest, router) in routes {
+                    // RFC 3442: the prefix length, then only the significant octets.
+                    let significant = usize::from(dest.prefix.min(32)).div_ceil(8);
+                    out.push(dest.prefix);
+                    out.extend_from_slice(&dest.network.octets()[..significant]);
+                    out.extend_from_slice(&router.octets());
+                }
+                out
+            }
+            Value::U8(v) => vec![*v],
+            Value::U16(v) => v.to_be_bytes().to_vec(),
+            Value::U32(v) => v.to_be_bytes().to_vec(),
+            Value::I32(v) => v.to_be_bytes().to_vec(),
+            Value::Bool(b) => vec![u8::from(*b)],
+            Value::Text(s) => s.as_bytes().to_vec(),
+            Value::Hex(bytes) | Value::U8List(bytes) => bytes.clone(),
+            Value::U16List(items) => items.iter().flat_map(|v| v.to_be_bytes()).collect(),
+            Value::DomainList(names) => encode_domains(names),
+        }
+    }
+}
+
+/// RFC 1035 names with RFC 3397 compression: a suffix already written is
+/// replaced by a pointer to its offset within the option data.
+fn encode_domains(names: &[String]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::new();
+    // (suffix in lower case, offset where it starts)
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for name in names {
+        let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+        let suffix = |i: usize| labels[i..].join(".").to_ascii_lowercase();
+        let pointer = (0..labels.len()).find_map(|i| {
+            let wanted = suffix(i);
+            seen.iter()
+                .find(|(s, _)| *s == wanted)
+                .map(|(_, offset)| (i, *offset))
+        });
+        let literal = pointer.map_or(labels.len(), |(i, _)| i);
+        for (i, label) in labels.iter().enumerate().take(literal) {
+            // Pointers hold 14 bits; later suffixes simply are not offered for reuse.
+            if out.len() < 0x4000 {
+                seen.push((suffix(i), out.len()));
+            }
+            // Labels are at most 63 bytes (checked when the value was parsed).
+            out.push(label.len().min(63) as u8);
+            out.extend_from_slice(&label.as_bytes()[..label.len().min(63)]);
+        }
+        match pointer {
+            Some((_, offset)) => out.extend_from_slice(&(0xc000 | offset as u16).to_be_bytes()),
+            None => out.push(0),
+        }
+    }
+    out
+}
