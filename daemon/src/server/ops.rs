@@ -58,9 +58,7 @@ fn not_found(msg: impl Into<String>) -> ApiError {
 }
 
 fn parse_mac(s: &str) -> Result<MacAddr, ApiError> {
-    s.trim()
-        .parse()
-        .map_err(|e: crate::addr::BadMac| invalid(e.to_string()))
+    s.parse::<MacAddr>().map_err(|e| invalid(e.to_string()))
 }
 
 fn time(t: UnixTime) -> proto::UnixTime {
@@ -77,20 +75,10 @@ fn lease_state(s: LeaseState) -> proto::LeaseState {
     }
 }
 
-/// A host name operators can type and DNS can carry.
+/// A host name operators can type and DNS can carry (berth-proto's rule,
+/// shared with the config, the ctl and the TUI).
 fn check_hostname(name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(format!(
-            "`{name}` is not a usable host name (letters, digits, '-', '_' and '.', at most 63)"
-        )))
-    }
+    proto::parse::check_hostname(name).map_err(|e| invalid(e.to_string()))
 }
 
 impl Core {
