@@ -7,9 +7,11 @@
 //! read. The service itself (what each call does) is the server's
 //! (`server::api`); this module knows nothing of it.
 
+use std::collections::HashMap;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::unistd::{Gid, Group, Uid, User};
@@ -39,6 +41,7 @@ pub struct Listener {
     listener: UnixListener,
     path: PathBuf,
     admin_gid: Option<Gid>,
+    slots: Arc<Slots>,
 }
 
 /// Removes the socket file at shutdown (best effort).
@@ -69,7 +72,12 @@ impl Listener {
             info!(path = %path.display(), "replacing a stale control socket");
             std::fs::remove_file(&path).map_err(err("removing the stale socket"))?;
         }
-        let listener = UnixListener::bind(&path).map_err(err("binding"))?;
+        // Created 0660 from the start: with the process umask a window
+        // would open between bind and chmod in which anyone may connect.
+        let old_mask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o117));
+        let bound = UnixListener::bind(&path);
+        nix::sys::stat::umask(old_mask);
+        let listener = bound.map_err(err("binding"))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660))
             .map_err(err("setting mode 0660"))?;
         let current_gid = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::gid(&m));
@@ -98,6 +106,10 @@ impl Listener {
             listener,
             path,
             admin_gid,
+            slots: Arc::new(Slots::new(
+                cfg.control_max_connections,
+                cfg.control_max_per_user,
+            )),
         })
     }
 
@@ -107,42 +119,139 @@ impl Listener {
     }
 
     /// Waits for the next connection and says who is on the other end. A
-    /// failed accept, or a peer whose credentials cannot be read, is logged
-    /// and skipped.
+    /// failed accept, a peer whose credentials cannot be read, and a peer
+    /// over its connection limit are logged and skipped. Nothing here
+    /// blocks: whether the peer is an admin (a user and group look-up,
+    /// which may ask a directory service) is answered by [`Peer::admin`].
     pub async fn accept(&self) -> (UnixStream, Peer) {
         loop {
             let stream = match self.listener.accept().await {
                 Ok((s, _)) => s,
                 Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
                     warn!(error = %e, "control socket accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
             };
-            match stream.peer_cred() {
-                Ok(c) => {
-                    let peer = Peer {
-                        uid: c.uid(),
-                        admin: is_admin(c.uid(), self.admin_gid),
-                    };
-                    debug!(uid = peer.uid, admin = peer.admin, "control connection");
-                    return (stream, peer);
-                }
+            let uid = match stream.peer_cred() {
+                Ok(c) => c.uid(),
                 Err(e) => {
                     warn!(error = %e, "cannot read control peer credentials; connection refused");
+                    continue;
+                }
+            };
+            match Slots::take(&self.slots, uid) {
+                Ok(slot) => {
+                    debug!(uid, "control connection");
+                    let peer = Peer {
+                        uid,
+                        admin_gid: self.admin_gid,
+                        _slot: slot,
+                    };
+                    return (stream, peer);
+                }
+                Err(why) => {
+                    // Dropping the stream closes it: the client sees EOF.
+                    warn!(uid, "control connection refused: {why}");
                 }
             }
         }
     }
 }
 
-/// Who is on the other end of a control connection, from SO_PEERCRED.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Open control connections, in all and per user: a user who opens
+/// connections without end must not lock the others (or root) out.
+struct Slots {
+    max_total: usize,
+    max_per_user: usize,
+    open: Mutex<(usize, HashMap<u32, usize>)>,
+}
+
+impl Slots {
+    fn new(max_total: usize, max_per_user: usize) -> Self {
+        Slots {
+            max_total,
+            max_per_user,
+            open: Mutex::new((0, HashMap::new())),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, HashMap<u32, usize>)> {
+        // The counts stay consistent under a panic elsewhere: keep going.
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take(slots: &Arc<Slots>, uid: u32) -> Result<Slot, String> {
+        let mut open = slots.lock();
+        // Root keeps a way in when everyone else has used up the total.
+        if open.0 >= slots.max_total && uid != 0 {
+            return Err(format!(
+                "{} control connections are open (control_max_connections)",
+                open.0
+            ));
+        }
+        let mine = open.1.get(&uid).copied().unwrap_or(0);
+        if mine >= slots.max_per_user {
+            return Err(format!(
+                "uid {uid} has {mine} control connections open (control_max_per_user)"
+            ));
+        }
+        open.0 += 1;
+        *open.1.entry(uid).or_default() += 1;
+        Ok(Slot {
+            slots: Arc::clone(slots),
+            uid,
+        })
+    }
+}
+
+/// One open connection's place; given back when the connection ends.
+struct Slot {
+    slots: Arc<Slots>,
+    uid: u32,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.slots.lock();
+        open.0 = open.0.saturating_sub(1);
+        if let Some(n) = open.1.get_mut(&self.uid) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.1.remove(&self.uid);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Slot(uid {})", self.uid)
+    }
+}
+
+/// Who is on the other end of a control connection, from SO_PEERCRED. It
+/// holds the connection's place under the connection limits: keep it for as
+/// long as the connection lives.
+#[derive(Debug)]
 pub struct Peer {
     /// The peer's user id.
     pub uid: u32,
-    /// Whether it may change things (root, the daemon's user, the admin group).
-    pub admin: bool,
+    admin_gid: Option<Gid>,
+    _slot: Slot,
+}
+
+impl Peer {
+    /// Whether it may change things (root, the daemon's user, the admin
+    /// group). The group look-up may block (NSS, a directory service), so
+    /// it runs on the blocking pool, off the accept loop.
+    pub async fn admin(&self) -> bool {
+        let (uid, gid) = (self.uid, self.admin_gid);
+        tokio::task::spawn_blocking(move || is_admin(uid, gid))
+            .await
+            .unwrap_or(false)
+    }
 }
 
 /// Root, the daemon's own user, or a member of the admin group.
@@ -164,4 +273,85 @@ fn is_admin(uid: u32, admin_gid: Option<Gid>) -> bool {
         return false;
     };
     nix::unistd::getgrouplist(&name, user.gid).is_ok_and(|groups| groups.contains(&admin))
+}
+
+/// The most calls one connection may have in flight; more are answered with
+/// an error rather than queued (a client pipelining without end cannot pile
+/// up work on the core).
+pub const MAX_CALLS_PER_CONNECTION: usize = 16;
+
+/// A transport that ends (as if the peer had closed it) when no complete
+/// request has arrived for `idle`: a client that connects and sends nothing,
+/// or trickles a frame a byte at a time, holds its connection and buffer no
+/// longer than that.
+pub struct Idle<T> {
+    inner: T,
+    idle: Duration,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<T> Idle<T> {
+    /// Wraps `inner`, whose requests must come at least every `idle`.
+    pub fn new(inner: T, idle: Duration) -> Self {
+        Idle {
+            inner,
+            idle,
+            timer: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+}
+
+impl<T: futures::Stream + Unpin> futures::Stream for Idle<T> {
+    type Item = T::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<T::Item>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(item) => {
+                let next = tokio::time::Instant::now() + this.idle;
+                this.timer.as_mut().reset(next);
+                Poll::Ready(item)
+            }
+            Poll::Pending => match this.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    debug!("control connection idle: closed");
+                    Poll::Ready(None)
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl<T: futures::Sink<I> + Unpin, I> futures::Sink<I> for Idle<T> {
+    type Error = T::Error;
+
+    fn poll_ready(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), T::Error>> {
+        std::pin::Pin::new(&mut self.inner).poll_ready(cx)
+    }
+
+    fn start_send(mut self: std::pin::Pin<&mut Self>, item: I) -> Result<(), T::Error> {
+        std::pin::Pin::new(&mut self.inner).start_send(item)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), T::Error>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), T::Error>> {
+        std::pin::Pin::new(&mut self.inner).poll_close(cx)
+    }
 }

@@ -15,6 +15,22 @@ use tokio::sync::watch;
 /// How many events one answer carries at most.
 const MAX_BATCH: usize = 1000;
 
+/// The most bytes one batch may take as JSON (by [`json_bound`]): a
+/// quarter of the control API's frame limit, whatever clients put in
+/// their host names.
+pub const MAX_BATCH_BYTES: usize = berth_proto::MAX_FRAME_BYTES / 4;
+
+/// An upper bound on an event's size as JSON: JSON writes a control byte as
+/// six, so every string counts six times, plus room for the fixed fields.
+fn json_bound(e: &Event) -> usize {
+    let text = [&e.mac, &e.hostname, &e.vendor_class, &e.interface]
+        .into_iter()
+        .map(|s| s.as_ref().map_or(0, String::len))
+        .sum::<usize>()
+        + e.detail.len();
+    512 + 6 * text
+}
+
 /// A new event of `kind` with nothing else filled in; [`EventLog::push`]
 /// gives it its sequence number and time.
 pub fn new_event(kind: EventKind) -> Event {
@@ -84,18 +100,26 @@ impl EventLog {
         seq
     }
 
-    /// Events with seq > `after`, at most [`MAX_BATCH`].
+    /// Events with seq > `after`, at most [`MAX_BATCH`] of them and at most
+    /// [`MAX_BATCH_BYTES`] as JSON.
     pub fn since(&self, after: u64) -> EventBatch {
         let r = self.ring();
         let oldest = r.buf.front().map_or(r.next_seq, |e| e.seq);
         // The caller missed events if the first one it wants is gone. Seq 0
         // asks for whatever is held, so it never has a gap.
-        let gap = (after > 0 && after + 1 < oldest).then_some(Gap { oldest_seq: oldest });
+        let gap =
+            (after > 0 && after.saturating_add(1) < oldest).then_some(Gap { oldest_seq: oldest });
+        let mut bytes = 0;
         let events: Vec<Event> = r
             .buf
             .iter()
             .filter(|e| e.seq > after)
             .take(MAX_BATCH)
+            // Always at least one, so a reader makes progress.
+            .take_while(|e| {
+                bytes += json_bound(e);
+                bytes <= MAX_BATCH_BYTES || bytes == json_bound(e)
+            })
             .cloned()
             .collect();
         let last_seq = events.last().map_or(after.min(r.next_seq - 1), |e| e.seq);
@@ -157,6 +181,43 @@ mod tests {
         assert_eq!(b.events.first().map(|e| e.seq), Some(8));
         assert!(log.since(7).gap.is_none(), "next wanted is the oldest held");
         assert!(log.since(0).gap.is_none(), "seq 0 asks for what is held");
+    }
+
+    #[test]
+    fn the_largest_seq_asks_for_nothing_and_does_not_overflow() {
+        let log = EventLog::new(10, 0);
+        log.push(new_event(EventKind::Ack), 1);
+        let b = log.since(u64::MAX);
+        assert!(b.events.is_empty());
+        assert!(b.gap.is_none());
+    }
+
+    #[test]
+    fn one_batch_stays_far_below_the_frame_limit_whatever_clients_sent() {
+        // A client's strings are bounded (255 bytes), but JSON writes a
+        // control byte as six: 1000 such events would make a reply larger
+        // than the control API's frame limit, and every reader would fail.
+        let log = EventLog::new(5000, 0);
+        let hostile = "\u{1}".repeat(255);
+        for _ in 0..3000 {
+            let mut e = new_event(EventKind::Arrival);
+            e.hostname = Some(hostile.clone());
+            e.vendor_class = Some(hostile.clone());
+            e.interface = Some(hostile.clone());
+            e.detail = hostile.clone();
+            log.push(e, 1);
+        }
+        let mut after = 0;
+        let mut seen = 0;
+        while seen < 3000 {
+            let b = log.since(after);
+            let bytes = serde_json::to_vec(&b).expect("json").len();
+            assert!(bytes <= MAX_BATCH_BYTES, "{bytes} bytes in one batch");
+            assert!(!b.events.is_empty(), "a batch always makes progress");
+            seen += b.events.len();
+            after = b.last_seq;
+        }
+        assert!(MAX_BATCH_BYTES * 4 <= berth_proto::MAX_FRAME_BYTES);
     }
 
     #[tokio::test]

@@ -188,6 +188,15 @@ fn unit_asks_for_what_the_design_says() {
     }
     assert_eq!(single(&unit, svc, "ProtectSystem"), "strict", "{}", show());
     assert_eq!(single(&unit, svc, "NoNewPrivileges"), "yes", "{}", show());
+    // Resource bounds: a connection flood or a leak cannot take the machine,
+    // and the control API's own caps sit far below the descriptor limit.
+    for (key, value) in [
+        ("LimitNOFILE", "4096"),
+        ("MemoryMax", "512M"),
+        ("TasksMax", "256"),
+    ] {
+        assert_eq!(single(&unit, svc, key), value, "{key}: {}", show());
+    }
 
     // Exactly the three capabilities, granted (ambient: the service starts as
     // `berth`, not root) and as the bounding set. A `~` list would invert it.

@@ -156,6 +156,14 @@ pub struct ServerConfig {
     pub admin_group: String,
     /// How many events the control API keeps for `events_since`.
     pub event_buffer: usize,
+    /// Control connections open at once, over all users.
+    pub control_max_connections: usize,
+    /// Control connections open at once by one user (uid).
+    pub control_max_per_user: usize,
+    /// A control connection that sends no complete request for this long
+    /// is closed (seconds); long polls wait far less, so live clients never
+    /// hit it.
+    pub control_idle_timeout: u32,
 }
 
 impl ServerConfig {
@@ -167,6 +175,12 @@ impl ServerConfig {
     pub const ADMIN_GROUP: &'static str = "berth-admin";
     /// Default `event_buffer`.
     pub const EVENT_BUFFER: usize = 10_000;
+    /// Default `control_max_connections`.
+    pub const CONTROL_MAX_CONNECTIONS: usize = 256;
+    /// Default `control_max_per_user`.
+    pub const CONTROL_MAX_PER_USER: usize = 32;
+    /// Default `control_idle_timeout`: 60s.
+    pub const CONTROL_IDLE_TIMEOUT: u32 = 60;
     /// Default `default_lease`: 2h.
     pub const DEFAULT_LEASE: u32 = 2 * 3600;
     /// Default `max_lease`: 12h.
@@ -200,6 +214,9 @@ impl Default for ServerConfig {
             control_group: Self::CONTROL_GROUP.to_string(),
             admin_group: Self::ADMIN_GROUP.to_string(),
             event_buffer: Self::EVENT_BUFFER,
+            control_max_connections: Self::CONTROL_MAX_CONNECTIONS,
+            control_max_per_user: Self::CONTROL_MAX_PER_USER,
+            control_idle_timeout: Self::CONTROL_IDLE_TIMEOUT,
         }
     }
 }

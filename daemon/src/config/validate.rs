@@ -280,16 +280,51 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             server.control_socket = sock.get_ref().into();
         }
     }
-    if let Some(n) = &raw.event_buffer {
-        match usize::try_from(*n.get_ref()) {
-            Ok(v) if (1..=10_000_000).contains(&v) => server.event_buffer = v,
-            _ => report.error(
-                n.span(),
-                format!(
-                    "event_buffer: {} is not between 1 and 10000000",
-                    n.get_ref()
+    let count =
+        |report: &mut Reporter<'_>, key: &str, n: &Spanned<i64>, max: usize, slot: &mut usize| {
+            match usize::try_from(*n.get_ref()) {
+                Ok(v) if (1..=max).contains(&v) => *slot = v,
+                _ => report.error(
+                    n.span(),
+                    format!("{key}: {} is not between 1 and {max}", n.get_ref()),
                 ),
+            }
+        };
+    if let Some(n) = &raw.event_buffer {
+        count(
+            report,
+            "event_buffer",
+            n,
+            10_000_000,
+            &mut server.event_buffer,
+        );
+    }
+    if let Some(n) = &raw.control_max_connections {
+        count(
+            report,
+            "control_max_connections",
+            n,
+            100_000,
+            &mut server.control_max_connections,
+        );
+    }
+    if let Some(n) = &raw.control_max_per_user {
+        count(
+            report,
+            "control_max_per_user",
+            n,
+            100_000,
+            &mut server.control_max_per_user,
+        );
+    }
+    if let Some(v) = &raw.control_idle_timeout {
+        match duration(report, "control_idle_timeout", v) {
+            Some(0) => report.error(
+                v.span(),
+                "control_idle_timeout: must be more than 0 (a long poll waits up to 9s)",
             ),
+            Some(secs) => server.control_idle_timeout = secs,
+            None => {}
         }
     }
     for (key, raw_group, slot) in [

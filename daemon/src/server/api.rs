@@ -25,7 +25,7 @@ use super::Core;
 use super::commit::{Report, Source, Then};
 use super::core::Job;
 use super::ops::{OpResult, Plan};
-use crate::control::Listener;
+use crate::control::{Idle, Listener, MAX_CALLS_PER_CONNECTION};
 use crate::events::EventLog;
 use crate::lease::UnixTime;
 
@@ -115,25 +115,32 @@ pub(crate) async fn serve(
     core: CoreHandle,
     events: Arc<EventLog>,
     admin_group: String,
+    idle: Duration,
 ) {
     loop {
         let (stream, peer) = listener.accept().await;
-        let uid = peer.uid;
-        let session = Session {
-            core: core.clone(),
-            events: events.clone(),
-            uid,
-            admin: peer.admin,
-            admin_group: admin_group.clone(),
-        };
-        let channel = BaseChannel::with_defaults(berth_proto::transport::framed(stream));
+        let core = core.clone();
+        let events = events.clone();
+        let admin_group = admin_group.clone();
         tokio::spawn(async move {
-            channel
+            let uid = peer.uid;
+            let session = Session {
+                core,
+                events,
+                uid,
+                admin: peer.admin().await,
+                admin_group,
+            };
+            let transport = Idle::new(berth_proto::transport::framed(stream), idle);
+            BaseChannel::with_defaults(transport)
+                .max_concurrent_requests(MAX_CALLS_PER_CONNECTION)
                 .execute(session.serve())
                 .for_each(|call| async {
                     tokio::spawn(call);
                 })
                 .await;
+            // The peer (and its connection slot) goes only now.
+            drop(peer);
             debug!(uid, "control connection closed");
         });
     }

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::stream::FuturesOrdered;
 use tokio::sync::mpsc;
@@ -133,6 +134,7 @@ pub async fn run(
         CoreHandle::new(jobs_tx),
         core.events.clone(),
         core.cfg.server.admin_group.clone(),
+        Duration::from_secs(u64::from(core.cfg.server.control_idle_timeout)),
     ));
 
     let (tx, rx) = mpsc::channel::<Inbound>(4096);

@@ -40,9 +40,15 @@ pub const B: MacAddr = MacAddr([2, 0, 0, 0, 0, 0xb]);
 pub const WAIT: Duration = Duration::from_secs(10);
 
 pub fn config(dir: &Path, hosts: &str) -> String {
+    config_with(dir, "", hosts)
+}
+
+/// [`config`] with `server_extra` lines added to `[server]`.
+pub fn config_with(dir: &Path, server_extra: &str, hosts: &str) -> String {
     format!(
         r#"
 [server]
+{server_extra}
 interfaces = ["test0"]
 authoritative = true
 default_lease = "1h"
@@ -119,9 +125,14 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(hosts: &str) -> Harness {
+        Self::start_with("", hosts).await
+    }
+
+    /// [`Harness::start`] with `server_extra` lines in `[server]`.
+    pub async fn start_with(server_extra: &str, hosts: &str) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("berthd.toml");
-        std::fs::write(&path, config(dir.path(), hosts)).expect("write config");
+        std::fs::write(&path, config_with(dir.path(), server_extra, hosts)).expect("write config");
         let cfg = berthd::config::load(&path).expect("config");
         let store = Gated {
             inner: MemoryStore::new(),
