@@ -19,6 +19,7 @@ const MAX_BATCH: usize = 1000;
 /// quarter of the control API's frame limit, whatever clients put in
 /// their host names.
 pub const MAX_BATCH_BYTES: usize = berth_proto::MAX_FRAME_BYTES / 4;
+const _: () = assert!(MAX_BATCH_BYTES * 4 <= berth_proto::MAX_FRAME_BYTES);
 
 /// An upper bound on an event's size as JSON: JSON writes a control byte as
 /// six, so every string counts six times, plus room for the fixed fields.
@@ -217,7 +218,6 @@ mod tests {
             seen += b.events.len();
             after = b.last_seq;
         }
-        assert!(MAX_BATCH_BYTES * 4 <= berth_proto::MAX_FRAME_BYTES);
     }
 
     #[tokio::test]
