@@ -23,6 +23,8 @@ pub mod config;
 pub mod control;
 pub mod engine;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hosts;
 pub mod lease;
 pub mod net;

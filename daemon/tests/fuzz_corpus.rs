@@ -1,12 +1,10 @@
 //! Replays the committed fuzz corpora (`fuzz/corpus/<target>/`) and any
 //! crash inputs kept as regressions (`fuzz/regressions/<target>/`) through
-//! the same checks as the cargo-fuzz targets, on stable and in every test
-//! run, so a fixed crash stays fixed without nightly.
+//! the same checks as the cargo-fuzz targets (`berthd::fuzzing`), on stable
+//! and in every test run, so a fixed crash stays fixed without nightly.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-
-use berthd::packet::{MIN_MESSAGE_LEN, Packet};
 
 fn inputs(target: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
@@ -20,58 +18,34 @@ fn inputs(target: &str) -> Vec<PathBuf> {
     out
 }
 
-/// A corpus file's bytes; `None` if it went away meanwhile (a fuzzer running
-/// in the same tree replaces its inputs as it minimises them).
-fn read(f: &Path) -> Option<Vec<u8>> {
-    match fs::read(f) {
-        Ok(d) => Some(d),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => panic!("{}: {e}", f.display()),
+/// Runs `check` on every input of `target`. A file that went away meanwhile
+/// is skipped (a fuzzer running in the same tree replaces its inputs as it
+/// minimises them).
+fn replay(target: &str, check: fn(&[u8])) {
+    let files = inputs(target);
+    assert!(!files.is_empty(), "no corpus for {target}");
+    for f in files {
+        let data = match fs::read(&f) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("{}: {e}", f.display()),
+        };
+        let result = std::panic::catch_unwind(|| check(&data));
+        assert!(result.is_ok(), "{target}: {} fails", f.display());
     }
 }
 
 #[test]
 fn packet_decode_corpus() {
-    let files = inputs("packet_decode");
-    assert!(!files.is_empty(), "no corpus for packet_decode");
-    for f in files {
-        let Some(data) = read(&f) else { continue };
-        let Ok(p) = Packet::decode(&data) else {
-            continue;
-        };
-        // Option 82 is echoed whole; the relay strips it before the client
-        // sees the reply, so the cap applies to the rest.
-        let relay = p
-            .options
-            .get(berthd::packet::code::RELAY_AGENT_INFO)
-            .map_or(0, |v| v.len() + 2 * v.len().div_ceil(255).max(1));
-        for max in [MIN_MESSAGE_LEN, 1500] {
-            let (bytes, _) = p.encode(max, &[]);
-            assert!(
-                bytes.len() <= max + relay,
-                "{}: {} bytes",
-                f.display(),
-                bytes.len()
-            );
-            assert!(Packet::decode(&bytes).is_ok(), "{}", f.display());
-        }
-    }
+    replay("packet_decode", berthd::fuzzing::packet_decode);
 }
 
 #[test]
 fn config_parse_corpus() {
-    let files = inputs("config_parse");
-    assert!(!files.is_empty(), "no corpus for config_parse");
-    for f in files {
-        let Some(data) = read(&f) else { continue };
-        let Ok(text) = std::str::from_utf8(&data) else {
-            continue;
-        };
-        if let Err(e) = berthd::config::parse(text, Path::new("fuzz.toml")) {
-            let lines = text.lines().count() + 1;
-            for d in e.diagnostics() {
-                assert!(d.line >= 1 && d.line <= lines, "{}: {d}", f.display());
-            }
-        }
-    }
+    replay("config_parse", berthd::fuzzing::config_parse);
+}
+
+#[test]
+fn engine_sequence_corpus() {
+    replay("engine_sequence", berthd::fuzzing::engine_sequence);
 }
