@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Berth's test runner (what CI runs, through .ci/run):
 #   1. installs the tools the end-to-end tests drive, if missing
-#      (isc-dhcp-client, udhcpc, kea-admin for perfdhcp, iproute2, tmux, systemd for systemd-analyze);
+#      (isc-dhcp-client, udhcpc, kea-admin for perfdhcp, iproute2, tmux, tcpdump,
+#      systemd for systemd-analyze);
 #   2. checks formatting, builds every binary, lints (warnings are errors);
 #   3. runs every test of the workspace.
 # The end-to-end tests need root (network namespaces). Without root they
@@ -21,6 +22,7 @@ have udhcpc || missing+=(udhcpc)
 [[ -x /usr/sbin/perfdhcp ]] || missing+=(kea-admin)
 have ip || missing+=(iproute2)
 have tmux || missing+=(tmux)
+have tcpdump || missing+=(tcpdump)
 have systemd-analyze || missing+=(systemd)
 if ((${#missing[@]})); then
 	echo "test.sh: installing ${missing[*]}"

@@ -360,6 +360,18 @@ impl Daemon {
         Ok(status)
     }
 
+    /// SIGKILL, as a power cut or the OOM killer would: nothing is flushed.
+    pub fn kill(&mut self) -> Result<()> {
+        let mut p = self
+            .proc
+            .take()
+            .ok_or_else(|| anyhow!("berthd is not running"))?;
+        p.signal(nix::sys::signal::Signal::SIGKILL)?;
+        p.wait_exit(STOP_TIMEOUT)?
+            .ok_or_else(|| anyhow!("berthd survived SIGKILL"))?;
+        Ok(())
+    }
+
     /// Starts berthd again with the same config and store.
     pub fn start_again(&mut self) -> Result<()> {
         self.spawn()

@@ -25,6 +25,7 @@ pub mod clients;
 pub mod daemon;
 pub mod kea;
 pub mod netns;
+pub mod pcap;
 pub mod perfdhcp;
 pub mod process;
 pub mod procstat;
