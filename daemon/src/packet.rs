@@ -94,6 +94,8 @@ pub enum DecodeError {
     BadHlen(u8),
     #[error("option overload value {0} is not 1, 2 or 3")]
     BadOverload(u8),
+    #[error("option overload (52) inside the fields it overloads")]
+    NestedOverload,
 }
 
 impl DecodeError {
@@ -105,6 +107,7 @@ impl DecodeError {
             DecodeError::OptionOverrun { .. } => "option_overrun",
             DecodeError::BadHlen(_) => "bad_hlen",
             DecodeError::BadOverload(_) => "bad_overload",
+            DecodeError::NestedOverload => "nested_overload",
         }
     }
 }
@@ -165,6 +168,11 @@ impl Packet {
         }
         if overload & 2 != 0 {
             parse_options(sname_field, 44, &mut options)?;
+        }
+        // Option 52 again inside the fields it overloads: a loop that asks
+        // for those fields to be read again. Refused, not followed.
+        if options.get(code::OVERLOAD).is_some_and(|v| v.len() != 1) {
+            return Err(DecodeError::NestedOverload);
         }
         options.remove(code::OVERLOAD);
 

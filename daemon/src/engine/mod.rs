@@ -198,6 +198,35 @@ pub fn client_text(p: &Packet, code: u8) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// What no well-behaved client sends, found before any rule runs: such a
+/// request is dropped and counted, never answered.
+fn malformed(p: &Packet) -> Option<&'static str> {
+    let o = &p.options;
+    if let Some(id) = o.get(code::CLIENT_ID) {
+        // RFC 2132 9.14: a type and at least one byte. A longer one is not
+        // cut, as cutting could merge two clients.
+        if id.len() < 2 {
+            return Some("client identifier shorter than 2 bytes");
+        }
+        if id.len() > MAX_CLIENT_ID {
+            return Some("client identifier over 255 bytes");
+        }
+    }
+    if o.get(code::PARAMETER_REQUEST_LIST)
+        .is_some_and(|l| l.len() > 255)
+    {
+        return Some("parameter request list over 255 codes");
+    }
+    if o.get(code::HOST_NAME).is_some_and(|h| {
+        h.iter()
+            .rposition(|&b| b != 0)
+            .is_some_and(|end| h[..=end].iter().any(|&b| b < 0x20 || b == 0x7f))
+    }) {
+        return Some("host name with control characters");
+    }
+    None
+}
+
 /// Decides what to do with one request. Pure: no I/O, no clock.
 pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
     let View {
@@ -214,11 +243,8 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
     if p.hlen == 0 && !p.options.contains(code::CLIENT_ID) {
         return Decision::silent(Outcome::Dropped("no hardware address or client id"));
     }
-    if p.options
-        .get(code::CLIENT_ID)
-        .is_some_and(|id| id.len() > MAX_CLIENT_ID)
-    {
-        return Decision::silent(Outcome::Dropped("client identifier over 255 bytes"));
+    if let Some(why) = malformed(p) {
+        return Decision::silent(Outcome::Dropped(why));
     }
     let msg = match p.message_type() {
         None if cfg.server.bootp => None,

@@ -1156,7 +1156,7 @@ fn blocked_client_without_chaddr_is_ignored_by_its_client_id() {
 #[test]
 fn client_hostname_is_bounded_before_it_is_stored() {
     // Options concatenate (RFC 3396): a client can send kilobytes.
-    let long: Vec<u8> = std::iter::repeat_n(b"\x1b[2J".as_slice(), 300)
+    let long: Vec<u8> = std::iter::repeat_n(b"host-".as_slice(), 300)
         .flatten()
         .copied()
         .collect();
@@ -1197,4 +1197,35 @@ fn oversized_client_identifier_is_dropped() {
     let d = run(&cfg(), &LeaseTable::new(), &p);
     assert!(d.reply.is_none());
     assert!(matches!(d.outcome, Outcome::Dropped(_)), "{:?}", d.outcome);
+}
+
+#[test]
+fn malformed_requests_are_dropped_without_a_reply() {
+    let cases: [(u8, Vec<u8>); 4] = [
+        (code::CLIENT_ID, vec![]),
+        (code::CLIENT_ID, vec![1]),
+        (code::PARAMETER_REQUEST_LIST, vec![3; 1500]),
+        (code::HOST_NAME, vec![0x1b; 255]),
+    ];
+    for (c, v) in cases {
+        let p = with_opt(pkt(MAC_A, MessageType::Discover), c, &v);
+        let d = run(&cfg(), &LeaseTable::new(), &p);
+        assert!(
+            d.reply.is_none(),
+            "option {c} of {} bytes answered",
+            v.len()
+        );
+        assert!(
+            matches!(d.outcome, Outcome::Dropped(_)),
+            "option {c}: {:?}",
+            d.outcome
+        );
+    }
+    // A host name padded with NULs (some Windows clients) is fine.
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::HOST_NAME,
+        b"pc\0\0",
+    );
+    assert!(run(&cfg(), &LeaseTable::new(), &p).reply.is_some());
 }

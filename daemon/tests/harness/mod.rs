@@ -181,6 +181,11 @@ impl Harness {
     /// Sends `p` to the server.
     pub async fn post(&self, p: &Packet) {
         let (bytes, _) = p.encode(576, &[]);
+        self.post_bytes(bytes).await;
+    }
+
+    /// Sends raw bytes to the server, as if from a client's port 68.
+    pub async fn post_bytes(&self, bytes: Vec<u8>) {
         let from: SocketAddr = "0.0.0.0:68".parse().expect("addr");
         self.wire
             .to_server
