@@ -68,6 +68,11 @@ impl Notifier {
         self.send(&format!("RELOADING=1\nMONOTONIC_USEC={usec}"));
     }
 
+    /// What the daemon is doing, for `systemctl status`.
+    pub fn status(&self, text: &str) {
+        self.send(&format!("STATUS={text}"));
+    }
+
     /// Shutting down.
     pub fn stopping(&self) {
         self.send("STOPPING=1");

@@ -122,6 +122,36 @@ pub struct Status {
     /// reason (e.g. ("acked", 12), ("no_magic_cookie", 1)).
     #[serde(default)]
     pub counters: Vec<(String, u64)>,
+    /// Whether leases can be made durable now.
+    #[serde(default)]
+    pub store_health: StoreHealth,
+}
+
+/// The store as the daemon sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreHealth {
+    /// Writes succeed (or none has failed since the last success).
+    pub ok: bool,
+    /// When a write last became durable.
+    pub last_ok: Option<UnixTime>,
+    /// Since when writes fail, if they do.
+    pub failing_since: Option<UnixTime>,
+    /// The last write error while failing.
+    pub last_error: Option<String>,
+    /// Changes waiting for the store.
+    pub pending_writes: u64,
+}
+
+impl Default for StoreHealth {
+    fn default() -> Self {
+        StoreHealth {
+            ok: true,
+            last_ok: None,
+            failing_since: None,
+            last_error: None,
+            pending_writes: 0,
+        }
+    }
 }
 
 /// One served interface.
@@ -329,6 +359,10 @@ pub enum EventKind {
     Reload,
     /// A hook script or webhook finished (see `detail` and `ok`).
     HookResult,
+    /// The store refuses writes: no lease can be granted or renewed.
+    StoreFailing,
+    /// The store writes again after failing.
+    StoreRecovered,
 }
 
 impl EventKind {
@@ -351,6 +385,8 @@ impl EventKind {
             EventKind::HostRemoved => "host_removed",
             EventKind::Reload => "reload",
             EventKind::HookResult => "hook_result",
+            EventKind::StoreFailing => "store_failing",
+            EventKind::StoreRecovered => "store_recovered",
         }
     }
 }

@@ -117,6 +117,7 @@ impl Control for FakeServer {
             hosts_store: 0,
             blocked: 0,
             counters: Vec::new(),
+            store_health: berth_proto::StoreHealth::default(),
         })
     }
 

@@ -156,6 +156,9 @@ pub struct ServerConfig {
     pub admin_group: String,
     /// How many events the control API keeps for `events_since`.
     pub event_buffer: usize,
+    /// Seconds of failing writes, with none succeeding, after which the
+    /// watchdog is no longer pinged (systemd then restarts the daemon).
+    pub store_stall_timeout: u32,
     /// Control connections open at once, over all users.
     pub control_max_connections: usize,
     /// Control connections open at once by one user (uid).
@@ -175,6 +178,8 @@ impl ServerConfig {
     pub const ADMIN_GROUP: &'static str = "berth-admin";
     /// Default `event_buffer`.
     pub const EVENT_BUFFER: usize = 10_000;
+    /// Default `store_stall_timeout`: 2m.
+    pub const STORE_STALL_TIMEOUT: u32 = 120;
     /// Default `control_max_connections`.
     pub const CONTROL_MAX_CONNECTIONS: usize = 256;
     /// Default `control_max_per_user`.
@@ -214,6 +219,7 @@ impl Default for ServerConfig {
             control_group: Self::CONTROL_GROUP.to_string(),
             admin_group: Self::ADMIN_GROUP.to_string(),
             event_buffer: Self::EVENT_BUFFER,
+            store_stall_timeout: Self::STORE_STALL_TIMEOUT,
             control_max_connections: Self::CONTROL_MAX_CONNECTIONS,
             control_max_per_user: Self::CONTROL_MAX_PER_USER,
             control_idle_timeout: Self::CONTROL_IDLE_TIMEOUT,

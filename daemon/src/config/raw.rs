@@ -137,6 +137,7 @@ pub(super) struct RawServer {
     pub control_group: Option<Spanned<String>>,
     pub admin_group: Option<Spanned<String>>,
     pub event_buffer: Option<Spanned<i64>>,
+    pub store_stall_timeout: Option<Spanned<RawDuration>>,
     pub control_max_connections: Option<Spanned<i64>>,
     pub control_max_per_user: Option<Spanned<i64>>,
     pub control_idle_timeout: Option<Spanned<RawDuration>>,

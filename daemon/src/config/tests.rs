@@ -127,6 +127,7 @@ fn full_example_parses_to_expected_structures() {
             control_group: "berth".into(),
             admin_group: "berth-admin".into(),
             event_buffer: 10_000,
+            store_stall_timeout: 120,
             control_max_connections: 256,
             control_max_per_user: 32,
             control_idle_timeout: 60,
@@ -404,7 +405,7 @@ fn unknown_field_in_server() {
         3,
         1,
         "unknown field `authorative`, expected one of `interfaces`, `authoritative`, `bootp`, \
-         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`, `control_max_connections`, `control_max_per_user`, `control_idle_timeout`",
+         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`, `store_stall_timeout`, `control_max_connections`, `control_max_per_user`, `control_idle_timeout`",
     );
 }
 

@@ -317,6 +317,13 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             &mut server.control_max_per_user,
         );
     }
+    if let Some(v) = &raw.store_stall_timeout {
+        match duration(report, "store_stall_timeout", v) {
+            Some(0) => report.error(v.span(), "store_stall_timeout: must be more than 0"),
+            Some(secs) => server.store_stall_timeout = secs,
+            None => {}
+        }
+    }
     if let Some(v) = &raw.control_idle_timeout {
         match duration(report, "control_idle_timeout", v) {
             Some(0) => report.error(

@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use berth_proto::{ApiError, ErrorKind, Event};
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
 use super::Core;
 use super::log::Line;
@@ -172,6 +172,16 @@ pub(crate) struct Report {
     pub events: Vec<Event>,
     pub lines: Vec<Line>,
     pub counter: Option<&'static str>,
+}
+
+impl Report {
+    /// Only these events.
+    pub(crate) fn events(events: Vec<Event>) -> Report {
+        Report {
+            events,
+            ..Report::default()
+        }
+    }
 }
 
 impl Report {
@@ -372,12 +382,21 @@ impl Core {
             // `undo` holds each changed record before and after: what
             // commit hooks (old_* and new_*) will be given.
             Ok(()) => {
+                if let Some(e) = self.health.ok(flight.at) {
+                    info!("store writes again");
+                    self.notifier.status(&self.health.status_line());
+                    self.publish(Report::events(vec![e]), flight.at);
+                }
                 self.publish(flight.report, flight.at);
                 if let Some(answer) = flight.answer {
                     answer(Ok(()));
                 }
             }
             Err(e) => {
+                if let Some(ev) = self.health.failed(flight.at, &e.to_string()) {
+                    self.notifier.status(&self.health.status_line());
+                    self.publish(Report::events(vec![ev]), flight.at);
+                }
                 match flight.source {
                     Source::Packet => {
                         self.counters.bump("write_failed");

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, error, warn};
 
 use super::commit::{Change, Report, Source, Then};
+use super::health::MAX_IN_FLIGHT;
 use super::log::Line;
 use super::transport::Socket;
 use super::{Core, now};
@@ -59,6 +60,20 @@ impl Core {
         crate::pool::Layout::new(&self.cfg, &self.hosts).index(&mut self.table);
     }
 
+    /// Pings systemd's watchdog, unless no write has become durable for
+    /// `store_stall_timeout` while writes fail: then systemd is let to
+    /// restart the daemon, and says why.
+    fn watchdog(&mut self) {
+        let stall = self.cfg.server.store_stall_timeout;
+        if self.health.stalled(now(), stall) {
+            warn!(
+                "no write has succeeded for {stall}s: not pinging the watchdog, so systemd restarts berthd"
+            );
+            return;
+        }
+        self.notifier.watchdog();
+    }
+
     /// Serves until `shutdown` resolves, the sockets close or the store fails for good.
     pub(crate) async fn serve(
         &mut self,
@@ -89,7 +104,7 @@ impl Core {
                     self.joined(done);
                 }
                 _ = tick.tick() => self.housekeeping(now()),
-                _ = watchdog.tick(), if self.notifier.watchdog_enabled() => self.notifier.watchdog(),
+                _ = watchdog.tick(), if self.notifier.watchdog_enabled() => self.watchdog(),
                 Some(()) = async { hup.as_mut()?.recv().await } => {
                     if let Err(e) = self.reload(now()) {
                         error!("reload refused, keeping the running configuration:\n{}", e.message);
@@ -126,6 +141,17 @@ impl Core {
             interfaces: &self.interfaces,
         };
         let decision = engine::handle(&view, &req, at);
+        if self.in_flight.len() >= MAX_IN_FLIGHT && decision.effects.iter().any(|e| e.is_durable())
+        {
+            // The store is this far behind (stuck, or the disk is full):
+            // queueing more would only grow memory.
+            let report = Report {
+                counter: Some("store_backlog"),
+                ..Report::default()
+            };
+            self.publish(report, at);
+            return;
+        }
         let event = self.transaction_event(&packet, m.iface, &decision, at);
         let report = Report {
             events: event.into_iter().collect(),

@@ -31,6 +31,7 @@ mod api;
 mod commit;
 mod core;
 mod events;
+mod health;
 mod housekeeping;
 mod log;
 mod ops;
@@ -117,4 +118,6 @@ pub(crate) struct Core {
     /// Set when the store can no longer write: serving on would promise
     /// nothing, so the daemon stops (and systemd restarts it).
     fatal: Option<StoreError>,
+    /// Whether writes become durable, for status, events and the watchdog.
+    health: health::Health,
 }

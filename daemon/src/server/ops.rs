@@ -171,6 +171,7 @@ impl Core {
                 .iter()
                 .map(|(k, v)| ((*k).to_string(), *v))
                 .collect(),
+            store_health: self.health.info(self.in_flight.len()),
         }
     }
 

@@ -105,6 +105,7 @@ impl Core {
             journal: Journal::default(),
             counters: Counters::default(),
             fatal: None,
+            health: super::health::Health::default(),
         })
     }
 }

@@ -341,6 +341,7 @@ pub fn status_of(d: &DemoData, now: UnixTime) -> Status {
         hosts_store: d.hosts.iter().filter(|h| h.origin == Origin::Store).count() as u64,
         blocked: d.blocks.len() as u64,
         counters: Vec::new(),
+        store_health: berth_proto::StoreHealth::default(),
     }
 }
 

@@ -81,6 +81,7 @@ pub fn status(s: &Status, tz: &TimeZone) -> String {
         ("config", s.config_path.clone()),
         ("interfaces", interfaces),
         ("store", format!("{} {}", s.store_backend, s.store_path)),
+        ("store state", store_state(&s.store_health, tz)),
         (
             "leases",
             format!("{} bound, {} in total", s.leases_bound, s.leases_total),
@@ -100,6 +101,23 @@ pub fn status(s: &Status, tz: &TimeZone) -> String {
         let _ = writeln!(out, "{:<12}{}", "packets", list.join(", "));
     }
     out
+}
+
+/// Whether leases can be made durable: what an operator must know first.
+fn store_state(h: &berth_proto::StoreHealth, tz: &TimeZone) -> String {
+    let last = h.last_ok.map_or_else(
+        || "no write yet".to_string(),
+        |t| format!("last write {}", local_time(t, tz)),
+    );
+    match (h.ok, h.failing_since) {
+        (true, _) => format!("ok, {last}, {} pending", h.pending_writes),
+        (false, since) => format!(
+            "FAILING since {}: {} ({last}, {} pending)",
+            since.map_or_else(|| "?".into(), |t| local_time(t, tz)),
+            h.last_error.as_deref().unwrap_or("unknown error"),
+            h.pending_writes
+        ),
+    }
 }
 
 /// The KIND cell of a lease: a moving client shows where it is going.

@@ -46,6 +46,17 @@ pub struct StatusJson<'a> {
     hosts_store: u64,
     blocked: u64,
     counters: &'a [(String, u64)],
+    store_health: StoreHealthJson<'a>,
+}
+
+/// [`berth_proto::StoreHealth`] for JSON.
+#[derive(Debug, Serialize)]
+pub struct StoreHealthJson<'a> {
+    ok: bool,
+    last_ok: Option<Rfc3339>,
+    failing_since: Option<Rfc3339>,
+    last_error: Option<&'a str>,
+    pending_writes: u64,
 }
 
 impl<'a> From<&'a Status> for StatusJson<'a> {
@@ -65,6 +76,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
             hosts_store,
             blocked,
             counters,
+            store_health,
         } = s;
         StatusJson {
             version,
@@ -81,6 +93,13 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
             hosts_store: *hosts_store,
             blocked: *blocked,
             counters,
+            store_health: StoreHealthJson {
+                ok: store_health.ok,
+                last_ok: store_health.last_ok.map(Rfc3339),
+                failing_since: store_health.failing_since.map(Rfc3339),
+                last_error: store_health.last_error.as_deref(),
+                pending_writes: store_health.pending_writes,
+            },
         }
     }
 }

@@ -54,6 +54,7 @@ fn status() -> Status {
         hosts_store: 1,
         blocked: 1,
         counters: Vec::new(),
+        store_health: berth_proto::StoreHealth::default(),
     }
 }
 
@@ -247,10 +248,27 @@ started     2024-05-01 11:57:00 CEST, up 2h03m
 config      /etc/berth/berth.toml
 interfaces  eth1 192.0.2.1, eth2 198.51.100.1
 store       sqlite /var/lib/berth/berth.db
+store state ok, no write yet, 0 pending
 leases      2 bound, 3 in total
 hosts       5 from config, 1 in store
 blocked     1
 "
+    );
+    let mut failing = status();
+    failing.store_health = berth_proto::StoreHealth {
+        ok: false,
+        last_ok: Some(NOW - 120),
+        failing_since: Some(NOW - 60),
+        last_error: Some("database or disk is full".into()),
+        pending_writes: 7,
+    };
+    let out = human::status(&failing, &berlin());
+    assert!(
+        out.contains(
+            "store state FAILING since 2024-05-01 13:59:00: database or disk is full \
+             (last write 2024-05-01 13:58:00, 7 pending)"
+        ),
+        "{out}"
     );
 }
 
@@ -276,7 +294,14 @@ fn status_json() {
             "hosts_config": 5,
             "hosts_store": 1,
             "blocked": 1,
-            "counters": []
+            "counters": [],
+            "store_health": {
+                "ok": true,
+                "last_ok": null,
+                "failing_since": null,
+                "last_error": null,
+                "pending_writes": 0
+            }
         })
     );
 }

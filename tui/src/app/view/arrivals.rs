@@ -19,6 +19,8 @@ fn event_label(e: &Event) -> String {
     let name = match e.kind {
         EventKind::Arrival if e.unknown => "NEW",
         EventKind::HookResult => "hook",
+        EventKind::StoreFailing => "store",
+        EventKind::StoreRecovered => "store ok",
         EventKind::HostAdded => "host add",
         EventKind::HostUpdated => "host upd",
         EventKind::HostRemoved => "host del",
