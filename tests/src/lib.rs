@@ -25,6 +25,7 @@ pub mod clients;
 pub mod daemon;
 pub mod netns;
 pub mod perfdhcp;
+pub mod postgres;
 pub mod process;
 pub mod tmux;
 
