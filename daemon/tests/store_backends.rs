@@ -573,3 +573,57 @@ fn postgres_store_can_be_opened_and_dropped_inside_a_runtime() {
         drop(s);
     });
 }
+
+#[test]
+fn postgres_check_config_checks_that_the_database_answers() {
+    let Some(b) = postgres("postgres_check_config_checks_that_the_database_answers") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let check = |url: &str| {
+        let file = dir.path().join("berthd.toml");
+        let text = format!(
+            "[server]\ninterfaces = [\"eth1\"]\nstore = {{ backend = \"postgres\", url = \"{url}\" }}\n"
+        );
+        std::fs::write(&file, text).expect("write config");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_berthd"))
+            .arg("check-config")
+            .arg(&file)
+            .output()
+            .expect("run berthd check-config");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = check(&b.cfg.url);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("store {}: ok (PostgreSQL", b.name()))
+            && stdout.contains("empty: berthd creates the tables on start"),
+        "{stdout}"
+    );
+    drop(b.open().expect("open"));
+    let (ok, stdout, _) = check(&b.cfg.url);
+    assert!(ok && stdout.contains("schema version 1)"), "{stdout}");
+
+    b.set_version(99);
+    let (ok, _, stderr) = check(&b.cfg.url);
+    assert!(
+        !ok && stderr.contains("schema version 99 is newer"),
+        "{stderr}"
+    );
+
+    let gone = b.cluster.socket_dir().join("nowhere");
+    let (ok, _, stderr) = check(&format!(
+        "postgresql://berth:s3cret@/berth?host={}",
+        gone.display()
+    ));
+    assert!(!ok, "no server there");
+    assert!(
+        stderr.contains("connecting") && stderr.contains(&gone.display().to_string()),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "password leaked: {stderr}");
+}

@@ -63,25 +63,29 @@ impl fmt::Debug for PostgresConfig {
 /// `postgresql://user@host1,host2:port/db` from a parsed config, password left out.
 pub(crate) fn display(c: &tokio_postgres::Config) -> String {
     use tokio_postgres::config::Host;
+    let ports = c.get_ports();
     let hosts: Vec<String> = c
         .get_hosts()
         .iter()
-        .map(|h| match h {
-            Host::Tcp(name) => name.clone(),
-            Host::Unix(path) => path.display().to_string(),
+        .enumerate()
+        .map(|(i, h)| {
+            let host = match h {
+                Host::Tcp(name) => name.clone(),
+                Host::Unix(path) => path.display().to_string(),
+            };
+            // One port for all hosts, or one per host (as libpq reads them).
+            match ports.get(i).or(ports.first().filter(|_| ports.len() == 1)) {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            }
         })
         .collect();
-    let ports: Vec<String> = c.get_ports().iter().map(u16::to_string).collect();
     let mut s = String::from("postgresql://");
     if let Some(user) = c.get_user() {
         s.push_str(user);
         s.push('@');
     }
     s.push_str(&hosts.join(","));
-    if !ports.is_empty() {
-        s.push(':');
-        s.push_str(&ports.join(","));
-    }
     s.push('/');
     s.push_str(c.get_dbname().unwrap_or(""));
     s
@@ -191,9 +195,12 @@ fn postgres(
         Err(e) => {
             // tokio-postgres's parse errors name the offending key, not the
             // value, so no password can leak through them.
+            let cause = std::error::Error::source(&e)
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
             report.error(
                 url.span(),
-                format!("store: url is not a PostgreSQL URL: {e}"),
+                format!("store: url is not a PostgreSQL URL: {e}{cause}"),
             );
             return None;
         }
@@ -218,4 +225,136 @@ fn postgres(
         url: url.get_ref().clone(),
         pool: pool?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::PostgresConfig;
+    use crate::config::{Config, parse};
+
+    /// `[server]` on lines 1-2, then `store = ...` on line 3.
+    fn with_store(value: &str) -> String {
+        format!("[server]\ninterfaces = [\"eth1\"]\nstore = {value}\n")
+    }
+
+    fn ok(value: &str) -> Config {
+        match parse(&with_store(value), Path::new("berth.toml")) {
+            Ok(c) => c,
+            Err(e) => panic!("expected a valid config, got:\n{e}"),
+        }
+    }
+
+    fn errors(value: &str) -> Vec<String> {
+        match parse(&with_store(value), Path::new("berth.toml")) {
+            Ok(_) => panic!("expected errors for store = {value}"),
+            Err(e) => e.diagnostics().iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_string_is_still_a_sqlite_path() {
+        let c = ok(r#""/srv/berth/leases.db""#);
+        assert_eq!(c.server.store, PathBuf::from("/srv/berth/leases.db"));
+        assert_eq!(c.server.postgres, None);
+    }
+
+    #[test]
+    fn sqlite_table_form() {
+        let c = ok(r#"{ backend = "sqlite", path = "/srv/l.db" }"#);
+        assert_eq!(c.server.store, PathBuf::from("/srv/l.db"));
+        assert_eq!(c.server.postgres, None);
+    }
+
+    #[test]
+    fn postgres_table_with_and_without_pool() {
+        let url = "postgresql://berth@/berth?host=/run/postgresql";
+        let c = ok(&format!(
+            r#"{{ backend = "postgres", url = "{url}", pool = 8 }}"#
+        ));
+        assert_eq!(
+            c.server.postgres,
+            Some(PostgresConfig {
+                url: url.into(),
+                pool: 8
+            })
+        );
+        let c = ok(&format!(r#"{{ backend = "postgres", url = "{url}" }}"#));
+        assert_eq!(
+            c.server.postgres.map(|p| p.pool),
+            Some(PostgresConfig::POOL)
+        );
+        // Key=value connection strings are accepted too.
+        ok(r#"{ backend = "postgres", url = "host=/run/postgresql user=berth dbname=berth" }"#);
+    }
+
+    #[test]
+    fn bad_tables_point_at_the_problem() {
+        assert_eq!(
+            errors(r#"{ backend = "mysql", url = "x" }"#),
+            [r#"berth.toml:3:21: store: unknown backend `mysql`, expected "sqlite" or "postgres""#]
+        );
+        let got = errors(r#"{ backend = "postgres" }"#);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("berth.toml:3:9: store: backend \"postgres\" needs `url`"),
+            "{got:?}"
+        );
+        assert_eq!(
+            errors(r#"{ backend = "postgres", url = "postgresql://h/db", pool = 0 }"#),
+            ["berth.toml:3:67: store: pool must be between 1 and 64 connections"]
+        );
+        assert_eq!(
+            errors(r#"{ backend = "sqlite", path = "/x.db", url = "postgresql://h/db" }"#),
+            [r#"berth.toml:3:53: store: `url` does not apply to backend "sqlite""#]
+        );
+        let got = errors(r#"{ backend = "postgres", url = "postgresql://h/db", user = "x" }"#);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("berth.toml:3:") && got[0].contains("unknown field `user`"),
+            "{got:?}"
+        );
+        let got = errors("{ url = \"postgresql://h/db\" }");
+        assert!(got[0].contains("missing field `backend`"), "{got:?}");
+        let got = errors("42");
+        assert!(
+            got[0].starts_with("berth.toml:3:9: ") && got[0].contains("a SQLite file path"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_refused_without_echoing_them() {
+        let got =
+            errors(r#"{ backend = "postgres", url = "postgresql://u:pw@h/db?frobnicate=1" }"#);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with(
+                "berth.toml:3:39: store: url is not a PostgreSQL URL: \
+                 invalid connection string: unknown option `frobnicate`"
+            ),
+            "{got:?}"
+        );
+        assert!(!got[0].contains("pw@"), "{got:?}");
+        let got = errors(r#"{ backend = "postgres", url = "postgresql://h/db?sslmode=require" }"#);
+        assert!(
+            got[0].contains("sslmode=require is not supported"),
+            "{got:?}"
+        );
+        let got = errors(r#"{ backend = "postgres", url = "dbname=berth" }"#);
+        assert!(got[0].contains("names no host"), "{got:?}");
+    }
+
+    #[test]
+    fn display_url_and_debug_leave_the_password_out() {
+        let pg = PostgresConfig::new("postgresql://berth:hunter2@db1,db2:5433/leases");
+        assert_eq!(
+            pg.display_url(),
+            "postgresql://berth@db1:5432,db2:5433/leases"
+        );
+        assert!(!format!("{pg:?}").contains("hunter2"));
+        let pg = PostgresConfig::new("postgresql://berth@/berth?host=/run/postgresql");
+        assert_eq!(pg.display_url(), "postgresql://berth@/run/postgresql/berth");
+    }
 }
