@@ -9,6 +9,8 @@
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use berth_tests::postgres::{Cluster, postgres_or_skip};
 use berthd::addr::MacAddr;
@@ -68,29 +70,31 @@ impl Backend for Sqlite {
 }
 
 struct Postgres {
-    cluster: Cluster,
+    cluster: Arc<Cluster>,
+    db: String,
     cfg: PostgresConfig,
 }
 
-const DB: &str = "berth";
-
-/// A cluster with an empty database, or None (after a SKIPPED line) when
-/// PostgreSQL is not installed outside CI.
+/// An empty database of its own in the shared test cluster, or None (after
+/// a SKIPPED line) when PostgreSQL is not installed outside CI.
 fn postgres(test: &str) -> Option<Postgres> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
     if !postgres_or_skip(test) {
         return None;
     }
-    let cluster = Cluster::start().expect("start the PostgreSQL test cluster");
-    let url = cluster.create_database(DB).expect("create database");
+    let cluster = Cluster::shared().expect("start the PostgreSQL test cluster");
+    let db = format!("berth{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let url = cluster.create_database(&db).expect("create database");
     Some(Postgres {
         cluster,
+        db,
         cfg: PostgresConfig::new(url),
     })
 }
 
 impl Postgres {
     fn psql(&self, sql: &str) -> String {
-        self.cluster.psql(DB, sql).expect("psql")
+        self.cluster.psql(&self.db, sql).expect("psql")
     }
 }
 
@@ -469,7 +473,7 @@ fn postgres_errors_name_the_database_but_never_the_password() {
     // Nothing listens on this socket directory.
     let gone = b.cluster.socket_dir().join("nowhere");
     let cfg = PostgresConfig::new(format!(
-        "postgresql://berth:s3cret-pw@/berth?host={}&connect_timeout=5",
+        "postgresql://berth:s3cret-pw@/x?host={}&connect_timeout=5",
         gone.display()
     ));
     let err = PostgresStore::open(&cfg).expect_err("no server there");
@@ -484,7 +488,7 @@ fn postgres_errors_name_the_database_but_never_the_password() {
 
     // A database that does not exist: the server's reason, naming it.
     let mut cfg = b.cfg.clone();
-    cfg.url = cfg.url.replace("/berth?", "/nosuchdb?");
+    cfg.url = cfg.url.replace(&format!("/{}?", b.db), "/nosuchdb?");
     let msg = PostgresStore::open(&cfg)
         .expect_err("no such database")
         .to_string();
@@ -535,18 +539,21 @@ fn postgres_two_stores_opening_one_new_database_both_succeed() {
 
 #[test]
 fn postgres_store_reconnects_after_the_server_restarts() {
-    let Some(mut b) = postgres("postgres_store_reconnects_after_the_server_restarts") else {
+    if !postgres_or_skip("postgres_store_reconnects_after_the_server_restarts") {
         return;
-    };
-    let mut s = PostgresStore::open(&b.cfg).expect("open");
+    }
+    // Its own cluster: this one is stopped and started again.
+    let mut cluster = Cluster::start().expect("start the PostgreSQL test cluster");
+    let cfg = PostgresConfig::new(cluster.create_database("berth").expect("database"));
+    let mut s = PostgresStore::open(&cfg).expect("open");
     s.apply(&[Write::PutLease(lease(1, LeaseState::Bound))])
         .expect("apply");
-    b.cluster.stop().expect("stop server");
+    cluster.stop().expect("stop server");
     let err = s
         .apply(&[Write::PutLease(lease(2, LeaseState::Bound))])
         .expect_err("no server: the write must fail");
-    assert!(err.to_string().contains(&b.name()), "{err}");
-    b.cluster.start_server().expect("start server");
+    assert!(err.to_string().contains(&cfg.display_url()), "{err}");
+    cluster.start_server().expect("start server");
     s.apply(&[Write::PutLease(lease(3, LeaseState::Bound))])
         .expect("apply after restart");
     let ips: Vec<_> = s
@@ -617,7 +624,7 @@ fn postgres_check_config_checks_that_the_database_answers() {
 
     let gone = b.cluster.socket_dir().join("nowhere");
     let (ok, _, stderr) = check(&format!(
-        "postgresql://berth:s3cret@/berth?host={}",
+        "postgresql://berth:s3cret@/x?host={}",
         gone.display()
     ));
     assert!(!ok, "no server there");

@@ -3,13 +3,15 @@
 //! [`Cluster::start`] makes a cluster with Debian's `initdb` in a temporary
 //! directory and runs `postgres` on a Unix socket in that directory (no TCP
 //! listener at all), as the `postgres` user when we are root (initdb refuses
-//! root). Dropping the [`Cluster`] stops the server by its PID (fast shutdown,
-//! then SIGKILL) and removes the directory, on success and on panic alike.
+//! root), with `fsync=off` (throw-away data; commits still wait for their
+//! WAL write). Dropping the [`Cluster`] stops the server by its PID (fast
+//! shutdown, then SIGKILL) and removes the directory, on success and on panic
+//! alike. [`Cluster::shared`] lets concurrent tests share one cluster.
 //!
 //! ```no_run
 //! use berth_tests::postgres::{Cluster, postgres_or_skip};
 //! if !postgres_or_skip("example") { return; }
-//! let pg = Cluster::start().expect("cluster");
+//! let pg = Cluster::start().expect("cluster"); // or Cluster::shared()
 //! let url = pg.create_database("leases").expect("database");
 //! // ... point a store at `url`; `pg.psql("leases", "SELECT ...")` to look inside ...
 //! ```
@@ -19,6 +21,7 @@ use std::os::unix::fs::{PermissionsExt, chown};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -82,6 +85,22 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// A cluster shared by the tests of this process that run at the same
+    /// time (give each its own database): started by the first, stopped and
+    /// removed when the last one drops its handle, so a test binary makes a
+    /// few clusters instead of one per test. A test that stops or restarts
+    /// the server needs a cluster of its own ([`Cluster::start`]).
+    pub fn shared() -> Result<Arc<Cluster>> {
+        static SHARED: Mutex<Weak<Cluster>> = Mutex::new(Weak::new());
+        let mut slot = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(cluster) = slot.upgrade() {
+            return Ok(cluster);
+        }
+        let cluster = Arc::new(Cluster::start()?);
+        *slot = Arc::downgrade(&cluster);
+        Ok(cluster)
+    }
+
     /// initdb + start, waiting (at most 30 s) until the server accepts connections.
     pub fn start() -> Result<Cluster> {
         let bin = bin_dir().context(
@@ -106,7 +125,15 @@ impl Cluster {
         initdb
             .arg("-D")
             .arg(&data)
-            .args(["-U", USER, "--auth=trust", "-E", "UTF8", "--locale=C"])
+            .args([
+                "-U",
+                USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-instructions",
+            ])
             // The cluster is thrown away; durability of the test data itself
             // is not what these tests check (commits still wait for the WAL).
             .arg("--no-sync");
@@ -140,7 +167,11 @@ impl Cluster {
             .arg(self.dir.path().join("data"))
             .arg("-k")
             .arg(self.dir.path())
-            .args(["-p", &PORT.to_string(), "-c", "listen_addresses="]);
+            .args(["-p", &PORT.to_string(), "-c", "listen_addresses="])
+            // Test data need not survive a power cut; without fsync a
+            // shutdown takes milliseconds instead of seconds. Commits still
+            // wait for their WAL write (synchronous_commit stays on).
+            .args(["-c", "fsync=off"]);
         as_owner(&mut cmd, self.dir.path(), owner);
         let log = self.dir.path().join("server.log");
         let mut server = Proc::spawn("postgres", &mut cmd, &log)?;
