@@ -24,86 +24,24 @@
 //! thread or from inside another runtime alike.
 
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr};
-use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
-use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, GenericClient, NoTls, Row, Statement};
+use tokio_postgres::{Client, NoTls, Row};
 
-use super::{Store, StoreError, StoredHost, Write};
-use crate::addr::MacAddr;
-use crate::blocks::Block;
+use super::{Block, Lease, Store, StoreError, StoredHost, Write};
 use crate::config::PostgresConfig;
-use crate::lease::{ClientKey, Lease, LeaseState};
+use batch::Statements;
 
-/// `MIGRATIONS[n]` takes a database from schema version `n` to `n + 1`.
-///
-/// Append only: a shipped step is never edited, because databases in the
-/// field have already run it.
-pub const MIGRATIONS: &[&str] = &[
-    // 0 -> 1: leases, run-time hosts and blocks.
-    "CREATE TABLE leases (
-         ip        inet PRIMARY KEY CHECK (family(ip) = 4 AND masklen(ip) = 32),
-         client_id bytea NOT NULL,            -- option 61, or htype + chaddr
-         mac       macaddr NOT NULL,
-         hostname  text,
-         state     text NOT NULL,             -- bound | released | declined | offered
-         starts    bigint NOT NULL,           -- UTC unix seconds
-         ends      bigint NOT NULL            -- UTC unix seconds
-     );
-     CREATE TABLE hosts (
-         name       text PRIMARY KEY,
-         mac        macaddr NOT NULL UNIQUE,
-         ip         inet NOT NULL UNIQUE CHECK (family(ip) = 4 AND masklen(ip) = 32),
-         options    text NOT NULL DEFAULT '', -- TOML inline table, as in the config file
-         created_at bigint NOT NULL           -- UTC unix seconds
-     );
-     CREATE TABLE blocks (
-         mac   macaddr PRIMARY KEY,
-         since bigint NOT NULL,               -- UTC unix seconds
-         until bigint                         -- UTC unix seconds; NULL: until unblocked
-     );",
-];
+mod batch;
+mod rows;
+mod schema;
 
-/// The schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
-
-/// Serializes schema changes between daemons opening one database at once
-/// (`pg_advisory_xact_lock` key; any constant unlikely to clash will do).
-const MIGRATION_LOCK: i64 = 0x6265_7274_6864; // "berthd"
+pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 
 /// How long to wait for the server when the URL does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-const VERSION_TABLE_SQL: &str = "CREATE TABLE IF NOT EXISTS schema_version (
-         version    integer PRIMARY KEY,
-         applied_at timestamptz NOT NULL DEFAULT now()
-     )";
-
-const PUT_LEASE_SQL: &str = "INSERT INTO leases (ip, client_id, mac, hostname, state, starts, ends)
-     VALUES ($1, $2, $3::text::macaddr, $4, $5, $6, $7)
-     ON CONFLICT (ip) DO UPDATE SET
-         client_id = EXCLUDED.client_id, mac = EXCLUDED.mac, hostname = EXCLUDED.hostname,
-         state = EXCLUDED.state, starts = EXCLUDED.starts, ends = EXCLUDED.ends";
-const DELETE_LEASE_SQL: &str = "DELETE FROM leases WHERE ip = $1";
-const PUT_HOST_SQL: &str = "INSERT INTO hosts (name, mac, ip, options, created_at)
-     VALUES ($1, $2::text::macaddr, $3, $4, $5)
-     ON CONFLICT (name) DO UPDATE SET
-         mac = EXCLUDED.mac, ip = EXCLUDED.ip, options = EXCLUDED.options";
-const DELETE_HOST_SQL: &str = "DELETE FROM hosts WHERE name = $1";
-const PUT_BLOCK_SQL: &str =
-    "INSERT INTO blocks (mac, since, until) VALUES ($1::text::macaddr, $2, $3)
-     ON CONFLICT (mac) DO UPDATE SET since = EXCLUDED.since, until = EXCLUDED.until";
-const DELETE_BLOCK_SQL: &str = "DELETE FROM blocks WHERE mac = $1::text::macaddr";
-const LOAD_LEASES_SQL: &str = "SELECT host(ip), client_id, mac::text, hostname, state, starts, ends
-     FROM leases ORDER BY ip";
-const LOAD_HOSTS_SQL: &str =
-    "SELECT name, mac::text, host(ip), options, created_at FROM hosts ORDER BY name";
-const LOAD_BLOCKS_SQL: &str = "SELECT mac::text, since, until FROM blocks ORDER BY mac";
 
 /// What [`probe`] found: the database answers, at this schema version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,13 +60,15 @@ pub fn probe(cfg: &PostgresConfig) -> Result<Probe, StoreError> {
     let store = Runner::new(cfg)?;
     let (pg, label) = (store.pg.clone(), store.label.clone());
     store.run(async move {
-        let (client, _conn) = connect(&pg, &label).await?;
-        let schema_version = read_version(&client, &label).await?;
+        let (client, task) = connect(&pg, &label).await?;
+        let schema_version = schema::read_version(&client, &label).await?;
         let server_version = client
             .query_one("SHOW server_version", &[])
             .await
             .and_then(|r| r.try_get::<_, String>(0))
             .map_err(pg_err(&label, "reading the server version"))?;
+        drop(client); // ends the connection politely
+        let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
         Ok(Probe {
             url: label,
             server_version,
@@ -157,15 +97,9 @@ impl std::fmt::Debug for PostgresStore {
 struct Conn {
     client: Arc<Client>,
     stmts: Arc<Statements>,
-}
-
-struct Statements {
-    put_lease: Statement,
-    delete_lease: Statement,
-    put_host: Statement,
-    delete_host: Statement,
-    put_block: Statement,
-    delete_block: Statement,
+    /// Drives the connection; ends (after sending Terminate) once every
+    /// handle on `client` is dropped.
+    task: tokio::task::JoinHandle<()>,
 }
 
 /// The runtime that drives tokio-postgres, and the database's name for messages.
@@ -279,119 +213,18 @@ async fn connect(
     Ok((client, task))
 }
 
-/// The schema version, 0 for a database berthd has never touched. Refuses
-/// a version newer than this build's.
-async fn read_version(client: &impl GenericClient, label: &str) -> Result<i64, StoreError> {
-    let what = "reading schema version";
-    let exists: bool = client
-        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
-        .await
-        .and_then(|r| r.try_get(0))
-        .map_err(pg_err(label, what))?;
-    if !exists {
-        return Ok(0);
-    }
-    let found: i64 = client
-        .query_one(
-            "SELECT coalesce(max(version), 0)::bigint FROM schema_version",
-            &[],
-        )
-        .await
-        .and_then(|r| r.try_get(0))
-        .map_err(pg_err(label, what))?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path: label.to_string(),
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    Ok(found)
-}
-
-/// Every pending step in one transaction, under an advisory lock so two
-/// daemons starting on one new database do not both run a step. A refusal
-/// (newer schema) or a failure rolls everything back.
-async fn migrate(client: &mut Client, label: &str) -> Result<(), StoreError> {
-    let tx = client
-        .transaction()
-        .await
-        .map_err(pg_err(label, "starting schema migration"))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map_err(pg_err(label, "locking for schema migration"))?;
-    let version = read_version(&tx, label).await?;
-    if version == SCHEMA_VERSION {
-        return Ok(()); // dropping `tx` rolls back the (empty) transaction
-    }
-    if version == 0 {
-        tx.batch_execute(VERSION_TABLE_SQL)
-            .await
-            .map_err(pg_err(label, "creating schema_version"))?;
-    }
-    let start = usize::try_from(version).unwrap_or(usize::MAX);
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(start) {
-        let next = i32::try_from(i + 1).unwrap_or(i32::MAX);
-        let what = format!("migrating schema to version {next}");
-        tx.batch_execute(step)
-            .await
-            .map_err(pg_err(label, what.as_str()))?;
-        tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&next])
-            .await
-            .map_err(pg_err(label, what.as_str()))?;
-    }
-    tx.commit()
-        .await
-        .map_err(pg_err(label, "committing schema migration"))?;
-    tracing::info!(store = %label, version = SCHEMA_VERSION, "store schema migrated");
-    Ok(())
-}
-
-async fn prepare(client: &Client, label: &str) -> Result<Statements, StoreError> {
-    let p = |sql: &'static str, types: &'static [Type]| async move {
-        client
-            .prepare_typed(sql, types)
-            .await
-            .map_err(pg_err(label, "preparing statements"))
-    };
-    Ok(Statements {
-        put_lease: p(
-            PUT_LEASE_SQL,
-            &[
-                Type::INET,
-                Type::BYTEA,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::INT8,
-                Type::INT8,
-            ],
-        )
-        .await?,
-        delete_lease: p(DELETE_LEASE_SQL, &[Type::INET]).await?,
-        put_host: p(
-            PUT_HOST_SQL,
-            &[Type::TEXT, Type::TEXT, Type::INET, Type::TEXT, Type::INT8],
-        )
-        .await?,
-        delete_host: p(DELETE_HOST_SQL, &[Type::TEXT]).await?,
-        put_block: p(PUT_BLOCK_SQL, &[Type::TEXT, Type::INT8, Type::INT8]).await?,
-        delete_block: p(DELETE_BLOCK_SQL, &[Type::TEXT]).await?,
-    })
-}
-
-/// Connect, check (and with `migrate_schema`, upgrade) the schema, prepare.
+/// Connect, check (and with `migrate_schema`, upgrade) the schema, prepare the statements.
 async fn open_conn(
     pg: tokio_postgres::Config,
     label: String,
     migrate_schema: bool,
 ) -> Result<Conn, StoreError> {
-    let (mut client, _task) = connect(&pg, &label).await?;
+    let (mut client, task) = connect(&pg, &label).await?;
     if migrate_schema {
-        migrate(&mut client, &label).await?;
+        schema::migrate(&mut client, &label).await?;
     } else {
         // A reconnect: the schema may have moved on under us.
-        let version = read_version(&client, &label).await?;
+        let version = schema::read_version(&client, &label).await?;
         if version != SCHEMA_VERSION {
             return Err(StoreError::Postgres {
                 url: label,
@@ -402,10 +235,11 @@ async fn open_conn(
             });
         }
     }
-    let stmts = prepare(&client, &label).await?;
+    let stmts = batch::prepare(&client, &label).await?;
     Ok(Conn {
         client: Arc::new(client),
         stmts: Arc::new(stmts),
+        task,
     })
 }
 
@@ -432,17 +266,18 @@ impl PostgresStore {
 
     /// The live connection, reconnecting first if it was lost.
     fn conn(&mut self) -> Result<(Arc<Client>, Arc<Statements>), StoreError> {
-        if self.conn.as_ref().is_none_or(|c| c.client.is_closed()) {
-            self.conn = None;
-            let job = open_conn(self.runner.pg.clone(), self.runner.label.clone(), false);
-            let conn = self.runner.run(job)??;
-            tracing::info!(store = %self.runner.label, "reconnected to PostgreSQL");
-            self.conn = Some(conn);
-        }
-        match &self.conn {
-            Some(c) => Ok((c.client.clone(), c.stmts.clone())),
-            None => Err(StoreError::WriterGone), // unreachable: set just above
-        }
+        let conn = match self.conn.take().filter(|c| !c.client.is_closed()) {
+            Some(c) => c,
+            None => {
+                let job = open_conn(self.runner.pg.clone(), self.runner.label.clone(), false);
+                let c = self.runner.run(job)??;
+                tracing::info!(store = %self.runner.label, "reconnected to PostgreSQL");
+                c
+            }
+        };
+        let handles = (conn.client.clone(), conn.stmts.clone());
+        self.conn = Some(conn);
+        Ok(handles)
     }
 
     fn load<T: Send + 'static>(
@@ -461,7 +296,7 @@ impl PostgresStore {
                     Ok(v) => out.push(v),
                     Err(reason) => tracing::warn!(
                         store = %label,
-                        row = %describe(row),
+                        row = %rows::describe(row),
                         "{what}: skipping a row that does not decode (left in the database): {reason}"
                     ),
                 }
@@ -471,246 +306,17 @@ impl PostgresStore {
     }
 }
 
-/// The first column of a row, for naming it in a warning.
-fn describe(row: &Row) -> String {
-    row.try_get::<_, Option<String>>(0)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "<unreadable>".into())
-}
-
-fn col<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Result<T, String> {
-    row.try_get(i)
-        .map_err(|e| format!("column {}: {}", row.columns()[i].name(), reason(&e)))
-}
-
-fn time(row: &Row, i: usize) -> Result<u64, String> {
-    let v: i64 = col(row, i)?;
-    u64::try_from(v).map_err(|_| format!("{} is negative ({v})", row.columns()[i].name()))
-}
-
-fn ipv4(text: &str) -> Result<Ipv4Addr, String> {
-    text.parse()
-        .map_err(|_| format!("ip `{text}` is not an IPv4 address"))
-}
-
-fn mac(text: &str) -> Result<MacAddr, String> {
-    text.parse().map_err(|e: crate::addr::BadMac| e.to_string())
-}
-
-fn decode_lease(row: &Row) -> Result<Lease, String> {
-    let state: String = col(row, 4)?;
-    Ok(Lease {
-        ip: ipv4(&col::<String>(row, 0)?)?,
-        client: ClientKey(col(row, 1)?),
-        mac: mac(&col::<String>(row, 2)?)?,
-        hostname: col(row, 3)?,
-        state: LeaseState::parse(&state).ok_or_else(|| format!("unknown state `{state}`"))?,
-        starts: time(row, 5)?,
-        ends: time(row, 6)?,
-    })
-}
-
-fn decode_host(row: &Row) -> Result<StoredHost, String> {
-    Ok(StoredHost {
-        name: col(row, 0)?,
-        mac: mac(&col::<String>(row, 1)?)?,
-        ip: ipv4(&col::<String>(row, 2)?)?,
-        options: col(row, 3)?,
-        created_at: time(row, 4)?,
-    })
-}
-
-fn decode_block(row: &Row) -> Result<Block, String> {
-    let until: Option<i64> = col(row, 2)?;
-    Ok(Block {
-        mac: mac(&col::<String>(row, 0)?)?,
-        since: time(row, 1)?,
-        until: until
-            .map(|u| u64::try_from(u).map_err(|_| format!("until is negative ({u})")))
-            .transpose()?,
-    })
-}
-
-/// One write's statement parameters, owned, so the pipelined futures can
-/// borrow them for the life of the batch.
-enum Params {
-    PutLease {
-        ip: IpAddr,
-        client: Vec<u8>,
-        mac: String,
-        hostname: Option<String>,
-        state: &'static str,
-        starts: i64,
-        ends: i64,
-    },
-    DeleteLease(IpAddr),
-    PutHost {
-        name: String,
-        mac: String,
-        ip: IpAddr,
-        options: String,
-        created_at: i64,
-    },
-    DeleteHost(String),
-    PutBlock {
-        mac: String,
-        since: i64,
-        until: Option<i64>,
-    },
-    DeleteBlock(String),
-}
-
-impl Params {
-    /// Converts `w`, refusing times past `i64::MAX` (PostgreSQL's bigint).
-    fn of(w: &Write, label: &str) -> Result<Params, StoreError> {
-        let int = |subject: &str, col: &str, v: u64| {
-            i64::try_from(v).map_err(|_| StoreError::BadRow {
-                path: label.to_string(),
-                ip: subject.to_string(),
-                reason: format!("{col} {v} does not fit in a signed 64-bit integer"),
-            })
-        };
-        Ok(match w {
-            Write::PutLease(l) => {
-                let subject = l.ip.to_string();
-                Params::PutLease {
-                    ip: IpAddr::V4(l.ip),
-                    client: l.client.0.clone(),
-                    mac: l.mac.to_string(),
-                    hostname: l.hostname.clone(),
-                    state: l.state.as_str(),
-                    starts: int(&subject, "starts", l.starts)?,
-                    ends: int(&subject, "ends", l.ends)?,
-                }
-            }
-            Write::DeleteLease(ip) => Params::DeleteLease(IpAddr::V4(*ip)),
-            Write::PutHost(h) => Params::PutHost {
-                name: h.name.clone(),
-                mac: h.mac.to_string(),
-                ip: IpAddr::V4(h.ip),
-                options: h.options.clone(),
-                created_at: int(&h.name, "created_at", h.created_at)?,
-            },
-            Write::DeleteHost(name) => Params::DeleteHost(name.clone()),
-            Write::PutBlock(b) => {
-                let mac = b.mac.to_string();
-                Params::PutBlock {
-                    since: int(&mac, "since", b.since)?,
-                    until: b.until.map(|u| int(&mac, "until", u)).transpose()?,
-                    mac,
-                }
-            }
-            Write::DeleteBlock(mac) => Params::DeleteBlock(mac.to_string()),
-        })
-    }
-
-    fn statement<'s>(&self, s: &'s Statements) -> &'s Statement {
-        match self {
-            Params::PutLease { .. } => &s.put_lease,
-            Params::DeleteLease(_) => &s.delete_lease,
-            Params::PutHost { .. } => &s.put_host,
-            Params::DeleteHost(_) => &s.delete_host,
-            Params::PutBlock { .. } => &s.put_block,
-            Params::DeleteBlock(_) => &s.delete_block,
+impl Drop for PostgresStore {
+    /// Closes the connection politely (Terminate, so the server does not log
+    /// an unexpected EOF), waiting at most a second for it.
+    fn drop(&mut self) {
+        if let Some(Conn { client, task, .. }) = self.conn.take() {
+            drop(client);
+            let _ = self.runner.run(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+            });
         }
     }
-
-    fn values(&self) -> Vec<&(dyn ToSql + Sync)> {
-        match self {
-            Params::PutLease {
-                ip,
-                client,
-                mac,
-                hostname,
-                state,
-                starts,
-                ends,
-            } => vec![ip, client, mac, hostname, state, starts, ends],
-            Params::DeleteLease(ip) => vec![ip],
-            Params::PutHost {
-                name,
-                mac,
-                ip,
-                options,
-                created_at,
-            } => vec![name, mac, ip, options, created_at],
-            Params::DeleteHost(name) => vec![name],
-            Params::PutBlock { mac, since, until } => vec![mac, since, until],
-            Params::DeleteBlock(mac) => vec![mac],
-        }
-    }
-}
-
-/// A request whose first poll has happened (and so has been queued for the
-/// server), awaiting its reply.
-enum Sent<F: Future> {
-    Waiting(Pin<Box<F>>),
-    /// Finished on its first poll: before the server could have answered,
-    /// so it was refused on our side (or the connection is gone) and never
-    /// reached the server.
-    Early(F::Output),
-}
-
-impl<F: Future> Sent<F> {
-    /// Polls `fut` once: tokio-postgres queues a request on its first poll,
-    /// so sending them in order is polling them in order.
-    async fn send(fut: F) -> Sent<F> {
-        let mut fut = Box::pin(fut);
-        match futures::poll!(fut.as_mut()) {
-            Poll::Ready(out) => Sent::Early(out),
-            Poll::Pending => Sent::Waiting(fut),
-        }
-    }
-
-    fn is_early(&self) -> bool {
-        matches!(self, Sent::Early(_))
-    }
-
-    async fn reply(self) -> F::Output {
-        match self {
-            Sent::Waiting(fut) => fut.await,
-            Sent::Early(out) => out,
-        }
-    }
-}
-
-/// BEGIN, every write, COMMIT: all queued before any reply is read, so the
-/// batch costs one round trip. Runs on the store's runtime, whose single
-/// worker cannot run the connection task between these first polls.
-async fn apply_pipelined(
-    client: Arc<Client>,
-    stmts: Arc<Statements>,
-    batch: Vec<(String, Params)>,
-    label: String,
-) -> Result<(), StoreError> {
-    let begin = Sent::send(client.batch_execute("BEGIN")).await;
-    let mut writes = Vec::with_capacity(batch.len());
-    for (_, params) in &batch {
-        writes
-            .push(Sent::send(client.execute_raw(params.statement(&stmts), params.values())).await);
-    }
-    // A write that did not reach the server must not be committed without:
-    // end the transaction with ROLLBACK instead of COMMIT.
-    let complete = !begin.is_early() && !writes.iter().any(Sent::is_early);
-    let end = Sent::send(client.batch_execute(if complete { "COMMIT" } else { "ROLLBACK" })).await;
-
-    // Read every reply (keeping the connection in step); report the first failure.
-    let mut failure = begin
-        .reply()
-        .await
-        .err()
-        .map(pg_err(&label, "starting transaction"));
-    for ((subject, _), write) in batch.iter().zip(writes) {
-        if let Err(e) = write.reply().await {
-            failure.get_or_insert_with(|| pg_err(&label, subject.as_str())(e));
-        }
-    }
-    let ended = end.reply().await;
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
-    ended.map_err(pg_err(&label, "committing"))
 }
 
 impl Store for PostgresStore {
@@ -721,15 +327,15 @@ impl Store for PostgresStore {
     /// All rows that decode, sorted by address. A row that does not decode
     /// (an unknown state, a negative time) is logged and left in the database.
     fn load_leases(&mut self) -> Result<Vec<Lease>, StoreError> {
-        self.load(LOAD_LEASES_SQL, "loading leases", decode_lease)
+        self.load(rows::LOAD_LEASES_SQL, "loading leases", rows::decode_lease)
     }
 
     fn load_hosts(&mut self) -> Result<Vec<StoredHost>, StoreError> {
-        self.load(LOAD_HOSTS_SQL, "loading hosts", decode_host)
+        self.load(rows::LOAD_HOSTS_SQL, "loading hosts", rows::decode_host)
     }
 
     fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError> {
-        self.load(LOAD_BLOCKS_SQL, "loading blocks", decode_block)
+        self.load(rows::LOAD_BLOCKS_SQL, "loading blocks", rows::decode_block)
     }
 
     fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
@@ -739,27 +345,15 @@ impl Store for PostgresStore {
         let label = self.runner.label.clone();
         let batch = batch
             .iter()
-            .map(|w| Ok((subject(w), Params::of(w, &label)?)))
+            .map(|w| Ok((batch::subject(w), batch::Params::of(w, &label)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let (client, stmts) = self.conn()?;
         let result = self
             .runner
-            .run(apply_pipelined(client, stmts, batch, label))?;
+            .run(batch::apply_pipelined(client, stmts, batch, label))?;
         if self.conn.as_ref().is_some_and(|c| c.client.is_closed()) {
             self.conn = None; // reconnect on the next call
         }
         result
-    }
-}
-
-/// How a write is named in an error, matching the SQLite backend's wording.
-fn subject(w: &Write) -> String {
-    match w {
-        Write::PutLease(l) => format!("put {}", l.ip),
-        Write::DeleteLease(ip) => format!("delete {ip}"),
-        Write::PutHost(h) => format!("put host {}", h.name),
-        Write::DeleteHost(n) => format!("delete host {n}"),
-        Write::PutBlock(b) => format!("put block {}", b.mac),
-        Write::DeleteBlock(m) => format!("delete block {m}"),
     }
 }
