@@ -34,6 +34,8 @@ const PUT_BLOCK_SQL: &str =
 
 const DELETE_BLOCK_SQL: &str = "DELETE FROM blocks WHERE mac = $1::text::macaddr";
 
+/// The write statements, prepared once per connection with explicit
+/// parameter types (so a parameter of the wrong type fails before sending).
 pub(super) struct Statements {
     put_lease: Statement,
     delete_lease: Statement,
@@ -43,6 +45,7 @@ pub(super) struct Statements {
     delete_block: Statement,
 }
 
+/// Prepares [`Statements`] on a new connection.
 pub(super) async fn prepare(client: &Client, label: &str) -> Result<Statements, StoreError> {
     let p = |sql: &'static str, types: &'static [Type]| async move {
         client
@@ -253,6 +256,15 @@ pub(super) async fn apply_pipelined(
     let ended = end.reply().await;
     if let Some(failure) = failure {
         return Err(failure);
+    }
+    if !complete {
+        // Not expected (an early finish is a failure), but never report a
+        // rolled-back batch as written.
+        return Err(StoreError::Postgres {
+            url: label,
+            what: "sending the batch".into(),
+            reason: "a request finished before it was sent; the batch was rolled back".into(),
+        });
     }
     ended.map_err(pg_err(&label, "committing"))
 }
