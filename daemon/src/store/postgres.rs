@@ -30,8 +30,10 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, NoTls, Row};
 
-use super::{Block, Lease, Store, StoreError, StoredHost, Write};
+use super::{Store, StoreError, StoredHost, Write};
+use crate::blocks::Block;
 use crate::config::PostgresConfig;
+use crate::lease::Lease;
 use batch::Statements;
 
 mod batch;
