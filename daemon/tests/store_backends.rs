@@ -152,6 +152,7 @@ suite!(
     data_survives_reopen,
     newer_schema_is_refused_untouched,
     large_batch_commits,
+    writer_group_commits_concurrent_requests,
 );
 
 // ------------------------------------------------------------ data
@@ -417,6 +418,30 @@ fn large_batch_commits(b: &impl Backend) {
         .collect();
     s.apply(&batch).expect("apply");
     assert_eq!(s.load_leases().expect("load").len(), 4000);
+}
+
+fn writer_group_commits_concurrent_requests(b: &impl Backend) {
+    // As the server uses it: opened and loaded from async code, then moved
+    // into the writer thread, with many requests committing at once.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut store = b.open().expect("open");
+        assert!(store.load_leases().expect("load").is_empty());
+        let writer = berthd::store::Writer::spawn(store);
+        let commits: Vec<_> = (1..=100u8)
+            .map(|last| writer.commit(vec![Write::PutLease(lease(last, LeaseState::Bound))]))
+            .collect();
+        for result in futures::future::join_all(commits).await {
+            result.expect("commit");
+        }
+        writer.shutdown().await.expect("shutdown");
+    });
+    let mut s = b.open().expect("reopen");
+    assert_eq!(s.load_leases().expect("load").len(), 100);
 }
 
 // ------------------------------------------------------------ PostgreSQL only
