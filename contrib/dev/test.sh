@@ -2,7 +2,8 @@
 # Berth's test runner (what CI runs, through .ci/run):
 #   1. installs the tools the end-to-end tests drive, if missing
 #      (isc-dhcp-client, udhcpc, kea-admin for perfdhcp, iproute2, tmux, tcpdump,
-#      systemd for systemd-analyze);
+#      systemd for systemd-analyze, postgresql for the PostgreSQL store's tests,
+#      which run their own throw-away cluster);
 #   2. checks formatting, builds every binary, lints (warnings are errors);
 #   3. runs every test of the workspace.
 # The end-to-end tests need root (network namespaces). Without root they
@@ -24,6 +25,7 @@ have ip || missing+=(iproute2)
 have tmux || missing+=(tmux)
 have tcpdump || missing+=(tcpdump)
 have systemd-analyze || missing+=(systemd)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
 	echo "test.sh: installing ${missing[*]}"
 	SUDO=()

@@ -27,6 +27,7 @@ pub mod kea;
 pub mod netns;
 pub mod pcap;
 pub mod perfdhcp;
+pub mod postgres;
 pub mod process;
 pub mod procstat;
 pub mod ratesearch;

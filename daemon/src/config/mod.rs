@@ -18,6 +18,7 @@
 
 mod diagnostic;
 mod raw;
+mod store;
 mod validate;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use store::PostgresConfig;
 
 use crate::addr::{Cidr, MacAddr, Range};
 use crate::options::{Options, Value};
@@ -146,8 +148,11 @@ pub struct ServerConfig {
     pub decline_probation: u32,
     /// Explicit server identifier; defaults to the receiving interface's address.
     pub server_id: Option<Ipv4Addr>,
-    /// SQLite store path.
+    /// SQLite store path: where leases are kept unless `postgres` is set.
     pub store: PathBuf,
+    /// `store = { backend = "postgres", ... }`: keep leases in PostgreSQL
+    /// instead (`store` is then unused and keeps its default).
+    pub postgres: Option<PostgresConfig>,
     /// The control API's Unix socket.
     pub control_socket: PathBuf,
     /// Group that owns the control socket: its members may read.
@@ -215,6 +220,7 @@ impl Default for ServerConfig {
             decline_probation: Self::DECLINE_PROBATION,
             server_id: None,
             store: PathBuf::from(Self::STORE),
+            postgres: None,
             control_socket: PathBuf::from(Self::CONTROL_SOCKET),
             control_group: Self::CONTROL_GROUP.to_string(),
             admin_group: Self::ADMIN_GROUP.to_string(),

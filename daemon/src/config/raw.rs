@@ -118,6 +118,52 @@ impl<'de> Deserialize<'de> for RawDuration {
     }
 }
 
+/// `store`: a string is a SQLite file path (the original form); a table
+/// names the backend: `{ backend = "postgres", url = "...", pool = N }` or
+/// `{ backend = "sqlite", path = "..." }`. Which keys a backend needs is
+/// checked in validation.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum RawStore {
+    Path(String),
+    Table(RawStoreTable),
+}
+
+/// `store = { ... }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a store table")]
+pub(super) struct RawStoreTable {
+    pub backend: Spanned<String>,
+    pub path: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
+    pub pool: Option<Spanned<i64>>,
+}
+
+impl<'de> Deserialize<'de> for RawStore {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // By hand rather than `#[serde(untagged)]`, so that a mistake inside
+        // the table (an unknown key, a missing `backend`) is reported as
+        // itself instead of as "did not match any variant".
+        struct StoreVisitor;
+        impl<'de> Visitor<'de> for StoreVisitor {
+            type Value = RawStore;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a SQLite file path, or a table like \
+                     { backend = \"postgres\", url = \"postgresql://...\" }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawStore, E> {
+                Ok(RawStore::Path(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RawStore, A::Error> {
+                RawStoreTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawStore::Table)
+            }
+        }
+        deserializer.deserialize_any(StoreVisitor)
+    }
+}
+
 /// `[server]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a [server] table")]
@@ -132,7 +178,7 @@ pub(super) struct RawServer {
     pub offer_hold: Option<Spanned<RawDuration>>,
     pub decline_probation: Option<Spanned<RawDuration>>,
     pub server_id: Option<Spanned<String>>,
-    pub store: Option<Spanned<String>>,
+    pub store: Option<Spanned<RawStore>>,
     pub control_socket: Option<Spanned<String>>,
     pub control_group: Option<Spanned<String>>,
     pub admin_group: Option<Spanned<String>>,

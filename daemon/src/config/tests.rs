@@ -123,6 +123,7 @@ fn full_example_parses_to_expected_structures() {
             decline_probation: 86400,
             server_id: Some(ip("192.0.2.1")),
             store: PathBuf::from("/var/lib/berth/leases.db"),
+            postgres: None,
             control_socket: PathBuf::from("/run/berth/control.sock"),
             control_group: "berth".into(),
             admin_group: "berth-admin".into(),

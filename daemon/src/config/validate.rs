@@ -267,11 +267,7 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
         .as_ref()
         .and_then(|v| ip(report, "server_id", v));
     if let Some(store) = &raw.store {
-        if store.get_ref().trim().is_empty() {
-            report.error(store.span(), "store: must be a file path");
-        } else {
-            server.store = store.get_ref().into();
-        }
+        super::store::store(report, store, &mut server);
     }
     if let Some(sock) = &raw.control_socket {
         if sock.get_ref().trim().is_empty() {

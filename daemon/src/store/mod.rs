@@ -28,6 +28,7 @@ use crate::config::ServerConfig;
 use crate::lease::{Lease, UnixTime};
 
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
 pub mod writer;
 
@@ -115,6 +116,16 @@ pub enum StoreError {
         /// What was being done, e.g. "put 192.168.0.100".
         what: String,
         /// SQLite's error message.
+        reason: String,
+    },
+    /// PostgreSQL refused an operation, or could not be reached.
+    #[error("store {url}: {what}: {reason}")]
+    Postgres {
+        /// The database's URL, without its password.
+        url: String,
+        /// What was being done, e.g. "put 192.168.0.100", "connecting".
+        what: String,
+        /// The server's (or the client library's) error message.
         reason: String,
     },
     /// The database was written by a newer berthd; refusing to touch it.
