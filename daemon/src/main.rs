@@ -112,30 +112,29 @@ fn serve(config: PathBuf, user: &str) -> anyhow::Result<()> {
     // Read while still root: the file may be readable by root only. (A
     // reload reads it again as the daemon's user.)
     let cfg = berthd::config::load(&config)?;
-    // INTEGRATOR: server::run opens SqliteStore at `cfg.server.store`
-    // unconditionally. Until it opens `PostgresStore::open(pg)` when
-    // `cfg.server.postgres` is set (the `store::open(&cfg)` factory), refuse
-    // rather than silently keep leases in the default SQLite file.
-    if let Some(pg) = &cfg.server.postgres {
-        anyhow::bail!(
-            "{}: store backend \"postgres\" ({}) is not wired into the server yet",
-            config.display(),
-            pg.display_url()
-        );
-    }
     // Drop root while still single-threaded (see berthd::privilege).
     if nix::unistd::Uid::effective().is_root() {
-        let store = &cfg.server.store;
-        let dirs: Vec<&std::path::Path> = [store.parent(), cfg.server.control_socket.parent()]
+        // The SQLite file and its directory are handed to the daemon's
+        // user; a PostgreSQL store has no files here.
+        let sqlite = cfg.server.postgres.is_none().then_some(&cfg.server.store);
+        let dirs: Vec<&std::path::Path> = [
+            sqlite.and_then(|s| s.parent()),
+            cfg.server.control_socket.parent(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|d| !d.as_os_str().is_empty())
+        .collect();
+        let files: Vec<PathBuf> = sqlite
             .into_iter()
-            .flatten()
-            .filter(|d| !d.as_os_str().is_empty())
+            .flat_map(|store| {
+                ["", "-wal", "-shm"].map(|suffix| {
+                    let mut f = store.clone().into_os_string();
+                    f.push(suffix);
+                    PathBuf::from(f)
+                })
+            })
             .collect();
-        let files = ["", "-wal", "-shm"].map(|suffix| {
-            let mut f = store.clone().into_os_string();
-            f.push(suffix);
-            PathBuf::from(f)
-        });
         berthd::privilege::drop_root(user, &dirs, &files)?;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()

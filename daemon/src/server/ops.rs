@@ -155,7 +155,10 @@ impl Core {
                 })
                 .collect(),
             store_backend: self.writer.backend().to_string(),
-            store_path: self.cfg.server.store.display().to_string(),
+            store_path: match &self.cfg.server.postgres {
+                Some(pg) => pg.display_url(),
+                None => self.cfg.server.store.display().to_string(),
+            },
             leases_bound: self
                 .table
                 .iter()

@@ -61,7 +61,8 @@ impl Core {
         if new.server.interfaces != self.cfg.server.interfaces {
             warnings.push("interfaces changed: restart berthd to serve the new set".to_string());
         }
-        if new.server.store != self.cfg.server.store {
+        if new.server.store != self.cfg.server.store || new.server.postgres != self.cfg.server.postgres
+        {
             warnings.push("store path changed: restart berthd to use the new store".to_string());
         }
         if new.server.control_socket != self.cfg.server.control_socket

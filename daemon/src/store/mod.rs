@@ -43,6 +43,9 @@ pub const MEMORY: &str = "memory:";
 /// Opens the backend the configuration names: [`MEMORY`] for the
 /// in-memory store, otherwise the SQLite file at that path.
 pub fn open(cfg: &ServerConfig) -> Result<Box<dyn Store>, StoreError> {
+    if let Some(pg) = &cfg.postgres {
+        return Ok(Box::new(postgres::PostgresStore::open(pg)?));
+    }
     if cfg.store.as_os_str() == MEMORY {
         return Ok(Box::new(MemoryStore::new()));
     }
