@@ -688,11 +688,12 @@ fn every_option_check_config_accepts_is_sent_when_requested() {
             K::IpList => r#"["192.0.2.7", "192.0.2.8"]"#,
             K::IpPairs => r#"[["10.0.0.0", "192.0.2.1"]]"#,
             K::ClasslessRoutes => r#"[["10.0.0.0/8", "192.0.2.1"]]"#,
-            K::U8 | K::U16 | K::U32 | K::I32 | K::U8List | K::U16List => "7",
+            K::U8 | K::U16 | K::U32 | K::I32 | K::U8List | K::U16List | K::U32List => "7",
             K::Bool => "true",
             K::Text => r#""seven""#,
             K::Hex => r#""07:07""#,
             K::DomainList => r#"["a.example", "b.example"]"#,
+            K::StringList => r#"["seven", "eight"]"#,
         };
         let line = format!("{} = {sample}", def.name);
         let text = CONFIG.replace(r#"domain-name-servers = ["192.0.2.53"]"#, &line);

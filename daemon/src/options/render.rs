@@ -129,7 +129,21 @@ fn render_kind(kind: OptionKind, data: &[u8]) -> Option<String> {
             data.chunks_exact(2)
                 .map(|c| u16::from_be_bytes([c[0], c[1]])),
         )),
-        K::U8List | K::U16List => None,
+        K::U32List if !data.is_empty() && data.len() % 4 == 0 => Some(join(
+            data.chunks_exact(4)
+                .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])),
+        )),
+        K::U8List | K::U16List | K::U32List => None,
+        K::StringList => {
+            let mut items = Vec::new();
+            let mut rest = data;
+            while let Some((&len, tail)) = rest.split_first() {
+                let item = tail.get(..usize::from(len))?;
+                items.push(text(item));
+                rest = &tail[usize::from(len)..];
+            }
+            (!items.is_empty()).then(|| items.join(","))
+        }
         K::DomainList => decode_domains(data).map(|names| names.join(" ")),
     }
 }
