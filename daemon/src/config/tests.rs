@@ -127,6 +127,7 @@ fn full_example_parses_to_expected_structures() {
             control_group: "berth".into(),
             admin_group: "berth-admin".into(),
             event_buffer: 10_000,
+            ..ServerConfig::default()
         }
     );
     assert_eq!(c.options, opts([(6, Value::IpList(vec![ip("192.0.2.1")]))]));
@@ -151,6 +152,8 @@ fn full_example_parses_to_expected_structures() {
                 max_lease: Some(4 * 3600),
                 next_server: Some(ip("192.0.2.1")),
                 filename: Some("pxelinux.0".to_string()),
+                server_name: None,
+                vendor: Default::default(),
             },
             Subnet {
                 cidr: Cidr {
@@ -172,6 +175,8 @@ fn full_example_parses_to_expected_structures() {
                 max_lease: None,
                 next_server: None,
                 filename: None,
+                server_name: None,
+                vendor: Default::default(),
             },
             Subnet {
                 cidr: Cidr {
@@ -184,6 +189,8 @@ fn full_example_parses_to_expected_structures() {
                 max_lease: None,
                 next_server: None,
                 filename: None,
+                server_name: None,
+                vendor: Default::default(),
             },
         ]
     );
@@ -197,6 +204,8 @@ fn full_example_parses_to_expected_structures() {
                 options: opts([(12, Value::Text("host1".into()))]),
                 next_server: Some(ip("192.0.2.5")),
                 filename: Some("host1.cfg".to_string()),
+                server_name: None,
+                vendor: Default::default(),
             },
             Host {
                 name: "phone".to_string(),
@@ -205,6 +214,8 @@ fn full_example_parses_to_expected_structures() {
                 options: Options::new(),
                 next_server: None,
                 filename: None,
+                server_name: None,
+                vendor: Default::default(),
             },
         ]
     );
@@ -338,7 +349,7 @@ fn all_errors_are_reported_not_just_the_first() {
         errors(&text),
         vec![
             "berth.toml:4:8: cidr: `192.0.2.1/24` has host bits set; did you mean `192.0.2.0/24`?",
-            "berth.toml:9:1: unknown field `colour`, expected one of `name`, `mac`, `client_id`, `ip`, `next_server`, `filename`, `options`",
+            "berth.toml:9:1: unknown field `colour`, expected one of `name`, `mac`, `client_id`, `ip`, `next_server`, `filename`, `server_name`, `options`",
             "berth.toml:12:7: mac: `nope` is not a MAC address: 1 part(s), expected six hex pairs like 02:00:5e:10:00:01",
             "berth.toml:15:1: unknown option `router`; did you mean `routers`?",
         ]
@@ -401,7 +412,7 @@ fn unknown_field_in_server() {
         3,
         1,
         "unknown field `authorative`, expected one of `interfaces`, `authoritative`, `bootp`, \
-         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`",
+         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`, `next_server`, `filename`, `server_name`",
     );
 }
 
@@ -413,7 +424,7 @@ fn unknown_field_in_subnet() {
         5,
         1,
         "unknown field `pool`, expected one of `cidr`, `range`, `ranges`, `default_lease`, \
-         `max_lease`, `next_server`, `filename`, `options`",
+         `max_lease`, `next_server`, `filename`, `server_name`, `options`",
     );
 }
 
@@ -424,7 +435,7 @@ fn unknown_section() {
         &text,
         3,
         3,
-        "unknown section `hosts`, expected one of `server`, `options`, `subnet`, `host`",
+        "unknown section `hosts`, expected one of `server`, `options`, `subnet`, `host`, `option_space`, `option_def`, `class`",
     );
 }
 
@@ -1298,6 +1309,8 @@ fn from_parts_builds_indexes_first_wins() {
         options: Options::new(),
         next_server: None,
         filename: None,
+        server_name: None,
+        vendor: Default::default(),
     };
     let c = Config::from_parts(
         PathBuf::from("x"),

@@ -16,27 +16,39 @@ use std::path::Path;
 use berth_proto::parse;
 use toml::Spanned;
 
+use super::class;
 use super::raw::{RawConfig, RawDuration, RawHost, RawOptions, RawRange, RawServer, RawSubnet};
 use super::{Config, Host, HostId, Reporter, ServerConfig, Subnet};
 use crate::addr::MacAddr;
 use crate::addr::{Cidr, Range};
 use crate::options::code;
-use crate::options::{self, OptionError, Options, Value};
+use crate::options::{self, Catalogue, OptionError, Options, Space, Value, VendorOptions};
 
 /// Build the validated configuration. The result is only meaningful if
 /// nothing was reported.
 pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) -> Config {
+    let catalogue = class::catalogue(raw.option_spaces.as_ref(), &raw.option_defs, report);
     let server = server(raw.server, report);
-    let options = option_set(raw.options.as_ref(), report);
-    let pools = subnets(&raw.subnets, &server, report);
-    let hosts = hosts(&raw.hosts, &pools, report);
-    Config::from_parts(source.to_path_buf(), server, options, pools.subnets, hosts)
+    let (options, vendor) = option_set(raw.options.as_ref(), &catalogue, report);
+    let pools = subnets(&raw.subnets, &server, &catalogue, report);
+    let hosts = hosts(&raw.hosts, &pools, &catalogue, report);
+    let classes = class::classes(&raw.classes, &catalogue, report);
+    let mut config =
+        Config::from_parts(source.to_path_buf(), server, options, pools.subnets, hosts);
+    config.catalogue = catalogue;
+    config.vendor = vendor;
+    config.classes = classes;
+    config
 }
 
 // ---------------------------------------------------------------- leaves
 
 /// Parse an IPv4 address, reporting `field: ...` at its span.
-fn ip(report: &mut Reporter<'_>, field: &str, value: &Spanned<String>) -> Option<Ipv4Addr> {
+pub(super) fn ip(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<String>,
+) -> Option<Ipv4Addr> {
     match value.get_ref().trim().parse() {
         Ok(ip) => Some(ip),
         Err(_) => {
@@ -82,7 +94,11 @@ fn duration(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>
 }
 
 /// A lease time that must be at least one second.
-fn lease(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>) -> Option<u32> {
+pub(super) fn lease(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<RawDuration>,
+) -> Option<u32> {
     match duration(report, field, value)? {
         0 => {
             report.error(
@@ -130,36 +146,92 @@ fn order(report: &mut Reporter<'_>, lo: &Bound, hi: &Bound) {
     }
 }
 
-/// Check a file name for the 128-byte BOOTP `file` field (NUL-terminated).
-fn filename(report: &mut Reporter<'_>, value: &Spanned<String>) -> Option<String> {
-    let name = value.get_ref();
-    if name.is_empty() {
-        report.error(value.span(), "filename: must not be empty");
+/// Check a BOOTP header text (`filename`: 128 bytes, `server_name`: 64,
+/// NUL-terminated, so `max` is one less) that may be a template: an unknown
+/// field is reported at its own column.
+pub(super) fn template_text(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<String>,
+    max: usize,
+) -> Option<String> {
+    let text = value.get_ref();
+    if text.is_empty() {
+        report.error(value.span(), format!("{field}: must not be empty"));
         return None;
     }
-    if name.len() > 127 {
+    if text.len() > max {
         report.error(
             value.span(),
             format!(
-                "filename: is {} bytes; the BOOTP file field holds at most 127",
-                name.len()
+                "{field}: is {} bytes; the BOOTP {} field holds at most {max}",
+                text.len(),
+                if field == "filename" { "file" } else { "sname" }
             ),
         );
         return None;
     }
-    Some(name.clone())
+    if options::template::is_template(text)
+        && let Err(e) = options::Template::parse(text)
+    {
+        // Past the opening quote; exact for strings without escapes.
+        let at = value.span().start + 1 + e.offset;
+        report.error(at..at, format!("{field}: {}", e.message));
+        return None;
+    }
+    Some(text.clone())
 }
 
-/// Parse an `options` table against the catalogue, in file order.
-fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> Options<Value> {
+fn filename(report: &mut Reporter<'_>, value: &Spanned<String>) -> Option<String> {
+    template_text(report, "filename", value, 127)
+}
+
+/// Parse an `options` table against the catalogue, in file order: DHCP
+/// options (built-in and `[[option_def]]`) and, written `space.name`,
+/// options in vendor spaces.
+pub(super) fn option_set(
+    raw: Option<&RawOptions>,
+    cat: &Catalogue,
+    report: &mut Reporter<'_>,
+) -> (Options<Value>, VendorOptions) {
+    let mut vendor = VendorOptions::new();
     let Some(raw) = raw else {
-        return Options::new();
+        return (Options::new(), vendor);
     };
     let mut entries: Vec<_> = raw.iter().collect();
     // The map is ordered by name; the wire order should follow the file.
     entries.sort_by_key(|(name, _)| name.span().start);
     let mut set = Options::new();
     for (name, value) in entries {
+        let value_error = |report: &mut Reporter<'_>, shown: &str, e: options::ParseError| {
+            let span = e
+                .element
+                .and_then(|i| value.get_ref().elements.get(i).cloned())
+                .unwrap_or_else(|| value.span());
+            report.error(span, format!("option `{shown}`: {}", e.message));
+        };
+        if let Some((space, def)) = cat.lookup(name.get_ref())
+            && (space != Space::Dhcp || options::by_name(name.get_ref()).is_none())
+        {
+            // A vendor-space option, or a custom DHCP one.
+            match options::parse(def, &value.get_ref().value) {
+                Ok(parsed) => match space {
+                    Space::Dhcp => set.set(def.code, parsed),
+                    Space::Vendor(space) => vendor.entry(space).or_default().set(def.code, parsed),
+                },
+                Err(e) => value_error(report, name.get_ref(), e),
+            }
+            continue;
+        }
+        if let Some((space, option)) = name.get_ref().split_once('.') {
+            let message = if cat.has_space(space) {
+                format!("option space `{space}` has no option `{option}`")
+            } else {
+                format!("unknown option space `{space}` (define it in [option_space.{space}])")
+            };
+            report.error(name.span(), message);
+            continue;
+        }
         match options::parse_named(name.get_ref(), &value.get_ref().value) {
             Ok((code, parsed)) => set.set(code, parsed),
             Err(OptionError::Unknown { suggestion }) => {
@@ -175,16 +247,10 @@ fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> Options<Va
             Err(OptionError::ServerSet(def, set)) => {
                 report.error(name.span(), OptionError::server_set_message(def, set));
             }
-            Err(OptionError::Value(def, e)) => {
-                let span = e
-                    .element
-                    .and_then(|i| value.get_ref().elements.get(i).cloned())
-                    .unwrap_or_else(|| value.span());
-                report.error(span, format!("option `{}`: {}", def.name, e.message));
-            }
+            Err(OptionError::Value(def, e)) => value_error(report, &def.name, e),
         }
     }
-    set
+    (set, vendor)
 }
 
 // ---------------------------------------------------------------- [server]
@@ -292,6 +358,15 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             ),
         }
     }
+    server.next_server = raw
+        .next_server
+        .as_ref()
+        .and_then(|v| ip(report, "next_server", v));
+    server.filename = raw.filename.as_ref().and_then(|v| filename(report, v));
+    server.server_name = raw
+        .server_name
+        .as_ref()
+        .and_then(|v| template_text(report, "server_name", v, 63));
     for (key, raw_group, slot) in [
         (
             "control_group",
@@ -339,6 +414,7 @@ impl Pools {
 fn subnets(
     raw: &[(Span<usize>, RawSubnet)],
     server: &ServerConfig,
+    cat: &Catalogue,
     report: &mut Reporter<'_>,
 ) -> Pools {
     let mut pools = Pools {
@@ -413,7 +489,11 @@ fn subnets(
             .as_ref()
             .and_then(|v| ip(report, "next_server", v));
         let file = rs.filename.as_ref().and_then(|v| filename(report, v));
-        let options = option_set(rs.options.as_ref(), report);
+        let server_name = rs
+            .server_name
+            .as_ref()
+            .and_then(|v| template_text(report, "server_name", v, 63));
+        let (options, vendor) = option_set(rs.options.as_ref(), cat, report);
 
         if let Some(cidr) = cidr {
             pools.subnets.push(Subnet {
@@ -424,6 +504,8 @@ fn subnets(
                 max_lease,
                 next_server,
                 filename: file,
+                server_name,
+                vendor,
             });
             pools.cidr_spans.push(rs.cidr.span());
             pools.range_spans.push(spans);
@@ -564,7 +646,12 @@ fn claim<K: Hash + Eq>(
     }
 }
 
-fn hosts(raw: &[(Span<usize>, RawHost)], pools: &Pools, report: &mut Reporter<'_>) -> Vec<Host> {
+fn hosts(
+    raw: &[(Span<usize>, RawHost)],
+    pools: &Pools,
+    cat: &Catalogue,
+    report: &mut Reporter<'_>,
+) -> Vec<Host> {
     let mut names: HashMap<String, Span<usize>> = HashMap::new();
     let mut macs: Claims<MacAddr> = HashMap::new();
     let mut client_ids: Claims<Vec<u8>> = HashMap::new();
@@ -654,7 +741,11 @@ fn hosts(raw: &[(Span<usize>, RawHost)], pools: &Pools, report: &mut Reporter<'_
             .as_ref()
             .and_then(|v| ip(report, "next_server", v));
         let file = rh.filename.as_ref().and_then(|v| filename(report, v));
-        let options = option_set(rh.options.as_ref(), report);
+        let server_name = rh
+            .server_name
+            .as_ref()
+            .and_then(|v| template_text(report, "server_name", v, 63));
+        let (options, vendor) = option_set(rh.options.as_ref(), cat, report);
 
         if let (Some(id), Some(ip)) = (id, address) {
             hosts.push(Host {
@@ -664,6 +755,8 @@ fn hosts(raw: &[(Span<usize>, RawHost)], pools: &Pools, report: &mut Reporter<'_
                 options,
                 next_server,
                 filename: file,
+                server_name,
+                vendor,
             });
         }
     }
