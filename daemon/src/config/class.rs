@@ -348,3 +348,7 @@ pub(super) fn classes(
     }
     out
 }
+
+#[cfg(test)]
+#[path = "class_tests.rs"]
+mod tests;
