@@ -129,7 +129,7 @@ impl Match {
         match self {
             Match::VendorClass(v) => vendor().is_some_and(|d| d == v.as_slice()),
             Match::VendorClassPrefix(v) => vendor().is_some_and(|d| d.starts_with(v)),
-            Match::UserClass(v) => user_classes(p).iter().any(|u| *u == v.as_slice()),
+            Match::UserClass(v) => user_classes(p).contains(&v.as_slice()),
             Match::MacPrefix(v) => client.mac.is_some_and(|m| m.0.starts_with(v)),
             Match::Option { code, offset, test } => test.holds(p.options.get(*code), *offset),
             Match::CircuitId(v) => relay_sub_option(p, 1) == Some(v.as_slice()),

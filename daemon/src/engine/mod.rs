@@ -10,16 +10,20 @@
 //! next request sees them) and sends a reply that promises an address only
 //! after the store has made its lease durable.
 
+mod class;
 mod reply;
 
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod class_tests;
+
 use std::net::Ipv4Addr;
 
 use crate::addr::MacAddr;
 use crate::blocks::Blocklist;
-use crate::config::{Config, Host, Subnet};
+use crate::config::{Class, Config, Host, Subnet};
 use crate::hosts::HostTable;
 use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, UnixTime};
 use crate::packet::{BOOTREQUEST, MessageType, Packet, code};
@@ -169,6 +173,10 @@ struct Ctx<'a> {
     subnet: &'a Subnet,
     /// The static host for this client, if it has one on this subnet.
     host: Option<&'a Host>,
+    /// The classes the client belongs to, in declaration order.
+    classes: Vec<&'a Class>,
+    /// Their names, for the pool's range restrictions.
+    class_names: Vec<&'a str>,
     server_id: Ipv4Addr,
 }
 
@@ -235,6 +243,8 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         return Decision::silent(Outcome::Ignored("client is blocked"));
     }
     let host = client_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
+    let classes = class::classes_of(cfg, p, mac, host.is_some());
+    let class_names = classes.iter().map(|c| c.name.as_str()).collect();
     let server_id = cfg.server.server_id.unwrap_or(req.interface.addr);
     let ctx = Ctx {
         cfg,
@@ -246,6 +256,8 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         mac: mac.unwrap_or_default(),
         subnet,
         host,
+        classes,
+        class_names,
         server_id,
     };
     match msg {
@@ -332,7 +344,12 @@ impl Ctx<'_> {
     /// Lease time for this client: its request (option 51) clamped to the
     /// configured bounds, else the default.
     fn lease_time(&self) -> u32 {
-        let (default, max) = self.cfg.lease_times(self.subnet);
+        let (mut default, mut max) = self.cfg.lease_times(self.subnet);
+        // A class's lease times override the subnet's; later classes win.
+        for class in &self.classes {
+            default = class.lease.unwrap_or(default);
+            max = class.max_lease.unwrap_or(max);
+        }
         let min = self.cfg.server.min_lease.min(max);
         match self.req.options.get_u32(code::LEASE_TIME) {
             Some(asked) => asked.clamp(min, max),
@@ -348,6 +365,7 @@ impl Ctx<'_> {
             leases: self.leases,
             server_id: self.server_id,
             client: &self.client,
+            classes: &self.class_names,
             now: self.now,
         }
     }
