@@ -231,3 +231,94 @@ fn a_large_vendor_option_still_fits_by_overloading_sname_or_dropping() {
     assert_eq!(back.options.get(43), r.packet.options.get(43));
     let _ = (NOW, SERVER);
 }
+
+fn explain_of(c: &Config, p: &Packet) -> Explanation {
+    let (hosts, _) = crate::hosts::HostTable::build(&c.hosts, Vec::new());
+    let leases = LeaseTable::new();
+    let blocks = crate::blocks::Blocklist::default();
+    let interfaces = [super::tests::iface()];
+    let view = View {
+        config: c,
+        hosts: &hosts,
+        leases: &leases,
+        blocks: &blocks,
+        interfaces: &interfaces,
+    };
+    explain(
+        &view,
+        &Request {
+            packet: p,
+            interface: &interfaces[0],
+        },
+        NOW,
+    )
+}
+
+/// `explain` is the resolution printed: the same options a DISCOVER
+/// without a request list gets, each with its scope, and option 43's
+/// sub-options in their space.
+#[test]
+fn explain_names_classes_address_and_every_option_with_its_scope() {
+    let c = cfg();
+    let p = discover(OTHER, Some("snom370"), &[]);
+    let e = explain_of(&c, &p);
+    assert_eq!(e.classes, ["snom", "lab"]);
+    assert_eq!(e.host, None);
+    assert_eq!(e.address, Some(ip("192.0.2.100")));
+    assert_eq!(
+        e.range.map(|r| r.to_string()).as_deref(),
+        Some("192.0.2.100-192.0.2.102")
+    );
+    assert_eq!(e.outcome, "offered 192.0.2.100");
+    assert_eq!(e.next_server, Some(ip("192.0.2.5")));
+    assert_eq!(e.filename.as_deref(), Some("lab/02:00:00:00:00:aa.cfg"));
+    assert_eq!(e.server_name.as_deref(), Some("global-boot"));
+    let row = |space: &str, code: u8| {
+        e.options
+            .iter()
+            .find(|o| o.space == space && o.code == code)
+            .map(|o| (o.name.as_str(), o.value.as_str(), o.source.as_str()))
+    };
+    assert_eq!(
+        row("dhcp", 42),
+        Some(("ntp-servers", "192.0.2.6", "class lab"))
+    );
+    assert_eq!(
+        row("dhcp", 67),
+        Some(("bootfile-name", "snom/snom370.htm", "class snom"))
+    );
+    assert_eq!(row("dhcp", 3), Some(("routers", "192.0.2.1", "subnet")));
+    assert_eq!(row("dhcp", 15), Some(("domain-name", "lab.test", "subnet")));
+    assert_eq!(
+        row("snom", 67),
+        Some(("bootfile-name", "snom/snom370.htm", "class snom"))
+    );
+    assert_eq!(row("snom", 5), Some(("extra", "7", "subnet")));
+    assert_eq!(row("dhcp", 43).map(|r| r.2), Some("class snom"));
+    // What a DISCOVER gets, and nothing was held.
+    let d = run(&c, &LeaseTable::new(), &p);
+    let sent: Vec<u8> = e
+        .options
+        .iter()
+        .filter(|o| o.space == "dhcp")
+        .map(|o| o.code)
+        .collect();
+    for code in &sent {
+        assert!(reply(&d).options.contains(*code), "option {code} is sent");
+    }
+}
+
+#[test]
+fn explain_of_a_known_client_and_of_one_on_no_served_network() {
+    let c = cfg();
+    let e = explain_of(&c, &discover(PHONE, Some("snom370"), &[]));
+    assert_eq!(e.host.as_deref(), Some("phone"));
+    assert_eq!(e.address, Some(ip("192.0.2.10")));
+    assert_eq!(e.range, None, "a static address is outside the ranges");
+    assert_eq!(e.classes, ["snom"]);
+    let mut p = discover(OTHER, None, &[]);
+    p.giaddr = ip("198.51.100.1");
+    let e = explain_of(&c, &p);
+    assert_eq!(e.subnet, None);
+    assert_eq!(e.outcome, "ignored: no subnet for this network");
+}

@@ -11,6 +11,7 @@
 //! after the store has made its lease durable.
 
 mod class;
+mod explain;
 mod reply;
 
 #[cfg(test)]
@@ -29,6 +30,7 @@ use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, UnixTime};
 use crate::packet::{BOOTREQUEST, MessageType, Packet, code};
 use crate::pool::Pool;
 
+pub use explain::{Explained, Explanation, explain};
 pub use reply::{Destination, Reply};
 
 /// The interface a request arrived on, as the engine needs to know it.
@@ -208,6 +210,30 @@ pub fn client_text(p: &Packet, code: u8) -> Option<String> {
 
 /// Decides what to do with one request. Pure: no I/O, no clock.
 pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
+    let (ctx, msg) = match context(view, req, now) {
+        Ok(found) => found,
+        Err(outcome) => return Decision::silent(outcome),
+    };
+    match msg {
+        None => bootp(&ctx),
+        Some(MessageType::Discover) => discover(&ctx),
+        Some(MessageType::Request) => request(&ctx),
+        Some(MessageType::Decline) => decline(&ctx),
+        Some(MessageType::Release) => release(&ctx),
+        Some(MessageType::Inform) => inform(&ctx),
+        Some(MessageType::Offer | MessageType::Ack | MessageType::Nak) => {
+            Decision::silent(Outcome::Dropped("server message sent to the server port"))
+        }
+    }
+}
+
+/// The checks every request passes and the client's context (subnet, host,
+/// classes), or the outcome of the silence that ends it here.
+fn context<'a>(
+    view: &View<'a>,
+    req: &Request<'a>,
+    now: UnixTime,
+) -> Result<(Ctx<'a>, Option<MessageType>), Outcome> {
     let View {
         config: cfg,
         hosts,
@@ -217,30 +243,32 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
     } = *view;
     let p = req.packet;
     if p.op != BOOTREQUEST {
-        return Decision::silent(Outcome::Dropped("not a BOOTREQUEST"));
+        return Err(Outcome::Dropped("not a BOOTREQUEST"));
     }
     if p.hlen == 0 && !p.options.contains(code::CLIENT_ID) {
-        return Decision::silent(Outcome::Dropped("no hardware address or client id"));
+        return Err(Outcome::Dropped("no hardware address or client id"));
     }
     if p.options
         .get(code::CLIENT_ID)
         .is_some_and(|id| id.len() > MAX_CLIENT_ID)
     {
-        return Decision::silent(Outcome::Dropped("client identifier over 255 bytes"));
+        return Err(Outcome::Dropped("client identifier over 255 bytes"));
     }
     let msg = match p.message_type() {
         None if cfg.server.bootp => None,
-        None => return Decision::silent(Outcome::Dropped("BOOTP request and bootp is off")),
+        None => {
+            return Err(Outcome::Dropped("BOOTP request and bootp is off"));
+        }
         Some(Ok(t)) => Some(t),
-        Some(Err(_)) => return Decision::silent(Outcome::Dropped("unknown message type")),
+        Some(Err(_)) => return Err(Outcome::Dropped("unknown message type")),
     };
     let Some(subnet) = select_subnet(cfg, interfaces, req, msg) else {
-        return Decision::silent(Outcome::Ignored("no subnet for this network"));
+        return Err(Outcome::Ignored("no subnet for this network"));
     };
     let client = client_key(p);
     let mac = client_mac(p);
     if mac.is_some_and(|m| blocks.is_blocked(&m, now)) {
-        return Decision::silent(Outcome::Ignored("client is blocked"));
+        return Err(Outcome::Ignored("client is blocked"));
     }
     let host = client_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
     let classes = class::classes_of(cfg, p, mac, host.is_some());
@@ -260,17 +288,7 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         class_names,
         server_id,
     };
-    match msg {
-        None => bootp(&ctx),
-        Some(MessageType::Discover) => discover(&ctx),
-        Some(MessageType::Request) => request(&ctx),
-        Some(MessageType::Decline) => decline(&ctx),
-        Some(MessageType::Release) => release(&ctx),
-        Some(MessageType::Inform) => inform(&ctx),
-        Some(MessageType::Offer | MessageType::Ack | MessageType::Nak) => {
-            Decision::silent(Outcome::Dropped("server message sent to the server port"))
-        }
-    }
+    Ok((ctx, msg))
 }
 
 /// The client's identity: option 61 when present, else chaddr.

@@ -187,7 +187,7 @@ fn boot_fields(c: &Ctx<'_>, p: &mut Packet, facts: &Facts) {
 static NO_OPTIONS: Options<Value> = Options::new();
 
 /// A static host's name as its `host-name` scope, below the host's own options.
-fn host_name(c: &Ctx<'_>) -> Options<Value> {
+pub(super) fn host_name(c: &Ctx<'_>) -> Options<Value> {
     c.host
         .map(|h| (code::HOST_NAME, Value::Text(h.name.clone())))
         .into_iter()

@@ -38,7 +38,7 @@ pub use catalogue::{
     valid_name,
 };
 pub use parse::{OptionError, ParseError, parse, parse_hex, parse_named};
-pub use render::render;
+pub use render::{render, render_as};
 pub use resolve::{Chosen, Scope, Source, resolve};
 pub use server_set::{ESSENTIAL, SERVER_SET, ServerSet, is_server_set, server_set};
 pub use set::Options;

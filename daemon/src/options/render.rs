@@ -16,6 +16,12 @@ pub fn render(code: u8, data: &[u8]) -> String {
         .unwrap_or_else(|| hex(data))
 }
 
+/// Render wire bytes as a value of `kind` (a custom or vendor-space
+/// option's type), hex when they do not fit it.
+pub fn render_as(kind: OptionKind, data: &[u8]) -> String {
+    render_kind(kind, data).unwrap_or_else(|| hex(data))
+}
+
 /// Colon-separated lower-case hex, the same form the configuration accepts.
 fn hex(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len() * 3);

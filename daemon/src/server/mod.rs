@@ -31,6 +31,7 @@ mod api;
 mod commit;
 mod core;
 mod events;
+mod explain;
 mod housekeeping;
 mod log;
 mod ops;
