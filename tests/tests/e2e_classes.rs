@@ -3,12 +3,15 @@
 //! vendor class `snom370`, and nothing of it to a client that does not.
 
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
+use berth_tests::process::run_output;
 use berth_tests::{
-    Daemon, Lab, Record, ServerConfig, Udhcpc, UdhcpcOptions, check_config, require_tools,
-    root_or_skip,
+    Daemon, Lab, Record, ServerConfig, Udhcpc, UdhcpcOptions, berth_bin, check_config,
+    require_tools, root_or_skip,
 };
+use serde_json::Value;
 
 const LEASE_WAIT: Duration = Duration::from_secs(20);
 
@@ -128,4 +131,88 @@ fn the_isc_bundle_example_passes_check_config() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `berth --socket <berthd's socket> ARGS...`; panics unless it exits 0.
+fn ctl(d: &Daemon, args: &[&str]) -> String {
+    let out = run_output(
+        Command::new(berth_bin())
+            .arg("--socket")
+            .arg(d.control_socket())
+            .args(args),
+        Duration::from_secs(15),
+    )
+    .expect("berth runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "berth {args:?} failed ({}):\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// `berth explain` against the real berthd: the snom phone's classes,
+/// address and options with their scopes, and nothing allocated.
+#[test]
+fn berth_explain_shows_the_class_and_each_option_scope() {
+    if !root_or_skip("berth_explain_shows_the_class_and_each_option_scope") {
+        return;
+    }
+    let lab = Lab::new().expect("lab");
+    let mut cfg = ServerConfig::lab();
+    cfg.extra = SNOM.to_string();
+    let berthd = Daemon::start(&lab, &cfg).expect("berthd starts");
+    let mac = "02:00:00:00:00:5e";
+
+    let text = ctl(
+        &berthd,
+        &["--json", "explain", mac, "--vendor-class", "snom370"],
+    );
+    let v: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"));
+    assert_eq!(v["classes"], serde_json::json!(["snom"]), "{text}");
+    assert_eq!(v["subnet"], "192.0.2.0/24", "{text}");
+    assert_eq!(v["address"], "192.0.2.100", "{text}");
+    assert_eq!(v["range"], "192.0.2.100-192.0.2.102", "{text}");
+    assert_eq!(v["next_server"], "192.0.2.1", "{text}");
+    assert_eq!(v["filename"], "snom/snom370.cfg", "{text}");
+    let option = |space: &str, name: &str| -> (String, String) {
+        let o = v["options"]
+            .as_array()
+            .and_then(|a| a.iter().find(|o| o["space"] == space && o["name"] == name))
+            .unwrap_or_else(|| panic!("no {space} option {name}:\n{text}"));
+        (
+            o["value"].as_str().unwrap_or_default().to_string(),
+            o["source"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    assert_eq!(
+        option("dhcp", "bootfile-name"),
+        ("snom/snom370.htm".into(), "class snom".into())
+    );
+    assert_eq!(
+        option("dhcp", "routers"),
+        ("192.0.2.1".into(), "subnet".into())
+    );
+    assert_eq!(
+        option("dhcp", "domain-name-servers"),
+        ("192.0.2.1".into(), "global".into())
+    );
+    assert_eq!(
+        option("snom", "tftp-server-name"),
+        ("tftp://192.0.2.1".into(), "class snom".into())
+    );
+
+    let human = ctl(&berthd, &["explain", mac]);
+    assert!(
+        human.contains("classes      -\n"),
+        "no class without the vendor class:\n{human}"
+    );
+    assert!(!human.contains("bootfile-name"), "{human}");
+
+    // Explaining allocated nothing.
+    let leases = ctl(&berthd, &["--json", "leases"]);
+    assert_eq!(leases.trim(), "[]", "{leases}");
 }
