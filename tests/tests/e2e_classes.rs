@@ -3,13 +3,11 @@
 //! vendor class `snom370`, and nothing of it to a client that does not.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use berth_tests::process::run_output;
 use berth_tests::{
-    Daemon, Lab, Record, ServerConfig, Udhcpc, UdhcpcOptions, berth_bin, check_config,
-    require_tools, root_or_skip,
+    Daemon, Lab, Record, ServerConfig, Udhcpc, UdhcpcOptions, check_config, require_tools,
+    root_or_skip,
 };
 use serde_json::Value;
 
@@ -133,26 +131,6 @@ fn the_isc_bundle_example_passes_check_config() {
     );
 }
 
-/// `berth --socket <berthd's socket> ARGS...`; panics unless it exits 0.
-fn ctl(d: &Daemon, args: &[&str]) -> String {
-    let out = run_output(
-        Command::new(berth_bin())
-            .arg("--socket")
-            .arg(d.control_socket())
-            .args(args),
-        Duration::from_secs(15),
-    )
-    .expect("berth runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "berth {args:?} failed ({}):\n{stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
 /// `berth explain` against the real berthd: the snom phone's classes,
 /// address and options with their scopes, and nothing allocated.
 #[test]
@@ -166,10 +144,7 @@ fn berth_explain_shows_the_class_and_each_option_scope() {
     let berthd = Daemon::start(&lab, &cfg).expect("berthd starts");
     let mac = "02:00:00:00:00:5e";
 
-    let text = ctl(
-        &berthd,
-        &["--json", "explain", mac, "--vendor-class", "snom370"],
-    );
+    let text = berthd.ctl(&["--json", "explain", mac, "--vendor-class", "snom370"]);
     let v: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"));
     assert_eq!(v["classes"], serde_json::json!(["snom"]), "{text}");
@@ -205,7 +180,7 @@ fn berth_explain_shows_the_class_and_each_option_scope() {
         ("tftp://192.0.2.1".into(), "class snom".into())
     );
 
-    let human = ctl(&berthd, &["explain", mac]);
+    let human = berthd.ctl(&["explain", mac]);
     assert!(
         human.contains("classes      -\n"),
         "no class without the vendor class:\n{human}"
@@ -213,6 +188,6 @@ fn berth_explain_shows_the_class_and_each_option_scope() {
     assert!(!human.contains("bootfile-name"), "{human}");
 
     // Explaining allocated nothing.
-    let leases = ctl(&berthd, &["--json", "leases"]);
+    let leases = berthd.ctl(&["--json", "leases"]);
     assert_eq!(leases.trim(), "[]", "{leases}");
 }

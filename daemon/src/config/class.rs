@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::Reporter;
 use super::raw_class::{RawClass, RawMatch, RawOptionDef, RawOptionTest, RawSpaces};
-use super::validate::{ip, lease, option_set, template_text};
+use super::validate::{boot_fields, lease, option_set};
 use crate::class::{Match, Test};
 use crate::options::{
     self, Catalogue, CatalogueError, OptionDef, OptionKind, Options, Value, VendorOptions,
@@ -307,18 +307,8 @@ pub(super) fn classes(
                 None
             }
         });
-        let next_server = rc
-            .next_server
-            .as_ref()
-            .and_then(|v| ip(report, "next_server", v));
-        let filename = rc
-            .filename
-            .as_ref()
-            .and_then(|v| template_text(report, "filename", v, 127));
-        let server_name = rc
-            .server_name
-            .as_ref()
-            .and_then(|v| template_text(report, "server_name", v, 63));
+        let (next_server, filename, server_name) =
+            boot_fields(report, [&rc.next_server, &rc.filename, &rc.server_name]);
         let lease_secs = rc.lease.as_ref().and_then(|v| lease(report, "lease", v));
         let max_lease = rc
             .max_lease

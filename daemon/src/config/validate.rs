@@ -186,6 +186,25 @@ fn filename(report: &mut Reporter<'_>, value: &Spanned<String>) -> Option<String
     template_text(report, "filename", value, 127)
 }
 
+/// A scope's boot fields as written: `next_server`, `filename`, `server_name`.
+pub(super) type RawBoot<'a> = [&'a Option<Spanned<String>>; 3];
+
+/// A scope's boot fields checked: (next-server, file, sname).
+pub(super) fn boot_fields(
+    report: &mut Reporter<'_>,
+    [next_server, file, sname]: RawBoot<'_>,
+) -> (Option<Ipv4Addr>, Option<String>, Option<String>) {
+    (
+        next_server
+            .as_ref()
+            .and_then(|v| ip(report, "next_server", v)),
+        file.as_ref().and_then(|v| filename(report, v)),
+        sname
+            .as_ref()
+            .and_then(|v| template_text(report, "server_name", v, 63)),
+    )
+}
+
 /// Parse an `options` table against the catalogue, in file order: DHCP
 /// options (built-in and `[[option_def]]`) and, written `space.name`,
 /// options in vendor spaces.
@@ -358,15 +377,8 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             ),
         }
     }
-    server.next_server = raw
-        .next_server
-        .as_ref()
-        .and_then(|v| ip(report, "next_server", v));
-    server.filename = raw.filename.as_ref().and_then(|v| filename(report, v));
-    server.server_name = raw
-        .server_name
-        .as_ref()
-        .and_then(|v| template_text(report, "server_name", v, 63));
+    (server.next_server, server.filename, server.server_name) =
+        boot_fields(report, [&raw.next_server, &raw.filename, &raw.server_name]);
     for (key, raw_group, slot) in [
         (
             "control_group",
@@ -484,15 +496,8 @@ fn subnets(
         order(report, &min, &default);
         order(report, &default, &max);
 
-        let next_server = rs
-            .next_server
-            .as_ref()
-            .and_then(|v| ip(report, "next_server", v));
-        let file = rs.filename.as_ref().and_then(|v| filename(report, v));
-        let server_name = rs
-            .server_name
-            .as_ref()
-            .and_then(|v| template_text(report, "server_name", v, 63));
+        let (next_server, file, server_name) =
+            boot_fields(report, [&rs.next_server, &rs.filename, &rs.server_name]);
         let (options, vendor) = option_set(rs.options.as_ref(), cat, report);
 
         if let Some(cidr) = cidr {
@@ -736,15 +741,8 @@ fn hosts(
             );
         }
 
-        let next_server = rh
-            .next_server
-            .as_ref()
-            .and_then(|v| ip(report, "next_server", v));
-        let file = rh.filename.as_ref().and_then(|v| filename(report, v));
-        let server_name = rh
-            .server_name
-            .as_ref()
-            .and_then(|v| template_text(report, "server_name", v, 63));
+        let (next_server, file, server_name) =
+            boot_fields(report, [&rh.next_server, &rh.filename, &rh.server_name]);
         let (options, vendor) = option_set(rh.options.as_ref(), cat, report);
 
         if let (Some(id), Some(ip)) = (id, address) {

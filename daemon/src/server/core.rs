@@ -53,6 +53,17 @@ pub(crate) async fn receive(iface: usize, sock: Arc<dyn Socket>, tx: mpsc::Sende
 }
 
 impl Core {
+    /// What the engine reads: the core's state as it is now.
+    pub(crate) fn view(&self) -> engine::View<'_> {
+        engine::View {
+            config: &self.cfg,
+            hosts: &self.hosts,
+            leases: &self.table,
+            blocks: &self.blocks,
+            interfaces: &self.interfaces,
+        }
+    }
+
     /// Rebuilds the lease table's pool indexes: after the ranges or the
     /// static hosts changed.
     pub(crate) fn reindex_pools(&mut self) {
@@ -118,14 +129,7 @@ impl Core {
             packet: &packet,
             interface: &self.interfaces[m.iface],
         };
-        let view = engine::View {
-            config: &self.cfg,
-            hosts: &self.hosts,
-            leases: &self.table,
-            blocks: &self.blocks,
-            interfaces: &self.interfaces,
-        };
-        let decision = engine::handle(&view, &req, at);
+        let decision = engine::handle(&self.view(), &req, at);
         let event = self.transaction_event(&packet, m.iface, &decision, at);
         let report = Report {
             events: event.into_iter().collect(),

@@ -79,15 +79,8 @@ impl Core {
                 },
             )
         })?;
-        let view = engine::View {
-            config: &self.cfg,
-            hosts: &self.hosts,
-            leases: &self.table,
-            blocks: &self.blocks,
-            interfaces: &self.interfaces,
-        };
         let e = engine::explain(
-            &view,
+            &self.view(),
             &engine::Request {
                 packet: &p,
                 interface: iface,
