@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::tests::{NOW, SERVER, ip, pkt, reply, run, with_opt};
+use super::tests::{NOW, ip, pkt, reply, run, with_opt};
 use super::*;
 use crate::config;
 use crate::lease::LeaseTable;
@@ -215,21 +215,60 @@ fn a_template_whose_fact_is_missing_leaves_its_field_out() {
     assert_eq!(reply(&d).file, b"desk.cfg".to_vec());
 }
 
+/// A reply that carries a boot file and more options than fit: the file
+/// field keeps the file name, option overload borrows only the free sname
+/// field, and the client decodes the same file name and every option.
 #[test]
-fn a_large_vendor_option_still_fits_by_overloading_sname_or_dropping() {
-    // The reply's file field is taken (a filename), sname is free: the
-    // encoder may only borrow sname. Every reply must still decode.
+fn a_reply_with_a_boot_file_overloads_only_the_free_sname_field() {
+    // Six 60-byte texts: more than the main area holds; each fits sname.
+    let texts = [
+        "merit-dump",
+        "root-path",
+        "extensions-path",
+        "nis-domain",
+        "netbios-scope",
+        "nisplus-domain",
+    ]
+    .map(|name| format!("{name} = \"{}\"", "x".repeat(60)))
+    .join(", ");
+    let text_cfg = CONFIG
+        .replace("server_name = \"global-boot\"\n", "")
+        .replace(
+            "\"snom.extra\" = 7 }",
+            &format!("\"snom.extra\" = 7, {texts} }}"),
+        );
+    let c = config::parse(&text_cfg, Path::new("t.toml")).expect("parses");
     let d = run(
-        &cfg(),
+        &c,
         &LeaseTable::new(),
-        &discover(OTHER, Some("snom370"), &PRL),
+        &discover(OTHER, Some("snom370"), &[]),
     );
     let r = d.reply.as_ref().expect("reply");
+    assert_eq!(r.packet.file, b"lab/02:00:00:00:00:aa.cfg".to_vec());
     let (bytes, _) = r.encode();
+    assert!(bytes.len() <= r.max_len, "{} > {}", bytes.len(), r.max_len);
     let back = Packet::decode(&bytes).expect("decodes");
     assert_eq!(back.file, b"lab/02:00:00:00:00:aa.cfg".to_vec());
+    // The sname field (bytes 44..108) carries options, the file field the name.
+    assert!(
+        bytes[44..108].iter().any(|b| *b != 0),
+        "sname field borrowed: {} bytes, {:?}",
+        bytes.len(),
+        back.options.codes().collect::<Vec<_>>()
+    );
+    assert!(back.sname.is_empty(), "and read back as options");
+    let (_, dropped) = r.encode();
+    let kept = [14, 17, 18, 40, 47, 64]
+        .iter()
+        .filter(|c| back.options.contains(**c))
+        .count();
+    assert!(kept >= 1, "one went into sname");
+    assert_eq!(
+        kept + dropped.len(),
+        6,
+        "each either sent or reported dropped"
+    );
     assert_eq!(back.options.get(43), r.packet.options.get(43));
-    let _ = (NOW, SERVER);
 }
 
 fn explain_of(c: &Config, p: &Packet) -> Explanation {
