@@ -9,8 +9,9 @@ use std::ops::Range as Span;
 use toml::Spanned;
 
 use super::Reporter;
+use super::boot::boot_fields;
 use super::raw_class::{RawClass, RawMatch, RawOptionDef, RawOptionTest, RawSpaces};
-use super::validate::{boot_fields, lease, option_set};
+use super::validate::{lease, option_set};
 use crate::class::{Match, Test};
 use crate::options::{
     self, Catalogue, CatalogueError, OptionDef, OptionKind, Options, Value, VendorOptions,

@@ -16,6 +16,7 @@
 //! The result is an immutable snapshot with lookup indexes built; a reload
 //! builds a new one and swaps it in only if it is valid.
 
+mod boot;
 mod class;
 mod diagnostic;
 mod raw;
