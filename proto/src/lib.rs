@@ -442,7 +442,9 @@ pub struct ExplainRequest {
 pub struct ExplainedOption {
     /// `dhcp`, or the vendor space of a sub-option of option 43.
     pub space: String,
+    /// The code in that space.
     pub code: u8,
+    /// The option's name (ISC spelling, or its definition's).
     pub name: String,
     /// The value as hooks show it.
     pub value: String,
@@ -453,9 +455,11 @@ pub struct ExplainedOption {
 /// `explain`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explanation {
+    /// The client's MAC, normalised.
     pub mac: String,
     /// The interface the request was taken to arrive on.
     pub interface: String,
+    /// The client's subnet; none when berthd serves no network for it.
     pub subnet: Option<String>,
     /// The static host, by name.
     pub host: Option<String>,
@@ -467,8 +471,11 @@ pub struct Explanation {
     pub range: Option<String>,
     /// What a DISCOVER would come to, e.g. `offered 192.0.2.100`.
     pub outcome: String,
+    /// siaddr (next-server).
     pub next_server: Option<Ipv4Addr>,
+    /// The BOOTP `file` field.
     pub filename: Option<String>,
+    /// The BOOTP `sname` field.
     pub server_name: Option<String>,
     /// Every option that would be sent (to a client with no parameter
     /// request list), option 43's sub-options after it.

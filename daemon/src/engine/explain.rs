@@ -18,6 +18,7 @@ use crate::options::{self, OptionKey, Space};
 pub struct Explained {
     /// `dhcp`, or the vendor space of a sub-option of option 43.
     pub space: String,
+    /// The code in that space.
     pub code: u8,
     /// Its catalogue name (`option-N` for one the catalogue lacks).
     pub name: String,
@@ -42,8 +43,11 @@ pub struct Explanation {
     pub range: Option<Range>,
     /// What a DISCOVER would come to (`offered 192.0.2.100`, `ignored: ...`).
     pub outcome: String,
+    /// siaddr.
     pub next_server: Option<Ipv4Addr>,
+    /// The BOOTP `file` field, filled.
     pub filename: Option<String>,
+    /// The BOOTP `sname` field, filled.
     pub server_name: Option<String>,
     /// Every option that would be sent with no parameter request list (all
     /// that is configured), most specific scope first; option 43's

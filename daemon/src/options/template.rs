@@ -64,12 +64,19 @@ impl Field {
 /// the request does not carry it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
+    /// `{vendor_class}`: option 60.
     pub vendor_class: Option<String>,
+    /// `{user_class}`: option 77's classes joined with `,`.
     pub user_class: Option<String>,
+    /// `{mac}`: the client's MAC.
     pub mac: Option<String>,
+    /// `{hostname}`: the static host's name, else option 12.
     pub hostname: Option<String>,
+    /// `{ip}`: the address the reply gives.
     pub ip: Option<String>,
+    /// `{circuit_id}`: option 82 sub-option 1.
     pub circuit_id: Option<String>,
+    /// `{remote_id}`: option 82 sub-option 2.
     pub remote_id: Option<String>,
 }
 
