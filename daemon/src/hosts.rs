@@ -48,6 +48,8 @@ impl HostEntry {
                 options,
                 next_server: None,
                 filename: None,
+                server_name: None,
+                vendor: Default::default(),
             },
             origin: Origin::Store,
             created_at: Some(s.created_at),
@@ -359,6 +361,8 @@ mod tests {
             options: Options::new(),
             next_server: None,
             filename: None,
+            server_name: None,
+            vendor: Default::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! - [`addr`]: MAC addresses, CIDR networks and address ranges (a leaf).
 //! - [`packet`]: the DHCP wire format (decode, encode, size caps). No policy.
 //! - [`options`]: the catalogue of option names, codes and value types.
+//! - [`class`]: client classes: which classes a request belongs to (pure).
 //! - [`config`]: the TOML configuration, its validation and the runtime snapshot.
 //! - [`hosts`]: the static host table (config and run-time hosts in one index).
 //! - [`blocks`]: blocked client MACs.
@@ -19,6 +20,7 @@
 
 pub mod addr;
 pub mod blocks;
+pub mod class;
 pub mod config;
 pub mod control;
 pub mod engine;

@@ -432,6 +432,10 @@ pub struct UdhcpcOptions {
     pub once: bool,
     /// `-x hostname:NAME`.
     pub hostname: Option<String>,
+    /// `-V VENDOR`: the vendor class identifier (option 60).
+    pub vendor_class: Option<String>,
+    /// `-O CODE` for each: options to add to the parameter request list.
+    pub request: Vec<u8>,
 }
 
 /// busybox udhcpc in a client namespace, in the foreground (`-f`). It does
@@ -489,6 +493,12 @@ exit 0
         }
         if let Some(h) = &opts.hostname {
             cmd.arg("-x").arg(format!("hostname:{h}"));
+        }
+        if let Some(v) = &opts.vendor_class {
+            cmd.arg("-V").arg(v);
+        }
+        for code in &opts.request {
+            cmd.arg("-O").arg(code.to_string());
         }
         let log = dir.path().join("udhcpc.log");
         let proc = Proc::spawn("udhcpc", &mut cmd, &log)?;

@@ -7,9 +7,10 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use berth_proto::{
-    ApiError, BlockInfo, Control, ErrorKind, Event, EventBatch, EventKind, Gap, HostInfo, HostSpec,
-    InterfaceStatus, LeaseFilter, LeaseInfo, LeaseKind, LeaseState, Origin, PoolInfo,
-    PromoteRequest, PromoteResult, ReloadResult, Status, Target,
+    ApiError, BlockInfo, Control, ErrorKind, Event, EventBatch, EventKind, ExplainRequest,
+    ExplainedOption, Explanation, Gap, HostInfo, HostSpec, InterfaceStatus, LeaseFilter, LeaseInfo,
+    LeaseKind, LeaseState, Origin, PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status,
+    Target,
 };
 use futures::prelude::*;
 use serde_json::Value;
@@ -272,6 +273,59 @@ impl Control for FakeServer {
             epoch: self.epoch,
         })
     }
+
+    async fn explain(self, _: Context, req: ExplainRequest) -> Result<Explanation, ApiError> {
+        canned_explanation(req)
+    }
+}
+
+/// `explain`'s canned answer: the seed's snom phone, or an error for an
+/// unknown interface.
+fn canned_explanation(req: ExplainRequest) -> Result<Explanation, ApiError> {
+    if req.interface.as_deref() == Some("nope") {
+        return Err(ApiError::new(
+            ErrorKind::NotFound,
+            "berthd does not serve interface `nope`",
+        ));
+    }
+    let o = |space: &str, code, name: &str, value: &str, source: &str| ExplainedOption {
+        space: space.into(),
+        code,
+        name: name.into(),
+        value: value.into(),
+        source: source.into(),
+    };
+    Ok(Explanation {
+        mac: req.mac,
+        interface: "br0".into(),
+        subnet: Some("192.0.2.0/24".into()),
+        host: None,
+        classes: vec!["snom".into()],
+        address: Some(ip("192.0.2.100")),
+        range: Some("192.0.2.100-192.0.2.102".into()),
+        outcome: "offered 192.0.2.100".into(),
+        next_server: Some(ip("192.0.2.1")),
+        filename: Some("snom/snom370.cfg".into()),
+        server_name: None,
+        options: vec![
+            o(
+                "dhcp",
+                67,
+                "bootfile-name",
+                &format!("snom/{}.htm", req.vendor_class.unwrap_or_default()),
+                "class snom",
+            ),
+            o(
+                "dhcp",
+                43,
+                "vendor-encapsulated-options",
+                "42:02:78:79",
+                "class snom",
+            ),
+            o("snom", 66, "tftp-server-name", "xy", "class snom"),
+            o("dhcp", 3, "routers", "192.0.2.1", "subnet"),
+        ],
+    })
 }
 
 /// A fake daemon listening in a fresh temp dir; dropped with the dir.
@@ -673,4 +727,85 @@ async fn events_follow_survives_a_daemon_restart() {
     assert_eq!(after, [1, 2], "stderr: {err}");
     assert!(err.contains("reconnecting"), "{err}");
     assert!(err.contains("berthd restarted"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_human_and_json() {
+    let d = start_daemon().await;
+    let o = run(berth(
+        &d.socket,
+        &["explain", "02-00-5E-10-00-01", "--vendor-class", "snom370"],
+    ))
+    .await;
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("client       02:00:5e:10:00:01\n"), "{out}");
+    assert!(out.contains("\nclasses      snom\n"), "{out}");
+    assert!(out.contains("\naddress      192.0.2.100\n"), "{out}");
+    assert!(out.contains("\nnext-server  192.0.2.1\n"), "{out}");
+    assert!(out.contains("\nfilename     snom/snom370.cfg\n"), "{out}");
+    assert!(out.contains("\nserver name  -\n"), "{out}");
+    let rows: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("CODE"))
+        .collect();
+    assert_eq!(rows.len(), 5, "{out}");
+    let cells = |i: usize| rows[i].split_whitespace().collect::<Vec<_>>();
+    assert_eq!(cells(0), ["CODE", "OPTION", "VALUE", "FROM"], "{out}");
+    assert_eq!(
+        cells(1),
+        ["67", "bootfile-name", "snom/snom370.htm", "class", "snom"],
+        "{out}"
+    );
+    assert_eq!(
+        cells(3),
+        ["43.66", "snom.tftp-server-name", "xy", "class", "snom"],
+        "{out}"
+    );
+    assert_eq!(cells(4), ["3", "routers", "192.0.2.1", "subnet"], "{out}");
+
+    let o = run(berth(
+        &d.socket,
+        &[
+            "--json",
+            "explain",
+            "02:00:5e:10:00:01",
+            "--vendor-class",
+            "snom370",
+        ],
+    ))
+    .await;
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("one JSON document");
+    assert_eq!(v["classes"][0], "snom");
+    assert_eq!(v["address"], "192.0.2.100");
+    assert_eq!(v["options"][0]["name"], "bootfile-name");
+    assert_eq!(v["options"][0]["value"], "snom/snom370.htm");
+    assert_eq!(v["options"][0]["source"], "class snom");
+    assert_eq!(v["options"][2]["space"], "snom");
+    assert_eq!(v["host"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_refusals() {
+    let d = start_daemon().await;
+    let o = run(berth(&d.socket, &["explain", "not-a-mac"])).await;
+    assert_eq!(o.status.code(), Some(2), "usage error: {}", stderr(&o));
+    let o = run(berth(
+        &d.socket,
+        &["explain", "02:00:5e:10:00:01", "--relay", "x"],
+    ))
+    .await;
+    assert_eq!(o.status.code(), Some(2), "usage error: {}", stderr(&o));
+    let o = run(berth(
+        &d.socket,
+        &["explain", "02:00:5e:10:00:01", "--interface", "nope"],
+    ))
+    .await;
+    assert_eq!(o.status.code(), Some(1), "refused: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("does not serve interface `nope`"),
+        "{}",
+        stderr(&o)
+    );
 }

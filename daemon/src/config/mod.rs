@@ -16,21 +16,25 @@
 //! The result is an immutable snapshot with lookup indexes built; a reload
 //! builds a new one and swaps it in only if it is valid.
 
+mod boot;
+mod class;
 mod diagnostic;
 mod raw;
 mod store;
+mod raw_class;
 mod validate;
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
+pub use class::Class;
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use store::PostgresConfig;
 
 use crate::addr::{Cidr, MacAddr, Range};
-use crate::options::{Options, Value};
+use crate::options::{Catalogue, Options, Value, VendorOptions};
 
 /// A validated configuration, with lookup indexes built.
 #[derive(Debug, Clone)]
@@ -45,6 +49,14 @@ pub struct Config {
     pub subnets: Vec<Subnet>,
     /// `[[host]]` entries, in file order.
     pub hosts: Vec<Host>,
+    /// Every option known: the built-in ones, `[[option_def]]` and the
+    /// `[option_space.*]` vendor spaces.
+    pub catalogue: Catalogue,
+    /// Global options in vendor spaces (`"snom.tftp-server-name" = ...`).
+    pub vendor: VendorOptions,
+    /// `[[class]]` entries, in declaration order (the order their scopes
+    /// apply in).
+    pub classes: Vec<Class>,
     host_by_mac: HashMap<MacAddr, usize>,
     host_by_client_id: HashMap<Vec<u8>, usize>,
     host_by_ip: HashMap<Ipv4Addr, usize>,
@@ -82,6 +94,9 @@ impl Config {
             options,
             subnets,
             hosts,
+            catalogue: Catalogue::builtin(),
+            vendor: VendorOptions::new(),
+            classes: Vec::new(),
             host_by_mac,
             host_by_client_id,
             host_by_ip,
@@ -172,6 +187,12 @@ pub struct ServerConfig {
     /// is closed (seconds); long polls wait far less, so live clients never
     /// hit it.
     pub control_idle_timeout: u32,
+    /// `siaddr` for every client unless a subnet, class or host says otherwise.
+    pub next_server: Option<Ipv4Addr>,
+    /// The BOOTP `file` field (a template), likewise.
+    pub filename: Option<String>,
+    /// The BOOTP `sname` field (a template), likewise.
+    pub server_name: Option<String>,
 }
 
 impl ServerConfig {
@@ -229,6 +250,9 @@ impl Default for ServerConfig {
             control_max_connections: Self::CONTROL_MAX_CONNECTIONS,
             control_max_per_user: Self::CONTROL_MAX_PER_USER,
             control_idle_timeout: Self::CONTROL_IDLE_TIMEOUT,
+            next_server: None,
+            filename: None,
+            server_name: None,
         }
     }
 }
@@ -248,8 +272,12 @@ pub struct Subnet {
     pub max_lease: Option<u32>,
     /// `siaddr`: the boot (TFTP) server.
     pub next_server: Option<Ipv4Addr>,
-    /// The BOOTP `file` field.
+    /// The BOOTP `file` field (a template).
     pub filename: Option<String>,
+    /// The BOOTP `sname` field (a template).
+    pub server_name: Option<String>,
+    /// Options in vendor spaces for clients in this subnet.
+    pub vendor: VendorOptions,
 }
 
 /// How a static host is recognised.
@@ -274,8 +302,12 @@ pub struct Host {
     pub options: Options<Value>,
     /// `siaddr` for this host.
     pub next_server: Option<Ipv4Addr>,
-    /// The BOOTP `file` field for this host.
+    /// The BOOTP `file` field for this host (a template).
     pub filename: Option<String>,
+    /// The BOOTP `sname` field for this host (a template).
+    pub server_name: Option<String>,
+    /// Options in vendor spaces for this host.
+    pub vendor: VendorOptions,
 }
 
 /// Read and validate the configuration file at `path`.

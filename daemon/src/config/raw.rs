@@ -15,6 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Reporter;
+use super::raw_class::{RawClass, RawOptionDef, RawSpaces};
 
 /// An `options` table: option name -> value, each with its span. Decoded in
 /// validation against the catalogue; the order of entries there follows the
@@ -187,6 +188,9 @@ pub(super) struct RawServer {
     pub control_max_connections: Option<Spanned<i64>>,
     pub control_max_per_user: Option<Spanned<i64>>,
     pub control_idle_timeout: Option<Spanned<RawDuration>>,
+    pub next_server: Option<Spanned<String>>,
+    pub filename: Option<Spanned<String>>,
+    pub server_name: Option<Spanned<String>>,
 }
 
 /// `[[subnet]]`.
@@ -202,6 +206,7 @@ pub(super) struct RawSubnet {
     pub max_lease: Option<Spanned<RawDuration>>,
     pub next_server: Option<Spanned<String>>,
     pub filename: Option<Spanned<String>>,
+    pub server_name: Option<Spanned<String>>,
     pub options: Option<RawOptions>,
 }
 
@@ -215,6 +220,7 @@ pub(super) struct RawHost {
     pub ip: Spanned<String>,
     pub next_server: Option<Spanned<String>>,
     pub filename: Option<Spanned<String>>,
+    pub server_name: Option<Spanned<String>>,
     pub options: Option<RawOptions>,
 }
 
@@ -227,11 +233,22 @@ pub(super) struct RawConfig {
     pub options: Option<RawOptions>,
     pub subnets: Vec<(Span<usize>, RawSubnet)>,
     pub hosts: Vec<(Span<usize>, RawHost)>,
+    pub option_spaces: Option<RawSpaces>,
+    pub option_defs: Vec<(Span<usize>, RawOptionDef)>,
+    pub classes: Vec<(Span<usize>, RawClass)>,
 }
 
-/// The top-level keys we know. Later sections (`option_space`, `class`,
-/// `hook`) are added here and in [`RawConfig`].
-const SECTIONS: &[&str] = &["server", "options", "subnet", "host"];
+/// The top-level keys we know. Later sections (`hook`) are added here and
+/// in [`RawConfig`].
+const SECTIONS: &[&str] = &[
+    "server",
+    "options",
+    "subnet",
+    "host",
+    "option_space",
+    "option_def",
+    "class",
+];
 
 /// Parse `text` and deserialize each section and entry separately.
 ///
@@ -272,6 +289,9 @@ pub(super) fn read(text: &str, report: &mut Reporter<'_>) -> Option<RawConfig> {
             "options" => raw.options = entry(value, report),
             "subnet" => raw.subnets = entries("subnet", key_span, value, report),
             "host" => raw.hosts = entries("host", key_span, value, report),
+            "option_space" => raw.option_spaces = entry(value, report),
+            "option_def" => raw.option_defs = entries("option_def", key_span, value, report),
+            "class" => raw.classes = entries("class", key_span, value, report),
             other => report.error(
                 key_span,
                 format!(

@@ -9,18 +9,18 @@ use super::*;
 use crate::addr::{CidrError, MacAddr};
 use crate::options::{Options, Value};
 
-const FILE: &str = "berth.toml";
+pub(super) const FILE: &str = "berth.toml";
 
 /// Join lines so that line N of the test text is element N-1: positions in
 /// the assertions can be read straight off the array.
-fn doc(lines: &[&str]) -> String {
+pub(super) fn doc(lines: &[&str]) -> String {
     let mut text = lines.join("\n");
     text.push('\n');
     text
 }
 
 /// A valid `[server]` on lines 1-2, then `rest` from line 3.
-fn with_server(rest: &[&str]) -> String {
+pub(super) fn with_server(rest: &[&str]) -> String {
     let mut lines = vec!["[server]", "interfaces = [\"eth1\"]"];
     lines.extend_from_slice(rest);
     doc(&lines)
@@ -34,7 +34,7 @@ fn opts<const N: usize>(entries: [(u8, Value); N]) -> Options<Value> {
     entries.into_iter().collect()
 }
 
-fn ok(text: &str) -> Config {
+pub(super) fn ok(text: &str) -> Config {
     match parse(text, Path::new(FILE)) {
         Ok(c) => c,
         Err(e) => panic!("expected a valid config, got:\n{e}"),
@@ -42,7 +42,7 @@ fn ok(text: &str) -> Config {
 }
 
 /// All diagnostics, as `FILE:LINE:COL: MESSAGE` lines.
-fn errors(text: &str) -> Vec<String> {
+pub(super) fn errors(text: &str) -> Vec<String> {
     match parse(text, Path::new(FILE)) {
         Ok(_) => panic!("expected errors, config was valid:\n{text}"),
         Err(e) => e.diagnostics().iter().map(ToString::to_string).collect(),
@@ -51,7 +51,7 @@ fn errors(text: &str) -> Vec<String> {
 
 /// Assert that this is the only diagnostic.
 #[track_caller]
-fn assert_only_error(text: &str, line: usize, column: usize, message: &str) {
+pub(super) fn assert_only_error(text: &str, line: usize, column: usize, message: &str) {
     let want = format!("{FILE}:{line}:{column}: {message}");
     assert_eq!(errors(text), vec![want]);
 }
@@ -128,10 +128,7 @@ fn full_example_parses_to_expected_structures() {
             control_group: "berth".into(),
             admin_group: "berth-admin".into(),
             event_buffer: 10_000,
-            store_stall_timeout: 120,
-            control_max_connections: 256,
-            control_max_per_user: 32,
-            control_idle_timeout: 60,
+            ..ServerConfig::default()
         }
     );
     assert_eq!(c.options, opts([(6, Value::IpList(vec![ip("192.0.2.1")]))]));
@@ -156,6 +153,8 @@ fn full_example_parses_to_expected_structures() {
                 max_lease: Some(4 * 3600),
                 next_server: Some(ip("192.0.2.1")),
                 filename: Some("pxelinux.0".to_string()),
+                server_name: None,
+                vendor: Default::default(),
             },
             Subnet {
                 cidr: Cidr {
@@ -177,6 +176,8 @@ fn full_example_parses_to_expected_structures() {
                 max_lease: None,
                 next_server: None,
                 filename: None,
+                server_name: None,
+                vendor: Default::default(),
             },
             Subnet {
                 cidr: Cidr {
@@ -189,6 +190,8 @@ fn full_example_parses_to_expected_structures() {
                 max_lease: None,
                 next_server: None,
                 filename: None,
+                server_name: None,
+                vendor: Default::default(),
             },
         ]
     );
@@ -202,6 +205,8 @@ fn full_example_parses_to_expected_structures() {
                 options: opts([(12, Value::Text("host1".into()))]),
                 next_server: Some(ip("192.0.2.5")),
                 filename: Some("host1.cfg".to_string()),
+                server_name: None,
+                vendor: Default::default(),
             },
             Host {
                 name: "phone".to_string(),
@@ -210,6 +215,8 @@ fn full_example_parses_to_expected_structures() {
                 options: Options::new(),
                 next_server: None,
                 filename: None,
+                server_name: None,
+                vendor: Default::default(),
             },
         ]
     );
@@ -343,7 +350,7 @@ fn all_errors_are_reported_not_just_the_first() {
         errors(&text),
         vec![
             "berth.toml:4:8: cidr: `192.0.2.1/24` has host bits set; did you mean `192.0.2.0/24`?",
-            "berth.toml:9:1: unknown field `colour`, expected one of `name`, `mac`, `client_id`, `ip`, `next_server`, `filename`, `options`",
+            "berth.toml:9:1: unknown field `colour`, expected one of `name`, `mac`, `client_id`, `ip`, `next_server`, `filename`, `server_name`, `options`",
             "berth.toml:12:7: mac: `nope` is not a MAC address: 1 part(s), expected six hex pairs like 02:00:5e:10:00:01",
             "berth.toml:15:1: unknown option `router`; did you mean `routers`?",
         ]
@@ -406,7 +413,7 @@ fn unknown_field_in_server() {
         3,
         1,
         "unknown field `authorative`, expected one of `interfaces`, `authoritative`, `bootp`, \
-         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`, `store_stall_timeout`, `control_max_connections`, `control_max_per_user`, `control_idle_timeout`",
+         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`, `store_stall_timeout`, `control_max_connections`, `control_max_per_user`, `control_idle_timeout`, `next_server`, `filename`, `server_name`",
     );
 }
 
@@ -418,7 +425,7 @@ fn unknown_field_in_subnet() {
         5,
         1,
         "unknown field `pool`, expected one of `cidr`, `range`, `ranges`, `default_lease`, \
-         `max_lease`, `next_server`, `filename`, `options`",
+         `max_lease`, `next_server`, `filename`, `server_name`, `options`",
     );
 }
 
@@ -429,7 +436,7 @@ fn unknown_section() {
         &text,
         3,
         3,
-        "unknown section `hosts`, expected one of `server`, `options`, `subnet`, `host`",
+        "unknown section `hosts`, expected one of `server`, `options`, `subnet`, `host`, `option_space`, `option_def`, `class`",
     );
 }
 
@@ -1303,6 +1310,8 @@ fn from_parts_builds_indexes_first_wins() {
         options: Options::new(),
         next_server: None,
         filename: None,
+        server_name: None,
+        vendor: Default::default(),
     };
     let c = Config::from_parts(
         PathBuf::from("x"),

@@ -16,27 +16,40 @@ use std::path::Path;
 use berth_proto::parse;
 use toml::Spanned;
 
+use super::boot::boot_fields;
+use super::class;
 use super::raw::{RawConfig, RawDuration, RawHost, RawOptions, RawRange, RawServer, RawSubnet};
 use super::{Config, Host, HostId, Reporter, ServerConfig, Subnet};
 use crate::addr::MacAddr;
 use crate::addr::{Cidr, Range};
 use crate::options::code;
-use crate::options::{self, OptionError, Options, Value};
+use crate::options::{self, Catalogue, OptionError, Options, Space, Value, VendorOptions};
 
 /// Build the validated configuration. The result is only meaningful if
 /// nothing was reported.
 pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) -> Config {
+    let catalogue = class::catalogue(raw.option_spaces.as_ref(), &raw.option_defs, report);
     let server = server(raw.server, report);
-    let options = option_set(raw.options.as_ref(), report);
-    let pools = subnets(&raw.subnets, &server, report);
-    let hosts = hosts(&raw.hosts, &pools, report);
-    Config::from_parts(source.to_path_buf(), server, options, pools.subnets, hosts)
+    let (options, vendor) = option_set(raw.options.as_ref(), &catalogue, report);
+    let pools = subnets(&raw.subnets, &server, &catalogue, report);
+    let hosts = hosts(&raw.hosts, &pools, &catalogue, report);
+    let classes = class::classes(&raw.classes, &catalogue, report);
+    let mut config =
+        Config::from_parts(source.to_path_buf(), server, options, pools.subnets, hosts);
+    config.catalogue = catalogue;
+    config.vendor = vendor;
+    config.classes = classes;
+    config
 }
 
 // ---------------------------------------------------------------- leaves
 
 /// Parse an IPv4 address, reporting `field: ...` at its span.
-fn ip(report: &mut Reporter<'_>, field: &str, value: &Spanned<String>) -> Option<Ipv4Addr> {
+pub(super) fn ip(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<String>,
+) -> Option<Ipv4Addr> {
     match value.get_ref().trim().parse() {
         Ok(ip) => Some(ip),
         Err(_) => {
@@ -82,7 +95,11 @@ fn duration(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>
 }
 
 /// A lease time that must be at least one second.
-fn lease(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>) -> Option<u32> {
+pub(super) fn lease(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<RawDuration>,
+) -> Option<u32> {
     match duration(report, field, value)? {
         0 => {
             report.error(
@@ -130,36 +147,52 @@ fn order(report: &mut Reporter<'_>, lo: &Bound, hi: &Bound) {
     }
 }
 
-/// Check a file name for the 128-byte BOOTP `file` field (NUL-terminated).
-fn filename(report: &mut Reporter<'_>, value: &Spanned<String>) -> Option<String> {
-    let name = value.get_ref();
-    if name.is_empty() {
-        report.error(value.span(), "filename: must not be empty");
-        return None;
-    }
-    if name.len() > 127 {
-        report.error(
-            value.span(),
-            format!(
-                "filename: is {} bytes; the BOOTP file field holds at most 127",
-                name.len()
-            ),
-        );
-        return None;
-    }
-    Some(name.clone())
-}
-
-/// Parse an `options` table against the catalogue, in file order.
-fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> Options<Value> {
+/// Parse an `options` table against the catalogue, in file order: DHCP
+/// options (built-in and `[[option_def]]`) and, written `space.name`,
+/// options in vendor spaces.
+pub(super) fn option_set(
+    raw: Option<&RawOptions>,
+    cat: &Catalogue,
+    report: &mut Reporter<'_>,
+) -> (Options<Value>, VendorOptions) {
+    let mut vendor = VendorOptions::new();
     let Some(raw) = raw else {
-        return Options::new();
+        return (Options::new(), vendor);
     };
     let mut entries: Vec<_> = raw.iter().collect();
     // The map is ordered by name; the wire order should follow the file.
     entries.sort_by_key(|(name, _)| name.span().start);
     let mut set = Options::new();
     for (name, value) in entries {
+        let value_error = |report: &mut Reporter<'_>, shown: &str, e: options::ParseError| {
+            let span = e
+                .element
+                .and_then(|i| value.get_ref().elements.get(i).cloned())
+                .unwrap_or_else(|| value.span());
+            report.error(span, format!("option `{shown}`: {}", e.message));
+        };
+        if let Some((space, def)) = cat.lookup(name.get_ref())
+            && (space != Space::Dhcp || options::by_name(name.get_ref()).is_none())
+        {
+            // A vendor-space option, or a custom DHCP one.
+            match options::parse(def, &value.get_ref().value) {
+                Ok(parsed) => match space {
+                    Space::Dhcp => set.set(def.code, parsed),
+                    Space::Vendor(space) => vendor.entry(space).or_default().set(def.code, parsed),
+                },
+                Err(e) => value_error(report, name.get_ref(), e),
+            }
+            continue;
+        }
+        if let Some((space, option)) = name.get_ref().split_once('.') {
+            let message = if cat.has_space(space) {
+                format!("option space `{space}` has no option `{option}`")
+            } else {
+                format!("unknown option space `{space}` (define it in [option_space.{space}])")
+            };
+            report.error(name.span(), message);
+            continue;
+        }
         match options::parse_named(name.get_ref(), &value.get_ref().value) {
             Ok((code, parsed)) => set.set(code, parsed),
             Err(OptionError::Unknown { suggestion }) => {
@@ -175,16 +208,10 @@ fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> Options<Va
             Err(OptionError::ServerSet(def, set)) => {
                 report.error(name.span(), OptionError::server_set_message(def, set));
             }
-            Err(OptionError::Value(def, e)) => {
-                let span = e
-                    .element
-                    .and_then(|i| value.get_ref().elements.get(i).cloned())
-                    .unwrap_or_else(|| value.span());
-                report.error(span, format!("option `{}`: {}", def.name, e.message));
-            }
+            Err(OptionError::Value(def, e)) => value_error(report, &def.name, e),
         }
     }
-    set
+    (set, vendor)
 }
 
 // ---------------------------------------------------------------- [server]
@@ -330,6 +357,8 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             None => {}
         }
     }
+    (server.next_server, server.filename, server.server_name) =
+        boot_fields(report, [&raw.next_server, &raw.filename, &raw.server_name]);
     for (key, raw_group, slot) in [
         (
             "control_group",
@@ -377,6 +406,7 @@ impl Pools {
 fn subnets(
     raw: &[(Span<usize>, RawSubnet)],
     server: &ServerConfig,
+    cat: &Catalogue,
     report: &mut Reporter<'_>,
 ) -> Pools {
     let mut pools = Pools {
@@ -446,12 +476,9 @@ fn subnets(
         order(report, &min, &default);
         order(report, &default, &max);
 
-        let next_server = rs
-            .next_server
-            .as_ref()
-            .and_then(|v| ip(report, "next_server", v));
-        let file = rs.filename.as_ref().and_then(|v| filename(report, v));
-        let options = option_set(rs.options.as_ref(), report);
+        let (next_server, file, server_name) =
+            boot_fields(report, [&rs.next_server, &rs.filename, &rs.server_name]);
+        let (options, vendor) = option_set(rs.options.as_ref(), cat, report);
 
         if let Some(cidr) = cidr {
             pools.subnets.push(Subnet {
@@ -462,6 +489,8 @@ fn subnets(
                 max_lease,
                 next_server,
                 filename: file,
+                server_name,
+                vendor,
             });
             pools.cidr_spans.push(rs.cidr.span());
             pools.range_spans.push(spans);
@@ -602,7 +631,12 @@ fn claim<K: Hash + Eq>(
     }
 }
 
-fn hosts(raw: &[(Span<usize>, RawHost)], pools: &Pools, report: &mut Reporter<'_>) -> Vec<Host> {
+fn hosts(
+    raw: &[(Span<usize>, RawHost)],
+    pools: &Pools,
+    cat: &Catalogue,
+    report: &mut Reporter<'_>,
+) -> Vec<Host> {
     let mut names: HashMap<String, Span<usize>> = HashMap::new();
     let mut macs: Claims<MacAddr> = HashMap::new();
     let mut client_ids: Claims<Vec<u8>> = HashMap::new();
@@ -687,12 +721,9 @@ fn hosts(raw: &[(Span<usize>, RawHost)], pools: &Pools, report: &mut Reporter<'_
             );
         }
 
-        let next_server = rh
-            .next_server
-            .as_ref()
-            .and_then(|v| ip(report, "next_server", v));
-        let file = rh.filename.as_ref().and_then(|v| filename(report, v));
-        let options = option_set(rh.options.as_ref(), report);
+        let (next_server, file, server_name) =
+            boot_fields(report, [&rh.next_server, &rh.filename, &rh.server_name]);
+        let (options, vendor) = option_set(rh.options.as_ref(), cat, report);
 
         if let (Some(id), Some(ip)) = (id, address) {
             hosts.push(Host {
@@ -702,6 +733,8 @@ fn hosts(raw: &[(Span<usize>, RawHost)], pools: &Pools, report: &mut Reporter<'_
                 options,
                 next_server,
                 filename: file,
+                server_name,
+                vendor,
             });
         }
     }

@@ -10,21 +10,27 @@
 //! next request sees them) and sends a reply that promises an address only
 //! after the store has made its lease durable.
 
+mod class;
+mod explain;
 mod reply;
 
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod class_tests;
+
 use std::net::Ipv4Addr;
 
 use crate::addr::MacAddr;
 use crate::blocks::Blocklist;
-use crate::config::{Config, Host, Subnet};
+use crate::config::{Class, Config, Host, Subnet};
 use crate::hosts::HostTable;
 use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, UnixTime};
 use crate::packet::{BOOTREQUEST, MessageType, Packet, code};
 use crate::pool::Pool;
 
+pub use explain::{Explained, Explanation, explain};
 pub use reply::{Destination, Reply};
 
 /// The interface a request arrived on, as the engine needs to know it.
@@ -169,6 +175,10 @@ struct Ctx<'a> {
     subnet: &'a Subnet,
     /// The static host for this client, if it has one on this subnet.
     host: Option<&'a Host>,
+    /// The classes the client belongs to, in declaration order.
+    classes: Vec<&'a Class>,
+    /// Their names, for the pool's range restrictions.
+    class_names: Vec<&'a str>,
     server_id: Ipv4Addr,
 }
 
@@ -229,50 +239,9 @@ fn malformed(p: &Packet) -> Option<&'static str> {
 
 /// Decides what to do with one request. Pure: no I/O, no clock.
 pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
-    let View {
-        config: cfg,
-        hosts,
-        leases,
-        blocks,
-        interfaces,
-    } = *view;
-    let p = req.packet;
-    if p.op != BOOTREQUEST {
-        return Decision::silent(Outcome::Dropped("not a BOOTREQUEST"));
-    }
-    if p.hlen == 0 && !p.options.contains(code::CLIENT_ID) {
-        return Decision::silent(Outcome::Dropped("no hardware address or client id"));
-    }
-    if let Some(why) = malformed(p) {
-        return Decision::silent(Outcome::Dropped(why));
-    }
-    let msg = match p.message_type() {
-        None if cfg.server.bootp => None,
-        None => return Decision::silent(Outcome::Dropped("BOOTP request and bootp is off")),
-        Some(Ok(t)) => Some(t),
-        Some(Err(_)) => return Decision::silent(Outcome::Dropped("unknown message type")),
-    };
-    let Some(subnet) = select_subnet(cfg, interfaces, req, msg) else {
-        return Decision::silent(Outcome::Ignored("no subnet for this network"));
-    };
-    let client = client_key(p);
-    let mac = client_mac(p);
-    if mac.is_some_and(|m| blocks.is_blocked(&m, now)) {
-        return Decision::silent(Outcome::Ignored("client is blocked"));
-    }
-    let host = client_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
-    let server_id = cfg.server.server_id.unwrap_or(req.interface.addr);
-    let ctx = Ctx {
-        cfg,
-        hosts,
-        leases,
-        req: p,
-        now,
-        client,
-        mac: mac.unwrap_or_default(),
-        subnet,
-        host,
-        server_id,
+    let (ctx, msg) = match context(view, req, now) {
+        Ok(found) => found,
+        Err(outcome) => return Decision::silent(outcome),
     };
     match msg {
         None => bootp(&ctx),
@@ -285,6 +254,67 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
             Decision::silent(Outcome::Dropped("server message sent to the server port"))
         }
     }
+}
+
+/// The checks every request passes and the client's context (subnet, host,
+/// classes), or the outcome of the silence that ends it here.
+fn context<'a>(
+    view: &View<'a>,
+    req: &Request<'a>,
+    now: UnixTime,
+) -> Result<(Ctx<'a>, Option<MessageType>), Outcome> {
+    let View {
+        config: cfg,
+        hosts,
+        leases,
+        blocks,
+        interfaces,
+    } = *view;
+    let p = req.packet;
+    if p.op != BOOTREQUEST {
+        return Err(Outcome::Dropped("not a BOOTREQUEST"));
+    }
+    if p.hlen == 0 && !p.options.contains(code::CLIENT_ID) {
+        return Err(Outcome::Dropped("no hardware address or client id"));
+    }
+    if let Some(why) = malformed(p) {
+        return Err(Outcome::Dropped(why));
+    }
+    let msg = match p.message_type() {
+        None if cfg.server.bootp => None,
+        None => {
+            return Err(Outcome::Dropped("BOOTP request and bootp is off"));
+        }
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => return Err(Outcome::Dropped("unknown message type")),
+    };
+    let Some(subnet) = select_subnet(cfg, interfaces, req, msg) else {
+        return Err(Outcome::Ignored("no subnet for this network"));
+    };
+    let client = client_key(p);
+    let mac = client_mac(p);
+    if mac.is_some_and(|m| blocks.is_blocked(&m, now)) {
+        return Err(Outcome::Ignored("client is blocked"));
+    }
+    let host = client_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
+    let classes = class::classes_of(cfg, p, mac, host.is_some());
+    let class_names = classes.iter().map(|c| c.name.as_str()).collect();
+    let server_id = cfg.server.server_id.unwrap_or(req.interface.addr);
+    let ctx = Ctx {
+        cfg,
+        hosts,
+        leases,
+        req: p,
+        now,
+        client,
+        mac: mac.unwrap_or_default(),
+        subnet,
+        host,
+        classes,
+        class_names,
+        server_id,
+    };
+    Ok((ctx, msg))
 }
 
 /// The client's identity: option 61 when present, else chaddr.
@@ -358,7 +388,12 @@ impl Ctx<'_> {
     /// Lease time for this client: its request (option 51) clamped to the
     /// configured bounds, else the default.
     fn lease_time(&self) -> u32 {
-        let (default, max) = self.cfg.lease_times(self.subnet);
+        let (mut default, mut max) = self.cfg.lease_times(self.subnet);
+        // A class's lease times override the subnet's; later classes win.
+        for class in &self.classes {
+            default = class.lease.unwrap_or(default);
+            max = class.max_lease.unwrap_or(max);
+        }
         let min = self.cfg.server.min_lease.min(max);
         match self.req.options.get_u32(code::LEASE_TIME) {
             Some(asked) => asked.clamp(min, max),
@@ -374,6 +409,7 @@ impl Ctx<'_> {
             leases: self.leases,
             server_id: self.server_id,
             client: &self.client,
+            classes: &self.class_names,
             now: self.now,
         }
     }

@@ -4,8 +4,10 @@
 use std::net::Ipv4Addr;
 
 use super::Ctx;
+use super::class::facts;
 use crate::addr::MacAddr;
-use crate::options::{self, ESSENTIAL, Options, Scope, Source, Value};
+use crate::options::template::fill_text;
+use crate::options::{self, ESSENTIAL, Facts, Options, Scope, Source, Value};
 use crate::packet::{FLAG_BROADCAST, MIN_MESSAGE_LEN, MessageType, Packet, code};
 
 /// The largest reply we send even when a client allows more: one Ethernet
@@ -51,7 +53,8 @@ pub(super) fn offer_or_ack(c: &Ctx<'_>, kind: MessageType, ip: Ipv4Addr, secs: u
     if kind == MessageType::Ack {
         p.ciaddr = c.req.ciaddr;
     }
-    boot_fields(c, &mut p);
+    let facts = facts(c, Some(ip));
+    boot_fields(c, &mut p, &facts);
     put(&mut p, code::LEASE_TIME, secs.to_be_bytes().to_vec());
     // T1 at half the lease, T2 at seven eighths (RFC 2131 section 4.4.5).
     put(
@@ -62,7 +65,7 @@ pub(super) fn offer_or_ack(c: &Ctx<'_>, kind: MessageType, ip: Ipv4Addr, secs: u
     let t2 = (u64::from(secs) * 7 / 8) as u32;
     put(&mut p, code::REBINDING_TIME, t2.to_be_bytes().to_vec());
     subnet_mask(c, &mut p);
-    add_configured(c, &mut p);
+    add_configured(c, &mut p, &facts);
     finish(c, p, false)
 }
 
@@ -70,9 +73,10 @@ pub(super) fn offer_or_ack(c: &Ctx<'_>, kind: MessageType, ip: Ipv4Addr, secs: u
 pub(super) fn inform_ack(c: &Ctx<'_>) -> Reply {
     let mut p = base(c, MessageType::Ack);
     p.ciaddr = c.req.ciaddr;
-    boot_fields(c, &mut p);
+    let facts = facts(c, Some(c.req.ciaddr));
+    boot_fields(c, &mut p, &facts);
     subnet_mask(c, &mut p);
-    add_configured(c, &mut p);
+    add_configured(c, &mut p, &facts);
     finish(c, p, false)
 }
 
@@ -87,9 +91,10 @@ pub(super) fn nak(c: &Ctx<'_>, why: &str) -> Reply {
 pub(super) fn bootp(c: &Ctx<'_>, ip: Ipv4Addr) -> Reply {
     let mut p = Packet::reply_to(c.req);
     p.yiaddr = ip;
-    boot_fields(c, &mut p);
+    let facts = facts(c, Some(ip));
+    boot_fields(c, &mut p, &facts);
     subnet_mask(c, &mut p);
-    add_configured(c, &mut p);
+    add_configured(c, &mut p, &facts);
     finish(c, p, false)
 }
 
@@ -121,18 +126,60 @@ fn subnet_mask(c: &Ctx<'_>, p: &mut Packet) {
     );
 }
 
-/// next-server (siaddr) and filename, host settings over subnet settings.
-fn boot_fields(c: &Ctx<'_>, p: &mut Packet) {
-    let next = c.host.and_then(|h| h.next_server).or(c.subnet.next_server);
-    if let Some(ip) = next {
+/// The boot fields a client gets: next-server (siaddr), file and sname,
+/// each from the most specific scope that sets it: host over classes (the
+/// last matching one first) over subnet over `[server]`. Texts are filled
+/// from the request; one whose fact is missing is left out.
+pub(super) struct Boot {
+    pub next_server: Option<Ipv4Addr>,
+    pub filename: Option<String>,
+    pub server_name: Option<String>,
+}
+
+pub(super) fn boot(c: &Ctx<'_>, facts: &Facts) -> Boot {
+    let server = &c.cfg.server;
+    let pick = |host: Option<&'_ Option<String>>,
+                class: fn(&crate::config::Class) -> &Option<String>,
+                subnet: &Option<String>,
+                server: &Option<String>| {
+        host.and_then(Option::as_deref)
+            .or_else(|| c.classes.iter().rev().find_map(|k| class(k).as_deref()))
+            .or(subnet.as_deref())
+            .or(server.as_deref())
+            .and_then(|t| fill_text(t, facts))
+    };
+    Boot {
+        next_server: c
+            .host
+            .and_then(|h| h.next_server)
+            .or_else(|| c.classes.iter().rev().find_map(|k| k.next_server))
+            .or(c.subnet.next_server)
+            .or(server.next_server),
+        filename: pick(
+            c.host.map(|h| &h.filename),
+            |k| &k.filename,
+            &c.subnet.filename,
+            &server.filename,
+        ),
+        server_name: pick(
+            c.host.map(|h| &h.server_name),
+            |k| &k.server_name,
+            &c.subnet.server_name,
+            &server.server_name,
+        ),
+    }
+}
+
+fn boot_fields(c: &Ctx<'_>, p: &mut Packet, facts: &Facts) {
+    let b = boot(c, facts);
+    if let Some(ip) = b.next_server {
         p.siaddr = ip;
     }
-    let file = c
-        .host
-        .and_then(|h| h.filename.as_deref())
-        .or(c.subnet.filename.as_deref());
-    if let Some(f) = file {
-        p.file = f.as_bytes().to_vec();
+    if let Some(f) = b.filename {
+        p.file = f.into_bytes();
+    }
+    if let Some(s) = b.server_name {
+        p.sname = s.into_bytes();
     }
 }
 
@@ -140,7 +187,7 @@ fn boot_fields(c: &Ctx<'_>, p: &mut Packet) {
 static NO_OPTIONS: Options<Value> = Options::new();
 
 /// A static host's name as its `host-name` scope, below the host's own options.
-fn host_name(c: &Ctx<'_>) -> Options<Value> {
+pub(super) fn host_name(c: &Ctx<'_>) -> Options<Value> {
     c.host
         .map(|h| (code::HOST_NAME, Value::Text(h.name.clone())))
         .into_iter()
@@ -148,32 +195,98 @@ fn host_name(c: &Ctx<'_>) -> Options<Value> {
 }
 
 /// The client's option scopes, least specific first: global, subnet, range,
-/// classes (in declaration order), host. Ranges and classes carry no options
-/// yet; their scopes go here when they do.
-fn scopes<'a>(c: &Ctx<'a>, host_name: &'a Options<Value>) -> Vec<Scope<'a>> {
+/// classes (in declaration order), host. Ranges carry no options yet.
+pub(super) fn scopes<'a>(c: &Ctx<'a>, host_name: &'a Options<Value>) -> Vec<Scope<'a>> {
     let mut scopes = vec![
-        Scope::new(Source::Global, &c.cfg.options),
-        Scope::new(Source::Subnet, &c.subnet.options),
+        Scope::new(Source::Global, &c.cfg.options).with_vendor(&c.cfg.vendor),
+        Scope::new(Source::Subnet, &c.subnet.options).with_vendor(&c.subnet.vendor),
         Scope::new(Source::Range, &NO_OPTIONS),
     ];
+    for class in &c.classes {
+        scopes.push(
+            Scope::new(Source::Class(&class.name), &class.options).with_vendor(&class.vendor),
+        );
+    }
     if let Some(h) = c.host {
         scopes.push(Scope::new(Source::Host, host_name));
-        scopes.push(Scope::new(Source::Host, &h.options));
+        scopes.push(Scope::new(Source::Host, &h.options).with_vendor(&h.vendor));
+    }
+    scopes
+}
+
+/// The vendor space a client's option 43 carries: the last of its classes
+/// that selects one. With the class's name, which is where the option
+/// comes from.
+pub(super) fn vendor_space<'a>(c: &Ctx<'a>) -> Option<(&'a str, &'a str)> {
+    c.classes.iter().rev().find_map(|k| {
+        k.vendor_space
+            .as_deref()
+            .map(|space| (space, k.name.as_str()))
+    })
+}
+
+/// Option 43 for the selected vendor space, encapsulated from the
+/// sub-options the client's scopes set, as a scope of its own; empty when no
+/// space is selected or nothing in it is set.
+pub(super) fn vendor_encapsulated(
+    c: &Ctx<'_>,
+    scopes: &[Scope<'_>],
+    facts: &Facts,
+) -> Options<Value> {
+    vendor_space(c)
+        .and_then(|(space, _)| options::encapsulate(&options::resolve_space(scopes, space), facts))
+        .map(|bytes| (code::VENDOR_ENCAPSULATED, Value::Hex(bytes)))
+        .into_iter()
+        .collect()
+}
+
+/// The scopes with option 43's own scope right after the class that
+/// selected the space (so a more specific scope's explicit option 43 still
+/// wins).
+pub(super) fn with_vendor_scope<'a>(
+    c: &Ctx<'a>,
+    mut scopes: Vec<Scope<'a>>,
+    encapsulated: &'a Options<Value>,
+) -> Vec<Scope<'a>> {
+    if let Some((_, class)) = vendor_space(c)
+        && !encapsulated.is_empty()
+    {
+        let at = scopes
+            .iter()
+            .position(|s| s.source == Source::Class(class))
+            .map_or(scopes.len(), |i| i + 1);
+        scopes.insert(at, Scope::new(Source::Class(class), encapsulated));
     }
     scopes
 }
 
 /// Adds the configured options, as [`options::resolve`] chooses them from
-/// the client's scopes. With a parameter request list, the requested ones in
-/// the client's order; without one, everything configured.
-fn add_configured(c: &Ctx<'_>, p: &mut Packet) {
+/// the client's scopes, filled from the request. With a parameter request
+/// list, the requested ones in the client's order; without one, everything
+/// configured. A client that asks for options 66 or 67 and has no such
+/// option configured gets the server name and file name in them.
+fn add_configured(c: &Ctx<'_>, p: &mut Packet, facts: &Facts) {
     let host_name = host_name(c);
+    let base = scopes(c, &host_name);
+    let encapsulated = vendor_encapsulated(c, &base, facts);
+    let scopes = with_vendor_scope(c, base, &encapsulated);
     let requested = c.req.options.get(code::PARAMETER_REQUEST_LIST);
-    for chosen in options::resolve(&scopes(c, &host_name), requested) {
+    for chosen in options::resolve(&scopes, requested) {
         // What the server already wrote is server-set, so never chosen; the
         // check guards that invariant rather than relying on it.
-        if !p.options.contains(chosen.code) {
-            p.options.set(chosen.code, chosen.value.encode());
+        if !p.options.contains(chosen.code)
+            && let Some(bytes) = chosen.encode(facts)
+        {
+            p.options.set(chosen.code, bytes);
+        }
+    }
+    let asked = |code: u8| requested.is_some_and(|r| r.contains(&code));
+    for (code, field) in [
+        (code::TFTP_SERVER_NAME, p.sname.clone()),
+        (code::BOOTFILE_NAME, p.file.clone()),
+    ] {
+        if asked(code) && !field.is_empty() && !p.options.contains(code) {
+            p.options.set(code, field);
         }
     }
 }

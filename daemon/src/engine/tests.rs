@@ -10,7 +10,7 @@ use crate::hosts::HostTable;
 use crate::lease::{Lease, LeaseState, LeaseTable};
 use crate::packet::{BOOTREPLY, FLAG_BROADCAST, MessageType, Options, Packet, code};
 
-const NOW: u64 = 1_800_000_000;
+pub(super) const NOW: u64 = 1_800_000_000;
 
 const CONFIG: &str = r#"
 [server]
@@ -55,7 +55,7 @@ ip = "192.0.2.11"
 const STATIC_MAC: &str = "02:00:00:00:00:01";
 const MAC_A: &str = "02:00:00:00:00:aa";
 const MAC_B: &str = "02:00:00:00:00:bb";
-const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+pub(super) const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 
 fn cfg() -> Config {
     cfg_with(|s| s)
@@ -68,19 +68,19 @@ fn cfg_with(edit: impl FnOnce(String) -> String) -> Config {
     }
 }
 
-fn ip(s: &str) -> Ipv4Addr {
+pub(super) fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test address")
 }
 
 /// A second served interface, on the 203.0.113.0/24 subnet.
-fn far_iface() -> Interface {
+pub(super) fn far_iface() -> Interface {
     Interface {
         name: "eth1".into(),
         addr: ip("203.0.113.1"),
     }
 }
 
-fn iface() -> Interface {
+pub(super) fn iface() -> Interface {
     Interface {
         name: "eth0".into(),
         addr: SERVER,
@@ -88,24 +88,24 @@ fn iface() -> Interface {
 }
 
 /// A request from `mac` of message type `mt`.
-fn pkt(mac: &str, mt: MessageType) -> Packet {
+pub(super) fn pkt(mac: &str, mt: MessageType) -> Packet {
     Packet::request(mac.parse().expect("test mac"), mt, 0x1234_5678)
 }
 
-fn with_opt(mut p: Packet, c: u8, v: &[u8]) -> Packet {
+pub(super) fn with_opt(mut p: Packet, c: u8, v: &[u8]) -> Packet {
     p.options.set(c, v.to_vec());
     p
 }
 
-fn run(cfg: &Config, leases: &LeaseTable, p: &Packet) -> Decision {
+pub(super) fn run(cfg: &Config, leases: &LeaseTable, p: &Packet) -> Decision {
     run_at(cfg, leases, p, NOW)
 }
 
-fn run_at(cfg: &Config, leases: &LeaseTable, p: &Packet, now: u64) -> Decision {
+pub(super) fn run_at(cfg: &Config, leases: &LeaseTable, p: &Packet, now: u64) -> Decision {
     run_with(cfg, leases, &Blocklist::default(), p, now, &iface())
 }
 
-fn run_with(
+pub(super) fn run_with(
     cfg: &Config,
     leases: &LeaseTable,
     blocks: &Blocklist,
@@ -133,7 +133,7 @@ fn run_with(
     )
 }
 
-fn reply(d: &Decision) -> &Packet {
+pub(super) fn reply(d: &Decision) -> &Packet {
     &d.reply.as_ref().expect("a reply").packet
 }
 
@@ -688,11 +688,12 @@ fn every_option_check_config_accepts_is_sent_when_requested() {
             K::IpList => r#"["192.0.2.7", "192.0.2.8"]"#,
             K::IpPairs => r#"[["10.0.0.0", "192.0.2.1"]]"#,
             K::ClasslessRoutes => r#"[["10.0.0.0/8", "192.0.2.1"]]"#,
-            K::U8 | K::U16 | K::U32 | K::I32 | K::U8List | K::U16List => "7",
+            K::U8 | K::U16 | K::U32 | K::I32 | K::U8List | K::U16List | K::U32List => "7",
             K::Bool => "true",
             K::Text => r#""seven""#,
             K::Hex => r#""07:07""#,
             K::DomainList => r#"["a.example", "b.example"]"#,
+            K::StringList => r#"["seven", "eight"]"#,
         };
         let line = format!("{} = {sample}", def.name);
         let text = CONFIG.replace(r#"domain-name-servers = ["192.0.2.53"]"#, &line);

@@ -83,9 +83,51 @@ pub enum OptionKind {
     /// A list of domain names in RFC 1035 wire format with compression
     /// (RFC 3397, `domain-search`).
     DomainList,
+    /// One or more unsigned 32-bit integers.
+    U32List,
+    /// One or more strings, each preceded by its length (RFC 3004).
+    StringList,
 }
 
+/// The type names an `[[option_def]]` or `[option_space.*]` entry uses.
+const KIND_NAMES: &[(&str, OptionKind)] = &[
+    ("text", OptionKind::Text),
+    ("ip", OptionKind::Ip),
+    ("ip-list", OptionKind::IpList),
+    ("ip-pairs", OptionKind::IpPairs),
+    ("classless-routes", OptionKind::ClasslessRoutes),
+    ("u8", OptionKind::U8),
+    ("u16", OptionKind::U16),
+    ("u32", OptionKind::U32),
+    ("i32", OptionKind::I32),
+    ("bool", OptionKind::Bool),
+    ("hex", OptionKind::Hex),
+    ("u8-list", OptionKind::U8List),
+    ("u16-list", OptionKind::U16List),
+    ("u32-list", OptionKind::U32List),
+    ("domain-list", OptionKind::DomainList),
+    ("string-list", OptionKind::StringList),
+];
+
 impl OptionKind {
+    /// The kind a definition names, like `"ip-list"`.
+    pub fn from_name(name: &str) -> Option<OptionKind> {
+        KIND_NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+    }
+
+    /// The name definitions use for it.
+    pub fn name(self) -> &'static str {
+        KIND_NAMES
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("hex", |(n, _)| n)
+    }
+
+    /// Every type name, for messages.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        KIND_NAMES.iter().map(|(n, _)| *n)
+    }
+
     /// What a configuration value of this kind looks like, for messages.
     pub fn expected(self) -> &'static str {
         match self {
@@ -111,6 +153,8 @@ impl OptionKind {
             OptionKind::DomainList => {
                 "a domain name string or an array of them, like [\"example.com\"]"
             }
+            OptionKind::U32List => "an integer from 0 to 4294967295 or an array of them",
+            OptionKind::StringList => "a string or an array of strings",
         }
     }
 }
@@ -238,12 +282,21 @@ static CATALOGUE: &[OptionDef] = &[
     def(74, "irc-server", K::IpList),
     def(75, "streettalk-server", K::IpList),
     def(76, "streettalk-directory-assistance-server", K::IpList),
+    def(77, "user-class", K::StringList),
+    def(code::CLIENT_FQDN, "fqdn", K::Hex),
     def(code::RELAY_AGENT_INFO, "relay-agent-information", K::Hex),
     def(85, "nds-servers", K::IpList),
     def(86, "nds-tree-name", K::Text),
     def(87, "nds-context", K::Text),
     def(88, "bcms-controller-names", K::DomainList),
     def(89, "bcms-controller-address", K::IpList),
+    def(91, "client-last-transaction-time", K::U32),
+    def(92, "associated-ip", K::IpList),
+    // PXE (RFC 4578): architecture, network interface, machine identifier.
+    def(93, "pxe-system-type", K::U16List),
+    def(94, "pxe-interface-id", K::Hex),
+    def(97, "pxe-client-id", K::Hex),
+    def(98, "uap-servers", K::Text),
     def(100, "pcode", K::Text),
     def(101, "tcode", K::Text),
     def(108, "v6-only-preferred", K::U32),
@@ -253,7 +306,18 @@ static CATALOGUE: &[OptionDef] = &[
     def(116, "auto-config", K::U8),
     def(117, "name-service-search", K::U16List),
     def(119, "domain-search", K::DomainList),
+    def(120, "sip-servers", K::Hex),
     def(121, "classless-static-routes", K::ClasslessRoutes),
+    // Vendor-identifying vendor class and vendor-specific information (RFC 3925).
+    def(124, "vivco", K::Hex),
+    def(125, "vivso", K::Hex),
+    def(150, "tftp-server-address", K::IpList),
+    // PXELINUX (RFC 5071).
+    def(208, "pxelinux-magic", K::Hex),
+    def(209, "pxelinux-configfile", K::Text),
+    def(210, "pxelinux-pathprefix", K::Text),
+    def(211, "pxelinux-reboottime", K::U32),
+    def(252, "wpad-url", K::Text),
     def(code::END, "end", K::Hex),
 ];
 
@@ -290,12 +354,33 @@ pub enum CatalogueError {
     /// Codes 0 and 255 frame sub-options; they cannot be defined.
     #[error("option space `{space}`: code {code} is reserved for framing")]
     Reserved { space: String, code: u8 },
+    /// A custom DHCP-space option reuses a code the catalogue already names.
+    #[error("code {code} is already the option `{name}`")]
+    CodeTaken { code: u8, name: String },
+    /// A custom DHCP-space option reuses a name already defined.
+    #[error("an option named `{0}` already exists")]
+    NameTaken(String),
+    /// A name that cannot be written unambiguously in an `options` table.
+    #[error("`{0}` is not an option name (letters, digits and `-`, no `.`)")]
+    BadName(String),
+}
+
+/// Whether `name` can name an option or a space: ISC style, letters,
+/// digits, `-` and `_`, starting with a letter (a `.` separates space and
+/// option when they are written together).
+pub fn valid_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Every option known, keyed by (space, code): the built-in DHCP space plus
 /// the vendor spaces a configuration defines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalogue {
+    /// Custom DHCP-space options (`[[option_def]]`), ordered by code.
+    custom: Vec<OptionDef>,
     /// Vendor spaces by name, each ordered by code.
     vendor: BTreeMap<String, Vec<OptionDef>>,
 }
@@ -306,6 +391,31 @@ impl Catalogue {
         Catalogue::default()
     }
 
+    /// Adds a custom option to the DHCP space; its code and name must be
+    /// new (site-specific codes are 224 to 254, RFC 3942).
+    pub fn define(&mut self, def: OptionDef) -> Result<(), CatalogueError> {
+        if !valid_name(&def.name) {
+            return Err(CatalogueError::BadName(def.name.to_string()));
+        }
+        if let Some(old) = self.get(&OptionKey::dhcp(def.code)) {
+            return Err(CatalogueError::CodeTaken {
+                code: def.code,
+                name: old.name.to_string(),
+            });
+        }
+        if self.by_name(&Space::Dhcp, &def.name).is_some() {
+            return Err(CatalogueError::NameTaken(def.name.to_string()));
+        }
+        let at = self.custom.partition_point(|d| d.code < def.code);
+        self.custom.insert(at, def);
+        Ok(())
+    }
+
+    /// Whether a vendor space of this name is defined.
+    pub fn has_space(&self, name: &str) -> bool {
+        self.vendor.contains_key(name)
+    }
+
     /// Adds a vendor space.
     pub fn define_space(
         &mut self,
@@ -314,6 +424,12 @@ impl Catalogue {
     ) -> Result<(), CatalogueError> {
         if name == "dhcp" || self.vendor.contains_key(name) {
             return Err(CatalogueError::DuplicateSpace(name.to_string()));
+        }
+        if let Some(d) = std::iter::once(name)
+            .chain(defs.iter().map(|d| d.name.as_ref()))
+            .find(|n| !valid_name(n))
+        {
+            return Err(CatalogueError::BadName(d.to_string()));
         }
         let space = || name.to_string();
         if let Some(d) = defs
@@ -344,24 +460,35 @@ impl Catalogue {
         Ok(())
     }
 
-    fn space(&self, space: &Space) -> Option<&[OptionDef]> {
+    /// The definitions of `space`: for the DHCP space the built-in ones
+    /// and then the custom ones, each ordered by code.
+    fn space(&self, space: &Space) -> Option<[&[OptionDef]; 2]> {
         match space {
-            Space::Dhcp => Some(CATALOGUE),
-            Space::Vendor(name) => self.vendor.get(name).map(Vec::as_slice),
+            Space::Dhcp => Some([CATALOGUE, &self.custom]),
+            Space::Vendor(name) => self.vendor.get(name).map(|d| [d.as_slice(), &[]]),
         }
     }
 
     /// The entry for `key`.
     pub fn get(&self, key: &OptionKey) -> Option<&OptionDef> {
-        let defs = self.space(&key.space)?;
-        defs.binary_search_by_key(&key.code, |d| d.code)
-            .ok()
-            .and_then(|i| defs.get(i))
+        self.space(&key.space)?.into_iter().find_map(|defs| {
+            defs.binary_search_by_key(&key.code, |d| d.code)
+                .ok()
+                .and_then(|i| defs.get(i))
+        })
     }
 
     /// The entry named `name` in `space`.
     pub fn by_name(&self, space: &Space, name: &str) -> Option<&OptionDef> {
-        self.space(space)?.iter().find(|d| d.name == name)
+        self.space(space)?
+            .into_iter()
+            .flatten()
+            .find(|d| d.name == name)
+    }
+
+    /// The definitions of vendor space `name`, ordered by code.
+    pub fn space_defs(&self, name: &str) -> &[OptionDef] {
+        self.vendor.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// A name as a configuration writes it: `routers` in the DHCP space,
@@ -373,7 +500,9 @@ impl Catalogue {
                 let def = self.by_name(&space, name)?;
                 Some((space, def))
             }
-            None => by_name(qualified).map(|d| (Space::Dhcp, d)),
+            None => self
+                .by_name(&Space::Dhcp, qualified)
+                .map(|d| (Space::Dhcp, d)),
         }
     }
 }

@@ -15,6 +15,8 @@
 //!   the scope each value came from.
 //! - [`render`]: wire bytes back to text for hooks and the control API.
 //! - [`suggest`]: "did you mean" hints for names.
+//! - [`template`]: text values filled from the request at reply time.
+//! - [`vendor`]: vendor-space options and their encapsulation into option 43.
 //!
 //! This module depends on nothing but `addr`: the configuration, the codec
 //! and the engine depend on it, never the other way round.
@@ -27,18 +29,23 @@ pub mod resolve;
 pub mod server_set;
 pub mod set;
 pub mod suggest;
+pub mod template;
 pub mod value;
+pub mod vendor;
 
 pub use catalogue::{
     Catalogue, CatalogueError, OptionDef, OptionKey, OptionKind, Space, all, by_code, by_name,
+    valid_name,
 };
 pub use parse::{OptionError, ParseError, parse, parse_hex, parse_named};
-pub use render::render;
+pub use render::{render, render_as};
 pub use resolve::{Chosen, Scope, Source, resolve};
 pub use server_set::{ESSENTIAL, SERVER_SET, ServerSet, is_server_set, server_set};
 pub use set::Options;
 pub use suggest::suggest;
+pub use template::{Facts, Field, Template, TemplateError};
 pub use value::Value;
+pub use vendor::{NO_VENDOR, VendorOptions, encapsulate, resolve_space};
 
 #[cfg(test)]
 mod tests;

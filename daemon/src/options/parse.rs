@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 use super::catalogue::{OptionDef, OptionKind, OptionKind as K, by_name};
 use super::server_set::{ServerSet, server_set};
 use super::suggest::suggest;
+use super::template::{Template, is_template};
 use super::value::Value;
 use crate::addr::Cidr;
 
@@ -196,6 +197,10 @@ fn parse_kind(kind: OptionKind, value: &toml::Value) -> Result<Value, ParseError
                     .to_string()
                     .into())
             }
+            // Braces make a template, filled from the request at reply time.
+            toml::Value::String(s) if is_template(s) => Template::parse(s)
+                .map(Value::Template)
+                .map_err(|e| e.message.into()),
             toml::Value::String(s) => Ok(Value::Text(s.clone())),
             other => Err(mismatch(kind, other).into()),
         },
@@ -218,6 +223,32 @@ fn parse_kind(kind: OptionKind, value: &toml::Value) -> Result<Value, ParseError
                 out.push(parse_int(kind, item, 0, 0xffff).map_err(element(value, i))? as u16);
             }
             Ok(Value::U16List(out))
+        }
+        K::U32List => {
+            non_empty_list(kind, value)?;
+            let mut out = Vec::new();
+            for (i, item) in one_or_many(value).iter().enumerate() {
+                out.push(
+                    parse_int(kind, item, 0, u32::MAX.into()).map_err(element(value, i))? as u32,
+                );
+            }
+            Ok(Value::U32List(out))
+        }
+        K::StringList => {
+            non_empty_list(kind, value)?;
+            let mut out = Vec::new();
+            for (i, item) in one_or_many(value).iter().enumerate() {
+                let s = match item {
+                    toml::Value::String(s) if s.is_empty() || s.len() > 255 => Err(format!(
+                        "each string must be 1 to 255 bytes, found {} bytes",
+                        s.len()
+                    )),
+                    toml::Value::String(s) => Ok(s.clone()),
+                    other => Err(mismatch(kind, other)),
+                };
+                out.push(s.map_err(element(value, i))?);
+            }
+            Ok(Value::StringList(out))
         }
         K::DomainList => {
             non_empty_list(kind, value)?;

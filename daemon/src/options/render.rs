@@ -16,6 +16,12 @@ pub fn render(code: u8, data: &[u8]) -> String {
         .unwrap_or_else(|| hex(data))
 }
 
+/// Render wire bytes as a value of `kind` (a custom or vendor-space
+/// option's type), hex when they do not fit it.
+pub fn render_as(kind: OptionKind, data: &[u8]) -> String {
+    render_kind(kind, data).unwrap_or_else(|| hex(data))
+}
+
 /// Colon-separated lower-case hex, the same form the configuration accepts.
 fn hex(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len() * 3);
@@ -129,7 +135,21 @@ fn render_kind(kind: OptionKind, data: &[u8]) -> Option<String> {
             data.chunks_exact(2)
                 .map(|c| u16::from_be_bytes([c[0], c[1]])),
         )),
-        K::U8List | K::U16List => None,
+        K::U32List if !data.is_empty() && data.len() % 4 == 0 => Some(join(
+            data.chunks_exact(4)
+                .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])),
+        )),
+        K::U8List | K::U16List | K::U32List => None,
+        K::StringList => {
+            let mut items = Vec::new();
+            let mut rest = data;
+            while let Some((&len, tail)) = rest.split_first() {
+                let item = tail.get(..usize::from(len))?;
+                items.push(text(item));
+                rest = &tail[usize::from(len)..];
+            }
+            (!items.is_empty()).then(|| items.join(","))
+        }
         K::DomainList => decode_domains(data).map(|names| names.join(" ")),
     }
 }

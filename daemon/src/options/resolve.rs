@@ -14,7 +14,9 @@ use std::fmt;
 
 use super::server_set::is_server_set;
 use super::set::Options;
+use super::template::Facts;
 use super::value::Value;
+use super::vendor::{NO_VENDOR, VendorOptions};
 
 /// The kind of scope a value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,24 +53,44 @@ pub struct Scope<'a> {
     pub source: Source<'a>,
     /// What it sets.
     pub options: &'a Options<Value>,
+    /// What it sets in vendor spaces.
+    pub vendor: &'a VendorOptions,
 }
 
 impl<'a> Scope<'a> {
-    /// A scope of kind `source` setting `options`.
-    pub const fn new(source: Source<'a>, options: &'a Options<Value>) -> Self {
-        Scope { source, options }
+    /// A scope of kind `source` setting `options` (and nothing in vendor
+    /// spaces).
+    pub fn new(source: Source<'a>, options: &'a Options<Value>) -> Self {
+        Scope {
+            source,
+            options,
+            vendor: &NO_VENDOR,
+        }
+    }
+
+    /// The same scope, also setting `vendor` options.
+    pub fn with_vendor(self, vendor: &'a VendorOptions) -> Self {
+        Scope { vendor, ..self }
     }
 }
 
 /// One option a reply carries: the winning value and its scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chosen<'a> {
-    /// The DHCP-space code.
+    /// The code (in the DHCP space, or a vendor space's sub-option code).
     pub code: u8,
     /// The value, not yet encoded.
     pub value: &'a Value,
     /// The scope it came from.
     pub source: Source<'a>,
+}
+
+impl Chosen<'_> {
+    /// The wire bytes for a request with these facts (`None`: a template
+    /// whose fact is missing, so the option is not sent).
+    pub fn encode(&self, facts: &Facts) -> Option<Vec<u8>> {
+        self.value.encode_with(facts)
+    }
 }
 
 /// The options a reply carries, from `scopes` (least specific first).

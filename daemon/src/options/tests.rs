@@ -390,3 +390,89 @@ fn render_falls_back_to_hex_for_unknown_or_malformed() {
     assert_eq!(render(119, &[0xc0, 0x00]), "c0:00");
     assert_eq!(render(200, &[]), "");
 }
+
+#[test]
+fn round_trip_u32_list_and_string_list() {
+    let u32s = OptionDef::new(224, "x", K::U32List);
+    assert_eq!(
+        encode(&u32s, &val("[1, 4294967295]")),
+        Ok(vec![0, 0, 0, 1, 255, 255, 255, 255])
+    );
+    round_trip(
+        "user-class",
+        r#"["ab", "c"]"#,
+        &[2, b'a', b'b', 1, b'c'],
+        "ab,c",
+    );
+    assert!(enc("user-class", r#"[""]"#).is_err());
+}
+
+#[test]
+fn a_text_value_with_braces_is_a_template_and_an_unknown_field_is_refused() {
+    let def = by_name("bootfile-name").expect("known");
+    let v = parse(def, &val(r#""snom/{vendor_class}.htm""#)).expect("template");
+    let facts = Facts {
+        vendor_class: Some("snom370".into()),
+        ..Facts::default()
+    };
+    assert_eq!(v.encode_with(&facts), Some(b"snom/snom370.htm".to_vec()));
+    assert_eq!(v.encode_with(&Facts::default()), None);
+    let e = parse(def, &val(r#""{vendor}""#)).expect_err("unknown field");
+    assert!(
+        e.message.contains("unknown template field `{vendor}`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn kind_names_round_trip() {
+    for name in OptionKind::names() {
+        let kind = OptionKind::from_name(name).expect("known");
+        assert_eq!(kind.name(), name);
+    }
+    assert_eq!(OptionKind::from_name("u16-list"), Some(K::U16List));
+    assert_eq!(OptionKind::from_name("string"), None);
+}
+
+#[test]
+fn custom_dhcp_options_take_new_codes_and_names_only() {
+    let mut c = Catalogue::builtin();
+    c.define(OptionDef::new(224, "my-option", K::Text))
+        .expect("new code");
+    assert_eq!(
+        c.lookup("my-option").map(|(s, d)| (s, d.code)),
+        Some((Space::Dhcp, 224))
+    );
+    assert_eq!(c.get(&OptionKey::dhcp(224)).map(|d| d.kind), Some(K::Text));
+    assert_eq!(
+        c.define(OptionDef::new(66, "mine", K::Text)),
+        Err(CatalogueError::CodeTaken {
+            code: 66,
+            name: "tftp-server-name".into()
+        })
+    );
+    assert_eq!(
+        c.define(OptionDef::new(225, "routers", K::Text)),
+        Err(CatalogueError::NameTaken("routers".into()))
+    );
+    assert!(matches!(
+        c.define(OptionDef::new(226, "a.b", K::Text)),
+        Err(CatalogueError::BadName(_))
+    ));
+}
+
+#[test]
+fn the_later_rfc_options_are_named() {
+    for (name, code) in [
+        ("user-class", 77),
+        ("fqdn", 81),
+        ("pxe-system-type", 93),
+        ("pxe-interface-id", 94),
+        ("pxe-client-id", 97),
+        ("vendor-class-identifier", 60),
+        ("vivco", 124),
+        ("vivso", 125),
+    ] {
+        assert_eq!(by_name(name).map(|d| d.code), Some(code), "{name}");
+    }
+}

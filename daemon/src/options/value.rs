@@ -1,13 +1,13 @@
 //! [`Value`]: a configured option value, typed, and its wire encoding.
 //!
 //! The configuration keeps values in this form and the reply builder encodes
-//! them, so that a value can later be a template filled from the request
-//! (vendor class, MAC, host name) just before it is encoded: a
-//! `Value::Template` variant, filled into one of the others, slots in here
-//! without changing who encodes what, or when.
+//! them, so that a value can be a template filled from the request (vendor
+//! class, MAC, host name) just before it is encoded: [`Value::Template`],
+//! encoded with [`Value::encode_with`].
 
 use std::net::Ipv4Addr;
 
+use super::template::{Facts, Template};
 use crate::addr::Cidr;
 
 /// A typed option value, one variant per [`super::OptionKind`].
@@ -41,10 +41,27 @@ pub enum Value {
     U16List(Vec<u16>),
     /// Domain names, already checked against RFC 1035's lengths.
     DomainList(Vec<String>),
+    /// One or more unsigned 32-bit integers.
+    U32List(Vec<u32>),
+    /// Strings, each preceded by its length (RFC 3004 user classes).
+    StringList(Vec<String>),
+    /// Text filled from the request when the reply is built.
+    Template(Template),
 }
 
 impl Value {
-    /// The wire bytes of the value (without code and length).
+    /// The wire bytes of the value for a request with these facts; `None`
+    /// for a template naming a fact the request does not carry.
+    pub fn encode_with(&self, facts: &Facts) -> Option<Vec<u8>> {
+        match self {
+            Value::Template(t) => t.fill(facts).map(String::into_bytes),
+            other => Some(other.encode()),
+        }
+    }
+
+    /// The wire bytes of the value (without code and length). A template
+    /// encodes as written (what its size is checked with); replies use
+    /// [`Value::encode_with`].
     pub fn encode(&self) -> Vec<u8> {
         match self {
             Value::Ip(ip) => ip.octets().to_vec(),
@@ -73,6 +90,16 @@ impl Value {
             Value::Hex(bytes) | Value::U8List(bytes) => bytes.clone(),
             Value::U16List(items) => items.iter().flat_map(|v| v.to_be_bytes()).collect(),
             Value::DomainList(names) => encode_domains(names),
+            Value::U32List(items) => items.iter().flat_map(|v| v.to_be_bytes()).collect(),
+            Value::StringList(items) => items
+                .iter()
+                .flat_map(|s| {
+                    // Each item was checked to fit its length byte when parsed.
+                    let bytes = &s.as_bytes()[..s.len().min(255)];
+                    std::iter::once(bytes.len() as u8).chain(bytes.iter().copied())
+                })
+                .collect(),
+            Value::Template(t) => t.to_string().into_bytes(),
         }
     }
 }

@@ -95,6 +95,9 @@ pub struct Pool<'a> {
     pub server_id: Ipv4Addr,
     /// Who asks.
     pub client: &'a ClientKey,
+    /// The classes the client belongs to, in declaration order (for range
+    /// restrictions to classes).
+    pub classes: &'a [&'a str],
     /// The moment of the request.
     pub now: UnixTime,
 }

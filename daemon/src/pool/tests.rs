@@ -107,6 +107,7 @@ impl Fixture {
             leases,
             server_id: SERVER_ID,
             client,
+            classes: &[],
             now,
         }
     }
@@ -386,6 +387,7 @@ fn a_host_added_after_indexing_is_still_refused() {
         leases: &t,
         server_id: SERVER_ID,
         client: &client(1),
+        classes: &[],
         now: NOW,
     };
     // The stale index still lists .30 as unused; the rule refuses it.
@@ -411,6 +413,7 @@ fn reload_with_other_ranges_reindexes() {
             leases: t,
             server_id: SERVER_ID,
             client: &client(2),
+            classes: &[],
             now: NOW,
         }
         .choose(None)

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use berth_proto::{
-    API_VERSION, ApiError, BlockInfo, Control, ErrorKind, EventBatch, HostInfo, HostSpec,
-    LeaseFilter, LeaseInfo, PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status, Target,
+    API_VERSION, ApiError, BlockInfo, Control, ErrorKind, EventBatch, ExplainRequest, Explanation,
+    HostInfo, HostSpec, LeaseFilter, LeaseInfo, PoolInfo, PromoteRequest, PromoteResult,
+    ReloadResult, Status, Target,
 };
 use futures::StreamExt;
 use tarpc::context::Context;
@@ -267,6 +268,10 @@ impl Control for Session {
     ) -> Result<EventBatch, ApiError> {
         let wait = Duration::from_millis(wait_ms).min(MAX_EVENT_WAIT);
         Ok(self.events.wait_since(seq, wait).await)
+    }
+
+    async fn explain(self, _: Context, req: ExplainRequest) -> Result<Explanation, ApiError> {
+        self.core.read(move |c, now| c.explain(&req, now)).await
     }
 }
 

@@ -79,6 +79,9 @@ fn effect_ip(effect: &Effect) -> Ipv4Addr {
 
 /// What one change replaced, and what it left, so a failed write can put
 /// the first back while the second is still there.
+// Only the changes in flight have undo records (a handful), so the size of
+// the host variant does not matter enough to box it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Undo {
     Lease {

@@ -54,6 +54,17 @@ pub(crate) async fn receive(iface: usize, sock: Arc<dyn Socket>, tx: mpsc::Sende
 }
 
 impl Core {
+    /// What the engine reads: the core's state as it is now.
+    pub(crate) fn view(&self) -> engine::View<'_> {
+        engine::View {
+            config: &self.cfg,
+            hosts: &self.hosts,
+            leases: &self.table,
+            blocks: &self.blocks,
+            interfaces: &self.interfaces,
+        }
+    }
+
     /// Rebuilds the lease table's pool indexes: after the ranges or the
     /// static hosts changed.
     pub(crate) fn reindex_pools(&mut self) {
@@ -133,14 +144,7 @@ impl Core {
             packet: &packet,
             interface: &self.interfaces[m.iface],
         };
-        let view = engine::View {
-            config: &self.cfg,
-            hosts: &self.hosts,
-            leases: &self.table,
-            blocks: &self.blocks,
-            interfaces: &self.interfaces,
-        };
-        let decision = engine::handle(&view, &req, at);
+        let decision = engine::handle(&self.view(), &req, at);
         if self.in_flight.len() >= MAX_IN_FLIGHT && decision.effects.iter().any(|e| e.is_durable())
         {
             // The store is this far behind (stuck, or the disk is full):

@@ -32,6 +32,7 @@ mod commit;
 mod core;
 mod events;
 mod health;
+mod explain;
 mod housekeeping;
 mod log;
 mod ops;

@@ -805,6 +805,18 @@ impl Control for FakeDaemon {
             let _ = tokio::time::timeout_at(deadline, news).await;
         }
     }
+
+    async fn explain(
+        self,
+        _: Context,
+        _: berth_proto::ExplainRequest,
+    ) -> Result<berth_proto::Explanation, ApiError> {
+        // The TUI does not explain; nothing to fake.
+        Err(ApiError::new(
+            ErrorKind::Internal,
+            "the fake daemon does not explain",
+        ))
+    }
 }
 
 /// A fake daemon listening on a socket.

@@ -112,6 +112,38 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout
     Man,
+    /// What berthd would do for a client, without doing it: host, subnet,
+    /// range, classes, the address, every option with the scope it comes from
+    Explain(ExplainArgs),
+}
+
+/// `berth explain MAC [...]`: the client as berthd would see its DISCOVER.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The client's MAC address
+    #[arg(value_parser = parse_mac)]
+    pub mac: String,
+    /// Vendor class identifier it sends (option 60), e.g. snom370
+    #[arg(long, value_name = "TEXT")]
+    pub vendor_class: Option<String>,
+    /// User class it sends (option 77), e.g. iPXE
+    #[arg(long, value_name = "TEXT")]
+    pub user_class: Option<String>,
+    /// Address of the relay agent it comes through (giaddr)
+    #[arg(long, value_name = "IP")]
+    pub relay: Option<Ipv4Addr>,
+    /// Relay agent circuit id (option 82)
+    #[arg(long, value_name = "TEXT")]
+    pub circuit_id: Option<String>,
+    /// Relay agent remote id (option 82)
+    #[arg(long, value_name = "TEXT")]
+    pub remote_id: Option<String>,
+    /// Host name it sends (option 12)
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Served interface the request arrives on [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub interface: Option<String>,
 }
 
 /// `berth leases`: every given filter must match.

@@ -421,3 +421,47 @@ pub fn event_line(e: &Event, tz: &TimeZone) -> String {
     );
     format!("{}\n", line.trim_end())
 }
+
+/// `explain`: what berthd would do for the client, then every option with
+/// the scope it comes from.
+pub fn explain(e: &berth_proto::Explanation) -> String {
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
+    let mut out = String::new();
+    let classes = if e.classes.is_empty() {
+        "-".to_string()
+    } else {
+        e.classes.join(", ")
+    };
+    for (key, value) in [
+        ("client", e.mac.clone()),
+        ("interface", e.interface.clone()),
+        ("subnet", dash(e.subnet.clone())),
+        ("host", dash(e.host.clone())),
+        ("classes", classes),
+        ("range", dash(e.range.clone())),
+        ("address", dash(e.address.map(|a| a.to_string()))),
+        ("decision", e.outcome.clone()),
+        ("next-server", dash(e.next_server.map(|a| a.to_string()))),
+        ("filename", dash(e.filename.clone())),
+        ("server name", dash(e.server_name.clone())),
+    ] {
+        let _ = writeln!(out, "{key:<12} {value}");
+    }
+    if e.options.is_empty() {
+        out.push_str("\nno options\n");
+        return out;
+    }
+    out.push('\n');
+    let mut t = Table::new(&["CODE", "OPTION", "VALUE", "FROM"]).right(0);
+    for o in &e.options {
+        let (code, name) = if o.space == "dhcp" {
+            (o.code.to_string(), o.name.clone())
+        } else {
+            // A sub-option of option 43, in its vendor space.
+            (format!("43.{}", o.code), format!("{}.{}", o.space, o.name))
+        };
+        t.row(vec![code, name, o.value.clone(), o.source.clone()]);
+    }
+    out.push_str(&t.render());
+    out
+}

@@ -342,3 +342,8 @@ pub fn event_line(e: &Event) -> String {
     s.push('\n');
     s
 }
+
+/// `explain --json`: an object (no times to convert).
+pub fn explain(e: &berth_proto::Explanation) -> String {
+    document(e)
+}

@@ -21,7 +21,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use berth_proto::transport::{ConnectError, connect};
-use berth_proto::{ApiError, ControlClient, HostInfo, HostSpec, LeaseFilter, PromoteRequest};
+use berth_proto::{
+    ApiError, ControlClient, ExplainRequest, HostInfo, HostSpec, LeaseFilter, PromoteRequest,
+};
 use clap::CommandFactory;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -301,6 +303,24 @@ pub async fn execute(cmd: Command, socket: &Path, view: &View) -> Result<(), Ctl
                 json::reload(&r)
             } else {
                 human::reload(&r)
+            }
+        }
+        Command::Explain(a) => {
+            let req = ExplainRequest {
+                mac: a.mac,
+                vendor_class: a.vendor_class,
+                user_class: a.user_class,
+                relay: a.relay,
+                circuit_id: a.circuit_id,
+                remote_id: a.remote_id,
+                hostname: a.hostname,
+                interface: a.interface,
+            };
+            let e = call(socket, c.explain(ctx(), req)).await?;
+            if json {
+                json::explain(&e)
+            } else {
+                human::explain(&e)
             }
         }
         // Handled above; listed so a new subcommand cannot be forgotten here.
