@@ -17,7 +17,9 @@
 //! builds a new one and swaps it in only if it is valid.
 
 mod diagnostic;
+mod pool;
 mod raw;
+mod raw_pool;
 mod validate;
 
 use std::collections::HashMap;
@@ -26,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use pool::{Clients, RangePolicy};
 
 use crate::addr::{Cidr, MacAddr, Range};
 use crate::options::{Options, Value};
@@ -221,6 +224,22 @@ pub struct Subnet {
     pub next_server: Option<Ipv4Addr>,
     /// The BOOTP `file` field.
     pub filename: Option<String>,
+    /// Each range's policy (`[[subnet.pool]]`); a range without one is
+    /// open to any client with the subnet's settings.
+    pub policies: Vec<RangePolicy>,
+}
+
+impl Subnet {
+    /// The policy of range `r`, if it has one.
+    pub fn policy(&self, r: &Range) -> Option<&RangePolicy> {
+        self.policies.iter().find(|p| p.range == *r)
+    }
+
+    /// The policy of the range that serves `ip` dynamically (inside it and
+    /// not excluded).
+    pub fn policy_at(&self, ip: Ipv4Addr) -> Option<&RangePolicy> {
+        self.policies.iter().find(|p| p.serves(ip))
+    }
 }
 
 /// How a static host is recognised.
@@ -275,5 +294,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
     }
 }
 
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 mod tests;

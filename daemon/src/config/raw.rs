@@ -148,6 +148,8 @@ pub(super) struct RawSubnet {
     pub range: Option<RawRange>,
     /// `ranges = [[start, end], ...]`.
     pub ranges: Option<Spanned<Vec<RawRange>>>,
+    /// `[[subnet.pool]]`: ranges with their own policy.
+    pub pool: Option<Vec<Spanned<super::raw_pool::RawPool>>>,
     pub default_lease: Option<Spanned<RawDuration>>,
     pub max_lease: Option<Spanned<RawDuration>>,
     pub next_server: Option<Spanned<String>>,

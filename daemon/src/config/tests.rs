@@ -151,6 +151,10 @@ fn full_example_parses_to_expected_structures() {
                 max_lease: Some(4 * 3600),
                 next_server: Some(ip("192.0.2.1")),
                 filename: Some("pxelinux.0".to_string()),
+                policies: vec![RangePolicy::open(Range {
+                    start: ip("192.0.2.100"),
+                    end: ip("192.0.2.190")
+                })],
             },
             Subnet {
                 cidr: Cidr {
@@ -172,6 +176,16 @@ fn full_example_parses_to_expected_structures() {
                 max_lease: None,
                 next_server: None,
                 filename: None,
+                policies: vec![
+                    RangePolicy::open(Range {
+                        start: ip("198.51.100.10"),
+                        end: ip("198.51.100.19")
+                    }),
+                    RangePolicy::open(Range {
+                        start: ip("198.51.100.30"),
+                        end: ip("198.51.100.39")
+                    }),
+                ],
             },
             Subnet {
                 cidr: Cidr {
@@ -184,6 +198,7 @@ fn full_example_parses_to_expected_structures() {
                 max_lease: None,
                 next_server: None,
                 filename: None,
+                policies: vec![],
             },
         ]
     );
@@ -407,13 +422,13 @@ fn unknown_field_in_server() {
 
 #[test]
 fn unknown_field_in_subnet() {
-    let text = with_server(&["[[subnet]]", "cidr = \"192.0.2.0/24\"", "pool = 1"]);
+    let text = with_server(&["[[subnet]]", "cidr = \"192.0.2.0/24\"", "pools = 1"]);
     assert_only_error(
         &text,
         5,
         1,
-        "unknown field `pool`, expected one of `cidr`, `range`, `ranges`, `default_lease`, \
-         `max_lease`, `next_server`, `filename`, `options`",
+        "unknown field `pools`, expected one of `cidr`, `range`, `ranges`, `pool`, \
+         `default_lease`, `max_lease`, `next_server`, `filename`, `options`",
     );
 }
 

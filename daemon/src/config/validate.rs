@@ -16,6 +16,7 @@ use std::path::Path;
 use berth_proto::parse;
 use toml::Spanned;
 
+use super::pool::{self, RangePolicy};
 use super::raw::{RawConfig, RawDuration, RawHost, RawOptions, RawRange, RawServer, RawSubnet};
 use super::{Config, Host, HostId, Reporter, ServerConfig, Subnet};
 use crate::addr::MacAddr;
@@ -36,7 +37,11 @@ pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) ->
 // ---------------------------------------------------------------- leaves
 
 /// Parse an IPv4 address, reporting `field: ...` at its span.
-fn ip(report: &mut Reporter<'_>, field: &str, value: &Spanned<String>) -> Option<Ipv4Addr> {
+pub(super) fn ip(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<String>,
+) -> Option<Ipv4Addr> {
     match value.get_ref().trim().parse() {
         Ok(ip) => Some(ip),
         Err(_) => {
@@ -82,7 +87,11 @@ fn duration(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>
 }
 
 /// A lease time that must be at least one second.
-fn lease(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>) -> Option<u32> {
+pub(super) fn lease(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<RawDuration>,
+) -> Option<u32> {
     match duration(report, field, value)? {
         0 => {
             report.error(
@@ -151,7 +160,7 @@ fn filename(report: &mut Reporter<'_>, value: &Spanned<String>) -> Option<String
 }
 
 /// Parse an `options` table against the catalogue, in file order.
-fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> Options<Value> {
+pub(super) fn option_set(raw: Option<&RawOptions>, report: &mut Reporter<'_>) -> Options<Value> {
     let Some(raw) = raw else {
         return Options::new();
     };
@@ -370,11 +379,18 @@ fn subnets(
         }
         let mut ranges = Vec::new();
         let mut spans = Vec::new();
+        let mut policies = Vec::new();
         for spec in written {
             if let Some(r) = range(report, spec, cidr) {
                 ranges.push(r);
                 spans.push(spec.span());
+                policies.push(RangePolicy::open(r));
             }
+        }
+        for w in pool::pools(rs.pool.as_deref().unwrap_or_default(), cidr, report) {
+            ranges.push(w.policy.range);
+            spans.push(w.span);
+            policies.push(w.policy);
         }
 
         let default_lease = rs
@@ -424,6 +440,7 @@ fn subnets(
                 max_lease,
                 next_server,
                 filename: file,
+                policies,
             });
             pools.cidr_spans.push(rs.cidr.span());
             pools.range_spans.push(spans);
@@ -476,7 +493,11 @@ fn subnets(
 }
 
 /// Check one `[start, end]`; returns it if it parsed and is in order.
-fn range(report: &mut Reporter<'_>, spec: &RawRange, cidr: Option<Cidr>) -> Option<Range> {
+pub(super) fn range(
+    report: &mut Reporter<'_>,
+    spec: &RawRange,
+    cidr: Option<Cidr>,
+) -> Option<Range> {
     let [start, end] = spec.get_ref().as_slice() else {
         report.error(
             spec.span(),
@@ -705,7 +726,17 @@ fn check_host_ip(
         }
         Some(_) => {}
     }
-    if let Some((range, range_span)) = pools.ranges().find(|(r, _)| r.contains(addr)) {
+    // An address excluded from its range is not dynamic: a host may have it.
+    let excluded = pools
+        .subnets
+        .iter()
+        .flat_map(|s| &s.policies)
+        .any(|p| p.excludes(addr));
+    if let Some((range, range_span)) = pools
+        .ranges()
+        .find(|(r, _)| r.contains(addr))
+        .filter(|_| !excluded)
+    {
         let line = report.line(range_span);
         report.error(
             span,

@@ -169,6 +169,8 @@ struct Ctx<'a> {
     subnet: &'a Subnet,
     /// The static host for this client, if it has one on this subnet.
     host: Option<&'a Host>,
+    /// Whether the client has a host entry anywhere (for range policies).
+    known: bool,
     server_id: Ipv4Addr,
 }
 
@@ -234,7 +236,8 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
     if mac.is_some_and(|m| blocks.is_blocked(&m, now)) {
         return Decision::silent(Outcome::Ignored("client is blocked"));
     }
-    let host = client_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
+    let any_host = client_host(hosts, p);
+    let host = any_host.filter(|h| subnet.cidr.contains(h.ip));
     let server_id = cfg.server.server_id.unwrap_or(req.interface.addr);
     let ctx = Ctx {
         cfg,
@@ -246,6 +249,7 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         mac: mac.unwrap_or_default(),
         subnet,
         host,
+        known: any_host.is_some(),
         server_id,
     };
     match msg {
@@ -329,10 +333,14 @@ fn select_subnet<'a>(
 }
 
 impl Ctx<'_> {
-    /// Lease time for this client: its request (option 51) clamped to the
-    /// configured bounds, else the default.
-    fn lease_time(&self) -> u32 {
-        let (default, max) = self.cfg.lease_times(self.subnet);
+    /// Lease time for this client on `ip`: its request (option 51) clamped
+    /// to the configured bounds, else the default. A range's `lease` is both
+    /// the default and the longest for its addresses.
+    fn lease_time(&self, ip: Ipv4Addr) -> u32 {
+        let (default, max) = match self.pool().policy_at(ip).and_then(|p| p.lease) {
+            Some(secs) => (secs, secs),
+            None => self.cfg.lease_times(self.subnet),
+        };
         let min = self.cfg.server.min_lease.min(max);
         match self.req.options.get_u32(code::LEASE_TIME) {
             Some(asked) => asked.clamp(min, max),
@@ -348,6 +356,9 @@ impl Ctx<'_> {
             leases: self.leases,
             server_id: self.server_id,
             client: &self.client,
+            known: self.known,
+            // TODO(classes): the client's classes, once classes exist.
+            classes: &[],
             now: self.now,
         }
     }
@@ -400,7 +411,7 @@ impl Ctx<'_> {
     }
 
     fn ack(&self, ip: Ipv4Addr) -> Decision {
-        let secs = self.lease_time();
+        let secs = self.lease_time(ip);
         let mut effects = Vec::with_capacity(2);
         // A promoted client arriving on its static address has moved: its
         // old dynamic lease goes back to the pool.
@@ -425,7 +436,7 @@ impl Ctx<'_> {
 
 fn discover(c: &Ctx<'_>) -> Decision {
     if let Some(h) = c.host {
-        let secs = c.lease_time();
+        let secs = c.lease_time(h.ip);
         return Decision {
             reply: Some(reply::offer_or_ack(c, MessageType::Offer, h.ip, secs)),
             effects: Vec::new(),
@@ -435,12 +446,14 @@ fn discover(c: &Ctx<'_>) -> Decision {
     let Some(ip) = c.pool().choose(c.req.options.get_ip(code::REQUESTED_IP)) else {
         let why = if c.subnet.ranges.is_empty() {
             "unknown client and no dynamic range on this subnet"
+        } else if c.pool().ranges().next().is_none() {
+            "no range on this subnet is open to this client"
         } else {
             "pool exhausted"
         };
         return Decision::silent(Outcome::NoAddress(why));
     };
-    let secs = c.lease_time();
+    let secs = c.lease_time(ip);
     // A client re-DISCOVERing its own bound address keeps the binding; only
     // a free address needs a hold.
     let bound = c.leases.get(ip).is_some_and(|l| {

@@ -136,7 +136,7 @@ fn boot_fields(c: &Ctx<'_>, p: &mut Packet) {
     }
 }
 
-/// Options for the scopes that carry none yet (ranges).
+/// The range scope of an address outside every range's policy.
 static NO_OPTIONS: Options<Value> = Options::new();
 
 /// A static host's name as its `host-name` scope, below the host's own options.
@@ -147,14 +147,16 @@ fn host_name(c: &Ctx<'_>) -> Options<Value> {
         .collect()
 }
 
-/// The client's option scopes, least specific first: global, subnet, range,
-/// classes (in declaration order), host. Ranges and classes carry no options
-/// yet; their scopes go here when they do.
-fn scopes<'a>(c: &Ctx<'a>, host_name: &'a Options<Value>) -> Vec<Scope<'a>> {
+/// The client's option scopes for address `ip`, least specific first:
+/// global, subnet, the range `ip` is given from, classes (in declaration
+/// order), host. Classes carry no options yet; their scopes go here when
+/// they do.
+fn scopes<'a>(c: &Ctx<'a>, ip: Ipv4Addr, host_name: &'a Options<Value>) -> Vec<Scope<'a>> {
+    let range = c.subnet.policy_at(ip).map_or(&NO_OPTIONS, |p| &p.options);
     let mut scopes = vec![
         Scope::new(Source::Global, &c.cfg.options),
         Scope::new(Source::Subnet, &c.subnet.options),
-        Scope::new(Source::Range, &NO_OPTIONS),
+        Scope::new(Source::Range, range),
     ];
     if let Some(h) = c.host {
         scopes.push(Scope::new(Source::Host, host_name));
@@ -169,7 +171,13 @@ fn scopes<'a>(c: &Ctx<'a>, host_name: &'a Options<Value>) -> Vec<Scope<'a>> {
 fn add_configured(c: &Ctx<'_>, p: &mut Packet) {
     let host_name = host_name(c);
     let requested = c.req.options.get(code::PARAMETER_REQUEST_LIST);
-    for chosen in options::resolve(&scopes(c, &host_name), requested) {
+    // The client's address: the one given, or its own for an INFORM.
+    let ip = if p.yiaddr.is_unspecified() {
+        c.req.ciaddr
+    } else {
+        p.yiaddr
+    };
+    for chosen in options::resolve(&scopes(c, ip, &host_name), requested) {
         // What the server already wrote is server-set, so never chosen; the
         // check guards that invariant rather than relying on it.
         if !p.options.contains(chosen.code) {

@@ -107,6 +107,8 @@ impl Fixture {
             leases,
             server_id: SERVER_ID,
             client,
+            known: false,
+            classes: &[],
             now,
         }
     }
@@ -386,6 +388,8 @@ fn a_host_added_after_indexing_is_still_refused() {
         leases: &t,
         server_id: SERVER_ID,
         client: &client(1),
+        known: false,
+        classes: &[],
         now: NOW,
     };
     // The stale index still lists .30 as unused; the rule refuses it.
@@ -411,6 +415,8 @@ fn reload_with_other_ranges_reindexes() {
             leases: t,
             server_id: SERVER_ID,
             client: &client(2),
+            known: false,
+            classes: &[],
             now: NOW,
         }
         .choose(None)
