@@ -329,6 +329,12 @@ pub enum EventKind {
     Reload,
     /// A hook script or webhook finished (see `detail` and `ok`).
     HookResult,
+    /// A MAC sent more packets than `[limits.flood]` allows and is ignored
+    /// for a while (`detail` says how long).
+    Flood,
+    /// Webhook notifications were dropped (`detail`: which webhook, how
+    /// many, why).
+    WebhookDropped,
 }
 
 impl EventKind {
@@ -351,6 +357,8 @@ impl EventKind {
             EventKind::HostRemoved => "host_removed",
             EventKind::Reload => "reload",
             EventKind::HookResult => "hook_result",
+            EventKind::Flood => "flood",
+            EventKind::WebhookDropped => "webhook_dropped",
         }
     }
 }

@@ -73,7 +73,9 @@ fn unknown_client_lands_in_the_registration_range_and_a_known_one_on_its_address
 
     let known = lab.add_client(Some(KNOWN_MAC)).expect("client ns");
     let dh = Dhclient::start(&known).expect("dhclient starts");
-    let lease = dh.wait_bound(LEASE_WAIT).expect("the known host gets a lease");
+    let lease = dh
+        .wait_bound(LEASE_WAIT)
+        .expect("the known host gets a lease");
     assert_eq!(lease.ip, Ipv4Addr::new(192, 0, 2, 10), "its static address");
     assert_eq!(lease.lease_time, Some(3600), "the server's default lease");
     assert_eq!(lease.dns, vec!["192.0.2.1"], "the global DNS");

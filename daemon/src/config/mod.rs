@@ -17,10 +17,14 @@
 //! builds a new one and swaps it in only if it is valid.
 
 mod diagnostic;
+mod limits;
 mod pool;
 mod raw;
+mod raw_limits;
 mod raw_pool;
+mod raw_webhook;
 mod validate;
+mod webhook;
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -28,7 +32,9 @@ use std::path::{Path, PathBuf};
 
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use limits::{FloodLimit, Limits, RenewalLimit};
 pub use pool::{Clients, RangePolicy};
+pub use webhook::Webhook;
 
 use crate::addr::{Cidr, MacAddr, Range};
 use crate::options::{Options, Value};
@@ -46,6 +52,10 @@ pub struct Config {
     pub subnets: Vec<Subnet>,
     /// `[[host]]` entries, in file order.
     pub hosts: Vec<Host>,
+    /// `[limits]`: flood protection and the renewal limit.
+    pub limits: Limits,
+    /// `[[webhook]]` entries, in file order.
+    pub webhooks: Vec<Webhook>,
     host_by_mac: HashMap<MacAddr, usize>,
     host_by_client_id: HashMap<Vec<u8>, usize>,
     host_by_ip: HashMap<Ipv4Addr, usize>,
@@ -83,6 +93,8 @@ impl Config {
             options,
             subnets,
             hosts,
+            limits: Limits::default(),
+            webhooks: Vec::new(),
             host_by_mac,
             host_by_client_id,
             host_by_ip,

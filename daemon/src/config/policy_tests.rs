@@ -214,3 +214,177 @@ fn a_host_may_sit_on_an_excluded_address_but_not_elsewhere_in_the_range() {
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].contains("is inside the dynamic range 192.0.2.100-192.0.2.110"));
 }
+
+// ------------------------------------------------------------ [limits]
+
+#[test]
+fn limits_are_off_unless_configured() {
+    assert_eq!(ok(&with_subnet(&[])).limits, Limits::default());
+}
+
+#[test]
+fn limits_parse() {
+    let c = ok(&with_subnet(&[
+        "[limits.flood]",
+        "packets = 20",
+        "window = \"10s\"",
+        "ignore = \"1m\"",
+        "[limits.renewal]",
+        "renewals = 5",
+        "window = \"1h\"",
+        "block = \"2h\"",
+    ]));
+    assert_eq!(
+        c.limits,
+        Limits {
+            flood: Some(FloodLimit {
+                packets: 20,
+                window: 10,
+                ignore: 60,
+                track: FloodLimit::TRACK
+            }),
+            renewal: Some(RenewalLimit {
+                renewals: 5,
+                window: 3600,
+                block: 7200
+            }),
+        }
+    );
+}
+
+#[test]
+fn bad_limits_are_refused_where_written() {
+    let e = errors(&with_subnet(&[
+        "[limits.flood]",
+        "packets = 0",
+        "window = \"0s\"",
+        "ignore = \"1x\"",
+        "track = 0",
+    ]));
+    assert_eq!(e.len(), 4, "{e:?}");
+    assert_eq!(
+        e[0],
+        "berth.toml:7:11: packets: 0 is not between 1 and 4294967295"
+    );
+    assert_eq!(e[1], "berth.toml:8:10: window: must be at least 1s");
+    assert!(e[2].starts_with("berth.toml:9:10: ignore: "), "{e:?}");
+    assert_eq!(
+        e[3],
+        "berth.toml:10:9: track: 0 is not between 1 and 10000000"
+    );
+    let e = errors(&with_subnet(&[
+        "[limits.renewal]",
+        "renewals = 5",
+        "window = \"1h\"",
+    ]));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("missing field `block`"), "{e:?}");
+}
+
+// ------------------------------------------------------------ [[webhook]]
+
+#[test]
+fn a_webhook_parses_with_defaults() {
+    let c = ok(&with_subnet(&[
+        "[[webhook]]",
+        "url = \"http://192.0.2.5:8080/hooks/dhcp?site=1\"",
+        "events = [\"arrival\", \"commit\", \"arrival\"]",
+        "headers = { Authorization = \"Bearer s3cret\", X-Site = \"lab\" }",
+    ]));
+    let w = &c.webhooks[0];
+    assert_eq!(
+        (w.host.as_str(), w.port, w.path.as_str()),
+        ("192.0.2.5", 8080, "/hooks/dhcp?site=1")
+    );
+    assert_eq!(
+        w.events,
+        vec![
+            berth_proto::EventKind::Arrival,
+            berth_proto::EventKind::Ack,
+            berth_proto::EventKind::Renew
+        ]
+    );
+    assert_eq!(
+        w.headers,
+        vec![
+            ("Authorization".to_string(), "Bearer s3cret".to_string()),
+            ("X-Site".to_string(), "lab".to_string())
+        ]
+    );
+    assert_eq!(
+        (w.timeout, w.queue, w.retries, w.max_backoff),
+        (Webhook::TIMEOUT, Webhook::QUEUE, None, Webhook::MAX_BACKOFF)
+    );
+}
+
+#[test]
+fn an_https_webhook_is_refused_with_the_reason() {
+    assert_only_error(
+        &with_subnet(&[
+            "[[webhook]]",
+            "url = \"https://hooks.example/x\"",
+            "events = [\"arrival\"]",
+        ]),
+        7,
+        7,
+        "url: https:// is not supported: berthd's webhooks speak plain HTTP/1.1 without TLS; \
+         use http:// (for example to a TLS-terminating proxy on the same host)",
+    );
+}
+
+#[test]
+fn bad_webhook_settings_are_refused_where_written() {
+    let e = errors(&with_subnet(&[
+        "[[webhook]]",
+        "url = \"http://192.0.2.5:99999/\"",
+        "events = [\"arival\"]",
+        "headers = { Content-Length = \"1\", X-Bad = \"a\\nb\" }",
+        "timeout = 0",
+        "queue = 0",
+        "retries = 0",
+    ]));
+    assert_eq!(e.len(), 7, "{e:?}");
+    assert_eq!(e[0], "berth.toml:7:7: url: `99999` is not a port");
+    assert!(
+        e[1].starts_with("berth.toml:8:11: events: unknown event `arival`; known: commit, arrival"),
+        "{e:?}"
+    );
+    assert_eq!(
+        e[2],
+        "berth.toml:9:13: headers: `Content-Length` is set by berthd itself"
+    );
+    assert_eq!(
+        e[3],
+        "berth.toml:9:43: headers: the value of `X-Bad` holds a control character"
+    );
+    assert_eq!(e[4], "berth.toml:10:11: timeout: must be at least 1s");
+    assert_eq!(
+        e[5],
+        "berth.toml:11:9: queue: 0 is not between 1 and 1000000"
+    );
+    assert_eq!(
+        e[6],
+        "berth.toml:12:11: retries: 0 is not a number of attempts (1 or more)"
+    );
+}
+
+#[test]
+fn webhook_urls() {
+    use super::webhook::parse_url;
+    assert_eq!(parse_url("http://h"), Ok(("h".into(), 80, "/".into())));
+    assert_eq!(
+        parse_url("HTTP://h:81/a b").map(|_| ()),
+        Err("the path holds spaces or control characters".into())
+    );
+    assert_eq!(
+        parse_url("http://[::1]:81/x"),
+        Ok(("::1".into(), 81, "/x".into()))
+    );
+    assert_eq!(
+        parse_url("http://h?x=1"),
+        Ok(("h".into(), 80, "/?x=1".into()))
+    );
+    assert!(parse_url("http://u:p@h/").is_err());
+    assert!(parse_url("ftp://h/").is_err());
+    assert!(parse_url("http:///x").is_err());
+}

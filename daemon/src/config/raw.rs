@@ -179,11 +179,13 @@ pub(super) struct RawConfig {
     pub options: Option<RawOptions>,
     pub subnets: Vec<(Span<usize>, RawSubnet)>,
     pub hosts: Vec<(Span<usize>, RawHost)>,
+    pub limits: Option<super::raw_limits::RawLimits>,
+    pub webhooks: Vec<(Span<usize>, super::raw_webhook::RawWebhook)>,
 }
 
 /// The top-level keys we know. Later sections (`option_space`, `class`,
 /// `hook`) are added here and in [`RawConfig`].
-const SECTIONS: &[&str] = &["server", "options", "subnet", "host"];
+const SECTIONS: &[&str] = &["server", "options", "subnet", "host", "limits", "webhook"];
 
 /// Parse `text` and deserialize each section and entry separately.
 ///
@@ -224,6 +226,8 @@ pub(super) fn read(text: &str, report: &mut Reporter<'_>) -> Option<RawConfig> {
             "options" => raw.options = entry(value, report),
             "subnet" => raw.subnets = entries("subnet", key_span, value, report),
             "host" => raw.hosts = entries("host", key_span, value, report),
+            "limits" => raw.limits = entry(value, report),
+            "webhook" => raw.webhooks = entries("webhook", key_span, value, report),
             other => report.error(
                 key_span,
                 format!(

@@ -439,7 +439,8 @@ fn unknown_section() {
         &text,
         3,
         3,
-        "unknown section `hosts`, expected one of `server`, `options`, `subnet`, `host`",
+        "unknown section `hosts`, expected one of `server`, `options`, `subnet`, `host`, `limits`, \
+         `webhook`",
     );
 }
 

@@ -31,7 +31,11 @@ pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) ->
     let options = option_set(raw.options.as_ref(), report);
     let pools = subnets(&raw.subnets, &server, report);
     let hosts = hosts(&raw.hosts, &pools, report);
-    Config::from_parts(source.to_path_buf(), server, options, pools.subnets, hosts)
+    let mut config =
+        Config::from_parts(source.to_path_buf(), server, options, pools.subnets, hosts);
+    config.limits = super::limits::build(raw.limits.as_ref(), report);
+    config.webhooks = super::webhook::build(&raw.webhooks, report);
+    config
 }
 
 // ---------------------------------------------------------------- leaves
@@ -73,7 +77,11 @@ pub(super) fn human(secs: u32) -> String {
 }
 
 /// Parse a duration field, reporting `field: ...` at its span.
-fn duration(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>) -> Option<u32> {
+pub(super) fn duration(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<RawDuration>,
+) -> Option<u32> {
     let parsed = match value.get_ref() {
         RawDuration::Seconds(s) if *s < 0 => Err(format!("{s} is negative")),
         RawDuration::Seconds(s) => u32::try_from(*s).map_err(|_| {

@@ -80,6 +80,7 @@ impl Core {
             hosts: hosts.iter().count() as u64,
             warnings,
         };
+        self.limits.reconfigure(&new.limits);
         self.cfg = Arc::new(new);
         self.hosts = hosts;
         self.reindex_pools();

@@ -77,7 +77,6 @@ impl Core {
         for c in conflicts {
             warn!("run-time host not used (the config file wins; it stays in the store): {c}");
         }
-        let seen = leases.iter().map(|l| l.mac).collect();
         let mut table = LeaseTable::from_leases(leases);
         pool::Layout::new(&cfg, &hosts).index(&mut table);
         let writer = Writer::try_spawn(store)?;
@@ -88,6 +87,8 @@ impl Core {
             i64::try_from(started_at).unwrap_or(0),
         ));
         Ok(Core {
+            limits: super::limits::LimitState::new(&cfg.limits),
+            arrivals: super::arrival::Arrivals::default(),
             cfg,
             config_path,
             table,
@@ -97,7 +98,6 @@ impl Core {
             sockets,
             interfaces,
             events,
-            seen,
             started_at,
             notifier: Notifier::from_env(),
             in_flight: FuturesOrdered::new(),

@@ -1,0 +1,32 @@
+//! `[limits]` as written.
+
+use toml::Spanned;
+
+use super::raw::RawDuration;
+
+/// `[limits]`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [limits] table")]
+pub(super) struct RawLimits {
+    pub flood: Option<RawFlood>,
+    pub renewal: Option<RawRenewal>,
+}
+
+/// `[limits.flood]`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [limits.flood] table")]
+pub(super) struct RawFlood {
+    pub packets: Spanned<i64>,
+    pub window: Spanned<RawDuration>,
+    pub ignore: Spanned<RawDuration>,
+    pub track: Option<Spanned<i64>>,
+}
+
+/// `[limits.renewal]`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [limits.renewal] table")]
+pub(super) struct RawRenewal {
+    pub renewals: Spanned<i64>,
+    pub window: Spanned<RawDuration>,
+    pub block: Spanned<RawDuration>,
+}
