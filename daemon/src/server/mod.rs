@@ -28,6 +28,7 @@
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
+//! - [`webhooks`]: starting the webhook dispatcher and reporting its drops.
 
 mod api;
 mod arrival;
@@ -41,6 +42,7 @@ mod ops;
 mod reload;
 mod start;
 pub mod transport;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -111,6 +113,8 @@ pub(crate) struct Core {
     limits: limits::LimitState,
     /// Arrivals announced lately (bounded; "never seen" is the lease table's).
     arrivals: arrival::Arrivals,
+    /// The `[[webhook]]` dispatcher, once the runtime serves.
+    webhooks: Option<crate::webhook::Webhooks>,
     started_at: UnixTime,
     notifier: Notifier,
     /// Changes whose writes are queued, in decision (= commit) order; each

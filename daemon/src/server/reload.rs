@@ -81,6 +81,9 @@ impl Core {
             warnings,
         };
         self.limits.reconfigure(&new.limits);
+        if let Some(w) = &self.webhooks {
+            w.set(new.webhooks.clone());
+        }
         self.cfg = Arc::new(new);
         self.hosts = hosts;
         self.reindex_pools();

@@ -14,6 +14,7 @@ use super::api::{self, CoreHandle};
 use super::commit::Journal;
 use super::core::{Inbound, Job, receive};
 use super::transport::Socket;
+use super::webhooks;
 use super::{Core, Counters, ServerError, now};
 use crate::blocks::Blocklist;
 use crate::config::Config;
@@ -89,6 +90,7 @@ impl Core {
         Ok(Core {
             limits: super::limits::LimitState::new(&cfg.limits),
             arrivals: super::arrival::Arrivals::default(),
+            webhooks: None,
             cfg,
             config_path,
             table,
@@ -128,6 +130,14 @@ pub async fn run(
     let control = control::Listener::bind(&core.cfg.server)?;
     let control_path = control.path().to_path_buf();
     let mut background = JoinSet::new();
+    let (drops_tx, drops_rx) = mpsc::unbounded_channel();
+    core.webhooks = Some(crate::webhook::Webhooks::start(
+        core.cfg.webhooks.clone(),
+        core.events.clone(),
+        webhooks::daemon_name(),
+        drops_tx,
+    ));
+    background.spawn(webhooks::forward_drops(drops_rx, jobs_tx.clone()));
     background.spawn(api::serve(
         control,
         CoreHandle::new(jobs_tx),
