@@ -159,6 +159,9 @@ pub struct ServerConfig {
     pub offer_hold: u32,
     /// How long a DECLINEd address is quarantined.
     pub decline_probation: u32,
+    /// How long a bound lease that ran out stays its client's (not offered
+    /// to anyone else, still renewable) before it is reclaimed and expires.
+    pub expiry_grace: u32,
     /// Explicit server identifier; defaults to the receiving interface's address.
     pub server_id: Option<Ipv4Addr>,
     /// SQLite store path.
@@ -209,6 +212,7 @@ impl Default for ServerConfig {
             min_lease: Self::MIN_LEASE,
             offer_hold: Self::OFFER_HOLD,
             decline_probation: Self::DECLINE_PROBATION,
+            expiry_grace: 0,
             server_id: None,
             store: PathBuf::from(Self::STORE),
             control_socket: PathBuf::from(Self::CONTROL_SOCKET),

@@ -131,6 +131,7 @@ pub(super) struct RawServer {
     pub min_lease: Option<Spanned<RawDuration>>,
     pub offer_hold: Option<Spanned<RawDuration>>,
     pub decline_probation: Option<Spanned<RawDuration>>,
+    pub expiry_grace: Option<Spanned<RawDuration>>,
     pub server_id: Option<Spanned<String>>,
     pub store: Option<Spanned<String>>,
     pub control_socket: Option<Spanned<String>>,

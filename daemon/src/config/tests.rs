@@ -121,6 +121,7 @@ fn full_example_parses_to_expected_structures() {
             min_lease: 60,
             offer_hold: 30,
             decline_probation: 86400,
+            expiry_grace: 0,
             server_id: Some(ip("192.0.2.1")),
             store: PathBuf::from("/var/lib/berth/leases.db"),
             control_socket: PathBuf::from("/run/berth/control.sock"),
@@ -416,7 +417,7 @@ fn unknown_field_in_server() {
         3,
         1,
         "unknown field `authorative`, expected one of `interfaces`, `authoritative`, `bootp`, \
-         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`",
+         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `expiry_grace`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`",
     );
 }
 

@@ -279,6 +279,9 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
         server.decline_probation =
             duration(report, "decline_probation", v).unwrap_or(server.decline_probation);
     }
+    if let Some(v) = &raw.expiry_grace {
+        server.expiry_grace = duration(report, "expiry_grace", v).unwrap_or(0);
+    }
     server.server_id = raw
         .server_id
         .as_ref()

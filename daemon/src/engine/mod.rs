@@ -359,6 +359,7 @@ impl Ctx<'_> {
             known: self.known,
             // TODO(classes): the client's classes, once classes exist.
             classes: &[],
+            grace: self.cfg.server.expiry_grace.into(),
             now: self.now,
         }
     }
@@ -644,11 +645,20 @@ fn bootp(c: &Ctx<'_>) -> Decision {
 /// leases that ran out expire (kept as history so the client gets the same
 /// address back), quarantined addresses past probation are freed.
 pub fn reclaim(leases: &LeaseTable, now: UnixTime) -> Vec<Effect> {
-    // The table's time index yields only what ran out: no full scan.
+    reclaim_after(leases, now, 0)
+}
+
+/// [`reclaim`], with bound leases expiring only once `grace` seconds past
+/// their end (`expiry_grace`): until then the address is still the
+/// client's.
+pub fn reclaim_after(leases: &LeaseTable, now: UnixTime, grace: u64) -> Vec<Effect> {
+    // The table's time index yields only what ran out: no full scan (a
+    // lease in its grace is looked at again each time until it expires).
     leases
         .ending_by(now)
         .filter_map(|l| match l.state {
             LeaseState::Offered => Some(Effect::Forget(l.ip)),
+            LeaseState::Bound if now < l.ends.saturating_add(grace) => None,
             LeaseState::Bound => {
                 let mut e = l.clone();
                 e.state = LeaseState::Expired;

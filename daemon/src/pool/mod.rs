@@ -72,7 +72,8 @@ impl Layout {
     }
 }
 
-/// What an address's lease record means at `now`.
+/// What an address's lease record means at `now`, when a bound lease stays
+/// its client's for `grace` seconds after it ran out (`expiry_grace`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing<'a> {
     /// Nobody holds it: history (released, expired) or a hold, lease or
@@ -85,8 +86,9 @@ pub enum Standing<'a> {
 }
 
 /// The standing of record `l` at `now`.
-pub fn standing(l: &Lease, now: UnixTime) -> Standing<'_> {
-    if !l.is_active(now) {
+pub fn standing(l: &Lease, now: UnixTime, grace: u64) -> Standing<'_> {
+    let in_grace = l.state == LeaseState::Bound && now < l.ends.saturating_add(grace);
+    if !l.is_active(now) && !in_grace {
         Standing::Free
     } else if l.state == LeaseState::Declined {
         Standing::Quarantined
@@ -113,6 +115,8 @@ pub struct Pool<'a> {
     pub known: bool,
     /// The classes the client is a member of.
     pub classes: &'a [String],
+    /// `expiry_grace`: how long a run-out bound lease stays its client's.
+    pub grace: u64,
     /// The moment of the request.
     pub now: UnixTime,
 }
@@ -125,7 +129,7 @@ impl Pool<'_> {
             && self
                 .leases
                 .get(ip)
-                .is_none_or(|l| match standing(l, self.now) {
+                .is_none_or(|l| match standing(l, self.now, self.grace) {
                     Standing::Free => true,
                     Standing::Held(c) => c == self.client,
                     Standing::Quarantined => false,
@@ -248,7 +252,10 @@ pub fn usage(
                 if hosts.by_ip(ip).is_some() {
                     continue;
                 }
-                match leases.get(ip).map(|l| standing(l, now)) {
+                match leases
+                    .get(ip)
+                    .map(|l| standing(l, now, cfg.server.expiry_grace.into()))
+                {
                     Some(Standing::Held(_)) => leased += 1,
                     Some(Standing::Quarantined) => quarantined += 1,
                     Some(Standing::Free) | None => {}

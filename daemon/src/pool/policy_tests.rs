@@ -66,7 +66,11 @@ ip = "192.0.2.102"
 "#;
 
 fn cfg() -> Config {
-    match config::parse(CONFIG, Path::new("test.toml")) {
+    cfg_of(CONFIG)
+}
+
+fn cfg_of(text: &str) -> Config {
+    match config::parse(text, Path::new("test.toml")) {
         Ok(c) => c,
         Err(e) => panic!("test config does not parse:\n{e}"),
     }
@@ -92,7 +96,10 @@ struct Server {
 
 impl Server {
     fn new() -> Self {
-        let cfg = cfg();
+        Self::with(cfg())
+    }
+
+    fn with(cfg: Config) -> Self {
         let (hosts, conflicts) = HostTable::build(&cfg.hosts, Vec::new());
         assert!(conflicts.is_empty(), "{conflicts:?}");
         let mut leases = LeaseTable::new();
@@ -101,6 +108,10 @@ impl Server {
     }
 
     fn run(&mut self, p: &Packet) -> engine::Decision {
+        self.run_at(p, NOW)
+    }
+
+    fn run_at(&mut self, p: &Packet, now: UnixTime) -> engine::Decision {
         let iface = Interface {
             name: "eth0".into(),
             addr: SERVER,
@@ -118,7 +129,7 @@ impl Server {
                 packet: p,
                 interface: &iface,
             },
-            NOW,
+            now,
         );
         engine::apply(&mut self.leases, &d.effects);
         d
@@ -214,6 +225,7 @@ fn a_range_for_classes_is_closed_to_non_members() {
         client: &client,
         known: true,
         classes,
+        grace: 0,
         now: NOW,
     };
     assert!(!pool(&[]).may_give(ip("192.0.2.200")));
@@ -248,4 +260,65 @@ fn excluded_addresses_are_not_counted_free() {
     let u = usage(&s.cfg, &s.hosts, &s.leases, NOW);
     // .100-.104: .102 is a host (leased), .100 and .103 excluded.
     assert_eq!((u[0].size, u[0].leased, u[0].free), (5, 1, 2));
+}
+
+/// One address, 1h leases, and an hour's grace after a lease runs out.
+const GRACE: &str = r#"
+[server]
+interfaces = ["eth0"]
+default_lease = "1h"
+expiry_grace = "1h"
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.100", "192.0.2.100"]
+"#;
+
+fn request(mac: &str, ciaddr: Option<Ipv4Addr>, selecting: Option<Ipv4Addr>) -> Packet {
+    let mut p = Packet::request(
+        mac.parse::<MacAddr>().expect("mac"),
+        MessageType::Request,
+        8,
+    );
+    if let Some(ip) = ciaddr {
+        p.ciaddr = ip;
+    }
+    if let Some(ip) = selecting {
+        p.options.set(code::SERVER_ID, SERVER.octets().to_vec());
+        p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
+    }
+    p
+}
+
+#[test]
+fn a_run_out_lease_stays_its_clients_for_the_grace_then_expires() {
+    let mut s = Server::with(cfg_of(GRACE));
+    let a = "02:00:00:00:00:0a";
+    let (ip, _) = s.offer(a).expect("offer");
+    assert!(matches!(
+        s.run(&request(a, None, Some(ip))).outcome,
+        Outcome::Acked(_)
+    ));
+    let ran_out = NOW + 3600 + 10;
+    // In its grace: not expired, not offered to another, renewable by A.
+    assert!(engine::reclaim_after(&s.leases, ran_out, 3600).is_empty());
+    let d = s.run_at(&discover("02:00:00:00:00:0b"), ran_out);
+    assert_eq!(d.outcome, Outcome::NoAddress("pool exhausted"));
+    let d = s.run_at(&request(a, Some(ip), None), ran_out);
+    assert_eq!(d.outcome, Outcome::Acked(ip), "A renews in its grace");
+    engine::apply(&mut s.leases, &d.effects);
+    // The renewed lease ran out too; once its grace is over it expires.
+    let over = ran_out + 3600 + 3600;
+    let effects = engine::reclaim_after(&s.leases, over, 3600);
+    assert!(
+        matches!(effects.as_slice(), [engine::Effect::Expire(l)] if l.ip == ip),
+        "{effects:?}"
+    );
+    engine::apply(&mut s.leases, &effects);
+    let d = s.run_at(&discover("02:00:00:00:00:0b"), over);
+    assert_eq!(
+        d.outcome,
+        Outcome::Offered(ip),
+        "then another client may have it"
+    );
 }

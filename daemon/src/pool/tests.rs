@@ -109,6 +109,7 @@ impl Fixture {
             client,
             known: false,
             classes: &[],
+            grace: 0,
             now,
         }
     }
@@ -390,6 +391,7 @@ fn a_host_added_after_indexing_is_still_refused() {
         client: &client(1),
         known: false,
         classes: &[],
+        grace: 0,
         now: NOW,
     };
     // The stale index still lists .30 as unused; the rule refuses it.
@@ -417,6 +419,7 @@ fn reload_with_other_ranges_reindexes() {
             client: &client(2),
             known: false,
             classes: &[],
+            grace: 0,
             now: NOW,
         }
         .choose(None)
