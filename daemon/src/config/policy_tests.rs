@@ -1,11 +1,8 @@
 //! Configuration tests for pool policies, limits and webhooks: what each
 //! setting becomes, and each refusal's message and position.
 
-use std::path::Path;
-
+use super::tests::{assert_only_error, doc, errors, ip, ok};
 use super::*;
-
-const FILE: &str = "berth.toml";
 
 /// `[server]` on lines 1-2, a subnet on lines 3-5, then `rest` from line 6.
 fn with_subnet(rest: &[&str]) -> String {
@@ -17,35 +14,7 @@ fn with_subnet(rest: &[&str]) -> String {
         "range = [\"192.0.2.10\", \"192.0.2.20\"]",
     ];
     lines.extend_from_slice(rest);
-    let mut text = lines.join("\n");
-    text.push('\n');
-    text
-}
-
-fn ok(text: &str) -> Config {
-    match parse(text, Path::new(FILE)) {
-        Ok(c) => c,
-        Err(e) => panic!("expected a valid config, got:\n{e}"),
-    }
-}
-
-fn errors(text: &str) -> Vec<String> {
-    match parse(text, Path::new(FILE)) {
-        Ok(_) => panic!("expected errors, config was valid:\n{text}"),
-        Err(e) => e.diagnostics().iter().map(ToString::to_string).collect(),
-    }
-}
-
-#[track_caller]
-fn assert_only_error(text: &str, line: usize, column: usize, message: &str) {
-    assert_eq!(
-        errors(text),
-        vec![format!("{FILE}:{line}:{column}: {message}")]
-    );
-}
-
-fn ip(s: &str) -> Ipv4Addr {
-    s.parse().expect("test address")
+    doc(&lines)
 }
 
 // ------------------------------------------------------------ [[subnet.pool]]

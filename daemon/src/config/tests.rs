@@ -13,7 +13,7 @@ const FILE: &str = "berth.toml";
 
 /// Join lines so that line N of the test text is element N-1: positions in
 /// the assertions can be read straight off the array.
-fn doc(lines: &[&str]) -> String {
+pub(super) fn doc(lines: &[&str]) -> String {
     let mut text = lines.join("\n");
     text.push('\n');
     text
@@ -26,7 +26,7 @@ fn with_server(rest: &[&str]) -> String {
     doc(&lines)
 }
 
-fn ip(s: &str) -> Ipv4Addr {
+pub(super) fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test address")
 }
 
@@ -34,7 +34,7 @@ fn opts<const N: usize>(entries: [(u8, Value); N]) -> Options<Value> {
     entries.into_iter().collect()
 }
 
-fn ok(text: &str) -> Config {
+pub(super) fn ok(text: &str) -> Config {
     match parse(text, Path::new(FILE)) {
         Ok(c) => c,
         Err(e) => panic!("expected a valid config, got:\n{e}"),
@@ -42,7 +42,7 @@ fn ok(text: &str) -> Config {
 }
 
 /// All diagnostics, as `FILE:LINE:COL: MESSAGE` lines.
-fn errors(text: &str) -> Vec<String> {
+pub(super) fn errors(text: &str) -> Vec<String> {
     match parse(text, Path::new(FILE)) {
         Ok(_) => panic!("expected errors, config was valid:\n{text}"),
         Err(e) => e.diagnostics().iter().map(ToString::to_string).collect(),
@@ -51,7 +51,7 @@ fn errors(text: &str) -> Vec<String> {
 
 /// Assert that this is the only diagnostic.
 #[track_caller]
-fn assert_only_error(text: &str, line: usize, column: usize, message: &str) {
+pub(super) fn assert_only_error(text: &str, line: usize, column: usize, message: &str) {
     let want = format!("{FILE}:{line}:{column}: {message}");
     assert_eq!(errors(text), vec![want]);
 }

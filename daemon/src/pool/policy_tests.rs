@@ -1,8 +1,7 @@
 //! Range policies: who may draw from a range, its lease time, its options
 //! and its exclusions, through the pool rule and the engine.
 
-use std::path::Path;
-
+use super::tests::{cfg_of, ip};
 use super::*;
 use crate::addr::MacAddr;
 use crate::blocks::Blocklist;
@@ -67,17 +66,6 @@ ip = "192.0.2.102"
 
 fn cfg() -> Config {
     cfg_of(CONFIG)
-}
-
-fn cfg_of(text: &str) -> Config {
-    match config::parse(text, Path::new("test.toml")) {
-        Ok(c) => c,
-        Err(e) => panic!("test config does not parse:\n{e}"),
-    }
-}
-
-fn ip(s: &str) -> Ipv4Addr {
-    s.parse().expect("test address")
 }
 
 fn discover(mac: &str) -> Packet {

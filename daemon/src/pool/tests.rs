@@ -51,14 +51,14 @@ fn hosts_of(cfg: &Config, extra: Vec<HostEntry>) -> HostTable {
     hosts
 }
 
-fn cfg_of(text: &str) -> Config {
+pub(super) fn cfg_of(text: &str) -> Config {
     match config::parse(text, Path::new("test.toml")) {
         Ok(c) => c,
         Err(e) => panic!("test config does not parse:\n{e}"),
     }
 }
 
-fn ip(s: &str) -> Ipv4Addr {
+pub(super) fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test address")
 }
 
