@@ -111,3 +111,32 @@ async fn arrival_is_once_per_new_client_and_not_for_one_with_a_lease() {
     );
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relays_outside_the_allow_list_and_circuits_over_their_rate_are_dropped() {
+    let limits = "[limits]\nrelays = [\"192.0.2.200\"]\n[limits.rate]\nper_circuit = 3\n";
+    let mut h = Harness::start(&with_b(limits)).await;
+    let relayed = |h: &mut Harness, giaddr: [u8; 4], port: u8| {
+        let mut p = h.packet(B, MessageType::Discover);
+        p.giaddr = giaddr.into();
+        p.options.set(82, vec![1, 1, port]);
+        p
+    };
+    let p = relayed(&mut h, [192, 0, 2, 201], 1);
+    assert!(h.send(&p, QUIET).await.is_none(), "not an allowed relay");
+    h.counted("relay_refused", 1).await;
+    for _ in 0..3 {
+        let p = relayed(&mut h, [192, 0, 2, 200], 1);
+        h.post(&p).await;
+    }
+    h.counted("offered", 3).await;
+    let p = relayed(&mut h, [192, 0, 2, 200], 1);
+    h.post(&p).await;
+    h.counted("rate_limited", 1).await;
+    let p = relayed(&mut h, [192, 0, 2, 200], 2);
+    assert!(
+        h.send(&p, WAIT).await.is_some(),
+        "another circuit is served"
+    );
+    h.stop().await;
+}

@@ -4,16 +4,43 @@
 use toml::Spanned;
 
 use super::Reporter;
-use super::raw_limits::{RawFlood, RawLimits, RawRenewal};
+use super::raw_limits::{RawFlood, RawLimits, RawRate, RawRenewal};
 use super::validate::duration;
+use crate::addr::Cidr;
 
 /// `[limits]`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// `[limits.flood]`; off when `None`.
     pub flood: Option<FloodLimit>,
     /// `[limits.renewal]`; off when `None`.
     pub renewal: Option<RenewalLimit>,
+    /// `[limits.rate]` and `relays`; off when `None`.
+    pub rate: Option<RateLimit>,
+    /// `subnet_selection`: whether option 118 picks a client's subnet
+    /// (default true). Off, a client cannot name another subnet's pool.
+    pub subnet_selection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            flood: None,
+            renewal: None,
+            rate: None,
+            subnet_selection: true,
+        }
+    }
+}
+
+/// Packets per second beyond which packets are dropped, each `None` for
+/// no limit, and the relays served (`None`: any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_interface: Option<u32>,
+    pub per_relay: Option<u32>,
+    pub per_circuit: Option<u32>,
+    pub relays: Option<Vec<Cidr>>,
 }
 
 /// More than `packets` packets from one MAC within `window` seconds, and
@@ -46,9 +73,57 @@ pub(super) fn build(raw: Option<&RawLimits>, report: &mut Reporter<'_>) -> Limit
     let Some(raw) = raw else {
         return Limits::default();
     };
+    let relays = raw.relays.as_ref().map(|list| {
+        list.iter()
+            .filter_map(|r| {
+                let text = r.get_ref().trim();
+                let parsed = if text.contains('/') {
+                    text.parse::<Cidr>().map_err(|e| e.to_string())
+                } else {
+                    text.parse::<std::net::Ipv4Addr>()
+                        .map_err(|_| format!("`{text}` is not an IPv4 address or CIDR"))
+                        .and_then(|ip| Cidr::new(ip, 32).map_err(|e| e.to_string()))
+                };
+                parsed
+                    .map_err(|e| report.error(r.span(), format!("relays: {e}")))
+                    .ok()
+            })
+            .collect::<Vec<_>>()
+    });
+    let rate = match (raw.rate.as_ref(), relays) {
+        (None, None) => None,
+        (r, relays) => Some(RateLimit {
+            relays,
+            ..r.map_or(
+                RateLimit {
+                    per_interface: None,
+                    per_relay: None,
+                    per_circuit: None,
+                    relays: None,
+                },
+                |r| rate(r, report),
+            )
+        }),
+    };
     Limits {
         flood: raw.flood.as_ref().and_then(|f| flood(f, report)),
         renewal: raw.renewal.as_ref().and_then(|r| renewal(r, report)),
+        rate,
+        subnet_selection: raw.subnet_selection.unwrap_or(true),
+    }
+}
+
+fn rate(raw: &RawRate, report: &mut Reporter<'_>) -> RateLimit {
+    let mut per = |field, v: &Option<Spanned<i64>>| {
+        v.as_ref()
+            .and_then(|v| count(report, field, v, 1, i64::from(u32::MAX)))
+            .map(|n| n as u32)
+    };
+    RateLimit {
+        per_interface: per("per_interface", &raw.per_interface),
+        per_relay: per("per_relay", &raw.per_relay),
+        per_circuit: per("per_circuit", &raw.per_circuit),
+        relays: None,
     }
 }
 

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
-pub use limits::{FloodLimit, Limits, RenewalLimit};
+pub use limits::{FloodLimit, Limits, RateLimit, RenewalLimit};
 pub use pool::{Clients, RangePolicy};
 pub use webhook::Webhook;
 

@@ -217,7 +217,47 @@ fn limits_parse() {
                 window: 3600,
                 block: 7200
             }),
+            rate: None,
+            subnet_selection: true,
         }
+    );
+}
+
+#[test]
+fn rates_relays_and_subnet_selection_parse() {
+    let c = ok(&with_subnet(&[
+        "[limits]",
+        "relays = [\"10.0.0.1\", \"10.1.0.0/16\"]",
+        "subnet_selection = false",
+        "[limits.rate]",
+        "per_relay = 500",
+        "per_circuit = 20",
+    ]));
+    assert_eq!(
+        c.limits.rate,
+        Some(RateLimit {
+            per_interface: None,
+            per_relay: Some(500),
+            per_circuit: Some(20),
+            relays: Some(vec![
+                "10.0.0.1/32".parse().expect("cidr"),
+                "10.1.0.0/16".parse().expect("cidr")
+            ]),
+        })
+    );
+    assert!(!c.limits.subnet_selection);
+    let e = errors(&with_subnet(&[
+        "[limits]",
+        "relays = [\"10.0.0.x\"]",
+        "[limits.rate]",
+        "per_interface = 0",
+    ]));
+    assert_eq!(
+        e,
+        vec![
+            "berth.toml:7:11: relays: `10.0.0.x` is not an IPv4 address or CIDR",
+            "berth.toml:9:17: per_interface: 0 is not between 1 and 4294967295",
+        ]
     );
 }
 

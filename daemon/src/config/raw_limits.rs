@@ -10,6 +10,20 @@ use super::raw::RawDuration;
 pub(super) struct RawLimits {
     pub flood: Option<RawFlood>,
     pub renewal: Option<RawRenewal>,
+    pub rate: Option<RawRate>,
+    /// Relays (giaddr) whose packets are served: addresses or CIDRs.
+    pub relays: Option<Vec<Spanned<String>>>,
+    /// Whether option 118 (subnet selection) picks the subnet.
+    pub subnet_selection: Option<bool>,
+}
+
+/// `[limits.rate]`: packets per second.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [limits.rate] table")]
+pub(super) struct RawRate {
+    pub per_interface: Option<Spanned<i64>>,
+    pub per_relay: Option<Spanned<i64>>,
+    pub per_circuit: Option<Spanned<i64>>,
 }
 
 /// `[limits.flood]`.

@@ -310,7 +310,10 @@ fn select_subnet<'a>(
     msg: Option<MessageType>,
 ) -> Option<&'a Subnet> {
     let p = req.packet;
-    if let Some(ip) = p.options.get_ip(code::SUBNET_SELECTION) {
+    // `[limits] subnet_selection = false`: a client cannot name a subnet.
+    if cfg.limits.subnet_selection
+        && let Some(ip) = p.options.get_ip(code::SUBNET_SELECTION)
+    {
         return cfg.subnet_containing(ip);
     }
     if !p.giaddr.is_unspecified() {

@@ -1,5 +1,6 @@
 //! Per-client limits, decided before and after the engine: flood
-//! protection (a MAC sending too many packets is ignored for a while) and
+//! protection (a MAC sending too many packets is ignored for a while), rate
+//! limits per interface, relay and circuit with a relay allow-list, and
 //! the renewal limit (a client renewing too often is blocked).
 //!
 //! Pure state machines over `now`: the server feeds them packets and
@@ -9,9 +10,11 @@
 //! bound and no more.
 
 mod flood;
+mod rate;
 mod renewal;
 mod window;
 
 pub use flood::{Flood, Verdict};
+pub use rate::{RateKey, Rates, Refusal, circuit_id};
 pub use renewal::Renewals;
 pub use window::Windows;

@@ -114,7 +114,7 @@ impl Core {
                 return;
             }
         };
-        if !self.admit(&packet, at) {
+        if !self.admit(&packet, m.iface, at) {
             return;
         }
         let req = engine::Request {

@@ -11,14 +11,16 @@ use crate::config::Limits;
 use crate::engine::{self, Decision, Outcome};
 use crate::events::new_event;
 use crate::lease::UnixTime;
-use crate::limits::{Flood, Renewals, Verdict};
+use crate::limits::{Flood, Rates, Refusal, Renewals, Verdict};
 use crate::packet::Packet;
+use crate::packet::code;
 
 /// The limits' state, owned by the core.
 #[derive(Debug, Default)]
 pub(crate) struct LimitState {
     flood: Option<Flood>,
     renewals: Option<Renewals>,
+    rates: Option<Rates>,
 }
 
 impl LimitState {
@@ -27,6 +29,7 @@ impl LimitState {
         LimitState {
             flood: limits.flood.map(Flood::new),
             renewals: limits.renewal.map(Renewals::new),
+            rates: limits.rate.clone().map(Rates::new),
         }
     }
 
@@ -37,6 +40,9 @@ impl LimitState {
         }
         if self.renewals.as_ref().map(Renewals::limit) != limits.renewal {
             self.renewals = limits.renewal.map(Renewals::new);
+        }
+        if self.rates.as_ref().map(Rates::limit) != limits.rate.as_ref() {
+            self.rates = limits.rate.clone().map(Rates::new);
         }
     }
 }
@@ -50,7 +56,10 @@ impl Core {
     /// Whether packet `p` gets to the engine: not when its MAC floods. O(1).
     /// The packet that crosses the limit is announced (event, log line);
     /// every ignored packet is counted.
-    pub(crate) fn admit(&mut self, p: &Packet, at: UnixTime) -> bool {
+    pub(crate) fn admit(&mut self, p: &Packet, iface: usize, at: UnixTime) -> bool {
+        if !self.within_rates(p, iface, at) {
+            return false;
+        }
         let Some(flood) = self.limits.flood.as_mut() else {
             return true;
         };
@@ -82,6 +91,39 @@ impl Core {
                         why: format!("{detail} (until {until})"),
                     }],
                     counter: Some("flood_ignored"),
+                }
+            }
+        };
+        self.publish(report, at);
+        false
+    }
+
+    /// The relay allow-list and the rates per interface, relay and circuit.
+    /// A refused packet is counted (`relay_refused`, `rate_limited`); the
+    /// first one over a rate in a second is logged.
+    fn within_rates(&mut self, p: &Packet, iface: usize, at: UnixTime) -> bool {
+        let Some(rates) = self.limits.rates.as_mut() else {
+            return true;
+        };
+        let option82 = p.options.get(code::RELAY_AGENT_INFO);
+        let report = match rates.check(iface, p.giaddr, option82, at) {
+            Ok(()) => return true,
+            Err(Refusal::Relay(relay)) => {
+                tracing::debug!(%relay, "packet from a relay not in `relays` dropped");
+                Report {
+                    counter: Some("relay_refused"),
+                    ..Report::default()
+                }
+            }
+            Err(Refusal::Rate { key, first }) => {
+                if first {
+                    tracing::warn!(
+                        "{key} is over its rate limit: packets dropped for the rest of this second"
+                    );
+                }
+                Report {
+                    counter: Some("rate_limited"),
+                    ..Report::default()
                 }
             }
         };
