@@ -266,6 +266,86 @@ fn a_flooding_mac_is_ignored_while_a_normal_client_is_served() {
     assert!(offers <= 10, "{offers} offers to the flooder");
 }
 
+/// Only relay 192.0.2.50 is served, at most 20 packets a second.
+const RELAYS: &str = r#"
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.100", "192.0.2.110"]
+options = { routers = ["192.0.2.1"] }
+
+[limits]
+relays = ["192.0.2.50"]
+
+[limits.rate]
+per_relay = 20
+"#;
+
+/// Runs `flood` from `ns` as relay `relay`: `count` DISCOVERs in `secs`.
+fn flood(ns: &str, relay: &str, mac: &str, count: u32, secs: u32, log: &Path) {
+    let mut cmd = netns_command(ns, env!("CARGO_BIN_EXE_flood"));
+    cmd.args(["--relay", relay, "--server", "192.0.2.1", "--mac", mac])
+        .args(["--count", &count.to_string(), "--secs", &secs.to_string()]);
+    let mut p = Proc::spawn("flood", &mut cmd, log).expect("flood");
+    p.wait_exit(Duration::from_secs(30))
+        .expect("flood finishes");
+}
+
+#[test]
+fn an_unlisted_relay_is_refused_and_a_listed_one_is_held_to_its_rate() {
+    if !root_or_skip("an_unlisted_relay_is_refused") {
+        return;
+    }
+    require_tools(&["dhclient", "ip"]);
+    let lab = Lab::new().expect("lab");
+    let berthd = Daemon::start_toml(&lab, &config("", RELAYS)).expect("berthd starts");
+    let api = Api::connect(berthd.control_socket()).expect("api");
+    let r = lab.add_client(None).expect("relay ns");
+    r.add_addr("192.0.2.50/24").expect("address");
+    r.add_addr("192.0.2.51/24").expect("address");
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    flood(
+        r.name(),
+        "192.0.2.51",
+        "02:00:00:00:0f:02",
+        50,
+        1,
+        &dir.path().join("a.log"),
+    );
+    let refused = wait_until(Duration::from_secs(5), || {
+        (counter(&api, "relay_refused") >= 50).then_some(())
+    });
+    assert!(refused.is_some(), "{:?}", api.status());
+    assert_eq!(counter(&api, "offered"), 0, "nothing offered through it");
+
+    // 200 DISCOVERs in 2 s through the allowed relay: the relay's rate
+    // counts its packets whoever they are for, so one MAC will do.
+    flood(
+        r.name(),
+        "192.0.2.50",
+        "02:00:00:00:0f:03",
+        200,
+        2,
+        &dir.path().join("b.log"),
+    );
+    let limited = wait_until(Duration::from_secs(5), || {
+        let n = counter(&api, "rate_limited");
+        (n >= 100).then_some(n)
+    });
+    assert!(limited.is_some(), "{:?}", api.status());
+    let offered = counter(&api, "offered");
+    assert!(
+        (1..=60).contains(&offered),
+        "{offered} offers at 20/s over about 2 s"
+    );
+
+    // A directly attached client is not a relay: served as usual.
+    let c = lab.add_client(None).expect("client ns");
+    let dh = Dhclient::start(&c).expect("dhclient starts");
+    dh.wait_bound(LEASE_WAIT)
+        .expect("a direct client is served");
+}
+
 /// A webhook receiver in the server namespace on the bridge address.
 fn sink(lab: &Lab, dir: &Path, fail_first: usize) -> Proc {
     let mut cmd = netns_command(lab.server_ns(), env!("CARGO_BIN_EXE_webhook-sink"));
