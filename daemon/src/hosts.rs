@@ -320,6 +320,7 @@ pub fn export_toml(hosts: &HostTable, cfg: &Config) -> String {
             s.ranges
                 .iter()
                 .find(|r| r.contains(e.host.ip))
+                .filter(|_| !s.policies.iter().any(|p| p.excludes(e.host.ip)))
                 .map(|r| (s.cidr, *r))
         });
         if let Some((cidr, range)) = in_range {

@@ -16,6 +16,8 @@
 //! - [`control`]: the control socket (binding, permissions) and peer-credential checks.
 //! - [`events`]: the event ring buffer behind `events_since`.
 //! - [`notify`]: systemd readiness and watchdog notifications.
+//! - [`limits`]: flood protection and the renewal limit (pure, bounded state).
+//! - [`webhook`]: POSTing events as JSON to `[[webhook]]` receivers, off the hot path.
 //! - [`server`]: the async glue: one core task, one commit path, the control API service.
 
 pub mod addr;
@@ -29,6 +31,7 @@ pub mod events;
 pub mod fuzzing;
 pub mod hosts;
 pub mod lease;
+pub mod limits;
 pub mod net;
 pub mod notify;
 pub mod options;
@@ -37,3 +40,4 @@ pub mod pool;
 pub mod privilege;
 pub mod server;
 pub mod store;
+pub mod webhook;

@@ -25,7 +25,11 @@ async fn a_withheld_ack_is_neither_logged_nor_evented_as_acked() {
     let events = h.events().await;
     assert_eq!(
         kinds(&events),
-        vec![EventKind::Arrival, EventKind::Offer, EventKind::StoreFailing],
+        vec![
+            EventKind::Arrival,
+            EventKind::Offer,
+            EventKind::StoreFailing
+        ],
         "no ack event for a lease that is not durable (the failure is one)"
     );
     assert_eq!(h.counters().await.get("acked"), None);

@@ -366,6 +366,12 @@ pub enum EventKind {
     StoreFailing,
     /// The store writes again after failing.
     StoreRecovered,
+    /// A MAC sent more packets than `[limits.flood]` allows and is ignored
+    /// for a while (`detail` says how long).
+    Flood,
+    /// Webhook notifications were dropped (`detail`: which webhook, how
+    /// many, why).
+    WebhookDropped,
 }
 
 impl EventKind {
@@ -390,6 +396,8 @@ impl EventKind {
             EventKind::HookResult => "hook_result",
             EventKind::StoreFailing => "store_failing",
             EventKind::StoreRecovered => "store_recovered",
+            EventKind::Flood => "flood",
+            EventKind::WebhookDropped => "webhook_dropped",
         }
     }
 }

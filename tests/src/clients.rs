@@ -538,6 +538,14 @@ exit 0
         self.proc.as_mut().is_some_and(Proc::is_running)
     }
 
+    /// SIGUSR1: udhcpc renews its lease now (a unicast REQUEST with ciaddr).
+    pub fn renew_now(&mut self) -> Result<()> {
+        match self.proc.as_mut() {
+            Some(p) => p.signal(nix::sys::signal::Signal::SIGUSR1),
+            None => bail!("udhcpc is not running"),
+        }
+    }
+
     pub fn stop(&mut self) -> Result<()> {
         if let Some(mut p) = self.proc.take() {
             p.terminate(Duration::from_secs(3))?;

@@ -19,10 +19,16 @@
 mod boot;
 mod class;
 mod diagnostic;
+mod limits;
+mod pool;
 mod raw;
-mod store;
 mod raw_class;
+mod raw_limits;
+mod raw_pool;
+mod raw_webhook;
+mod store;
 mod validate;
+mod webhook;
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -31,7 +37,10 @@ use std::path::{Path, PathBuf};
 pub use class::Class;
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
+pub use limits::{FloodLimit, Limits, RateLimit, RenewalLimit};
+pub use pool::{Clients, RangePolicy};
 pub use store::PostgresConfig;
+pub use webhook::Webhook;
 
 use crate::addr::{Cidr, MacAddr, Range};
 use crate::options::{Catalogue, Options, Value, VendorOptions};
@@ -57,6 +66,10 @@ pub struct Config {
     /// `[[class]]` entries, in declaration order (the order their scopes
     /// apply in).
     pub classes: Vec<Class>,
+    /// `[limits]`: flood protection and the renewal limit.
+    pub limits: Limits,
+    /// `[[webhook]]` entries, in file order.
+    pub webhooks: Vec<Webhook>,
     host_by_mac: HashMap<MacAddr, usize>,
     host_by_client_id: HashMap<Vec<u8>, usize>,
     host_by_ip: HashMap<Ipv4Addr, usize>,
@@ -97,6 +110,8 @@ impl Config {
             catalogue: Catalogue::builtin(),
             vendor: VendorOptions::new(),
             classes: Vec::new(),
+            limits: Limits::default(),
+            webhooks: Vec::new(),
             host_by_mac,
             host_by_client_id,
             host_by_ip,
@@ -161,6 +176,9 @@ pub struct ServerConfig {
     pub offer_hold: u32,
     /// How long a DECLINEd address is quarantined.
     pub decline_probation: u32,
+    /// How long a bound lease that ran out stays its client's (not offered
+    /// to anyone else, still renewable) before it is reclaimed and expires.
+    pub expiry_grace: u32,
     /// Explicit server identifier; defaults to the receiving interface's address.
     pub server_id: Option<Ipv4Addr>,
     /// SQLite store path: where leases are kept unless `postgres` is set.
@@ -239,6 +257,7 @@ impl Default for ServerConfig {
             min_lease: Self::MIN_LEASE,
             offer_hold: Self::OFFER_HOLD,
             decline_probation: Self::DECLINE_PROBATION,
+            expiry_grace: 0,
             server_id: None,
             store: PathBuf::from(Self::STORE),
             postgres: None,
@@ -278,6 +297,22 @@ pub struct Subnet {
     pub server_name: Option<String>,
     /// Options in vendor spaces for clients in this subnet.
     pub vendor: VendorOptions,
+    /// Each range's policy (`[[subnet.pool]]`); a range without one is
+    /// open to any client with the subnet's settings.
+    pub policies: Vec<RangePolicy>,
+}
+
+impl Subnet {
+    /// The policy of range `r`, if it has one.
+    pub fn policy(&self, r: &Range) -> Option<&RangePolicy> {
+        self.policies.iter().find(|p| p.range == *r)
+    }
+
+    /// The policy of the range that serves `ip` dynamically (inside it and
+    /// not excluded).
+    pub fn policy_at(&self, ip: Ipv4Addr) -> Option<&RangePolicy> {
+        self.policies.iter().find(|p| p.serves(ip))
+    }
 }
 
 /// How a static host is recognised.
@@ -336,5 +371,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
     }
 }
 
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 mod tests;

@@ -178,6 +178,7 @@ pub(super) struct RawServer {
     pub min_lease: Option<Spanned<RawDuration>>,
     pub offer_hold: Option<Spanned<RawDuration>>,
     pub decline_probation: Option<Spanned<RawDuration>>,
+    pub expiry_grace: Option<Spanned<RawDuration>>,
     pub server_id: Option<Spanned<String>>,
     pub store: Option<Spanned<RawStore>>,
     pub control_socket: Option<Spanned<String>>,
@@ -202,6 +203,8 @@ pub(super) struct RawSubnet {
     pub range: Option<RawRange>,
     /// `ranges = [[start, end], ...]`.
     pub ranges: Option<Spanned<Vec<RawRange>>>,
+    /// `[[subnet.pool]]`: ranges with their own policy.
+    pub pool: Option<Vec<Spanned<super::raw_pool::RawPool>>>,
     pub default_lease: Option<Spanned<RawDuration>>,
     pub max_lease: Option<Spanned<RawDuration>>,
     pub next_server: Option<Spanned<String>>,
@@ -236,6 +239,8 @@ pub(super) struct RawConfig {
     pub option_spaces: Option<RawSpaces>,
     pub option_defs: Vec<(Span<usize>, RawOptionDef)>,
     pub classes: Vec<(Span<usize>, RawClass)>,
+    pub limits: Option<super::raw_limits::RawLimits>,
+    pub webhooks: Vec<(Span<usize>, super::raw_webhook::RawWebhook)>,
 }
 
 /// The top-level keys we know. Later sections (`hook`) are added here and
@@ -248,6 +253,8 @@ const SECTIONS: &[&str] = &[
     "option_space",
     "option_def",
     "class",
+    "limits",
+    "webhook",
 ];
 
 /// Parse `text` and deserialize each section and entry separately.
@@ -292,6 +299,8 @@ pub(super) fn read(text: &str, report: &mut Reporter<'_>) -> Option<RawConfig> {
             "option_space" => raw.option_spaces = entry(value, report),
             "option_def" => raw.option_defs = entries("option_def", key_span, value, report),
             "class" => raw.classes = entries("class", key_span, value, report),
+            "limits" => raw.limits = entry(value, report),
+            "webhook" => raw.webhooks = entries("webhook", key_span, value, report),
             other => report.error(
                 key_span,
                 format!(

@@ -18,6 +18,7 @@ use toml::Spanned;
 
 use super::boot::boot_fields;
 use super::class;
+use super::pool::{self, RangePolicy};
 use super::raw::{RawConfig, RawDuration, RawHost, RawOptions, RawRange, RawServer, RawSubnet};
 use super::{Config, Host, HostId, Reporter, ServerConfig, Subnet};
 use crate::addr::MacAddr;
@@ -39,6 +40,8 @@ pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) ->
     config.catalogue = catalogue;
     config.vendor = vendor;
     config.classes = classes;
+    config.limits = super::limits::build(raw.limits.as_ref(), report);
+    config.webhooks = super::webhook::build(&raw.webhooks, report);
     config
 }
 
@@ -81,7 +84,11 @@ pub(super) fn human(secs: u32) -> String {
 }
 
 /// Parse a duration field, reporting `field: ...` at its span.
-fn duration(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>) -> Option<u32> {
+pub(super) fn duration(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<RawDuration>,
+) -> Option<u32> {
     let parsed = match value.get_ref() {
         RawDuration::Seconds(s) if *s < 0 => Err(format!("{s} is negative")),
         RawDuration::Seconds(s) => u32::try_from(*s).map_err(|_| {
@@ -289,6 +296,9 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
         server.decline_probation =
             duration(report, "decline_probation", v).unwrap_or(server.decline_probation);
     }
+    if let Some(v) = &raw.expiry_grace {
+        server.expiry_grace = duration(report, "expiry_grace", v).unwrap_or(0);
+    }
     server.server_id = raw
         .server_id
         .as_ref()
@@ -438,11 +448,18 @@ fn subnets(
         }
         let mut ranges = Vec::new();
         let mut spans = Vec::new();
+        let mut policies = Vec::new();
         for spec in written {
             if let Some(r) = range(report, spec, cidr) {
                 ranges.push(r);
                 spans.push(spec.span());
+                policies.push(RangePolicy::open(r));
             }
+        }
+        for w in pool::pools(rs.pool.as_deref().unwrap_or_default(), cidr, cat, report) {
+            ranges.push(w.policy.range);
+            spans.push(w.span);
+            policies.push(w.policy);
         }
 
         let default_lease = rs
@@ -491,6 +508,7 @@ fn subnets(
                 filename: file,
                 server_name,
                 vendor,
+                policies,
             });
             pools.cidr_spans.push(rs.cidr.span());
             pools.range_spans.push(spans);
@@ -543,7 +561,11 @@ fn subnets(
 }
 
 /// Check one `[start, end]`; returns it if it parsed and is in order.
-fn range(report: &mut Reporter<'_>, spec: &RawRange, cidr: Option<Cidr>) -> Option<Range> {
+pub(super) fn range(
+    report: &mut Reporter<'_>,
+    spec: &RawRange,
+    cidr: Option<Cidr>,
+) -> Option<Range> {
     let [start, end] = spec.get_ref().as_slice() else {
         report.error(
             spec.span(),
@@ -776,7 +798,17 @@ fn check_host_ip(
         }
         Some(_) => {}
     }
-    if let Some((range, range_span)) = pools.ranges().find(|(r, _)| r.contains(addr)) {
+    // An address excluded from its range is not dynamic: a host may have it.
+    let excluded = pools
+        .subnets
+        .iter()
+        .flat_map(|s| &s.policies)
+        .any(|p| p.excludes(addr));
+    if let Some((range, range_span)) = pools
+        .ranges()
+        .find(|(r, _)| r.contains(addr))
+        .filter(|_| !excluded)
+    {
         let line = report.line(range_span);
         report.error(
             span,

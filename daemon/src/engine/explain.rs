@@ -84,7 +84,7 @@ pub fn explain(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Explanation
     let b = boot(&ctx, &facts);
     let cat = &ctx.cfg.catalogue;
     let host_name = super::reply::host_name(&ctx);
-    let base = scopes(&ctx, &host_name);
+    let base = scopes(&ctx, address.unwrap_or(Ipv4Addr::UNSPECIFIED), &host_name);
     let encapsulated = super::reply::vendor_encapsulated(&ctx, &base, &facts);
     let all = with_vendor_scope(&ctx, base.clone(), &encapsulated);
     let mut explained = Vec::new();

@@ -179,6 +179,8 @@ struct Ctx<'a> {
     classes: Vec<&'a Class>,
     /// Their names, for the pool's range restrictions.
     class_names: Vec<&'a str>,
+    /// Whether the client has a host entry anywhere (for range policies).
+    known: bool,
     server_id: Ipv4Addr,
 }
 
@@ -296,7 +298,8 @@ fn context<'a>(
     if mac.is_some_and(|m| blocks.is_blocked(&m, now)) {
         return Err(Outcome::Ignored("client is blocked"));
     }
-    let host = client_host(hosts, p).filter(|h| subnet.cidr.contains(h.ip));
+    let any_host = client_host(hosts, p);
+    let host = any_host.filter(|h| subnet.cidr.contains(h.ip));
     let classes = class::classes_of(cfg, p, mac, host.is_some());
     let class_names = classes.iter().map(|c| c.name.as_str()).collect();
     let server_id = cfg.server.server_id.unwrap_or(req.interface.addr);
@@ -312,6 +315,7 @@ fn context<'a>(
         host,
         classes,
         class_names,
+        known: any_host.is_some(),
         server_id,
     };
     Ok((ctx, msg))
@@ -362,7 +366,10 @@ fn select_subnet<'a>(
     msg: Option<MessageType>,
 ) -> Option<&'a Subnet> {
     let p = req.packet;
-    if let Some(ip) = p.options.get_ip(code::SUBNET_SELECTION) {
+    // `[limits] subnet_selection = false`: a client cannot name a subnet.
+    if cfg.limits.subnet_selection
+        && let Some(ip) = p.options.get_ip(code::SUBNET_SELECTION)
+    {
         return cfg.subnet_containing(ip);
     }
     if !p.giaddr.is_unspecified() {
@@ -385,11 +392,15 @@ fn select_subnet<'a>(
 }
 
 impl Ctx<'_> {
-    /// Lease time for this client: its request (option 51) clamped to the
-    /// configured bounds, else the default.
-    fn lease_time(&self) -> u32 {
-        let (mut default, mut max) = self.cfg.lease_times(self.subnet);
-        // A class's lease times override the subnet's; later classes win.
+    /// Lease time for this client on `ip`: its request (option 51) clamped
+    /// to the configured bounds, else the default. A range's `lease` is both
+    /// the default and the longest for its addresses; a class's lease times
+    /// override those (later classes win), as class scopes do.
+    fn lease_time(&self, ip: Ipv4Addr) -> u32 {
+        let (mut default, mut max) = match self.pool().policy_at(ip).and_then(|p| p.lease) {
+            Some(secs) => (secs, secs),
+            None => self.cfg.lease_times(self.subnet),
+        };
         for class in &self.classes {
             default = class.lease.unwrap_or(default);
             max = class.max_lease.unwrap_or(max);
@@ -409,7 +420,9 @@ impl Ctx<'_> {
             leases: self.leases,
             server_id: self.server_id,
             client: &self.client,
+            known: self.known,
             classes: &self.class_names,
+            grace: self.cfg.server.expiry_grace.into(),
             now: self.now,
         }
     }
@@ -462,7 +475,7 @@ impl Ctx<'_> {
     }
 
     fn ack(&self, ip: Ipv4Addr) -> Decision {
-        let secs = self.lease_time();
+        let secs = self.lease_time(ip);
         let mut effects = Vec::with_capacity(2);
         // A promoted client arriving on its static address has moved: its
         // old dynamic lease goes back to the pool.
@@ -487,7 +500,7 @@ impl Ctx<'_> {
 
 fn discover(c: &Ctx<'_>) -> Decision {
     if let Some(h) = c.host {
-        let secs = c.lease_time();
+        let secs = c.lease_time(h.ip);
         return Decision {
             reply: Some(reply::offer_or_ack(c, MessageType::Offer, h.ip, secs)),
             effects: Vec::new(),
@@ -497,12 +510,14 @@ fn discover(c: &Ctx<'_>) -> Decision {
     let Some(ip) = c.pool().choose(c.req.options.get_ip(code::REQUESTED_IP)) else {
         let why = if c.subnet.ranges.is_empty() {
             "unknown client and no dynamic range on this subnet"
+        } else if c.pool().ranges().next().is_none() {
+            "no range on this subnet is open to this client"
         } else {
             "pool exhausted"
         };
         return Decision::silent(Outcome::NoAddress(why));
     };
-    let secs = c.lease_time();
+    let secs = c.lease_time(ip);
     // A client re-DISCOVERing its own bound address keeps the binding; only
     // a free address needs a hold.
     let bound = c.leases.get(ip).is_some_and(|l| {
@@ -693,11 +708,20 @@ fn bootp(c: &Ctx<'_>) -> Decision {
 /// leases that ran out expire (kept as history so the client gets the same
 /// address back), quarantined addresses past probation are freed.
 pub fn reclaim(leases: &LeaseTable, now: UnixTime) -> Vec<Effect> {
-    // The table's time index yields only what ran out: no full scan.
+    reclaim_after(leases, now, 0)
+}
+
+/// [`reclaim`], with bound leases expiring only once `grace` seconds past
+/// their end (`expiry_grace`): until then the address is still the
+/// client's.
+pub fn reclaim_after(leases: &LeaseTable, now: UnixTime, grace: u64) -> Vec<Effect> {
+    // The table's time index yields only what ran out: no full scan (a
+    // lease in its grace is looked at again each time until it expires).
     leases
         .ending_by(now)
         .filter_map(|l| match l.state {
             LeaseState::Offered => Some(Effect::Forget(l.ip)),
+            LeaseState::Bound if now < l.ends.saturating_add(grace) => None,
             LeaseState::Bound => {
                 let mut e = l.clone();
                 e.state = LeaseState::Expired;

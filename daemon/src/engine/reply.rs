@@ -183,7 +183,7 @@ fn boot_fields(c: &Ctx<'_>, p: &mut Packet, facts: &Facts) {
     }
 }
 
-/// Options for the scopes that carry none yet (ranges).
+/// The range scope of an address outside every range's policy.
 static NO_OPTIONS: Options<Value> = Options::new();
 
 /// A static host's name as its `host-name` scope, below the host's own options.
@@ -194,13 +194,24 @@ pub(super) fn host_name(c: &Ctx<'_>) -> Options<Value> {
         .collect()
 }
 
-/// The client's option scopes, least specific first: global, subnet, range,
-/// classes (in declaration order), host. Ranges carry no options yet.
-pub(super) fn scopes<'a>(c: &Ctx<'a>, host_name: &'a Options<Value>) -> Vec<Scope<'a>> {
+/// The client's option scopes for address `ip`, least specific first:
+/// global, subnet, the range `ip` is given from, classes (in declaration
+/// order), host.
+pub(super) fn scopes<'a>(
+    c: &Ctx<'a>,
+    ip: Ipv4Addr,
+    host_name: &'a Options<Value>,
+) -> Vec<Scope<'a>> {
+    let policy = c.subnet.policy_at(ip);
+    let range = policy.map_or(&NO_OPTIONS, |p| &p.options);
+    let mut range_scope = Scope::new(Source::Range, range);
+    if let Some(p) = policy {
+        range_scope = range_scope.with_vendor(&p.vendor);
+    }
     let mut scopes = vec![
         Scope::new(Source::Global, &c.cfg.options).with_vendor(&c.cfg.vendor),
         Scope::new(Source::Subnet, &c.subnet.options).with_vendor(&c.subnet.vendor),
-        Scope::new(Source::Range, &NO_OPTIONS),
+        range_scope,
     ];
     for class in &c.classes {
         scopes.push(
@@ -267,7 +278,13 @@ pub(super) fn with_vendor_scope<'a>(
 /// option configured gets the server name and file name in them.
 fn add_configured(c: &Ctx<'_>, p: &mut Packet, facts: &Facts) {
     let host_name = host_name(c);
-    let base = scopes(c, &host_name);
+    // The client's address: the one given, or its own for an INFORM.
+    let ip = if p.yiaddr.is_unspecified() {
+        c.req.ciaddr
+    } else {
+        p.yiaddr
+    };
+    let base = scopes(c, ip, &host_name);
     let encapsulated = vendor_encapsulated(c, &base, facts);
     let scopes = with_vendor_scope(c, base, &encapsulated);
     let requested = c.req.options.get(code::PARAMETER_REQUEST_LIST);

@@ -1230,3 +1230,32 @@ fn malformed_requests_are_dropped_without_a_reply() {
     );
     assert!(run(&cfg(), &LeaseTable::new(), &p).reply.is_some());
 }
+
+// ---- option 118 (RFC 3011) and `[limits] subnet_selection` -------------
+
+#[test]
+fn subnet_selection_option_picks_the_named_subnet() {
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::SUBNET_SELECTION,
+        &[198, 51, 100, 0],
+    );
+    let d = run(&cfg(), &LeaseTable::new(), &p);
+    assert_eq!(reply(&d).yiaddr, ip("198.51.100.10"));
+}
+
+#[test]
+fn subnet_selection_off_ignores_the_option() {
+    let cfg = cfg_with(|s| s + "\n[limits]\nsubnet_selection = false\n");
+    let p = with_opt(
+        pkt(MAC_A, MessageType::Discover),
+        code::SUBNET_SELECTION,
+        &[198, 51, 100, 0],
+    );
+    let d = run(&cfg, &LeaseTable::new(), &p);
+    assert_eq!(
+        reply(&d).yiaddr,
+        ip("192.0.2.100"),
+        "the interface's subnet"
+    );
+}

@@ -3,12 +3,13 @@
 //!
 //! The rule is [`Pool::may_give`], built from three questions that later
 //! rules extend without special cases:
-//! - is the address in a range open to this client ([`Pool::ranges`]:
-//!   restrictions to known or unknown clients or to client classes go there,
-//!   and a closed range is skipped whole);
-//! - is it reserved ([`Pool::reserved`]: static hosts and the server's own
-//!   address today; exclusions inside a range go there and into [`Layout`],
-//!   so the index leaves them out);
+//! - is the address in a range open to this client ([`Pool::ranges`]: a
+//!   range's policy ([`RangePolicy::admits`]) may restrict it to known or
+//!   unknown clients or to members of classes; a closed range is skipped
+//!   whole);
+//! - is it reserved ([`Pool::reserved`]: static hosts, the server's own
+//!   address and a range's `exclude`d addresses, which [`Layout`] also
+//!   leaves out of the index);
 //! - what its lease record allows ([`standing`]). Anything that holds an
 //!   address for a while (a quarantine today; an address seen in use on the
 //!   wire later) is a record with an end, so the lease table's indexes order
@@ -19,12 +20,14 @@
 //! takes the first candidate of each kind that the rule allows.
 
 #[cfg(test)]
+mod policy_tests;
+#[cfg(test)]
 mod tests;
 
 use std::net::Ipv4Addr;
 
 use crate::addr::{Cidr, Range};
-use crate::config::{Config, Subnet};
+use crate::config::{Config, RangePolicy, Subnet};
 use crate::hosts::HostTable;
 use crate::lease::{ClientKey, Lease, LeaseState, LeaseTable, RangeIndex, UnixTime};
 
@@ -47,7 +50,17 @@ impl Layout {
                 .iter()
                 .flat_map(|s| s.ranges.iter().copied())
                 .collect(),
-            excluded: hosts.iter().map(|e| e.host.ip).collect(),
+            excluded: hosts
+                .iter()
+                .map(|e| e.host.ip)
+                .chain(
+                    cfg.subnets
+                        .iter()
+                        .flat_map(|s| &s.policies)
+                        .flat_map(|p| &p.exclude)
+                        .flat_map(|r| r.iter()),
+                )
+                .collect(),
         }
     }
 
@@ -59,7 +72,8 @@ impl Layout {
     }
 }
 
-/// What an address's lease record means at `now`.
+/// What an address's lease record means at `now`, when a bound lease stays
+/// its client's for `grace` seconds after it ran out (`expiry_grace`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing<'a> {
     /// Nobody holds it: history (released, expired) or a hold, lease or
@@ -72,8 +86,9 @@ pub enum Standing<'a> {
 }
 
 /// The standing of record `l` at `now`.
-pub fn standing(l: &Lease, now: UnixTime) -> Standing<'_> {
-    if !l.is_active(now) {
+pub fn standing(l: &Lease, now: UnixTime, grace: u64) -> Standing<'_> {
+    let in_grace = l.state == LeaseState::Bound && now < l.ends.saturating_add(grace);
+    if !l.is_active(now) && !in_grace {
         Standing::Free
     } else if l.state == LeaseState::Declined {
         Standing::Quarantined
@@ -95,9 +110,14 @@ pub struct Pool<'a> {
     pub server_id: Ipv4Addr,
     /// Who asks.
     pub client: &'a ClientKey,
+    /// Whether the client has a host entry (on any subnet): what
+    /// `clients = "known"` / `"unknown"` ranges look at.
+    pub known: bool,
     /// The classes the client belongs to, in declaration order (for range
     /// restrictions to classes).
     pub classes: &'a [&'a str],
+    /// `expiry_grace`: how long a run-out bound lease stays its client's.
+    pub grace: u64,
     /// The moment of the request.
     pub now: UnixTime,
 }
@@ -110,21 +130,33 @@ impl Pool<'_> {
             && self
                 .leases
                 .get(ip)
-                .is_none_or(|l| match standing(l, self.now) {
+                .is_none_or(|l| match standing(l, self.now, self.grace) {
                     Standing::Free => true,
                     Standing::Held(c) => c == self.client,
                     Standing::Quarantined => false,
                 })
     }
 
-    /// The subnet's ranges this client may draw from, in config order.
+    /// The subnet's ranges this client may draw from, in config order: those
+    /// whose policy admits it (a range without a policy admits everyone).
     pub fn ranges(&self) -> impl Iterator<Item = &Range> + '_ {
-        self.subnet.ranges.iter()
+        self.subnet.ranges.iter().filter(|r| {
+            self.subnet
+                .policy(r)
+                .is_none_or(|p| p.admits(self.known, self.classes))
+        })
     }
 
     /// Addresses inside a range that are never given dynamically.
     pub fn reserved(&self, ip: Ipv4Addr) -> bool {
-        ip == self.server_id || self.hosts.by_ip(ip).is_some()
+        ip == self.server_id
+            || self.hosts.by_ip(ip).is_some()
+            || self.subnet.policies.iter().any(|p| p.excludes(ip))
+    }
+
+    /// The policy of the range `ip` is given from, if it has one.
+    pub fn policy_at(&self, ip: Ipv4Addr) -> Option<&RangePolicy> {
+        self.subnet.policy_at(ip)
     }
 
     /// The address to offer, in order of preference: the client's current
@@ -202,7 +234,7 @@ pub struct RangeUsage {
 }
 
 /// Every dynamic range's figures at `now`, in config order. O(hosts +
-/// active records), independent of the ranges' sizes.
+/// active records + excluded addresses), independent of the ranges' sizes.
 pub fn usage(
     cfg: &Config,
     hosts: &HostTable,
@@ -221,12 +253,25 @@ pub fn usage(
                 if hosts.by_ip(ip).is_some() {
                     continue;
                 }
-                match leases.get(ip).map(|l| standing(l, now)) {
+                match leases
+                    .get(ip)
+                    .map(|l| standing(l, now, cfg.server.expiry_grace.into()))
+                {
                     Some(Standing::Held(_)) => leased += 1,
                     Some(Standing::Quarantined) => quarantined += 1,
                     Some(Standing::Free) | None => {}
                 }
             }
+            // Excluded addresses are never given, so they are not free
+            // (a static host on one is counted as leased already).
+            let excluded: u64 = s.policy(r).map_or(0, |p| {
+                p.exclude
+                    .iter()
+                    .map(|x| {
+                        x.len() - x.iter().filter(|&a| hosts.by_ip(a).is_some()).count() as u64
+                    })
+                    .sum()
+            });
             let size = r.len();
             out.push(RangeUsage {
                 subnet: s.cidr,
@@ -234,7 +279,7 @@ pub fn usage(
                 size,
                 leased,
                 quarantined,
-                free: size.saturating_sub(leased + quarantined),
+                free: size.saturating_sub(leased + quarantined + excluded),
             });
         }
     }

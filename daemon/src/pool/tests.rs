@@ -51,14 +51,14 @@ fn hosts_of(cfg: &Config, extra: Vec<HostEntry>) -> HostTable {
     hosts
 }
 
-fn cfg_of(text: &str) -> Config {
+pub(super) fn cfg_of(text: &str) -> Config {
     match config::parse(text, Path::new("test.toml")) {
         Ok(c) => c,
         Err(e) => panic!("test config does not parse:\n{e}"),
     }
 }
 
-fn ip(s: &str) -> Ipv4Addr {
+pub(super) fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test address")
 }
 
@@ -107,7 +107,9 @@ impl Fixture {
             leases,
             server_id: SERVER_ID,
             client,
+            known: false,
             classes: &[],
+            grace: 0,
             now,
         }
     }
@@ -387,7 +389,9 @@ fn a_host_added_after_indexing_is_still_refused() {
         leases: &t,
         server_id: SERVER_ID,
         client: &client(1),
+        known: false,
         classes: &[],
+        grace: 0,
         now: NOW,
     };
     // The stale index still lists .30 as unused; the rule refuses it.
@@ -413,7 +417,9 @@ fn reload_with_other_ranges_reindexes() {
             leases: t,
             server_id: SERVER_ID,
             client: &client(2),
+            known: false,
             classes: &[],
+            grace: 0,
             now: NOW,
         }
         .choose(None)

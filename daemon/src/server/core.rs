@@ -140,6 +140,9 @@ impl Core {
                 return;
             }
         };
+        if !self.admit(&packet, m.iface, at) {
+            return;
+        }
         let req = engine::Request {
             packet: &packet,
             interface: &self.interfaces[m.iface],
@@ -157,7 +160,7 @@ impl Core {
             return;
         }
         let event = self.transaction_event(&packet, m.iface, &decision, at);
-        let report = Report {
+        let mut report = Report {
             events: event.into_iter().collect(),
             lines: vec![Line::transaction(
                 &packet,
@@ -166,8 +169,14 @@ impl Core {
             )],
             counter: Some(decision.outcome.kind()),
         };
-        let changes = decision.effects.into_iter().map(Change::Lease).collect();
-        // Lease effects never collide.
+        let block = self.renewal_block(&packet, &decision, at);
+        let mut changes: Vec<Change> = decision.effects.into_iter().map(Change::Lease).collect();
+        if let Some((change, event, line)) = block {
+            changes.push(change);
+            report.events.push(event);
+            report.lines.push(line);
+        }
+        // Lease and block changes never collide.
         let staged = match self.stage(changes) {
             Ok(s) => s,
             Err(c) => {

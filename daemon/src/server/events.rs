@@ -59,16 +59,18 @@ impl Core {
         Some(e)
     }
 
-    /// An "arrival" event the first time a MAC is seen.
+    /// An "arrival" event for a client never seen before ([`super::arrival`]).
     fn arrival(&mut self, p: &Packet, iface: usize, at: UnixTime) {
-        let Some(mac) = p.mac() else { return };
+        if p.mac().is_none() {
+            return;
+        }
         if matches!(
             p.message_type(),
             Some(Ok(MessageType::Release | MessageType::Decline))
         ) {
             return;
         }
-        if self.seen.insert(mac) {
+        if self.arrivals.arrives(&engine::client_key(p), &self.table) {
             let e = self.client_event(EventKind::Arrival, p, iface);
             self.publish(Report::event(e), at);
         }

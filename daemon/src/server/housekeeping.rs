@@ -20,7 +20,8 @@ impl Core {
             report.lines.push(Line::BlockRanOut(mac));
             changes.push(Change::RemoveBlock(mac));
         }
-        for e in engine::reclaim(&self.table, at) {
+        let grace = self.cfg.server.expiry_grace.into();
+        for e in engine::reclaim_after(&self.table, at, grace) {
             match &e {
                 Effect::Expire(l) => {
                     report.lines.push(Line::Expired {

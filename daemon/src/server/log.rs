@@ -28,6 +28,8 @@ pub(crate) enum Line {
     BlockRanOut(MacAddr),
     /// A quarantined address served its probation.
     Unquarantined(Ipv4Addr),
+    /// A limit stopped serving a client (`[limits]`).
+    Limited { mac: MacAddr, why: String },
 }
 
 /// Who sent a request: "MAC on IFACE" or "MAC via relay GIADDR on IFACE".
@@ -93,6 +95,7 @@ impl Core {
             Line::Expired { ip, mac } => info!(%ip, %mac, "lease expired"),
             Line::BlockRanOut(mac) => info!(%mac, "block ran out"),
             Line::Unquarantined(ip) => info!(%ip, "quarantine over; address free again"),
+            Line::Limited { mac, why } => warn!("{mac}: {why}"),
         }
     }
 }

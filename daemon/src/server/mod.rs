@@ -22,25 +22,31 @@
 //! - [`start`]: loading the store, opening the sockets, running and stopping.
 //! - [`core`]: the event loop and the packet path.
 //! - [`commit`]: changes to memory, their writes, and committed or failed.
-//! - [`events`]: a decision as events for the control API.
+//! - [`events`]: a decision as events for the control API; [`arrival`]:
+//!   which clients are new.
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
+//! - [`limits`]: flood protection before the engine, the renewal limit after it.
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
+//! - [`webhooks`]: starting the webhook dispatcher and reporting its drops.
 
 mod api;
+mod arrival;
 mod commit;
 mod core;
 mod events;
-mod health;
 mod explain;
+mod health;
 mod housekeeping;
+mod limits;
 mod log;
 mod ops;
 mod reload;
 mod start;
 pub mod transport;
+mod webhooks;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -48,7 +54,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use futures::stream::FuturesOrdered;
 use tokio::task::JoinHandle;
 
-use crate::addr::MacAddr;
 use crate::blocks::Blocklist;
 use crate::config::{Config, ConfigError};
 use crate::control::ControlError;
@@ -106,8 +111,12 @@ pub(crate) struct Core {
     sockets: Vec<Arc<dyn Socket>>,
     interfaces: Vec<engine::Interface>,
     events: Arc<EventLog>,
-    /// MACs seen since the store began, for "arrival" events.
-    seen: HashSet<MacAddr>,
+    /// Flood and renewal counts (`[limits]`).
+    limits: limits::LimitState,
+    /// Arrivals announced lately (bounded; "never seen" is the lease table's).
+    arrivals: arrival::Arrivals,
+    /// The `[[webhook]]` dispatcher, once the runtime serves.
+    webhooks: Option<crate::webhook::Webhooks>,
     started_at: UnixTime,
     notifier: Notifier,
     /// Changes whose writes are queued, in decision (= commit) order; each

@@ -61,7 +61,8 @@ impl Core {
         if new.server.interfaces != self.cfg.server.interfaces {
             warnings.push("interfaces changed: restart berthd to serve the new set".to_string());
         }
-        if new.server.store != self.cfg.server.store || new.server.postgres != self.cfg.server.postgres
+        if new.server.store != self.cfg.server.store
+            || new.server.postgres != self.cfg.server.postgres
         {
             warnings.push("store path changed: restart berthd to use the new store".to_string());
         }
@@ -81,6 +82,10 @@ impl Core {
             hosts: hosts.iter().count() as u64,
             warnings,
         };
+        self.limits.reconfigure(&new.limits);
+        if let Some(w) = &self.webhooks {
+            w.set(new.webhooks.clone());
+        }
         self.cfg = Arc::new(new);
         self.hosts = hosts;
         self.reindex_pools();

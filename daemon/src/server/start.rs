@@ -15,6 +15,7 @@ use super::api::{self, CoreHandle};
 use super::commit::Journal;
 use super::core::{Inbound, Job, receive};
 use super::transport::Socket;
+use super::webhooks;
 use super::{Core, Counters, ServerError, now};
 use crate::blocks::Blocklist;
 use crate::config::Config;
@@ -78,7 +79,6 @@ impl Core {
         for c in conflicts {
             warn!("run-time host not used (the config file wins; it stays in the store): {c}");
         }
-        let seen = leases.iter().map(|l| l.mac).collect();
         let mut table = LeaseTable::from_leases(leases);
         pool::Layout::new(&cfg, &hosts).index(&mut table);
         let writer = Writer::try_spawn(store)?;
@@ -89,6 +89,9 @@ impl Core {
             i64::try_from(started_at).unwrap_or(0),
         ));
         Ok(Core {
+            limits: super::limits::LimitState::new(&cfg.limits),
+            arrivals: super::arrival::Arrivals::default(),
+            webhooks: None,
             cfg,
             config_path,
             table,
@@ -98,7 +101,6 @@ impl Core {
             sockets,
             interfaces,
             events,
-            seen,
             started_at,
             notifier: Notifier::from_env(),
             in_flight: FuturesOrdered::new(),
@@ -130,6 +132,14 @@ pub async fn run(
     let control = control::Listener::bind(&core.cfg.server)?;
     let control_path = control.path().to_path_buf();
     let mut background = JoinSet::new();
+    let (drops_tx, drops_rx) = mpsc::unbounded_channel();
+    core.webhooks = Some(crate::webhook::Webhooks::start(
+        core.cfg.webhooks.clone(),
+        core.events.clone(),
+        webhooks::daemon_name(),
+        drops_tx,
+    ));
+    background.spawn(webhooks::forward_drops(drops_rx, jobs_tx.clone()));
     background.spawn(api::serve(
         control,
         CoreHandle::new(jobs_tx),
