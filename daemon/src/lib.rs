@@ -5,6 +5,7 @@
 //! - [`packet`]: the DHCP wire format (decode, encode, size caps). No policy.
 //! - [`options`]: the catalogue of option names, codes and value types.
 //! - [`config`]: the TOML configuration, its validation and the runtime snapshot.
+//! - [`hooks`]: event hooks: programs run for durable lease events, dhclient-script style.
 //! - [`hosts`]: the static host table (config and run-time hosts in one index).
 //! - [`blocks`]: blocked client MACs.
 //! - [`lease`]: lease records and the in-memory lease index (the hot path).
@@ -23,6 +24,7 @@ pub mod config;
 pub mod control;
 pub mod engine;
 pub mod events;
+pub mod hooks;
 pub mod hosts;
 pub mod lease;
 pub mod net;
