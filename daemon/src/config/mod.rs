@@ -17,7 +17,10 @@
 //! builds a new one and swaps it in only if it is valid.
 
 mod diagnostic;
+mod hooks;
+mod log;
 mod raw;
+mod raw_hooks;
 mod validate;
 
 use std::collections::HashMap;
@@ -28,6 +31,8 @@ use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
 
 use crate::addr::{Cidr, MacAddr, Range};
+use crate::hooks::HookConfig;
+use crate::log::LogTarget;
 use crate::options::{Options, Value};
 
 /// A validated configuration, with lookup indexes built.
@@ -43,6 +48,10 @@ pub struct Config {
     pub subnets: Vec<Subnet>,
     /// `[[host]]` entries, in file order.
     pub hosts: Vec<Host>,
+    /// `[[hook]]` entries and `[hooks]`.
+    pub hooks: HookConfig,
+    /// `[server] log` (and `syslog_socket`): where the log goes.
+    pub log: LogTarget,
     host_by_mac: HashMap<MacAddr, usize>,
     host_by_client_id: HashMap<Vec<u8>, usize>,
     host_by_ip: HashMap<Ipv4Addr, usize>,
@@ -80,6 +89,8 @@ impl Config {
             options,
             subnets,
             hosts,
+            hooks: HookConfig::default(),
+            log: LogTarget::default(),
             host_by_mac,
             host_by_client_id,
             host_by_ip,
@@ -277,3 +288,6 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hooks_tests;

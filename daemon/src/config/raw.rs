@@ -15,6 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Reporter;
+use super::raw_hooks::{RawHook, RawHooks};
 
 /// An `options` table: option name -> value, each with its span. Decoded in
 /// validation against the catalogue; the order of entries there follows the
@@ -137,6 +138,9 @@ pub(super) struct RawServer {
     pub control_group: Option<Spanned<String>>,
     pub admin_group: Option<Spanned<String>>,
     pub event_buffer: Option<Spanned<i64>>,
+    /// `stderr` or a syslog facility.
+    pub log: Option<Spanned<String>>,
+    pub syslog_socket: Option<Spanned<String>>,
 }
 
 /// `[[subnet]]`.
@@ -177,11 +181,13 @@ pub(super) struct RawConfig {
     pub options: Option<RawOptions>,
     pub subnets: Vec<(Span<usize>, RawSubnet)>,
     pub hosts: Vec<(Span<usize>, RawHost)>,
+    pub hook: Vec<(Span<usize>, RawHook)>,
+    pub hooks: Option<RawHooks>,
 }
 
 /// The top-level keys we know. Later sections (`option_space`, `class`,
 /// `hook`) are added here and in [`RawConfig`].
-const SECTIONS: &[&str] = &["server", "options", "subnet", "host"];
+const SECTIONS: &[&str] = &["server", "options", "subnet", "host", "hook", "hooks"];
 
 /// Parse `text` and deserialize each section and entry separately.
 ///
@@ -222,6 +228,8 @@ pub(super) fn read(text: &str, report: &mut Reporter<'_>) -> Option<RawConfig> {
             "options" => raw.options = entry(value, report),
             "subnet" => raw.subnets = entries("subnet", key_span, value, report),
             "host" => raw.hosts = entries("host", key_span, value, report),
+            "hook" => raw.hook = entries("hook", key_span, value, report),
+            "hooks" => raw.hooks = entry(value, report),
             other => report.error(
                 key_span,
                 format!(

@@ -26,11 +26,19 @@ use crate::options::{self, OptionError, Options, Value};
 /// Build the validated configuration. The result is only meaningful if
 /// nothing was reported.
 pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) -> Config {
+    let log = raw.server.as_ref().map_or_else(Default::default, |s| {
+        super::log::build(s.log.as_ref(), s.syslog_socket.as_ref(), report)
+    });
+    let hook_config = super::hooks::build(&raw.hook, raw.hooks.as_ref(), report);
     let server = server(raw.server, report);
     let options = option_set(raw.options.as_ref(), report);
     let pools = subnets(&raw.subnets, &server, report);
     let hosts = hosts(&raw.hosts, &pools, report);
-    Config::from_parts(source.to_path_buf(), server, options, pools.subnets, hosts)
+    let mut config =
+        Config::from_parts(source.to_path_buf(), server, options, pools.subnets, hosts);
+    config.hooks = hook_config;
+    config.log = log;
+    config
 }
 
 // ---------------------------------------------------------------- leaves
@@ -68,7 +76,11 @@ pub(super) fn human(secs: u32) -> String {
 }
 
 /// Parse a duration field, reporting `field: ...` at its span.
-fn duration(report: &mut Reporter<'_>, field: &str, value: &Spanned<RawDuration>) -> Option<u32> {
+pub(super) fn duration(
+    report: &mut Reporter<'_>,
+    field: &str,
+    value: &Spanned<RawDuration>,
+) -> Option<u32> {
     let parsed = match value.get_ref() {
         RawDuration::Seconds(s) if *s < 0 => Err(format!("{s} is negative")),
         RawDuration::Seconds(s) => u32::try_from(*s).map_err(|_| {
