@@ -401,7 +401,7 @@ fn unknown_field_in_server() {
         3,
         1,
         "unknown field `authorative`, expected one of `interfaces`, `authoritative`, `bootp`, \
-         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`",
+         `adopt_rebooting_clients`, `default_lease`, `max_lease`, `min_lease`, `offer_hold`, `decline_probation`, `server_id`, `store`, `control_socket`, `control_group`, `admin_group`, `event_buffer`, `log`, `syslog_socket`",
     );
 }
 
@@ -424,7 +424,7 @@ fn unknown_section() {
         &text,
         3,
         3,
-        "unknown section `hosts`, expected one of `server`, `options`, `subnet`, `host`",
+        "unknown section `hosts`, expected one of `server`, `options`, `subnet`, `host`, `hook`, `hooks`",
     );
 }
 
