@@ -65,13 +65,18 @@ fn hook(raw: &RawHook, report: &mut Reporter<'_>) -> Option<HookSpec> {
     for name in raw.on.get_ref() {
         match HookKind::parse(name.get_ref()) {
             Some(k) if on.contains(&k) => {
-                report.error(name.span(), format!("on: `{}` is listed twice", name.get_ref()));
+                report.error(
+                    name.span(),
+                    format!("on: `{}` is listed twice", name.get_ref()),
+                );
                 ok = false;
             }
             Some(k) => on.push(k),
             None => {
-                let known: Vec<String> =
-                    HookKind::ALL.iter().map(|k| format!("`{}`", k.as_str())).collect();
+                let known: Vec<String> = HookKind::ALL
+                    .iter()
+                    .map(|k| format!("`{}`", k.as_str()))
+                    .collect();
                 report.error(
                     name.span(),
                     format!(
@@ -128,15 +133,17 @@ fn count(report: &mut Reporter<'_>, field: &str, v: &Spanned<i64>, max: usize) -
 }
 
 fn settings(raw: &RawHooks, report: &mut Reporter<'_>) -> HookSettings {
-    let mut s = HookSettings::default();
-    s.enter_dir = raw
-        .enter_dir
-        .as_ref()
-        .and_then(|d| absolute(report, "enter_dir", d));
-    s.exit_dir = raw
-        .exit_dir
-        .as_ref()
-        .and_then(|d| absolute(report, "exit_dir", d));
+    let mut s = HookSettings {
+        enter_dir: raw
+            .enter_dir
+            .as_ref()
+            .and_then(|d| absolute(report, "enter_dir", d)),
+        exit_dir: raw
+            .exit_dir
+            .as_ref()
+            .and_then(|d| absolute(report, "exit_dir", d)),
+        ..HookSettings::default()
+    };
     if let Some(n) = &raw.max_concurrent {
         s.max_concurrent = count(report, "max_concurrent", n, 256).unwrap_or(s.max_concurrent);
     }

@@ -44,7 +44,10 @@ fn a_hook_with_templates_and_settings() {
     ]));
     assert_eq!(c.hooks.hooks.len(), 1);
     let h = &c.hooks.hooks[0];
-    assert_eq!(h.on, [HookKind::Commit, HookKind::Release, HookKind::Expiry]);
+    assert_eq!(
+        h.on,
+        [HookKind::Commit, HookKind::Release, HookKind::Expiry]
+    );
     assert_eq!(h.run, PathBuf::from("/etc/berth/dhcp-event"));
     let args: Vec<String> = h.args.iter().map(ToString::to_string).collect();
     assert_eq!(args, ["commit", "{ip}", "{mac}", "{hostname}", "auth"]);
@@ -54,7 +57,10 @@ fn a_hook_with_templates_and_settings() {
     assert_eq!(s.exit_dir, None);
     assert_eq!((s.max_concurrent, s.queue), (2, 10));
     assert_eq!(s.user, "dhcp-hooks");
-    assert!(c.hooks.wants(HookKind::Arrival), "an enter_dir runs for every event");
+    assert!(
+        c.hooks.wants(HookKind::Arrival),
+        "an enter_dir runs for every event"
+    );
 }
 
 #[test]
@@ -120,8 +126,13 @@ fn log_to_a_syslog_facility() {
             socket: "/dev/log".into(),
         }
     );
-    let c = ok(&doc(&["log = \"daemon\"", "syslog_socket = \"/run/systemd/journal/syslog\""]));
-    assert!(matches!(c.log, LogTarget::Syslog { ref socket, .. } if socket == Path::new("/run/systemd/journal/syslog")));
+    let c = ok(&doc(&[
+        "log = \"daemon\"",
+        "syslog_socket = \"/run/systemd/journal/syslog\"",
+    ]));
+    assert!(
+        matches!(c.log, LogTarget::Syslog { ref socket, .. } if socket == Path::new("/run/systemd/journal/syslog"))
+    );
     assert_eq!(ok(&doc(&["log = \"stderr\""])).log, LogTarget::Stderr);
 }
 
@@ -130,7 +141,9 @@ fn a_bad_log_setting_is_an_error() {
     let e = errors(&doc(&["log = \"local9\""]));
     assert_eq!(e.len(), 1);
     assert!(
-        e[0].starts_with("berth.toml:3:7: log: `local9` is neither `stderr` nor a syslog facility (kern, user,"),
+        e[0].starts_with(
+            "berth.toml:3:7: log: `local9` is neither `stderr` nor a syslog facility (kern, user,"
+        ),
         "{e:?}"
     );
     let e = errors(&doc(&["syslog_socket = \"/dev/log\""]));

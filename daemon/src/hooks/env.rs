@@ -174,7 +174,10 @@ mod tests {
             assert_eq!(get(&env, k), Some(v), "{k} in {env:?}");
         }
         assert_eq!(get(&env, "new_relay_agent_information"), None);
-        assert!(get(&env, "old_ip_address").is_none(), "no old_* on a commit");
+        assert!(
+            get(&env, "old_ip_address").is_none(),
+            "no old_* on a commit"
+        );
         let mut names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
         names.dedup();
         assert_eq!(names.len(), env.len(), "each name once");

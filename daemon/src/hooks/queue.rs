@@ -146,7 +146,12 @@ impl Job {
     }
 }
 
-fn program(path: PathBuf, env: &[(String, String)], timeout: Duration, run_as: Option<RunAs>) -> Program {
+fn program(
+    path: PathBuf,
+    env: &[(String, String)],
+    timeout: Duration,
+    run_as: Option<RunAs>,
+) -> Program {
     Program {
         path,
         args: Vec::new(),
@@ -336,13 +341,20 @@ mod tests {
         let o = out.display();
         script(&enter, "10-a", &format!("echo enter-a $reason >> {o}"));
         script(&enter, "20-b", &format!("echo enter-b >> {o}"));
-        let hook = script(dir.path(), "hook", &format!("echo hook \"$@\" >> {o}; exit 7"));
+        let hook = script(
+            dir.path(),
+            "hook",
+            &format!("echo hook \"$@\" >> {o}; exit 7"),
+        );
         script(&exit, "10-x", &format!("echo exit $exit_status >> {o}"));
         let config = HookConfig {
             hooks: vec![HookSpec {
                 on: vec![HookKind::Commit],
                 run: hook,
-                args: vec![Template::parse("{event}").expect("t"), Template::parse("{ip}").expect("t")],
+                args: vec![
+                    Template::parse("{event}").expect("t"),
+                    Template::parse("{ip}").expect("t"),
+                ],
                 timeout: Duration::from_secs(10),
             }],
             settings: HookSettings {
@@ -355,15 +367,23 @@ mod tests {
         let d = Dispatcher::new(config, log.clone());
         if d.run_as.as_ref().is_ok_and(Option::is_some) {
             // As root the programs run as `nobody`, who cannot write here.
-            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+                .expect("chmod");
         }
         assert_eq!(d.submit(&event()), Submitted::Queued);
         let evs = results(&log, 4).await;
         assert_eq!(evs.len(), 4, "{evs:?}");
         assert!(evs.iter().all(|e| e.kind == EventKind::HookResult));
-        assert!(!evs[2].ok && evs[2].detail.contains("exited 7"), "{:?}", evs[2]);
+        assert!(
+            !evs[2].ok && evs[2].detail.contains("exited 7"),
+            "{:?}",
+            evs[2]
+        );
         let text = std::fs::read_to_string(&out).expect("output");
-        assert_eq!(text, "enter-a COMMIT\nenter-b\nhook commit 192.0.2.100\nexit 7\n");
+        assert_eq!(
+            text,
+            "enter-a COMMIT\nenter-b\nhook commit 192.0.2.100\nexit 7\n"
+        );
     }
 
     #[tokio::test]
@@ -393,7 +413,10 @@ mod tests {
             .into_iter()
             .filter(|e| !e.ok && e.detail.contains("dropped"))
             .count();
-        assert_eq!(dropped, got.iter().filter(|s| **s == Submitted::Dropped).count());
+        assert_eq!(
+            dropped,
+            got.iter().filter(|s| **s == Submitted::Dropped).count()
+        );
         let mut other = event();
         other.kind = HookKind::Expiry;
         assert_eq!(d.submit(&other), Submitted::Nothing, "no hook for expiry");

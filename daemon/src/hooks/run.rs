@@ -211,7 +211,10 @@ mod tests {
         let p = Program {
             path,
             args: vec!["one".into(), "$(two) three".into()],
-            env: vec![("PATH".into(), "/usr/bin:/bin".into()), ("X".into(), "y".into())],
+            env: vec![
+                ("PATH".into(), "/usr/bin:/bin".into()),
+                ("X".into(), "y".into()),
+            ],
             timeout,
             run_as: None,
         };
@@ -245,7 +248,10 @@ mod tests {
         let r = run(&p).await;
         assert_eq!(r.ending, Ending::TimedOut);
         assert_eq!(r.ending.status(), 124);
-        assert!(started.elapsed() < Duration::from_secs(60), "not the sleep's 300 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not the sleep's 300 s"
+        );
         let child: i32 = std::fs::read_to_string(&pidfile)
             .expect("the script wrote its child's pid")
             .trim()
@@ -306,6 +312,10 @@ mod tests {
             .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["10-a", "20-b"]);
-        assert!(programs_in(&dir.path().join("missing")).expect("ok").is_empty());
+        assert!(
+            programs_in(&dir.path().join("missing"))
+                .expect("ok")
+                .is_empty()
+        );
     }
 }

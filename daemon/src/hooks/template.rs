@@ -221,7 +221,10 @@ mod tests {
         let e = Template::parse("x-{ipaddr}").expect_err("unknown");
         assert_eq!(e.offset(), 2);
         assert!(e.to_string().contains("unknown field `{ipaddr}`"), "{e}");
-        assert!(e.to_string().contains("`{hostname}`"), "lists the fields: {e}");
+        assert!(
+            e.to_string().contains("`{hostname}`"),
+            "lists the fields: {e}"
+        );
         assert_eq!(
             Template::parse("ab{ip").expect_err("unclosed"),
             TemplateError::Unclosed { offset: 2 }

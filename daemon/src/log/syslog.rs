@@ -78,7 +78,13 @@ fn severity(level: &Level) -> u8 {
 
 /// One datagram: `<PRI>Mmm dd hh:mm:ss berthd[PID]: line`. The timestamp is
 /// the local form RFC 3164 asks for, in UTC (what berthd keeps).
-pub fn frame(facility: Facility, level: &Level, now: jiff::Timestamp, pid: u32, line: &str) -> Vec<u8> {
+pub fn frame(
+    facility: Facility,
+    level: &Level,
+    now: jiff::Timestamp,
+    pid: u32,
+    line: &str,
+) -> Vec<u8> {
     let pri = u16::from(facility.0) * 8 + u16::from(severity(level));
     let stamp = now.strftime("%b %e %H:%M:%S");
     let line = line.trim_end_matches('\n');
@@ -110,7 +116,10 @@ impl Conn {
         self.sock = Self::connect(&self.path);
         match &self.sock {
             Some(s) => s.send(msg).map(drop),
-            None => Err(io::Error::new(io::ErrorKind::NotConnected, "no syslog socket")),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "no syslog socket",
+            )),
         }
     }
 }
@@ -215,7 +224,13 @@ mod tests {
     #[test]
     fn frames_are_rfc3164_local_form() {
         let at: jiff::Timestamp = "2026-03-05T07:08:09Z".parse().expect("time");
-        let f = frame(Facility(23), &Level::INFO, at, 42, "REQUEST from x: acked y\n");
+        let f = frame(
+            Facility(23),
+            &Level::INFO,
+            at,
+            42,
+            "REQUEST from x: acked y\n",
+        );
         assert_eq!(
             String::from_utf8(f).expect("utf8"),
             "<190>Mar  5 07:08:09 berthd[42]: REQUEST from x: acked y"

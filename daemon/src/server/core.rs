@@ -127,7 +127,9 @@ impl Core {
         };
         let decision = engine::handle(&view, &req, at);
         let event = self.transaction_event(&packet, m.iface, &decision, at);
+        let request = self.request_facts(&packet, &decision);
         let report = Report {
+            request,
             events: event.into_iter().collect(),
             lines: vec![Line::transaction(
                 &packet,

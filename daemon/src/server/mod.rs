@@ -23,6 +23,7 @@
 //! - [`core`]: the event loop and the packet path.
 //! - [`commit`]: changes to memory, their writes, and committed or failed.
 //! - [`events`]: a decision as events for the control API.
+//! - [`hooks`]: a durable change as hook events, queued for the hooks module.
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
@@ -31,6 +32,7 @@ mod api;
 mod commit;
 mod core;
 mod events;
+mod hooks;
 mod housekeeping;
 mod log;
 mod ops;
@@ -114,6 +116,8 @@ pub(crate) struct Core {
     /// What the changes in flight replaced, for their rollback.
     journal: commit::Journal,
     counters: Counters,
+    /// The hook programs' queue; fed only from `publish`.
+    hooks: crate::hooks::Dispatcher,
     /// Set when the store can no longer write: serving on would promise
     /// nothing, so the daemon stops (and systemd restarts it).
     fatal: Option<StoreError>,

@@ -71,6 +71,9 @@ impl Core {
             warnings
                 .push("control socket settings changed: restart berthd to apply them".to_string());
         }
+        if new.log != self.cfg.log {
+            warnings.push("log destination changed: restart berthd to apply it".to_string());
+        }
         for w in &warnings {
             warn!("{w}");
         }
@@ -80,6 +83,10 @@ impl Core {
             hosts: hosts.iter().count() as u64,
             warnings,
         };
+        if new.hooks != *self.hooks.config() {
+            // Hooks already queued finish under the old settings.
+            self.hooks = crate::hooks::Dispatcher::new(new.hooks.clone(), self.events.clone());
+        }
         self.cfg = Arc::new(new);
         self.hosts = hosts;
         self.reindex_pools();

@@ -87,7 +87,9 @@ impl Core {
             cfg.server.event_buffer,
             i64::try_from(started_at).unwrap_or(0),
         ));
+        let hooks = crate::hooks::Dispatcher::new(cfg.hooks.clone(), events.clone());
         Ok(Core {
+            hooks,
             cfg,
             config_path,
             table,
