@@ -91,6 +91,25 @@ pub struct RunResult {
     pub stdout: String,
 }
 
+/// Kills a hook's process group if the run is abandoned before it ends
+/// (berthd shutting down): nothing it started outlives the daemon.
+struct Group(Option<i32>);
+
+impl Group {
+    fn kill(&mut self) {
+        if let Some(pid) = self.0.take() {
+            // The group may be gone already; that is fine.
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// Reads `r` to its end, keeping the last [`OUTPUT_TAIL`] bytes.
 async fn tail(r: Option<impl AsyncRead + Unpin>) -> Vec<u8> {
     let Some(mut r) = r else { return Vec::new() };
@@ -140,7 +159,7 @@ pub async fn run(p: &Program) -> RunResult {
             };
         }
     };
-    let pid = child.id().and_then(|id| i32::try_from(id).ok());
+    let mut group = Group(child.id().and_then(|id| i32::try_from(id).ok()));
     let (out, err) = (child.stdout.take(), child.stderr.take());
     // The output is read to its end too: a process the hook left behind
     // holding it open counts against the hook's time.
@@ -149,16 +168,19 @@ pub async fn run(p: &Program) -> RunResult {
         (out, err, status)
     };
     match tokio::time::timeout(p.timeout, work).await {
-        Ok((out, err, status)) => RunResult {
-            ending: status.map_or_else(|e| Ending::NotStarted(e.to_string()), Ending::from_status),
-            stderr: text(&err),
-            stdout: text(&out),
-        },
-        Err(_) => {
-            if let Some(pid) = pid {
-                // The group may be gone already; that is fine.
-                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        Ok((out, err, status)) => {
+            // Finished in time: what it left running in the background
+            // (with its output closed) is its own business.
+            group.0 = None;
+            RunResult {
+                ending: status
+                    .map_or_else(|e| Ending::NotStarted(e.to_string()), Ending::from_status),
+                stderr: text(&err),
+                stdout: text(&out),
             }
+        }
+        Err(_) => {
+            group.kill();
             let _ = child.wait().await;
             RunResult {
                 ending: Ending::TimedOut,
