@@ -145,6 +145,28 @@ pub async fn run(p: &Program) -> RunResult {
         // Its own group, so the timeout reaches whatever it started.
         .process_group(0)
         .kill_on_drop(true);
+    // Under systemd berthd holds its network capabilities as ambient ones,
+    // which exec would hand on to the hook: clear them in the child.
+    // SAFETY: prctl is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_CLEAR_ALL,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                let e = io::Error::last_os_error();
+                // Kernels without ambient capabilities have none to clear.
+                if e.raw_os_error() != Some(libc::EINVAL) {
+                    return Err(e);
+                }
+            }
+            Ok(())
+        });
+    }
     if let Some(u) = p.run_as {
         // std drops supplementary groups (setgroups) before setuid.
         cmd.uid(u.uid).gid(u.gid);
