@@ -112,6 +112,33 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout
     Man,
+    /// Convert another server's configuration to Berth TOML (stdout); what
+    /// cannot be converted is listed on stderr with its line
+    Import(ImportArgs),
+}
+
+/// `berth import FORMAT FILE`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The format of FILE
+    #[arg(value_enum)]
+    pub format: ImportFormat,
+    /// dhcpd.conf, dnsmasq.conf, or staticDHCPd's SQLite database
+    pub file: PathBuf,
+    /// Interfaces to serve ([server] interfaces); repeatable
+    #[arg(long = "interface", value_name = "IFACE")]
+    pub interfaces: Vec<String>,
+}
+
+/// What `berth import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// ISC dhcpd's dhcpd.conf
+    IscDhcpd,
+    /// dnsmasq's configuration (its dhcp-* lines)
+    Dnsmasq,
+    /// staticDHCPd's SQLite database (maps and subnets tables)
+    Staticdhcpd,
 }
 
 /// `berth leases`: every given filter must match.
