@@ -154,7 +154,8 @@ impl Conv {
             "dhcp-range" => self.range(n, text, &parts),
             "dhcp-host" => self.host(n, text, &parts),
             "dhcp-option" | "dhcp-option-force" => self.option(n, text, &parts),
-            "dhcp-boot" => self.boot(n, text, &parts),
+            // Positions matter here (`file,,server-address`): empties stay.
+            "dhcp-boot" => self.boot(n, text, &val.split(',').map(str::trim).collect::<Vec<_>>()),
             "dhcp-vendorclass" => {
                 let (_, set, rest) = Self::tags_of(&parts);
                 match (set.as_slice(), rest.as_slice()) {
@@ -238,7 +239,9 @@ impl Conv {
         };
         sub.ranges.push((a.to_string(), b.to_string()));
         if default_lease.is_some() {
+            // dnsmasq's range lease time is every lease's, asked for or not.
             sub.default_lease = default_lease;
+            sub.max_lease = default_lease;
         }
     }
 
@@ -322,7 +325,7 @@ impl Conv {
 
     fn boot(&mut self, n: usize, text: &str, parts: &[&str]) {
         let (tag, _set, rest) = Self::tags_of(parts);
-        let Some(file) = rest.first() else {
+        let Some(file) = rest.first().filter(|f| !f.is_empty()) else {
             return self.note(n, text, "no file name");
         };
         let server = rest.get(2).filter(|s| s.parse::<Ipv4Addr>().is_ok());

@@ -49,6 +49,7 @@ pub fn convert(text: &str, source: &str, interfaces: &[String]) -> Imported {
     if !c.set_bootp {
         c.out.server.push(("bootp".into(), Value::Boolean(true)));
     }
+    c.out.hooks = super::model::merge_hooks(std::mem::take(&mut c.out.hooks));
     c.notes.sort_by_key(|n| n.line);
     Imported {
         config: c.out,

@@ -38,3 +38,6 @@ impl Imported {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -84,6 +84,40 @@ pub struct Berth {
     pub hooks: Vec<Hook>,
 }
 
+/// Merges hooks that run the same program with the same arguments but for
+/// the event's own name (`execute("x", "commit", ...)` on commit, `"release"`
+/// on release): one hook on all their events, with `{event}` for the name.
+pub fn merge_hooks(hooks: Vec<Hook>) -> Vec<Hook> {
+    let general = |h: &Hook| -> Vec<String> {
+        h.args
+            .iter()
+            .map(|a| match h.on.as_slice() {
+                [e] if a == e => "{event}".to_string(),
+                _ => a.clone(),
+            })
+            .collect()
+    };
+    let mut out: Vec<Hook> = Vec::new();
+    for h in hooks {
+        let args = general(&h);
+        match out
+            .iter_mut()
+            .find(|o| o.run == h.run && general(o) == args)
+        {
+            Some(o) => {
+                o.args = args;
+                for e in h.on {
+                    if !o.on.contains(&e) {
+                        o.on.push(e);
+                    }
+                }
+            }
+            None => out.push(h),
+        }
+    }
+    out
+}
+
 /// A key as TOML writes it: bare when it can be, quoted otherwise.
 pub fn key(k: &str) -> String {
     if !k.is_empty()
