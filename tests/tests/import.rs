@@ -80,13 +80,10 @@ fn a_staticdhcpd_database_imports_to_a_valid_config() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("dhcp.sqlite3");
     let db = rusqlite::Connection::open(&file).expect("db");
+    db.execute_batch(berth::import::staticdhcpd::SCHEMA)
+        .expect("schema");
     db.execute_batch(
-        "CREATE TABLE subnets (subnet TEXT NOT NULL, serial INTEGER NOT NULL, lease_time INTEGER NOT NULL,
-           gateway TEXT, subnet_mask TEXT, broadcast_address TEXT, ntp_servers TEXT,
-           domain_name_servers TEXT, domain_name TEXT, PRIMARY KEY(subnet, serial));
-         CREATE TABLE maps (mac TEXT PRIMARY KEY NOT NULL, ip TEXT NOT NULL, hostname TEXT,
-           subnet TEXT NOT NULL, serial INTEGER NOT NULL);
-         INSERT INTO subnets VALUES ('192.0.2.0/24', 0, 86400, '192.0.2.1', '255.255.255.0',
+        "INSERT INTO subnets VALUES ('192.0.2.0/24', 0, 86400, '192.0.2.1', '255.255.255.0',
            NULL, NULL, '192.0.2.1', 'example.org');
          INSERT INTO maps VALUES ('02:00:00:00:00:01', '192.0.2.10', 'printer', '192.0.2.0/24', 0);
          INSERT INTO maps VALUES ('02:00:00:00:00:02', '192.0.2.11', NULL, '192.0.2.0/24', 0);",

@@ -11,6 +11,17 @@ use toml::Value;
 use super::Imported;
 use super::model::{Berth, Host, Note, Subnet, check_option};
 
+/// staticDHCPd's documented SQLite schema (the two tables read here), for
+/// building test databases.
+pub const SCHEMA: &str = "\
+CREATE TABLE subnets (subnet TEXT NOT NULL, serial INTEGER NOT NULL, lease_time INTEGER NOT NULL,
+  gateway TEXT, subnet_mask TEXT, broadcast_address TEXT, ntp_servers TEXT,
+  domain_name_servers TEXT, domain_name TEXT, PRIMARY KEY(subnet, serial));
+CREATE TABLE maps (mac TEXT PRIMARY KEY NOT NULL, ip TEXT NOT NULL, hostname TEXT,
+  subnet TEXT NOT NULL, serial INTEGER NOT NULL,
+  FOREIGN KEY (subnet, serial) REFERENCES subnets (subnet, serial));
+";
+
 /// Why the database could not be read at all.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {source}", path)]

@@ -192,14 +192,9 @@ fn a_staticdhcpd_database_converts_subnets_and_maps() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("dhcp.sqlite3");
     let db = rusqlite::Connection::open(&path).expect("db");
-    // staticDHCPd's documented schema.
+    db.execute_batch(staticdhcpd::SCHEMA).expect("schema");
     db.execute_batch(
-        "CREATE TABLE subnets (subnet TEXT NOT NULL, serial INTEGER NOT NULL, lease_time INTEGER NOT NULL,
-           gateway TEXT, subnet_mask TEXT, broadcast_address TEXT, ntp_servers TEXT,
-           domain_name_servers TEXT, domain_name TEXT, PRIMARY KEY(subnet, serial));
-         CREATE TABLE maps (mac TEXT PRIMARY KEY NOT NULL, ip TEXT NOT NULL, hostname TEXT,
-           subnet TEXT NOT NULL, serial INTEGER NOT NULL);
-         INSERT INTO subnets VALUES ('lan', 0, 14400, '192.0.2.1', '255.255.255.0', '192.0.2.255',
+        "INSERT INTO subnets VALUES ('lan', 0, 14400, '192.0.2.1', '255.255.255.0', '192.0.2.255',
            '192.0.2.1', '192.0.2.1,192.0.2.2', 'example.org');
          INSERT INTO subnets VALUES ('lab', 0, 3600, NULL, NULL, NULL, NULL, NULL, NULL);
          INSERT INTO maps VALUES ('02:00:00:00:00:01', '192.0.2.10', 'printer', 'lan', 0);
