@@ -125,3 +125,67 @@ async fn a_slow_hook_does_not_hold_up_replies() {
     );
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrival_decline_promote_and_an_operators_release_run_hooks() {
+    use berth_proto::{PromoteRequest, Target};
+    let (dir, hook) = hook_dir(
+        r#"echo "$reason $1 ip=${new_ip_address-} mac=${client_mac-} name=${new_host_name-}" >> "$(dirname "$0")/out""#,
+    );
+    let out = dir.path().join("out");
+    let mut h = Harness::start(&format!(
+        "[[hook]]\non = [\"arrival\", \"decline\", \"promote\", \"release\"]\nrun = \"{}\"\nargs = [\"{{event}}\"]\n",
+        hook.display()
+    ))
+    .await;
+    let ip = h.bind(A).await;
+    assert_eq!(
+        lines(&out, 1).await,
+        [format!("ARRIVAL arrival ip= mac={A} name=")]
+    );
+
+    // An operator's release is a release.
+    h.api
+        .release(ctx(), Target::Mac(A.to_string()))
+        .await
+        .expect("rpc")
+        .expect("release");
+    assert_eq!(
+        lines(&out, 2).await[1],
+        format!("RELEASE release ip={ip} mac={A} name=")
+    );
+
+    // The client takes it again, then declines it.
+    let ip = h.bind(A).await;
+    let mut decline = h.packet(A, MessageType::Decline);
+    decline
+        .options
+        .set(berthd::packet::code::REQUESTED_IP, ip.octets().to_vec());
+    decline
+        .options
+        .set(berthd::packet::code::SERVER_ID, SERVER.octets().to_vec());
+    h.post(&decline).await;
+    assert_eq!(
+        lines(&out, 3).await[2],
+        format!("DECLINE decline ip={ip} mac={A} name=")
+    );
+
+    h.api
+        .promote(
+            ctx(),
+            PromoteRequest {
+                mac: B.to_string(),
+                ip: Some(STATIC),
+                hostname: Some("beta".into()),
+            },
+        )
+        .await
+        .expect("rpc")
+        .expect("promote");
+    // A promoted host's scopes give it its name as host-name.
+    assert_eq!(
+        lines(&out, 4).await[3],
+        format!("PROMOTE promote ip={STATIC} mac={B} name=beta")
+    );
+    h.stop().await;
+}
