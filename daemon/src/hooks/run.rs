@@ -301,12 +301,21 @@ mod tests {
             .trim()
             .parse()
             .expect("a pid");
-        // The background sleep was in the group, so it is gone too (a zombie
-        // at most, reaped by whoever inherits it).
-        let alive = std::fs::read_to_string(format!("/proc/{child}/stat"))
-            .map(|s| !s.contains(") Z "))
-            .unwrap_or(false);
-        assert!(!alive, "the hook's child {child} was killed with it");
+        // The background sleep was in the group, so it dies too (a zombie
+        // at most, reaped by whoever inherits it). SIGKILL is delivered
+        // asynchronously: wait for it.
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .map(|s| !s.contains(") Z "))
+                .unwrap_or(false)
+        };
+        for _ in 0..500 {
+            if !alive() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!alive(), "the hook's child {child} was killed with it");
     }
 
     #[tokio::test]
