@@ -13,6 +13,7 @@
 
 pub mod dnsmasq;
 pub mod isc;
+mod isc_expr;
 mod isc_lex;
 pub mod model;
 pub mod staticdhcpd;
