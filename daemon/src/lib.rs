@@ -6,8 +6,10 @@
 //! - [`options`]: the catalogue of option names, codes and value types.
 //! - [`class`]: client classes: which classes a request belongs to (pure).
 //! - [`config`]: the TOML configuration, its validation and the runtime snapshot.
+//! - [`hooks`]: event hooks: programs run for durable lease events, dhclient-script style.
 //! - [`hosts`]: the static host table (config and run-time hosts in one index).
 //! - [`blocks`]: blocked client MACs.
+//! - [`log`]: where the log goes: stderr, or syslog (`log = "local7"`).
 //! - [`lease`]: lease records and the in-memory lease index (the hot path).
 //! - [`pool`]: the dynamic pools: may this address go to this client, which address to offer, pool figures.
 //! - [`engine`]: the sans-IO protocol core: (request, config, leases, now) -> decision.
@@ -29,9 +31,11 @@ pub mod engine;
 pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hooks;
 pub mod hosts;
 pub mod lease;
 pub mod limits;
+pub mod log;
 pub mod net;
 pub mod notify;
 pub mod options;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use berthd::log::{LogTarget, Syslog};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -35,22 +36,35 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let level = match cli.verbose {
+/// Logs to stderr, or to syslog when the config says `log = "<facility>"`.
+fn init_logging(verbose: u8, target: &LogTarget) {
+    let level = match verbose {
         0 => "info",
         1 => "debug",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    match target {
+        LogTarget::Stderr => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        // Syslog stamps each line itself; one line per datagram.
+        LogTarget::Syslog { facility, socket } => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(Syslog::new(*facility, socket))
+            .with_ansi(false)
+            .without_time()
+            .init(),
+    }
+}
 
+fn main() -> ExitCode {
+    let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run) {
         Command::CheckConfig { file } => {
+            init_logging(cli.verbose, &LogTarget::Stderr);
             let path = file.unwrap_or(cli.config);
             match berthd::config::load(&path) {
                 Ok(cfg) => {
@@ -71,14 +85,31 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Run => match serve(cli.config, &cli.user) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                // Our errors carry their causes in their messages.
-                eprintln!("berthd: {e}");
-                ExitCode::FAILURE
+        Command::Run => {
+            // Read while still root: the file may be readable by root only.
+            // (A reload reads it again as the daemon's user.) It also says
+            // where the log goes, so it is read before logging starts.
+            let cfg = match berthd::config::load(&cli.config) {
+                Ok(cfg) => cfg,
+                Err(e) => {
+                    eprintln!("berthd: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            init_logging(cli.verbose, &cfg.log);
+            let to_syslog = matches!(cfg.log, LogTarget::Syslog { .. });
+            match serve(cli.config, cfg, &cli.user) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    if to_syslog {
+                        tracing::error!("berthd: {e}");
+                    }
+                    // Our errors carry their causes in their messages.
+                    eprintln!("berthd: {e}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
     }
 }
 
@@ -108,10 +139,7 @@ fn check_postgres(pg: &berthd::config::PostgresConfig) -> ExitCode {
     }
 }
 
-fn serve(config: PathBuf, user: &str) -> anyhow::Result<()> {
-    // Read while still root: the file may be readable by root only. (A
-    // reload reads it again as the daemon's user.)
-    let cfg = berthd::config::load(&config)?;
+fn serve(config: PathBuf, cfg: berthd::config::Config, user: &str) -> anyhow::Result<()> {
     // Drop root while still single-threaded (see berthd::privilege).
     if nix::unistd::Uid::effective().is_root() {
         // The SQLite file and its directory are handed to the daemon's

@@ -8,5 +8,6 @@
 
 pub mod app;
 pub mod ctl;
+pub mod import;
 pub mod text;
 pub mod time;

@@ -19,10 +19,13 @@
 mod boot;
 mod class;
 mod diagnostic;
+mod hooks;
 mod limits;
+mod log;
 mod pool;
 mod raw;
 mod raw_class;
+mod raw_hooks;
 mod raw_limits;
 mod raw_pool;
 mod raw_webhook;
@@ -43,6 +46,8 @@ pub use store::PostgresConfig;
 pub use webhook::Webhook;
 
 use crate::addr::{Cidr, MacAddr, Range};
+use crate::hooks::HookConfig;
+use crate::log::LogTarget;
 use crate::options::{Catalogue, Options, Value, VendorOptions};
 
 /// A validated configuration, with lookup indexes built.
@@ -70,6 +75,10 @@ pub struct Config {
     pub limits: Limits,
     /// `[[webhook]]` entries, in file order.
     pub webhooks: Vec<Webhook>,
+    /// `[[hook]]` entries and `[hooks]`.
+    pub hooks: HookConfig,
+    /// `[server] log` (and `syslog_socket`): where the log goes.
+    pub log: LogTarget,
     host_by_mac: HashMap<MacAddr, usize>,
     host_by_client_id: HashMap<Vec<u8>, usize>,
     host_by_ip: HashMap<Ipv4Addr, usize>,
@@ -112,6 +121,8 @@ impl Config {
             classes: Vec::new(),
             limits: Limits::default(),
             webhooks: Vec::new(),
+            hooks: HookConfig::default(),
+            log: LogTarget::default(),
             host_by_mac,
             host_by_client_id,
             host_by_ip,
@@ -375,3 +386,6 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
 mod policy_tests;
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hooks_tests;

@@ -16,6 +16,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Reporter;
 use super::raw_class::{RawClass, RawOptionDef, RawSpaces};
+use super::raw_hooks::{RawHook, RawHooks};
 
 /// An `options` table: option name -> value, each with its span. Decoded in
 /// validation against the catalogue; the order of entries there follows the
@@ -192,6 +193,9 @@ pub(super) struct RawServer {
     pub next_server: Option<Spanned<String>>,
     pub filename: Option<Spanned<String>>,
     pub server_name: Option<Spanned<String>>,
+    /// `stderr` or a syslog facility.
+    pub log: Option<Spanned<String>>,
+    pub syslog_socket: Option<Spanned<String>>,
 }
 
 /// `[[subnet]]`.
@@ -241,10 +245,11 @@ pub(super) struct RawConfig {
     pub classes: Vec<(Span<usize>, RawClass)>,
     pub limits: Option<super::raw_limits::RawLimits>,
     pub webhooks: Vec<(Span<usize>, super::raw_webhook::RawWebhook)>,
+    pub hook: Vec<(Span<usize>, RawHook)>,
+    pub hooks: Option<RawHooks>,
 }
 
-/// The top-level keys we know. Later sections (`hook`) are added here and
-/// in [`RawConfig`].
+/// The top-level keys we know.
 const SECTIONS: &[&str] = &[
     "server",
     "options",
@@ -255,6 +260,8 @@ const SECTIONS: &[&str] = &[
     "class",
     "limits",
     "webhook",
+    "hook",
+    "hooks",
 ];
 
 /// Parse `text` and deserialize each section and entry separately.
@@ -301,6 +308,8 @@ pub(super) fn read(text: &str, report: &mut Reporter<'_>) -> Option<RawConfig> {
             "class" => raw.classes = entries("class", key_span, value, report),
             "limits" => raw.limits = entry(value, report),
             "webhook" => raw.webhooks = entries("webhook", key_span, value, report),
+            "hook" => raw.hook = entries("hook", key_span, value, report),
+            "hooks" => raw.hooks = entry(value, report),
             other => report.error(
                 key_span,
                 format!(

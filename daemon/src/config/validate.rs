@@ -29,6 +29,10 @@ use crate::options::{self, Catalogue, OptionError, Options, Space, Value, Vendor
 /// Build the validated configuration. The result is only meaningful if
 /// nothing was reported.
 pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) -> Config {
+    let log = raw.server.as_ref().map_or_else(Default::default, |s| {
+        super::log::build(s.log.as_ref(), s.syslog_socket.as_ref(), report)
+    });
+    let hook_config = super::hooks::build(&raw.hook, raw.hooks.as_ref(), report);
     let catalogue = class::catalogue(raw.option_spaces.as_ref(), &raw.option_defs, report);
     let server = server(raw.server, report);
     let (options, vendor) = option_set(raw.options.as_ref(), &catalogue, report);
@@ -42,6 +46,8 @@ pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) ->
     config.classes = classes;
     config.limits = super::limits::build(raw.limits.as_ref(), report);
     config.webhooks = super::webhook::build(&raw.webhooks, report);
+    config.hooks = hook_config;
+    config.log = log;
     config
 }
 

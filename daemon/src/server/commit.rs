@@ -17,6 +17,7 @@ use berth_proto::{ApiError, ErrorKind, Event};
 use tracing::{error, info, warn};
 
 use super::Core;
+use super::hooks::RequestFacts;
 use super::log::Line;
 use super::transport::Socket;
 use crate::addr::MacAddr;
@@ -175,6 +176,8 @@ pub(crate) struct Report {
     pub events: Vec<Event>,
     pub lines: Vec<Line>,
     pub counter: Option<&'static str>,
+    /// What hooks are told about the request, when a hook wants it.
+    pub request: Option<Box<RequestFacts>>,
 }
 
 impl Report {
@@ -383,14 +386,14 @@ impl Core {
         let undo = self.journal.close(flight.seq);
         match result {
             // `undo` holds each changed record before and after: what
-            // commit hooks (old_* and new_*) will be given.
+            // hooks are given as old_* and new_*.
             Ok(()) => {
                 if let Some(e) = self.health.ok(flight.at) {
                     info!("store writes again");
                     self.notifier.status(&self.health.status_line());
                     self.publish(Report::events(vec![e]), flight.at);
                 }
-                self.publish(flight.report, flight.at);
+                self.publish_with(flight.report, flight.at, &undo);
                 if let Some(answer) = flight.answer {
                     answer(Ok(()));
                 }
@@ -480,14 +483,22 @@ impl Core {
         }
     }
 
-    /// Makes a change known: its events, log lines and counter. The one
-    /// place they are produced; later, hooks and webhooks hang here too.
+    /// Makes a change known: its events, log lines, counter and hooks. The
+    /// one place they are produced.
     pub(crate) fn publish(&mut self, report: Report, at: UnixTime) {
+        self.publish_with(report, at, &[]);
+    }
+
+    /// [`Core::publish`] for a change whose records before and after are
+    /// `undo` (what its hooks are told).
+    fn publish_with(&mut self, report: Report, at: UnixTime, undo: &[Undo]) {
         let Report {
             events,
             lines,
             counter,
+            request,
         } = report;
+        self.run_hooks(&events, request.as_deref(), undo);
         for line in &lines {
             self.write_log(line);
         }

@@ -160,7 +160,9 @@ impl Core {
             return;
         }
         let event = self.transaction_event(&packet, m.iface, &decision, at);
+        let request = self.request_facts(&packet, &decision);
         let mut report = Report {
+            request,
             events: event.into_iter().collect(),
             lines: vec![Line::transaction(
                 &packet,

@@ -91,6 +91,7 @@ impl Core {
                         why: format!("{detail} (until {until})"),
                     }],
                     counter: Some("flood_ignored"),
+                    ..Report::default()
                 }
             }
         };

@@ -24,6 +24,7 @@
 //! - [`commit`]: changes to memory, their writes, and committed or failed.
 //! - [`events`]: a decision as events for the control API; [`arrival`]:
 //!   which clients are new.
+//! - [`hooks`]: a durable change as hook events, queued for the hooks module.
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
@@ -37,6 +38,7 @@ mod core;
 mod events;
 mod explain;
 mod health;
+mod hooks;
 mod housekeeping;
 mod limits;
 mod log;
@@ -125,6 +127,8 @@ pub(crate) struct Core {
     /// What the changes in flight replaced, for their rollback.
     journal: commit::Journal,
     counters: Counters,
+    /// The hook programs' queue; fed only from `publish`.
+    hooks: crate::hooks::Dispatcher,
     /// Set when the store can no longer write: serving on would promise
     /// nothing, so the daemon stops (and systemd restarts it).
     fatal: Option<StoreError>,

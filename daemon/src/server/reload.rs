@@ -73,6 +73,9 @@ impl Core {
             warnings
                 .push("control socket settings changed: restart berthd to apply them".to_string());
         }
+        if new.log != self.cfg.log {
+            warnings.push("log destination changed: restart berthd to apply it".to_string());
+        }
         for w in &warnings {
             warn!("{w}");
         }
@@ -85,6 +88,10 @@ impl Core {
         self.limits.reconfigure(&new.limits);
         if let Some(w) = &self.webhooks {
             w.set(new.webhooks.clone());
+        }
+        if new.hooks != *self.hooks.config() {
+            // Hooks already queued finish under the old settings.
+            self.hooks = crate::hooks::Dispatcher::new(new.hooks.clone(), self.events.clone());
         }
         self.cfg = Arc::new(new);
         self.hosts = hosts;

@@ -88,10 +88,12 @@ impl Core {
             cfg.server.event_buffer,
             i64::try_from(started_at).unwrap_or(0),
         ));
+        let hooks = crate::hooks::Dispatcher::new(cfg.hooks.clone(), events.clone());
         Ok(Core {
             limits: super::limits::LimitState::new(&cfg.limits),
             arrivals: super::arrival::Arrivals::default(),
             webhooks: None,
+            hooks,
             cfg,
             config_path,
             table,

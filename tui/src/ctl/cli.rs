@@ -115,6 +115,9 @@ pub enum Command {
     /// What berthd would do for a client, without doing it: host, subnet,
     /// range, classes, the address, every option with the scope it comes from
     Explain(ExplainArgs),
+    /// Convert another server's configuration to Berth TOML (stdout); what
+    /// cannot be converted is listed on stderr with its line
+    Import(ImportArgs),
 }
 
 /// `berth explain MAC [...]`: the client as berthd would see its DISCOVER.
@@ -144,6 +147,30 @@ pub struct ExplainArgs {
     /// Served interface the request arrives on [default: the first]
     #[arg(long, value_name = "NAME")]
     pub interface: Option<String>,
+}
+
+/// `berth import FORMAT FILE`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The format of FILE
+    #[arg(value_enum)]
+    pub format: ImportFormat,
+    /// dhcpd.conf, dnsmasq.conf, or staticDHCPd's SQLite database
+    pub file: PathBuf,
+    /// Interfaces to serve ([server] interfaces); repeatable
+    #[arg(long = "interface", value_name = "IFACE")]
+    pub interfaces: Vec<String>,
+}
+
+/// What `berth import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// ISC dhcpd's dhcpd.conf
+    IscDhcpd,
+    /// dnsmasq's configuration (its dhcp-* lines)
+    Dnsmasq,
+    /// staticDHCPd's SQLite database (maps and subnets tables)
+    Staticdhcpd,
 }
 
 /// `berth leases`: every given filter must match.

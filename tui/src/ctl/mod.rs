@@ -73,6 +73,34 @@ pub struct View {
     pub tz: TimeZone,
 }
 
+/// `berth import`: the TOML on stdout, each note on stderr as
+/// `FILE:LINE: message`. Exit 0 even with notes (they are the point); 1
+/// when the file cannot be read.
+fn import(a: &cli::ImportArgs) -> ExitCode {
+    use crate::import;
+    use cli::ImportFormat;
+    let name = a.file.display().to_string();
+    let imported = match a.format {
+        ImportFormat::Staticdhcpd => import::staticdhcpd::convert(&a.file, &a.interfaces)
+            .map_err(|e| CtlError::Failed(e.to_string())),
+        ImportFormat::IscDhcpd | ImportFormat::Dnsmasq => std::fs::read_to_string(&a.file)
+            .map_err(|e| CtlError::Failed(format!("{name}: {e}")))
+            .map(|text| match a.format {
+                ImportFormat::IscDhcpd => import::isc::convert(&text, &name, &a.interfaces),
+                _ => import::dnsmasq::convert(&text, &name, &a.interfaces),
+            }),
+    };
+    let imported = match imported {
+        Ok(i) => i,
+        Err(e) => return finish(Err(e)),
+    };
+    let mut err = io::stderr().lock();
+    for line in imported.note_lines(&name) {
+        let _ = writeln!(err, "{line}");
+    }
+    finish(write_stdout(imported.config.to_toml().as_bytes()).map_err(CtlError::from))
+}
+
 /// Runs subcommand `cmd` against the daemon at `socket` and prints the
 /// result; errors go to stderr as `berth: <message>`.
 pub fn run(cmd: Command, socket: &Path, json: bool) -> ExitCode {
@@ -83,6 +111,7 @@ pub fn run(cmd: Command, socket: &Path, json: bool) -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "berth", &mut out);
             return finish(write_stdout(&out).map_err(CtlError::from));
         }
+        Command::Import(a) => return import(&a),
         Command::Man => {
             let mut out = Vec::new();
             let rendered = clap_mangen::Man::new(Cli::command()).render(&mut out);
@@ -324,7 +353,7 @@ pub async fn execute(cmd: Command, socket: &Path, view: &View) -> Result<(), Ctl
             }
         }
         // Handled above; listed so a new subcommand cannot be forgotten here.
-        Command::Events(_) | Command::Completions { .. } | Command::Man => {
+        Command::Events(_) | Command::Completions { .. } | Command::Man | Command::Import(_) => {
             return Err(CtlError::Failed(
                 "internal: subcommand dispatched wrongly".into(),
             ));
