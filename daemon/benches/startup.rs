@@ -4,7 +4,8 @@
 //! figures (and the process's memory); asserts nothing about speed.
 //!
 //! `cargo bench -p berthd --bench startup`. The store is filled once per
-//! run, in one transaction, in a temporary directory.
+//! run, in one transaction, in a temporary directory. `BENCH_VERBOSE=1`
+//! prints the daemon's log (with times: where start-up spends them).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -93,6 +94,9 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
+    if std::env::var_os("BENCH_VERBOSE").is_some() {
+        tracing_subscriber::fmt().init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

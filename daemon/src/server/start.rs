@@ -1,6 +1,7 @@
 //! Start-up and shutdown: load the store, build the core, serve the
 //! control socket and the given sockets, and finish in-flight writes.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -77,7 +78,8 @@ impl Core {
         for c in conflicts {
             warn!("run-time host not used (the config file wins; it stays in the store): {c}");
         }
-        let seen = leases.iter().map(|l| l.mac).collect();
+        let mut seen = HashSet::with_capacity(leases.len());
+        seen.extend(leases.iter().map(|l| l.mac));
         let mut table = LeaseTable::from_leases(leases);
         pool::Layout::new(&cfg, &hosts).index(&mut table);
         let writer = Writer::try_spawn(store)?;

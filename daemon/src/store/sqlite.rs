@@ -383,7 +383,8 @@ impl Store for SqliteStore {
                 }
             }
         }
-        out.sort_by_key(|l| l.ip);
+        // Addresses are the primary key: no two rows tie.
+        out.sort_unstable_by_key(|l| l.ip);
         Ok(out)
     }
 
