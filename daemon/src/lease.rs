@@ -150,7 +150,15 @@ impl LeaseTable {
 
     /// Builds the index from stored leases (e.g. at start).
     pub fn from_leases(leases: impl IntoIterator<Item = Lease>) -> Self {
-        let mut t = Self::new();
+        let leases = leases.into_iter();
+        // Sized once: growing a million-entry map step by step rehashes
+        // (and moves) every record about twenty times.
+        let (n, _) = leases.size_hint();
+        let mut t = LeaseTable {
+            by_ip: HashMap::with_capacity(n),
+            by_client: HashMap::with_capacity(n),
+            ..Self::default()
+        };
         for l in leases {
             t.insert(l);
         }

@@ -111,7 +111,23 @@ impl InterfaceSocket {
     /// be arranged (no CAP_NET_ADMIN), the reply is broadcast instead, which
     /// every client accepts.
     pub async fn send(&self, bytes: &[u8], dest: Destination) -> io::Result<SocketAddrV4> {
-        let to = match dest {
+        let to = self.target(dest);
+        self.socket.send_to(bytes, to).await?;
+        Ok(to)
+    }
+
+    /// [`InterfaceSocket::send`] without waiting: `ErrorKind::WouldBlock`
+    /// when the socket's send buffer is full.
+    pub fn try_send(&self, bytes: &[u8], dest: Destination) -> io::Result<SocketAddrV4> {
+        let to = self.target(dest);
+        self.socket.try_send_to(bytes, to.into())?;
+        Ok(to)
+    }
+
+    /// Where a reply to `dest` is sent (priming the ARP cache for a
+    /// hardware unicast).
+    fn target(&self, dest: Destination) -> SocketAddrV4 {
+        match dest {
             Destination::Broadcast => SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT),
             Destination::Relay(ip) => SocketAddrV4::new(ip, SERVER_PORT),
             Destination::Unicast(ip) => SocketAddrV4::new(ip, CLIENT_PORT),
@@ -123,9 +139,7 @@ impl InterfaceSocket {
                     SocketAddrV4::new(Ipv4Addr::BROADCAST, CLIENT_PORT)
                 }
             },
-        };
-        self.socket.send_to(bytes, to).await?;
-        Ok(to)
+        }
     }
 
     /// Adds a completed ARP entry ip -> mac on this interface (SIOCSARP), as

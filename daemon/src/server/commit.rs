@@ -227,6 +227,8 @@ struct InFlight {
     source: Source,
     report: Report,
     answer: Option<Answer>,
+    /// The ACK to send once durable.
+    reply: Option<(Arc<dyn Socket>, Reply)>,
     at: UnixTime,
 }
 
@@ -342,9 +344,7 @@ impl Core {
         if writes.is_empty() {
             match then {
                 Then::Nothing => {}
-                Then::Reply(sock, reply) => {
-                    tokio::spawn(async move { send(sock.as_ref(), &reply).await });
-                }
+                Then::Reply(sock, reply) => send_now(sock, &reply),
                 Then::Answer(answer) => {
                     // Published first: a caller that reads events next sees them.
                     self.publish(report, at);
@@ -367,15 +367,13 @@ impl Core {
             source,
             report,
             answer,
+            reply,
             at,
         };
-        self.in_flight.push_back(tokio::spawn(async move {
+        // Polled by the core itself (no task per reply): the writer answers
+        // in commit order, and the core sends the ACK as it hears.
+        self.in_flight.push_back(Box::pin(async move {
             let result = durable.await;
-            if result.is_ok()
-                && let Some((sock, reply)) = reply
-            {
-                send(sock.as_ref(), &reply).await;
-            }
             Done { flight, result }
         }));
     }
@@ -388,6 +386,9 @@ impl Core {
             // `undo` holds each changed record before and after: what
             // hooks are given as old_* and new_*.
             Ok(()) => {
+                if let Some((sock, reply)) = flight.reply {
+                    send_now(sock, &reply);
+                }
                 if let Some(e) = self.health.ok(flight.at) {
                     info!("store writes again");
                     self.notifier.status(&self.health.status_line());
@@ -519,17 +520,18 @@ impl Core {
         }
     }
 
-    /// A finished in-flight task.
-    pub(crate) fn joined(&mut self, done: Result<Done, tokio::task::JoinError>) {
-        match done {
-            Ok(d) => self.on_done(d),
-            Err(e) => error!(error = %e, "a commit task failed"),
-        }
+    /// A finished in-flight change.
+    pub(crate) fn joined(&mut self, done: Done) {
+        self.on_done(done);
     }
 }
 
-/// Encodes and sends a reply.
-pub(crate) async fn send(sock: &dyn Socket, reply: &Reply) {
+/// A change in flight: resolves once its writes are durable or failed.
+pub(crate) type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Done> + Send>>;
+
+/// Encodes and sends a reply now; only a socket that cannot take it at
+/// once (a full send buffer) gets a task that waits.
+pub(crate) fn send_now(sock: Arc<dyn Socket>, reply: &Reply) {
     let (bytes, dropped) = reply.encode();
     if !dropped.is_empty() {
         tracing::debug!(
@@ -538,9 +540,22 @@ pub(crate) async fn send(sock: &dyn Socket, reply: &Reply) {
             "options dropped to fit the reply size"
         );
     }
-    if let Err(e) = sock.send(&bytes, reply.dest).await {
-        warn!(iface = %sock.interface().name, dest = ?reply.dest, error = %e, "reply not sent");
+    let dest = reply.dest;
+    match sock.try_send(&bytes, dest) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            tokio::spawn(async move {
+                if let Err(e) = sock.send(&bytes, dest).await {
+                    not_sent(sock.as_ref(), dest, &e);
+                }
+            });
+        }
+        Err(e) => not_sent(sock.as_ref(), dest, &e),
     }
+}
+
+fn not_sent(sock: &dyn Socket, dest: crate::engine::Destination, e: &std::io::Error) {
+    warn!(iface = %sock.interface().name, ?dest, error = %e, "reply not sent");
 }
 
 #[cfg(test)]

@@ -19,6 +19,10 @@ use crate::engine;
 use crate::lease::UnixTime;
 use crate::packet::Packet;
 
+/// Requests served in one turn of the event loop at most, so ACKs that
+/// became durable meanwhile and control jobs still get their turn soon.
+const BURST: usize = 32;
+
 /// A request off the wire.
 pub(crate) struct Inbound {
     pub iface: usize,
@@ -107,7 +111,15 @@ impl Core {
             tokio::select! {
                 () = &mut shutdown => return,
                 msg = rx.recv() => match msg {
-                    Some(m) => self.on_packet(m),
+                    Some(m) => {
+                        self.on_packet(m);
+                        // What else has arrived is served in the same turn:
+                        // one wake-up per burst, not per packet.
+                        for _ in 1..BURST {
+                            let Ok(m) = rx.try_recv() else { break };
+                            self.on_packet(m);
+                        }
+                    }
                     None => return,
                 },
                 Some(job) = jobs.recv() => job(self, now()),

@@ -54,7 +54,6 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::stream::FuturesOrdered;
-use tokio::task::JoinHandle;
 
 use crate::blocks::Blocklist;
 use crate::config::{Config, ConfigError};
@@ -123,7 +122,7 @@ pub(crate) struct Core {
     notifier: Notifier,
     /// Changes whose writes are queued, in decision (= commit) order; each
     /// ends in one [`commit::Done`].
-    in_flight: FuturesOrdered<JoinHandle<commit::Done>>,
+    in_flight: FuturesOrdered<commit::Pending>,
     /// What the changes in flight replaced, for their rollback.
     journal: commit::Journal,
     counters: Counters,

@@ -25,6 +25,13 @@ pub trait Socket: Send + Sync + 'static {
     fn recv<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>>;
     /// Sends one encoded reply to `dest`.
     fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>>;
+    /// Sends one encoded reply to `dest` now, without waiting: the hot
+    /// path's way, which needs no task. `ErrorKind::WouldBlock` (the
+    /// default, for sockets that cannot) means "use [`Socket::send`]".
+    fn try_send(&self, bytes: &[u8], dest: Destination) -> io::Result<()> {
+        let _ = (bytes, dest);
+        Err(io::ErrorKind::WouldBlock.into())
+    }
 }
 
 impl Socket for InterfaceSocket {
@@ -45,6 +52,12 @@ impl Socket for InterfaceSocket {
             tracing::debug!(iface = %self.info.name, %to, len = bytes.len(), "reply sent");
             Ok(())
         })
+    }
+
+    fn try_send(&self, bytes: &[u8], dest: Destination) -> io::Result<()> {
+        let to = InterfaceSocket::try_send(self, bytes, dest)?;
+        tracing::debug!(iface = %self.info.name, %to, len = bytes.len(), "reply sent");
+        Ok(())
     }
 }
 
@@ -116,14 +129,17 @@ impl Socket for ChannelSocket {
     }
 
     fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>> {
+        let result = self.try_send(bytes, dest);
+        Box::pin(async move { result })
+    }
+
+    fn try_send(&self, bytes: &[u8], dest: Destination) -> io::Result<()> {
         let sent = Sent {
             bytes: bytes.to_vec(),
             dest,
         };
-        let result = self
-            .outbound
+        self.outbound
             .send(sent)
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the wire is gone"));
-        Box::pin(async move { result })
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the wire is gone"))
     }
 }

@@ -383,7 +383,8 @@ impl Store for SqliteStore {
                 }
             }
         }
-        out.sort_by_key(|l| l.ip);
+        // Addresses are the primary key: no two rows tie.
+        out.sort_unstable_by_key(|l| l.ip);
         Ok(out)
     }
 
@@ -429,12 +430,12 @@ impl Store for SqliteStore {
                             starts,
                             ends,
                         ])
-                        .map_err(sql_err(label, format!("put {ip}")))?;
+                        .map_err(|e| sql_err(label, format!("put {ip}"))(e))?;
                     }
                     Write::DeleteLease(ip) => {
                         delete
                             .execute([ip.to_string()])
-                            .map_err(sql_err(label, format!("delete {ip}")))?;
+                            .map_err(|e| sql_err(label, format!("delete {ip}"))(e))?;
                     }
                     Write::PutHost(h) => {
                         let created = to_i64(label, &h.name, "created_at", h.created_at)?;

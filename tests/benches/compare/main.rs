@@ -21,15 +21,18 @@
 //!    delays (average and worst);
 //! 3. memory with `BENCH_FILL` (50,000) leases: the `filler` program (in
 //!    this crate) gives that many distinct clients one DORA each, closed loop
-//!    with a window of 64 in flight, then VmRSS/VmHWM are read. (perfdhcp
-//!    cannot fill: it picks a random client for every exchange.)
+//!    with a window of 64 in flight; then a renew storm: every one of them
+//!    renews once (REQUEST with ciaddr, through the relay), spread evenly
+//!    over `BENCH_RENEW_SECS` (60; 0 skips it), open loop, no retries, and
+//!    the unanswered share is its drops; then VmRSS/VmHWM are read.
+//!    (perfdhcp cannot fill: it picks a random client for every exchange.)
 //!
 //! Environment: `BERTHD_BIN` (default target/release/berthd),
 //! `BENCH_SERVERS` (default `berthd,kea,stateless`), `BENCH_CLIENTS`
 //! (50000), `BENCH_STEP_SECS` (5), `BENCH_START_RATE` (1000),
 //! `BENCH_MAX_RATE` (64000), `BENCH_BISECT` (2), `BENCH_DROP_LIMIT_PCT` (1),
 //! `BENCH_FIXED_RATE` (1000), `BENCH_FIXED_SECS` (20), `BENCH_FILL` (50000),
-//! `BENCH_KEA_LOG`
+//! `BENCH_RENEW_SECS` (60), `BENCH_KEA_LOG`
 //! (Kea's logger severity, default INFO as packaged; berthd logs at its
 //! default, info), `BENCH_VERBOSE` (print perfdhcp's reports).
 
@@ -73,6 +76,7 @@ struct Knobs {
     fixed_rate: u32,
     fixed_secs: u32,
     fill: u32,
+    renew_secs: u32,
     kea_severity: String,
     verbose: bool,
 }
@@ -116,6 +120,7 @@ impl Knobs {
             fixed_rate: env_u32("BENCH_FIXED_RATE", 1000, 1, 200_000)?,
             fixed_secs: env_u32("BENCH_FIXED_SECS", 20, 1, 600)?,
             fill: env_u32("BENCH_FILL", 50_000, 1, POOL_SIZE)?,
+            renew_secs: env_u32("BENCH_RENEW_SECS", 60, 0, 3600)?,
             kea_severity: std::env::var("BENCH_KEA_LOG").unwrap_or_else(|_| "INFO".into()),
             verbose: std::env::var_os("BENCH_VERBOSE").is_some(),
         })
@@ -187,7 +192,7 @@ fn run() -> Result<()> {
 fn knobs_line(k: &Knobs) -> String {
     format!(
         "servers {}; {} clients; search {} s steps from {}/s up to {}/s, {} bisections, \
-         pass = drops < {} %; fixed {}/s for {} s; fill {}; kea log {}",
+         pass = drops < {} %; fixed {}/s for {} s; fill {}; renew storm over {} s; kea log {}",
         k.servers
             .iter()
             .map(|s| s.name())
@@ -202,6 +207,7 @@ fn knobs_line(k: &Knobs) -> String {
         k.fixed_rate,
         k.fixed_secs,
         k.fill,
+        k.renew_secs,
         k.kea_severity
     )
 }
@@ -338,11 +344,13 @@ fn fixed_phase(k: &Knobs, lab: &Lab, client: &ClientNs, setup: &Setup) -> Result
 
 fn fill_phase(k: &Knobs, lab: &Lab, client: &ClientNs, setup: &Setup) -> Result<Vec<FillResult>> {
     println!(
-        "compare: phase 3: {} distinct clients, one DORA each (closed loop, window 64), then memory",
-        k.fill
+        "compare: phase 3: {} distinct clients, one DORA each (closed loop, window 64), \
+         then each renews once within {} s (open loop), then memory",
+        k.fill, k.renew_secs
     );
     let relay = setup.net.host(PERF_HOST).to_string();
     let max_secs: u64 = 300;
+    let renew_secs = u64::from(k.renew_secs);
     let mut out = Vec::new();
     for &kind in &k.servers {
         let server = Server::start(kind, lab, setup).with_context(|| format!("starting {kind}"))?;
@@ -351,8 +359,10 @@ fn fill_phase(k: &Knobs, lab: &Lab, client: &ClientNs, setup: &Setup) -> Result<
         cmd.args(["--relay", &relay])
             .args(["--server", &setup.net.server_ip.to_string()])
             .args(["--clients", &k.fill.to_string()])
-            .args(["--max-seconds", &max_secs.to_string()]);
-        let filled = run_output(&mut cmd, Duration::from_secs(max_secs + 30)).and_then(|o| {
+            .args(["--max-seconds", &max_secs.to_string()])
+            .args(["--renew-secs", &renew_secs.to_string()]);
+        let limit = Duration::from_secs(max_secs + renew_secs + 30);
+        let filled = run_output(&mut cmd, limit).and_then(|o| {
             let text = String::from_utf8_lossy(&o.stdout).into_owned();
             if !o.status.success() {
                 bail!(
@@ -361,9 +371,15 @@ fn fill_phase(k: &Knobs, lab: &Lab, client: &ClientNs, setup: &Setup) -> Result<
                     String::from_utf8_lossy(&o.stderr)
                 );
             }
-            parse_filled(&text).with_context(|| format!("filler said {text:?}"))
+            let filled = parse_filled(&text).with_context(|| format!("filler said {text:?}"))?;
+            let renewed = if renew_secs > 0 {
+                Some(parse_renewed(&text).with_context(|| format!("filler said {text:?}"))?)
+            } else {
+                None
+            };
+            Ok((filled, renewed))
         });
-        let (acked, secs) = match filled {
+        let ((acked, secs), renewed) = match filled {
             Ok(v) => v,
             Err(e) => return Err(server.fail(e, &format!("filling {kind}"))),
         };
@@ -371,18 +387,40 @@ fn fill_phase(k: &Knobs, lab: &Lab, client: &ClientNs, setup: &Setup) -> Result<
         let leases = server.leases();
         server.stop().with_context(|| format!("stopping {kind}"))?;
         println!(
-            "compare:   {kind:<9} {acked} ACKed in {secs:.1} s, leases held {}, VmRSS {}",
+            "compare:   {kind:<9} {acked} ACKed in {secs:.1} s, leases held {}, VmRSS {}{}",
             leases.map_or_else(|| "-".into(), |n| n.to_string()),
-            memory.map_or_else(|| "?".into(), |m| format!("{} KiB", m.rss_kib))
+            memory.map_or_else(|| "?".into(), |m| format!("{} KiB", m.rss_kib)),
+            renewed.map_or_else(String::new, |(a, n)| format!(
+                ", renew storm: {a} of {n} ACKed ({:.2} % drops)",
+                drop_pct(a, n)
+            ))
         );
         out.push(FillResult {
             acked,
             secs,
             leases,
             memory,
+            renewed,
         });
     }
     Ok(out)
+}
+
+/// The share of `n` not ACKed, in per cent.
+fn drop_pct(acked: u64, n: u64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    n.saturating_sub(acked) as f64 * 100.0 / n as f64
+}
+
+/// `renewed ACKED of SENT in SECS s ...` -> (ACKED, SENT).
+fn parse_renewed(text: &str) -> Option<(u64, u64)> {
+    let line = text.lines().find(|l| l.starts_with("renewed "))?;
+    let mut w = line.split_whitespace();
+    let acked = w.nth(1)?.parse().ok()?;
+    let sent = w.nth(1)?.parse().ok()?;
+    Some((acked, sent))
 }
 
 /// `filled ACKED of N in SECS s ...` -> (ACKED, SECS).

@@ -36,6 +36,8 @@ pub struct FillResult {
     /// Leases the server holds afterwards (none for the stateless one).
     pub leases: Option<usize>,
     pub memory: Option<Memory>,
+    /// The renew storm after the fill: (ACKed, sent).
+    pub renewed: Option<(u64, u64)>,
 }
 
 /// One row: a label and a figure per server.
@@ -105,6 +107,11 @@ pub fn print_table(
         }),
         row("fill: leases held".into(), 0, &|i| {
             fill[i].leases.map(|n| n as f64)
+        }),
+        row("renew storm: drops %".into(), 2, &|i| {
+            fill[i]
+                .renewed
+                .map(|(a, n)| n.saturating_sub(a) as f64 * 100.0 / n.max(1) as f64)
         }),
         row("VmRSS MiB after the fill".into(), 1, &|i| {
             fill[i].memory.map(|m| mib(m.rss_kib))

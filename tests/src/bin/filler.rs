@@ -10,6 +10,11 @@
 //! [--window 64] [--timeout-ms 1000] [--retries 3] [--max-seconds 300]`.
 //! It binds relay:67, sends to server:67 with giaddr = relay, and prints
 //! `filled ACKED of N in SECS s (attempts A, naks K)` at the end.
+//!
+//! `--renew-secs S` then makes a renew storm: every filled client renews
+//! once (REQUEST with ciaddr, as in RENEWING, through the relay), spread
+//! evenly over S seconds, open loop and without retries, and it prints
+//! `renewed ACKED of SENT in SECS s (naks K)`.
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
@@ -28,6 +33,7 @@ struct Args {
     timeout: Duration,
     retries: u32,
     max_seconds: u64,
+    renew_secs: u64,
 }
 
 fn parse_args(args: &[String]) -> Result<Args> {
@@ -39,6 +45,7 @@ fn parse_args(args: &[String]) -> Result<Args> {
         timeout: Duration::from_millis(1000),
         retries: 3,
         max_seconds: 300,
+        renew_secs: 0,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -52,6 +59,7 @@ fn parse_args(args: &[String]) -> Result<Args> {
             "--timeout-ms" => a.timeout = Duration::from_millis(value.parse().with_context(bad)?),
             "--retries" => a.retries = value.parse().with_context(bad)?,
             "--max-seconds" => a.max_seconds = value.parse().with_context(bad)?,
+            "--renew-secs" => a.renew_secs = value.parse().with_context(bad)?,
             _ => bail!("unknown argument {flag}"),
         }
     }
@@ -96,6 +104,8 @@ struct Fill {
     acked: u32,
     naks: u32,
     sent_discovers: u64,
+    /// The address each client was ACKed.
+    bound: Vec<Option<Ipv4Addr>>,
 }
 
 impl Fill {
@@ -111,6 +121,7 @@ impl Fill {
             acked: 0,
             naks: 0,
             sent_discovers: 0,
+            bound: vec![None; n],
         }
     }
 
@@ -165,6 +176,7 @@ impl Fill {
             }
             (MessageType::Ack, State::Requesting) => {
                 self.state[i as usize] = State::Done;
+                self.bound[i as usize] = Some(rep.yiaddr);
                 self.acked += 1;
                 self.inflight.retain(|(c, _)| *c != i);
                 None
@@ -206,6 +218,117 @@ impl Fill {
     }
 }
 
+/// Renewals' xids are the client's number with this bit set, so a late
+/// reply of the fill is not taken for one.
+const RENEW_XID: u32 = 0x0100_0000;
+
+/// The renew storm's bookkeeping: one renewal per bound client.
+#[derive(Debug)]
+struct Renew {
+    relay: Ipv4Addr,
+    /// (client, its address), in sending order.
+    todo: Vec<(u32, Ipv4Addr)>,
+    sent: usize,
+    answered: Vec<bool>,
+    acked: u32,
+    naks: u32,
+}
+
+impl Renew {
+    fn new(fill: &Fill) -> Renew {
+        let todo: Vec<(u32, Ipv4Addr)> = (0..fill.clients())
+            .filter_map(|i| Some((i, fill.bound[i as usize]?)))
+            .collect();
+        Renew {
+            relay: fill.relay,
+            todo,
+            sent: 0,
+            answered: vec![false; fill.clients() as usize],
+            acked: 0,
+            naks: 0,
+        }
+    }
+
+    /// The renewals due by `elapsed` of a storm spread over `secs`.
+    fn due(&mut self, elapsed: Duration, secs: f64) -> Vec<Packet> {
+        let total = self.todo.len();
+        let share = if secs > 0.0 {
+            (elapsed.as_secs_f64() / secs).min(1.0)
+        } else {
+            1.0
+        };
+        let until = ((total as f64 * share).ceil() as usize).min(total);
+        let out = self.todo[self.sent..until]
+            .iter()
+            .map(|&(i, ip)| {
+                let mut p = Packet::request(mac(i), MessageType::Request, i | RENEW_XID);
+                p.giaddr = self.relay;
+                p.ciaddr = ip;
+                p
+            })
+            .collect();
+        self.sent = until;
+        out
+    }
+
+    fn done_sending(&self) -> bool {
+        self.sent == self.todo.len()
+    }
+
+    fn on_reply(&mut self, rep: &Packet) {
+        if rep.xid & RENEW_XID == 0 {
+            return;
+        }
+        let i = rep.xid & !RENEW_XID;
+        let Some(seen) = self.answered.get_mut(i as usize) else {
+            return;
+        };
+        if *seen || rep.chaddr[..6] != mac(i).0 {
+            return;
+        }
+        *seen = true;
+        match rep.message_type() {
+            Some(Ok(MessageType::Ack)) => self.acked += 1,
+            Some(Ok(MessageType::Nak)) => self.naks += 1,
+            _ => *seen = false,
+        }
+    }
+}
+
+/// Runs the renew storm over `secs` and prints its line.
+fn renew_storm(sock: &UdpSocket, to: SocketAddrV4, fill: &Fill, secs: u64) {
+    let mut r = Renew::new(fill);
+    let mut buf = [0u8; 1500];
+    let started = Instant::now();
+    let mut last_sent = None;
+    loop {
+        for p in r.due(started.elapsed(), secs as f64) {
+            let _ = sock.send_to(&p.encode(576, &[]).0, to);
+        }
+        while let Ok((n, _)) = sock.recv_from(&mut buf) {
+            if let Ok(rep) = Packet::decode(&buf[..n]) {
+                r.on_reply(&rep);
+            }
+        }
+        if r.done_sending() {
+            let at = *last_sent.get_or_insert_with(Instant::now);
+            // A renewal not answered a second after the last one left is lost.
+            if r.acked as usize + r.naks as usize == r.todo.len()
+                || at.elapsed() > Duration::from_secs(1)
+            {
+                break;
+            }
+        }
+    }
+    println!(
+        "renewed {} of {} in {:.2} s (naks {})",
+        r.acked,
+        r.todo.len(),
+        started.elapsed().as_secs_f64(),
+        r.naks
+    );
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let a = parse_args(&args)?;
@@ -245,6 +368,9 @@ fn main() -> Result<()> {
         fill.sent_discovers,
         fill.naks
     );
+    if a.renew_secs > 0 {
+        renew_storm(&sock, to, &fill, a.renew_secs);
+    }
     Ok(())
 }
 
@@ -318,6 +444,41 @@ mod tests {
         assert!(f.on_reply(&other, now).is_none());
         other.xid = 99;
         assert!(f.on_reply(&other, now).is_none());
+    }
+
+    #[test]
+    fn renewals_are_spread_and_counted() {
+        let now = Instant::now();
+        let mut f = Fill::new(4, RELAY);
+        let ip = Ipv4Addr::new(198, 18, 1, 9);
+        for _ in 0..4 {
+            let d = f.next_discover(4, now).expect("discover");
+            let r = f
+                .on_reply(&answer(&d, MessageType::Offer, ip), now)
+                .expect("request");
+            f.on_reply(&answer(&r, MessageType::Ack, ip), now);
+        }
+        let mut r = Renew::new(&f);
+        let first = r.due(Duration::from_secs(1), 4.0);
+        assert_eq!(
+            first.len(),
+            1,
+            "a quarter of the clients after a quarter of the time"
+        );
+        assert_eq!(first[0].ciaddr, ip);
+        assert_eq!(first[0].giaddr, RELAY);
+        assert!(first[0].options.get(code::REQUESTED_IP).is_none());
+        assert_eq!(r.due(Duration::from_secs(9), 4.0).len(), 3);
+        assert!(r.done_sending());
+        let ack = answer(&first[0], MessageType::Ack, ip);
+        r.on_reply(&ack);
+        r.on_reply(&ack);
+        assert_eq!(r.acked, 1, "a repeated ACK counts once");
+        // A late reply of the fill (plain xid) is not a renewal's.
+        let mut late = ack.clone();
+        late.xid &= !RENEW_XID;
+        r.on_reply(&late);
+        assert_eq!(r.acked, 1);
     }
 
     #[test]

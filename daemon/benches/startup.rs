@@ -1,0 +1,148 @@
+//! Start-up with a large store: how long from opening a SQLite store that
+//! holds `BENCH_LEASES` (default 1,000,000) bound leases to answering the
+//! first DISCOVER, in process (a [`ChannelSocket`], no root). Prints the
+//! figures (and the process's memory); asserts nothing about speed.
+//!
+//! `cargo bench -p berthd --bench startup`. The store is filled once per
+//! run, in one transaction, in a temporary directory. `BENCH_VERBOSE=1`
+//! prints the daemon's log (with times: where start-up spends them).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use berthd::addr::MacAddr;
+use berthd::engine::Interface;
+use berthd::lease::{ClientKey, Lease, LeaseState};
+use berthd::packet::{MessageType, Packet};
+use berthd::server::ChannelSocket;
+use berthd::store::sqlite::SqliteStore;
+use berthd::store::{Store, Write};
+
+const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+fn config(dir: &Path) -> String {
+    format!(
+        r#"
+[server]
+interfaces = ["bench0"]
+store = "{store}"
+control_socket = "{sock}"
+[[subnet]]
+cidr = "10.0.0.0/8"
+range = ["10.0.1.0", "10.255.255.254"]
+options = {{ routers = ["{SERVER}"] }}
+"#,
+        store = dir.join("leases.db").display(),
+        sock = dir.join("control.sock").display(),
+    )
+}
+
+/// Lease `n`: a bound lease on 10.0.1.0 + n for a MAC made from `n`.
+fn lease(n: u32, now: u64) -> Lease {
+    let ip = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 1, 0)) + n);
+    let [a, b, c, d] = n.to_be_bytes();
+    let mac = MacAddr([0x02, 0, a, b, c, d]);
+    Lease {
+        ip,
+        client: ClientKey(vec![1, 0x02, 0, a, b, c, d]),
+        mac,
+        hostname: (n % 4 == 0).then(|| format!("host-{n}")),
+        state: LeaseState::Bound,
+        starts: now,
+        ends: now + 86_400,
+    }
+}
+
+/// A line of /proc/self/status (VmRSS, VmHWM), in MiB.
+fn status_mib(key: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(key)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let leases: u32 = std::env::var("BENCH_LEASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0 && n < 16_000_000)
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg_path = dir.path().join("berthd.toml");
+    std::fs::write(&cfg_path, config(dir.path())).expect("write config");
+    let now = berthd::server::now();
+
+    let t = Instant::now();
+    {
+        let mut store = SqliteStore::open(&dir.path().join("leases.db")).expect("open store");
+        let writes: Vec<Write> = (0..leases)
+            .map(|n| Write::PutLease(lease(n, now)))
+            .collect();
+        store.apply(&writes).expect("fill store");
+    }
+    println!(
+        "startup: {leases} bound leases written in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    if std::env::var_os("BENCH_VERBOSE").is_some() {
+        tracing_subscriber::fmt().init();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let cfg = berthd::config::load(&cfg_path).expect("config");
+        let start = Instant::now();
+        let store = SqliteStore::open(&cfg.server.store).expect("reopen store");
+        let (sock, mut wire) = ChannelSocket::pair(Interface {
+            name: "bench0".into(),
+            addr: SERVER,
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(berthd::server::run(
+            cfg_path.clone(),
+            cfg,
+            Box::new(store),
+            vec![sock],
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        // A client the store does not know: served once the core is up.
+        let discover = Packet::request(MacAddr([0x06, 0, 0, 0, 0, 1]), MessageType::Discover, 7);
+        let (bytes, _) = discover.encode(576, &[]);
+        let from: SocketAddr = "0.0.0.0:68".parse().expect("addr");
+        wire.to_server
+            .send((bytes, from))
+            .await
+            .expect("server gone");
+        let offer = tokio::time::timeout(Duration::from_secs(600), wire.from_server.recv())
+            .await
+            .expect("no OFFER within 10 minutes")
+            .expect("server gone");
+        let secs = start.elapsed().as_secs_f64();
+        let offer = Packet::decode(&offer.bytes).expect("valid OFFER");
+        println!(
+            "startup: {leases} leases in the store: first OFFER ({}) {secs:.3} s after opening it",
+            offer.yiaddr
+        );
+        println!(
+            "startup: memory: VmRSS {:.1} MiB, VmHWM {:.1} MiB (the whole bench process)",
+            status_mib("VmRSS:"),
+            status_mib("VmHWM:")
+        );
+        let _ = stop.send(());
+        server.await.expect("server task").expect("server");
+    });
+}
