@@ -63,6 +63,11 @@ pub trait Control {
     async fn reload() -> Result<ReloadResult, ApiError>;
     /// Events after `seq`, waiting up to `wait_ms` for the first one (long poll).
     async fn events_since(seq: u64, wait_ms: u64) -> Result<EventBatch, ApiError>;
+    /// ARP-sweeps dynamic ranges now and answers when they are done: `None`
+    /// or `"all"` for every range on a served interface, else one range
+    /// (`START-END`, or its first address) or a subnet's ranges (CIDR).
+    /// Admin only.
+    async fn scan(range: Option<String>) -> Result<Vec<ScanResult>, ApiError>;
 }
 
 /// Why a call failed.
@@ -122,6 +127,24 @@ pub struct Status {
     /// reason (e.g. ("acked", 12), ("no_magic_cookie", 1)).
     #[serde(default)]
     pub counters: Vec<(String, u64)>,
+    /// ARP sweeps and pre-offer probes.
+    #[serde(default)]
+    pub arp: ArpStatus,
+}
+
+/// Whether the daemon ARPs (sweeps and pre-offer probes), and how.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArpStatus {
+    /// Sweeps and probes can run (the raw socket opened).
+    pub enabled: bool,
+    /// Why they are off, or on which interfaces they run.
+    pub detail: String,
+    /// Seconds between periodic sweeps; `None` when they are off.
+    pub sweep_interval_secs: Option<u64>,
+    /// How long a probe waits for an answer; `None` when probes are off.
+    pub probe_timeout_ms: Option<u64>,
+    /// When the last sweep finished.
+    pub last_sweep: Option<UnixTime>,
 }
 
 /// One served interface.
@@ -152,6 +175,8 @@ pub enum LeaseState {
     Released,
     Expired,
     Declined,
+    /// Answered ARP without a lease: held for that MAC.
+    Observed,
 }
 
 impl LeaseState {
@@ -163,6 +188,7 @@ impl LeaseState {
             LeaseState::Released => "released",
             LeaseState::Expired => "expired",
             LeaseState::Declined => "declined",
+            LeaseState::Observed => "observed",
         }
     }
 }
@@ -179,6 +205,8 @@ pub enum LeaseKind {
     Moving,
     /// Declined by a client: quarantined.
     Quarantined,
+    /// Seen in use on the wire (ARP) without a lease.
+    Observed,
 }
 
 impl LeaseKind {
@@ -189,6 +217,7 @@ impl LeaseKind {
             LeaseKind::Dynamic => "dynamic",
             LeaseKind::Moving => "moving",
             LeaseKind::Quarantined => "quarantined",
+            LeaseKind::Observed => "observed",
         }
     }
 }
@@ -295,6 +324,47 @@ pub struct PoolInfo {
     /// Declined addresses in quarantine.
     pub quarantined: u64,
     pub free: u64,
+    /// Addresses an ARP sweep found in use without a lease.
+    #[serde(default)]
+    pub observed: u64,
+    /// What the last sweep of the range found answering where it should not.
+    #[serde(default)]
+    pub squatters: Vec<SquatterInfo>,
+}
+
+/// A MAC that answered ARP for a pool address it has no right to: the
+/// address was free (it is now observed for that MAC), quarantined, or
+/// leased to another client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SquatterInfo {
+    pub ip: Ipv4Addr,
+    /// Who answered.
+    pub mac: String,
+    /// The MAC the address's record names, if it has an active one.
+    pub holder: Option<String>,
+    /// Why it is a squatter, e.g. "in use without a lease".
+    pub reason: String,
+    /// When the sweep heard it.
+    pub seen_at: UnixTime,
+}
+
+/// One range's ARP sweep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanResult {
+    pub subnet: String,
+    pub start: Ipv4Addr,
+    pub end: Ipv4Addr,
+    /// The interface the sweep ran on.
+    pub interface: String,
+    /// Addresses asked about.
+    pub probed: u64,
+    /// Addresses that answered.
+    pub answered: u64,
+    /// Observed bindings in the range after the sweep.
+    pub observed: u64,
+    pub squatters: Vec<SquatterInfo>,
+    pub finished_at: UnixTime,
+    pub duration_ms: u64,
 }
 
 /// What `reload` did.
@@ -329,6 +399,8 @@ pub enum EventKind {
     Reload,
     /// A hook script or webhook finished (see `detail` and `ok`).
     HookResult,
+    /// ARP found a MAC on a pool address it has no lease for (see `detail`).
+    Squatter,
 }
 
 impl EventKind {
@@ -351,6 +423,7 @@ impl EventKind {
             EventKind::HostRemoved => "host_removed",
             EventKind::Reload => "reload",
             EventKind::HookResult => "hook_result",
+            EventKind::Squatter => "squatter",
         }
     }
 }

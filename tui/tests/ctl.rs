@@ -117,6 +117,7 @@ impl Control for FakeServer {
             hosts_store: 0,
             blocked: 0,
             counters: Vec::new(),
+            arp: berth_proto::ArpStatus::default(),
         })
     }
 
@@ -231,6 +232,8 @@ impl Control for FakeServer {
             leased: 25,
             quarantined: 0,
             free: 75,
+            observed: 0,
+            squatters: Vec::new(),
         }])
     }
 
@@ -270,6 +273,34 @@ impl Control for FakeServer {
             gap: None,
             epoch: self.epoch,
         })
+    }
+
+    async fn scan(
+        self,
+        _: Context,
+        range: Option<String>,
+    ) -> Result<Vec<berth_proto::ScanResult>, ApiError> {
+        if range.as_deref() != Some("all") {
+            return Err(ApiError::new(ErrorKind::NotFound, "no dynamic range matches"));
+        }
+        Ok(vec![berth_proto::ScanResult {
+            subnet: "192.0.2.0/24".into(),
+            start: ip("192.0.2.100"),
+            end: ip("192.0.2.199"),
+            interface: "eth1".into(),
+            probed: 100,
+            answered: 2,
+            observed: 1,
+            squatters: vec![berth_proto::SquatterInfo {
+                ip: ip("192.0.2.150"),
+                mac: "02:00:00:00:00:99".into(),
+                holder: None,
+                reason: "in use without a lease".into(),
+                seen_at: EPOCH,
+            }],
+            finished_at: EPOCH,
+            duration_ms: 310,
+        }])
     }
 }
 

@@ -16,6 +16,7 @@
 //! The result is an immutable snapshot with lookup indexes built; a reload
 //! builds a new one and swaps it in only if it is valid.
 
+mod arp;
 mod diagnostic;
 mod raw;
 mod validate;
@@ -25,6 +26,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use diagnostic::Reporter;
+pub use arp::ArpConfig;
 pub use diagnostic::{ConfigError, Diagnostic};
 
 use crate::addr::{Cidr, MacAddr, Range};
@@ -156,6 +158,8 @@ pub struct ServerConfig {
     pub admin_group: String,
     /// How many events the control API keeps for `events_since`.
     pub event_buffer: usize,
+    /// ARP sweeps and pre-offer probes (`arp*` keys).
+    pub arp: ArpConfig,
 }
 
 impl ServerConfig {
@@ -200,6 +204,7 @@ impl Default for ServerConfig {
             control_group: Self::CONTROL_GROUP.to_string(),
             admin_group: Self::ADMIN_GROUP.to_string(),
             event_buffer: Self::EVENT_BUFFER,
+            arp: ArpConfig::default(),
         }
     }
 }

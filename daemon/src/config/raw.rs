@@ -137,6 +137,10 @@ pub(super) struct RawServer {
     pub control_group: Option<Spanned<String>>,
     pub admin_group: Option<Spanned<String>>,
     pub event_buffer: Option<Spanned<i64>>,
+    pub arp: Option<bool>,
+    pub arp_sweep_interval: Option<Spanned<RawDuration>>,
+    pub arp_probe_timeout: Option<Spanned<RawDuration>>,
+    pub arp_rate: Option<Spanned<i64>>,
 }
 
 /// `[[subnet]]`.

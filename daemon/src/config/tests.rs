@@ -127,6 +127,7 @@ fn full_example_parses_to_expected_structures() {
             control_group: "berth".into(),
             admin_group: "berth-admin".into(),
             event_buffer: 10_000,
+            arp: super::ArpConfig::default(),
         }
     );
     assert_eq!(c.options, opts([(6, Value::IpList(vec![ip("192.0.2.1")]))]));

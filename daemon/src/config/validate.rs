@@ -280,6 +280,7 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             server.control_socket = sock.get_ref().into();
         }
     }
+    server.arp = super::arp::arp(&raw, report);
     if let Some(n) = &raw.event_buffer {
         match usize::try_from(*n.get_ref()) {
             Ok(v) if (1..=10_000_000).contains(&v) => server.event_buffer = v,

@@ -11,13 +11,14 @@
 //! after the store has made its lease durable.
 
 mod reply;
+mod sweep;
 
 #[cfg(test)]
 mod tests;
 
 use std::net::Ipv4Addr;
 
-use crate::addr::MacAddr;
+use crate::addr::{Cidr, MacAddr};
 use crate::blocks::Blocklist;
 use crate::config::{Config, Host, Subnet};
 use crate::hosts::HostTable;
@@ -26,6 +27,7 @@ use crate::packet::{BOOTREQUEST, MessageType, Packet, code};
 use crate::pool::Pool;
 
 pub use reply::{Destination, Reply};
+pub use sweep::{Findings, Squatter, probe_answered, sweep_findings};
 
 /// The interface a request arrived on, as the engine needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,10 @@ pub struct View<'a> {
     pub blocks: &'a Blocklist,
     /// Every served interface: which subnets are directly attached.
     pub interfaces: &'a [Interface],
+    /// Subnets whose never-used addresses are ARP-probed before their
+    /// first offer (attached to an interface the server can ARP on);
+    /// empty when probes are off.
+    pub probe_subnets: &'a [Cidr],
 }
 
 /// One received message and where it came from.
@@ -74,6 +80,12 @@ pub enum Effect {
     Expire(Lease),
     /// A quarantined address has served its probation: free it.
     Unquarantine(Ipv4Addr),
+    /// An ARP sweep heard the address answered by a MAC without a lease:
+    /// record (or extend) the observed binding.
+    Observe(Lease),
+    /// An observed address stopped answering (or its record ran out):
+    /// drop the observed binding.
+    Unobserve(Ipv4Addr),
 }
 
 impl Effect {
@@ -110,6 +122,10 @@ pub enum Outcome {
     Ignored(&'static str),
     /// Malformed or unacceptable: counted as a drop.
     Dropped(&'static str),
+    /// The address is held for the client, but nobody has used it yet: the
+    /// server ARP-probes it and handles the request again once the wire
+    /// has answered (a conflict is quarantined first) or stayed silent.
+    Probe(Ipv4Addr),
 }
 
 impl std::fmt::Display for Outcome {
@@ -125,6 +141,7 @@ impl std::fmt::Display for Outcome {
             Outcome::NoAddress(why) => write!(f, "no address: {why}"),
             Outcome::Ignored(why) => write!(f, "ignored: {why}"),
             Outcome::Dropped(why) => write!(f, "dropped: {why}"),
+            Outcome::Probe(ip) => write!(f, "probing {ip} before offering it"),
         }
     }
 }
@@ -143,6 +160,7 @@ impl Outcome {
             Outcome::NoAddress(_) => "no_address",
             Outcome::Ignored(_) => "ignored",
             Outcome::Dropped(_) => "dropped",
+            Outcome::Probe(_) => "probe",
         }
     }
 }
@@ -170,6 +188,8 @@ struct Ctx<'a> {
     /// The static host for this client, if it has one on this subnet.
     host: Option<&'a Host>,
     server_id: Ipv4Addr,
+    /// Whether a never-used address is ARP-probed before it is offered.
+    probe: bool,
 }
 
 /// The most bytes of client-supplied text (host name, vendor class, user
@@ -206,6 +226,7 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         leases,
         blocks,
         interfaces,
+        probe_subnets,
     } = *view;
     let p = req.packet;
     if p.op != BOOTREQUEST {
@@ -247,6 +268,7 @@ pub fn handle(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Decision {
         subnet,
         host,
         server_id,
+        probe: probe_subnets.contains(&subnet.cidr),
     };
     match msg {
         None => bootp(&ctx),
@@ -441,20 +463,23 @@ fn discover(c: &Ctx<'_>) -> Decision {
         return Decision::silent(Outcome::NoAddress(why));
     };
     let secs = c.lease_time();
+    let hold = || Effect::Hold(c.lease(ip, LeaseState::Offered, c.cfg.server.offer_hold));
+    // An address no record names has never been seen in use: before its
+    // first offer the wire is asked (the hold keeps it from other clients
+    // meanwhile, and makes the second pass offer it).
+    if c.probe && c.leases.get(ip).is_none() {
+        return Decision {
+            reply: None,
+            effects: vec![hold()],
+            outcome: Outcome::Probe(ip),
+        };
+    }
     // A client re-DISCOVERing its own bound address keeps the binding; only
     // a free address needs a hold.
     let bound = c.leases.get(ip).is_some_and(|l| {
         l.client == c.client && l.state == LeaseState::Bound && l.is_active(c.now)
     });
-    let effects = if bound {
-        Vec::new()
-    } else {
-        vec![Effect::Hold(c.lease(
-            ip,
-            LeaseState::Offered,
-            c.cfg.server.offer_hold,
-        ))]
-    };
+    let effects = if bound { Vec::new() } else { vec![hold()] };
     Decision {
         reply: Some(reply::offer_or_ack(c, MessageType::Offer, ip, secs)),
         effects,
@@ -629,7 +654,8 @@ fn bootp(c: &Ctx<'_>) -> Decision {
 
 /// Lease housekeeping at `now`: holds that ran out are forgotten, bound
 /// leases that ran out expire (kept as history so the client gets the same
-/// address back), quarantined addresses past probation are freed.
+/// address back), quarantined addresses past probation are freed, observed
+/// bindings no sweep renewed are dropped.
 pub fn reclaim(leases: &LeaseTable, now: UnixTime) -> Vec<Effect> {
     // The table's time index yields only what ran out: no full scan.
     leases
@@ -642,6 +668,7 @@ pub fn reclaim(leases: &LeaseTable, now: UnixTime) -> Vec<Effect> {
                 Some(Effect::Expire(e))
             }
             LeaseState::Declined => Some(Effect::Unquarantine(l.ip)),
+            LeaseState::Observed => Some(Effect::Unobserve(l.ip)),
             LeaseState::Released | LeaseState::Expired => None,
         })
         .collect()
@@ -656,7 +683,8 @@ pub fn apply(table: &mut LeaseTable, effects: &[Effect]) {
             | Effect::Bind(l)
             | Effect::Release(l)
             | Effect::Decline(l)
-            | Effect::Expire(l) => table.insert(l.clone()),
+            | Effect::Expire(l)
+            | Effect::Observe(l) => table.insert(l.clone()),
             Effect::Forget(ip) => {
                 if table
                     .get(*ip)
@@ -667,6 +695,14 @@ pub fn apply(table: &mut LeaseTable, effects: &[Effect]) {
             }
             Effect::Unquarantine(ip) => {
                 table.remove(*ip);
+            }
+            Effect::Unobserve(ip) => {
+                if table
+                    .get(*ip)
+                    .is_some_and(|l| l.state == LeaseState::Observed)
+                {
+                    table.remove(*ip);
+                }
             }
         }
     }

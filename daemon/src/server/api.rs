@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use berth_proto::{
     API_VERSION, ApiError, BlockInfo, Control, ErrorKind, EventBatch, HostInfo, HostSpec,
-    LeaseFilter, LeaseInfo, PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status, Target,
+    LeaseFilter, LeaseInfo, PoolInfo, PromoteRequest, PromoteResult, ReloadResult, ScanResult,
+    Status, Target,
 };
 use futures::StreamExt;
 use tarpc::context::Context;
@@ -260,6 +261,15 @@ impl Control for Session {
     ) -> Result<EventBatch, ApiError> {
         let wait = Duration::from_millis(wait_ms).min(MAX_EVENT_WAIT);
         Ok(self.events.wait_since(seq, wait).await)
+    }
+
+    async fn scan(self, _: Context, range: Option<String>) -> Result<Vec<ScanResult>, ApiError> {
+        self.require_admin("scan")?;
+        // The sweeps run off the core; it answers when the last is done.
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |core, now| core.scan(range.as_deref(), tx, now));
+        self.core.jobs.send(job).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
     }
 }
 

@@ -81,14 +81,18 @@ impl Core {
             tokio::select! {
                 () = &mut shutdown => return,
                 msg = rx.recv() => match msg {
-                    Some(m) => self.on_packet(m),
+                    Some(m) => self.handle_inbound(m, 0),
                     None => return,
                 },
+                Some(done) = self.arp.done_rx.recv() => self.on_arp(done, now()),
                 Some(job) = jobs.recv() => job(self, now()),
                 Some(done) = self.in_flight.next(), if !self.in_flight.is_empty() => {
                     self.joined(done);
                 }
-                _ = tick.tick() => self.housekeeping(now()),
+                _ = tick.tick() => {
+                    self.housekeeping(now());
+                    self.arp_tick(now());
+                }
                 _ = watchdog.tick(), if self.notifier.watchdog_enabled() => self.notifier.watchdog(),
                 Some(()) = async { hup.as_mut()?.recv().await } => {
                     if let Err(e) = self.reload(now()) {
@@ -99,7 +103,9 @@ impl Core {
         }
     }
 
-    fn on_packet(&mut self, m: Inbound) {
+    /// Handles one request; `attempt` counts the pre-offer probes already
+    /// made for it (see `probe`).
+    pub(crate) fn handle_inbound(&mut self, m: Inbound, attempt: u32) {
         let at = now();
         let packet = match Packet::decode(&m.bytes) {
             Ok(p) => p,
@@ -114,6 +120,10 @@ impl Core {
                 return;
             }
         };
+        if self.waits_for_probe(&packet) {
+            debug!(iface = %self.interfaces[m.iface].name, "DISCOVER while its probe is out: answered after it");
+            return;
+        }
         let req = engine::Request {
             packet: &packet,
             interface: &self.interfaces[m.iface],
@@ -124,6 +134,7 @@ impl Core {
             leases: &self.table,
             blocks: &self.blocks,
             interfaces: &self.interfaces,
+            probe_subnets: &self.arp.probe_subnets,
         };
         let decision = engine::handle(&view, &req, at);
         let event = self.transaction_event(&packet, m.iface, &decision, at);
@@ -136,6 +147,7 @@ impl Core {
             )],
             counter: Some(decision.outcome.kind()),
         };
+        let outcome = decision.outcome.clone();
         let changes = decision.effects.into_iter().map(Change::Lease).collect();
         // Lease effects never collide.
         let staged = match self.stage(changes) {
@@ -150,5 +162,6 @@ impl Core {
             None => Then::Nothing,
         };
         self.commit(Source::Packet, staged, report, then, at);
+        self.after_decision(&outcome, m, &packet, attempt);
     }
 }

@@ -28,6 +28,10 @@ pub(crate) enum Line {
     BlockRanOut(MacAddr),
     /// A quarantined address served its probation.
     Unquarantined(Ipv4Addr),
+    /// ARP heard a MAC on a pool address it has no right to.
+    Squatter(engine::Squatter),
+    /// An observed address stopped answering (or no sweep heard it again).
+    Unobserved(Ipv4Addr),
 }
 
 /// Who sent a request: "MAC on IFACE" or "MAC via relay GIADDR on IFACE".
@@ -93,6 +97,11 @@ impl Core {
             Line::Expired { ip, mac } => info!(%ip, %mac, "lease expired"),
             Line::BlockRanOut(mac) => info!(%mac, "block ran out"),
             Line::Unquarantined(ip) => info!(%ip, "quarantine over; address free again"),
+            Line::Squatter(s) => match s.holder {
+                Some(holder) => warn!(ip = %s.ip, mac = %s.mac, %holder, "ARP squatter: {}", s.why),
+                None => warn!(ip = %s.ip, mac = %s.mac, "ARP squatter: {}", s.why),
+            },
+            Line::Unobserved(ip) => info!(%ip, "observed address no longer answers; free again"),
         }
     }
 }

@@ -26,6 +26,8 @@
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
+//! - [`sweep`], [`probe`]: ARP sweeps and scans, and the pre-offer probe
+//!   (the ARP threads themselves are [`crate::arp`]'s).
 
 mod api;
 mod commit;
@@ -34,8 +36,10 @@ mod events;
 mod housekeeping;
 mod log;
 mod ops;
+mod probe;
 mod reload;
 mod start;
+mod sweep;
 pub mod transport;
 
 use std::collections::{BTreeMap, HashSet};
@@ -117,4 +121,6 @@ pub(crate) struct Core {
     /// Set when the store can no longer write: serving on would promise
     /// nothing, so the daemon stops (and systemd restarts it).
     fatal: Option<StoreError>,
+    /// ARP sweeps and probes.
+    arp: sweep::ArpState,
 }

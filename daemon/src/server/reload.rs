@@ -36,7 +36,7 @@ impl Core {
         result
     }
 
-    fn try_reload(&mut self, _at: UnixTime) -> Result<ReloadResult, ApiError> {
+    fn try_reload(&mut self, at: UnixTime) -> Result<ReloadResult, ApiError> {
         let new = config::load(&self.config_path)
             .map_err(|e| ApiError::new(ErrorKind::Invalid, e.to_string()))?;
         let run_time: Vec<HostEntry> = self
@@ -80,9 +80,10 @@ impl Core {
             hosts: hosts.iter().count() as u64,
             warnings,
         };
-        self.cfg = Arc::new(new);
+        let old = std::mem::replace(&mut self.cfg, Arc::new(new));
         self.hosts = hosts;
         self.reindex_pools();
+        self.arp_reloaded(&old, at);
         Ok(result)
     }
 }

@@ -14,6 +14,7 @@ use super::api::{self, CoreHandle};
 use super::commit::Journal;
 use super::core::{Inbound, Job, receive};
 use super::transport::Socket;
+use super::sweep::ArpState;
 use super::{Core, Counters, ServerError, now};
 use crate::blocks::Blocklist;
 use crate::config::Config;
@@ -104,6 +105,7 @@ impl Core {
             journal: Journal::default(),
             counters: Counters::default(),
             fatal: None,
+            arp: ArpState::off("not started"),
         })
     }
 }
@@ -148,6 +150,7 @@ pub async fn run(
     }
     drop(tx);
 
+    core.start_arp(now());
     core.notifier.ready();
     core.serve(rx, jobs_rx, shutdown).await;
 

@@ -295,6 +295,8 @@ pub fn demo_data(now: UnixTime) -> DemoData {
                 leased: 3,
                 quarantined: 1,
                 free: 87,
+                observed: 0,
+                squatters: Vec::new(),
             },
             PoolInfo {
                 subnet: "10.20.0.0/24".into(),
@@ -304,6 +306,8 @@ pub fn demo_data(now: UnixTime) -> DemoData {
                 leased: 2,
                 quarantined: 0,
                 free: 199,
+                observed: 0,
+                squatters: Vec::new(),
             },
         ],
         leases,
@@ -341,6 +345,7 @@ pub fn status_of(d: &DemoData, now: UnixTime) -> Status {
         hosts_store: d.hosts.iter().filter(|h| h.origin == Origin::Store).count() as u64,
         blocked: d.blocks.len() as u64,
         counters: Vec::new(),
+        arp: berth_proto::ArpStatus::default(),
     }
 }
 
@@ -803,6 +808,13 @@ impl Control for FakeDaemon {
             }
             let _ = tokio::time::timeout_at(deadline, news).await;
         }
+    }
+
+    async fn scan(self, _: Context, _range: Option<String>) -> Result<Vec<berth_proto::ScanResult>, ApiError> {
+        Err(ApiError::new(
+            berth_proto::ErrorKind::Internal,
+            "the demo daemon has no network to sweep",
+        ))
     }
 }
 

@@ -112,6 +112,12 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout
     Man,
+    /// ARP-sweep dynamic ranges now and show what answers (admin)
+    Scan {
+        /// START-END, an address in the range, a subnet (CIDR), or `all`
+        #[arg(value_name = "RANGE|all", default_value = "all")]
+        range: String,
+    },
 }
 
 /// `berth leases`: every given filter must match.

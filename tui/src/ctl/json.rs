@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 
 use berth_proto::{
     BlockInfo, Event, EventKind, HostInfo, InterfaceStatus, LeaseInfo, LeaseKind, LeaseState,
-    Origin, PoolInfo, PromoteResult, ReloadResult, Status, UnixTime,
+    Origin, PoolInfo, PromoteResult, ReloadResult, ScanResult, SquatterInfo, Status, UnixTime,
 };
 use serde::{Serialize, Serializer};
 
@@ -46,6 +46,7 @@ pub struct StatusJson<'a> {
     hosts_store: u64,
     blocked: u64,
     counters: &'a [(String, u64)],
+    arp: &'a berth_proto::ArpStatus,
 }
 
 impl<'a> From<&'a Status> for StatusJson<'a> {
@@ -65,6 +66,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
             hosts_store,
             blocked,
             counters,
+            arp,
         } = s;
         StatusJson {
             version,
@@ -81,6 +83,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
             hosts_store: *hosts_store,
             blocked: *blocked,
             counters,
+            arp,
         }
     }
 }
@@ -322,4 +325,61 @@ pub fn event_line(e: &Event) -> String {
     });
     s.push('\n');
     s
+}
+
+/// A [`SquatterInfo`] for JSON.
+#[derive(Debug, Serialize)]
+pub struct SquatterJson<'a> {
+    ip: Ipv4Addr,
+    mac: &'a str,
+    holder: Option<&'a str>,
+    reason: &'a str,
+    seen_at: Rfc3339,
+}
+
+impl<'a> From<&'a SquatterInfo> for SquatterJson<'a> {
+    fn from(s: &'a SquatterInfo) -> Self {
+        SquatterJson {
+            ip: s.ip,
+            mac: &s.mac,
+            holder: s.holder.as_deref(),
+            reason: &s.reason,
+            seen_at: Rfc3339(s.seen_at),
+        }
+    }
+}
+
+/// A [`ScanResult`] for JSON.
+#[derive(Debug, Serialize)]
+pub struct ScanJson<'a> {
+    subnet: &'a str,
+    start: Ipv4Addr,
+    end: Ipv4Addr,
+    interface: &'a str,
+    probed: u64,
+    answered: u64,
+    observed: u64,
+    squatters: Vec<SquatterJson<'a>>,
+    finished_at: Rfc3339,
+    duration_ms: u64,
+}
+
+/// `scan --json`: an array, one object per range swept.
+pub fn scan(rs: &[ScanResult]) -> String {
+    let v: Vec<ScanJson<'_>> = rs
+        .iter()
+        .map(|r| ScanJson {
+            subnet: &r.subnet,
+            start: r.start,
+            end: r.end,
+            interface: &r.interface,
+            probed: r.probed,
+            answered: r.answered,
+            observed: r.observed,
+            squatters: r.squatters.iter().map(SquatterJson::from).collect(),
+            finished_at: Rfc3339(r.finished_at),
+            duration_ms: r.duration_ms,
+        })
+        .collect();
+    document(&v)
 }

@@ -54,6 +54,7 @@ fn status() -> Status {
         hosts_store: 1,
         blocked: 1,
         counters: Vec::new(),
+        arp: berth_proto::ArpStatus::default(),
     }
 }
 
@@ -158,6 +159,8 @@ fn pools() -> Vec<PoolInfo> {
             leased: 40,
             quarantined: 1,
             free: 50,
+            observed: 0,
+            squatters: Vec::new(),
         },
         PoolInfo {
             subnet: "198.51.100.0/24".into(),
@@ -167,6 +170,8 @@ fn pools() -> Vec<PoolInfo> {
             leased: 10,
             quarantined: 0,
             free: 0,
+            observed: 0,
+            squatters: Vec::new(),
         },
     ]
 }
