@@ -281,7 +281,10 @@ impl Control for FakeServer {
         range: Option<String>,
     ) -> Result<Vec<berth_proto::ScanResult>, ApiError> {
         if range.as_deref() != Some("all") {
-            return Err(ApiError::new(ErrorKind::NotFound, "no dynamic range matches"));
+            return Err(ApiError::new(
+                ErrorKind::NotFound,
+                "no dynamic range matches",
+            ));
         }
         Ok(vec![berth_proto::ScanResult {
             subnet: "192.0.2.0/24".into(),

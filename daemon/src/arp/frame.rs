@@ -3,9 +3,9 @@
 
 use std::net::Ipv4Addr;
 
-use pnet::packet::{MutablePacket, Packet};
 use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket, MutableArpPacket};
 use pnet::packet::ethernet::{EtherTypes, EthernetPacket, MutableEthernetPacket};
+use pnet::packet::{MutablePacket, Packet};
 use pnet::util::MacAddr as PnetMac;
 
 use crate::addr::MacAddr;
@@ -72,7 +72,11 @@ mod tests {
 
     #[test]
     fn a_request_is_a_broadcast_who_has() {
-        let f = request(OURS, Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 7));
+        let f = request(
+            OURS,
+            Ipv4Addr::new(192, 0, 2, 1),
+            Ipv4Addr::new(192, 0, 2, 7),
+        );
         assert_eq!(&f[..6], &[0xff; 6], "broadcast");
         assert_eq!(&f[6..12], &OURS.0);
         assert_eq!(&f[12..14], &[0x08, 0x06], "ethertype ARP");
@@ -82,7 +86,11 @@ mod tests {
         // Our own request, seen on the socket, is no answer.
         assert_eq!(answer(&f, OURS), None);
         // Another host's request names that host as the address's holder.
-        let theirs = request(THEIRS, Ipv4Addr::new(192, 0, 2, 7), Ipv4Addr::new(192, 0, 2, 1));
+        let theirs = request(
+            THEIRS,
+            Ipv4Addr::new(192, 0, 2, 7),
+            Ipv4Addr::new(192, 0, 2, 1),
+        );
         assert_eq!(
             answer(&theirs, OURS),
             Some((Ipv4Addr::new(192, 0, 2, 7), THEIRS))
@@ -93,7 +101,11 @@ mod tests {
     fn probes_and_other_frames_are_not_answers() {
         let probe = request(THEIRS, Ipv4Addr::UNSPECIFIED, Ipv4Addr::new(192, 0, 2, 7));
         assert_eq!(answer(&probe, OURS), None);
-        let mut ip = request(THEIRS, Ipv4Addr::new(192, 0, 2, 7), Ipv4Addr::new(192, 0, 2, 1));
+        let mut ip = request(
+            THEIRS,
+            Ipv4Addr::new(192, 0, 2, 7),
+            Ipv4Addr::new(192, 0, 2, 1),
+        );
         ip[12..14].copy_from_slice(&[0x08, 0x00]);
         assert_eq!(answer(&ip, OURS), None);
         assert_eq!(answer(&ip[..20], OURS), None);

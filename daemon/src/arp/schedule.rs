@@ -84,7 +84,11 @@ impl Schedule {
         };
         // Probes go first: a client waits on each.
         if probe {
-            let at = self.jobs.iter().position(|j| !j.probe).unwrap_or(self.jobs.len());
+            let at = self
+                .jobs
+                .iter()
+                .position(|j| !j.probe)
+                .unwrap_or(self.jobs.len());
             self.jobs.insert(at, job);
         } else {
             self.jobs.push(job);
@@ -192,7 +196,10 @@ mod tests {
         s.heard(ip(99), MAC); // not asked about: ignored
         let done = s.finished(t0);
         assert_eq!(done.len(), 1);
-        assert_eq!((done[0].token, done[0].answers.clone()), (1, vec![(ip(5), MAC)]));
+        assert_eq!(
+            (done[0].token, done[0].answers.clone()),
+            (1, vec![(ip(5), MAC)])
+        );
         assert!(s.finished(t0 + Duration::from_millis(199)).is_empty());
         let done = s.finished(t0 + TIMEOUT);
         assert_eq!((done[0].token, done[0].answers.len()), (2, 0));

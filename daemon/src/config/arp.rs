@@ -168,21 +168,21 @@ mod tests {
 
     #[test]
     fn milliseconds_durations_and_off() {
-        let a = server(
-            "arp_sweep_interval = \"1h\"\narp_probe_timeout = \"350ms\"\narp_rate = 50",
-        )
-        .expect("config");
+        let a = server("arp_sweep_interval = \"1h\"\narp_probe_timeout = \"350ms\"\narp_rate = 50")
+            .expect("config");
         assert_eq!(a.sweep_interval, Some(Duration::from_secs(3600)));
         assert_eq!(a.probe_timeout, Duration::from_millis(350));
         assert_eq!(a.rate, 50);
-        let off = server("arp_sweep_interval = \"off\"\narp_probe_timeout = \"off\"")
-            .expect("config");
+        let off =
+            server("arp_sweep_interval = \"off\"\narp_probe_timeout = \"off\"").expect("config");
         assert_eq!(off.sweep_interval, None);
         assert!(!off.probe);
         assert_eq!(off.observed_ttl(), 3600);
         assert!(!server("arp = false").expect("config").enabled);
         assert_eq!(
-            server("arp_sweep_interval = 0").expect("config").sweep_interval,
+            server("arp_sweep_interval = 0")
+                .expect("config")
+                .sweep_interval,
             None
         );
     }

@@ -25,8 +25,8 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use diagnostic::Reporter;
 pub use arp::ArpConfig;
+use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
 
 use crate::addr::{Cidr, MacAddr, Range};

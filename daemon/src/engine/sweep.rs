@@ -131,7 +131,11 @@ pub fn sweep_findings(
     }
     for (_, ip) in leases.range_index(&range).held() {
         let silent = !heard.contains_key(&ip);
-        if silent && leases.get(ip).is_some_and(|l| l.state == LeaseState::Observed) {
+        if silent
+            && leases
+                .get(ip)
+                .is_some_and(|l| l.state == LeaseState::Observed)
+        {
             out.effects.push(Effect::Unobserve(ip));
         }
     }
@@ -202,7 +206,9 @@ mod tests {
         let f = find(&table(&[]), &[(ip(105), mac(9))]);
         assert_eq!(
             f.effects,
-            vec![Effect::Observe(record(105, 9, LeaseState::Observed, NOW + TTL).with_start(NOW))]
+            vec![Effect::Observe(
+                record(105, 9, LeaseState::Observed, NOW + TTL).with_start(NOW)
+            )]
         );
         assert_eq!(f.squatters.len(), 1);
         assert_eq!(f.squatters[0].why, "in use without a lease");

@@ -1323,7 +1323,14 @@ fn an_observed_binding_goes_back_to_its_mac_and_to_nobody_else() {
     let mut t = LeaseTable::new();
     let mac: MacAddr = MAC_B.parse().expect("mac");
     let range = c.subnets[0].ranges[0];
-    let f = sweep_findings(range, &[(ip("192.0.2.100"), mac)], &t, &HostTable::default(), NOW, 600);
+    let f = sweep_findings(
+        range,
+        &[(ip("192.0.2.100"), mac)],
+        &t,
+        &HostTable::default(),
+        NOW,
+        600,
+    );
     apply(&mut t, &f.effects);
     let other = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
     assert_eq!(other.outcome, Outcome::Offered(ip("192.0.2.101")));

@@ -26,6 +26,9 @@ use crate::engine::{self, Interface, Squatter};
 use crate::events::new_event;
 use crate::lease::{ClientKey, LeaseState, UnixTime};
 
+/// Which (subnet, range) pairs a sweep covers.
+type RangePick<'a> = &'a dyn Fn(Cidr, &Range) -> bool;
+
 /// A caller of `scan` waiting for its sweeps.
 pub(crate) type ScanAnswer = oneshot::Sender<Result<Vec<proto::ScanResult>, ApiError>>;
 
@@ -235,7 +238,7 @@ impl Core {
     /// many sweeps started.
     fn sweep(
         &mut self,
-        pick: Option<&dyn Fn(Cidr, &Range) -> bool>,
+        pick: Option<RangePick<'_>>,
         scan: Option<ScanAnswer>,
         at: UnixTime,
     ) -> usize {
@@ -445,10 +448,7 @@ impl Core {
             if known.is_empty() {
                 let _ = answer.send(Err(ApiError::new(
                     ErrorKind::NotFound,
-                    format!(
-                        "no dynamic range matches `{}`",
-                        which.unwrap_or_default()
-                    ),
+                    format!("no dynamic range matches `{}`", which.unwrap_or_default()),
                 )));
                 return;
             }
@@ -468,7 +468,7 @@ impl Core {
             }
         }
         let f = pick.map(|p| move |c: Cidr, r: &Range| p.matches(c, r));
-        self.sweep(f.as_ref().map(|f| f as &dyn Fn(Cidr, &Range) -> bool), Some(answer), at);
+        self.sweep(f.as_ref().map(|f| f as RangePick<'_>), Some(answer), at);
     }
 }
 
@@ -530,7 +530,11 @@ mod tests {
         assert!(parse_pick("192.0.2.150").expect("addr").matches(c, &r));
         assert!(!parse_pick("192.0.2.50").expect("addr").matches(c, &r));
         assert!(parse_pick("192.0.2.0/24").expect("subnet").matches(c, &r));
-        assert!(!parse_pick("192.0.2.0/24").expect("subnet").matches(other, &r));
+        assert!(
+            !parse_pick("192.0.2.0/24")
+                .expect("subnet")
+                .matches(other, &r)
+        );
         for bad in ["pool", "192.0.2.1-x", "300.0.0.1"] {
             let e = parse_pick(bad).expect_err(bad);
             assert_eq!(e.kind, ErrorKind::Invalid);

@@ -810,7 +810,11 @@ impl Control for FakeDaemon {
         }
     }
 
-    async fn scan(self, _: Context, _range: Option<String>) -> Result<Vec<berth_proto::ScanResult>, ApiError> {
+    async fn scan(
+        self,
+        _: Context,
+        _range: Option<String>,
+    ) -> Result<Vec<berth_proto::ScanResult>, ApiError> {
         Err(ApiError::new(
             berth_proto::ErrorKind::Internal,
             "the demo daemon has no network to sweep",

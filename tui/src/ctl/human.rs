@@ -111,7 +111,10 @@ fn arp_line(a: &berth_proto::ArpStatus) -> String {
         return a.detail.clone();
     }
     let sweeps = a.sweep_interval_secs.map_or("sweeps off".to_string(), |s| {
-        format!("sweeps every {}", span(i64::try_from(s).unwrap_or(i64::MAX)))
+        format!(
+            "sweeps every {}",
+            span(i64::try_from(s).unwrap_or(i64::MAX))
+        )
     });
     let probes = a
         .probe_timeout_ms
@@ -148,9 +151,7 @@ pub fn leases(ls: &[LeaseInfo], now: Timestamp, tz: &TimeZone) -> String {
             LeaseState::Offered
             | LeaseState::Bound
             | LeaseState::Declined
-            | LeaseState::Observed => {
-                remaining(l.ends, now)
-            }
+            | LeaseState::Observed => remaining(l.ends, now),
             LeaseState::Released | LeaseState::Expired => "-".to_string(),
         };
         t.row(vec![
@@ -373,7 +374,14 @@ pub fn scan(rs: &[berth_proto::ScanResult], tz: &TimeZone) -> String {
         return "nothing to sweep (no dynamic range on an interface with ARP)\n".to_string();
     }
     let mut t = Table::new(&[
-        "RANGE", "IFACE", "ASKED", "ANSWERED", "OBSERVED", "SQUATTERS", "TOOK", "FINISHED",
+        "RANGE",
+        "IFACE",
+        "ASKED",
+        "ANSWERED",
+        "OBSERVED",
+        "SQUATTERS",
+        "TOOK",
+        "FINISHED",
     ])
     .right(2)
     .right(3)
