@@ -281,7 +281,11 @@ fn status_json() {
             "hosts_config": 5,
             "hosts_store": 1,
             "blocked": 1,
-            "counters": []
+            "counters": [],
+            "arp": {
+                "enabled": false, "detail": "", "sweep_interval_secs": null,
+                "probe_timeout_ms": null, "last_sweep": null
+            }
         })
     );
 }
@@ -477,7 +481,76 @@ SUBNET           RANGE                        SIZE  LEASED  QUARANTINED  FREE  U
         parse(&js::pools(&pools()))[0],
         json!({
             "subnet": "192.0.2.0/24", "start": "192.0.2.100", "end": "192.0.2.190",
-            "size": 91, "leased": 40, "quarantined": 1, "free": 50
+            "size": 91, "leased": 40, "quarantined": 1, "free": 50,
+            "observed": 0, "squatters": []
+        })
+    );
+}
+
+fn squatter() -> berth_proto::SquatterInfo {
+    berth_proto::SquatterInfo {
+        ip: ip("192.0.2.150"),
+        mac: "02:00:5e:10:00:99".into(),
+        holder: Some("02:00:5e:10:00:02".into()),
+        reason: "leased to another client".into(),
+        seen_at: NOW,
+    }
+}
+
+#[test]
+fn pools_show_observed_addresses_and_squatters() {
+    let mut ps = pools();
+    ps[0].observed = 2;
+    ps[0].squatters = vec![squatter()];
+    let text = human::pools(&ps);
+    assert!(
+        text.ends_with(
+            "\n2 address(es) in use without a lease (observed by ARP, kept from other clients)\n\n\
+SQUATTER     MAC                RECORD NAMES       WHY
+192.0.2.150  02:00:5e:10:00:99  02:00:5e:10:00:02  leased to another client
+"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn scan_both_ways() {
+    let rs = vec![berth_proto::ScanResult {
+        subnet: "192.0.2.0/24".into(),
+        start: ip("192.0.2.100"),
+        end: ip("192.0.2.190"),
+        interface: "eth1".into(),
+        probed: 91,
+        answered: 3,
+        observed: 1,
+        squatters: vec![squatter()],
+        finished_at: NOW,
+        duration_ms: 412,
+    }];
+    let text = human::scan(&rs, &berlin());
+    assert!(
+        text.starts_with(
+            "\
+RANGE                    IFACE  ASKED  ANSWERED  OBSERVED  SQUATTERS   TOOK  FINISHED
+192.0.2.100-192.0.2.190  eth1      91         3         1          1  412ms  "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("192.0.2.150  02:00:5e:10:00:99"), "{text}");
+    assert_eq!(
+        human::scan(&[], &berlin()),
+        "nothing to sweep (no dynamic range on an interface with ARP)\n"
+    );
+    let v = parse(&js::scan(&rs));
+    assert_eq!(v[0]["probed"], json!(91));
+    assert_eq!(v[0]["finished_at"], json!("2024-05-01T12:00:00Z"));
+    assert_eq!(
+        v[0]["squatters"][0],
+        json!({
+            "ip": "192.0.2.150", "mac": "02:00:5e:10:00:99",
+            "holder": "02:00:5e:10:00:02", "reason": "leased to another client",
+            "seen_at": "2024-05-01T12:00:00Z"
         })
     );
 }
