@@ -64,6 +64,8 @@ pub struct ServerConfig {
     pub hosts: Vec<HostConfig>,
     /// Raw TOML appended at the end.
     pub extra: String,
+    /// Raw `key = value` lines added to `[server]` (e.g. the `arp_*` keys).
+    pub server_extra: String,
 }
 
 impl ServerConfig {
@@ -97,6 +99,7 @@ impl ServerConfig {
             }],
             hosts: Vec::new(),
             extra: String::new(),
+            server_extra: String::new(),
         }
     }
 
@@ -156,6 +159,9 @@ impl ServerConfig {
         }
         if let Some(n) = self.event_buffer {
             let _ = writeln!(t, "event_buffer = {n}");
+        }
+        if !self.server_extra.is_empty() {
+            let _ = writeln!(t, "{}", self.server_extra);
         }
         let _ = writeln!(t, "\n[options]");
         let _ = writeln!(t, "domain-name-servers = {}", list(&self.dns));

@@ -28,6 +28,9 @@ pub struct Squatter {
     pub holder: Option<MacAddr>,
     /// Why it is a squatter, for operators.
     pub why: &'static str,
+    /// First heard now (an event), rather than an observed MAC still on
+    /// its address (listed in the sweep's results only).
+    pub news: bool,
 }
 
 /// What one sweep of a range means for the lease table.
@@ -64,7 +67,8 @@ fn observed(ip: Ipv4Addr, mac: MacAddr, now: UnixTime, ttl: u64) -> Lease {
 ///
 /// - free (no record, or history): the first MAC to answer gets an observed
 ///   binding, and is reported (someone uses a pool address without a lease);
-/// - observed by the same MAC: renewed; by another one: reported;
+/// - observed by the same MAC: renewed, and listed again (not news); by
+///   another one: reported;
 /// - offered or leased: fine when its holder answers, reported otherwise;
 /// - quarantined: reported (the address is still in use).
 ///
@@ -94,6 +98,7 @@ pub fn sweep_findings(
             mac,
             holder,
             why,
+            news: true,
         };
         match record.map(|l| (l, standing(l, now))) {
             None | Some((_, Standing::Free)) => {
@@ -112,6 +117,10 @@ pub fn sweep_findings(
                     if m == l.mac {
                         if l.state == LeaseState::Observed {
                             out.effects.push(Effect::Observe(observed(ip, m, now, ttl)));
+                            out.squatters.push(Squatter {
+                                news: false,
+                                ..squat(m, None, "in use without a lease")
+                            });
                         }
                     } else if l.state == LeaseState::Observed {
                         out.squatters
@@ -213,6 +222,7 @@ mod tests {
         assert_eq!(f.squatters.len(), 1);
         assert_eq!(f.squatters[0].why, "in use without a lease");
         assert_eq!(f.squatters[0].holder, None);
+        assert!(f.squatters[0].news);
     }
 
     #[test]
@@ -227,7 +237,8 @@ mod tests {
         let t = table(&[record(105, 9, LeaseState::Observed, NOW + 5)]);
         let f = find(&t, &[(ip(105), mac(9))]);
         assert!(matches!(f.effects.as_slice(), [Effect::Observe(l)] if l.ends == NOW + TTL));
-        assert!(f.squatters.is_empty());
+        assert_eq!(f.squatters.len(), 1, "still in use without a lease");
+        assert!(!f.squatters[0].news, "but no news");
     }
 
     #[test]

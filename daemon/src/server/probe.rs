@@ -88,6 +88,7 @@ impl Core {
                 mac,
                 holder: None,
                 why: "answered the pre-offer probe; quarantined",
+                news: true,
             };
             let mut ev = new_event(EventKind::Squatter);
             ev.mac = Some(mac.to_string());

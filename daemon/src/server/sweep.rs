@@ -183,14 +183,14 @@ impl Core {
         let arp = if arp_cfg.enabled {
             Arp::start(arp_cfg, &self.interfaces, self.arp.done_tx.clone())
         } else {
-            Arp::off("off in the config (arp = false)")
+            Arp::off("arp = false in the config")
         };
         for p in arp.problems() {
-            warn!("ARP sweeps and probes are off on {p}");
+            warn!("ARP sweeps and probes are off: {p}");
         }
         self.arp.arp = arp;
         self.arp.probe_subnets = self.arp.probe_subnets_for(&self.cfg, &self.interfaces);
-        if self.arp.arp.any_on() {
+        if self.arp.arp.any_on() && self.cfg.server.arp.sweep_interval.is_some() {
             self.sweep(None, None, at);
         }
     }
@@ -313,7 +313,7 @@ impl Core {
             engine::sweep_findings(s.range, &f.answers, &self.table, &self.hosts, at, ttl);
         let iface = &self.interfaces[s.iface];
         let mut report = Report::default();
-        for sq in &findings.squatters {
+        for sq in findings.squatters.iter().filter(|s| s.news) {
             report.events.push(squatter_event(sq, iface));
             report.lines.push(Line::Squatter(sq.clone()));
         }
@@ -396,14 +396,17 @@ impl Core {
             .filter(|&i| arp.is_on(i))
             .map(|i| self.interfaces[i].name.as_str())
             .collect();
-        let mut detail = if on.is_empty() {
-            "off: sweeps and probes are off".to_string()
-        } else {
+        let detail = if on.is_empty() {
+            format!("off: {}", arp.problems().join("; "))
+        } else if arp.problems().is_empty() {
             format!("on: {}", on.join(", "))
+        } else {
+            format!(
+                "on: {}; off on {}",
+                on.join(", "),
+                arp.problems().join("; ")
+            )
         };
-        for p in arp.problems() {
-            detail.push_str(&format!("; off on {p}"));
-        }
         let cfg = &self.cfg.server.arp;
         proto::ArpStatus {
             enabled: !on.is_empty(),
