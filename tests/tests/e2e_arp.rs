@@ -6,8 +6,11 @@ use std::net::Ipv4Addr;
 use std::process::Command;
 use std::time::Duration;
 
-use berth_tests::process::run_output;
-use berth_tests::{Daemon, Dhclient, Lab, ServerConfig, berth_bin, require_tools, root_or_skip};
+use berth_tests::netns::netns_command;
+use berth_tests::process::{Proc, read_log, run_output, wait_until};
+use berth_tests::{
+    Daemon, Dhclient, Lab, ServerConfig, berth_bin, berthd_bin, require_tools, root_or_skip,
+};
 use serde_json::Value;
 
 const LEASE_WAIT: Duration = Duration::from_secs(30);
@@ -236,4 +239,78 @@ fn with_arp_off_berthd_serves_and_says_so() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ARP is off"), "{err}");
+}
+
+#[test]
+fn without_cap_net_raw_berthd_serves_and_status_says_arp_is_off() {
+    if !root_or_skip("without_cap_net_raw_berthd_serves_and_status_says_arp_is_off") {
+        return;
+    }
+    require_tools(&["dhclient", "ip", "setpriv"]);
+    let lab = Lab::new().expect("lab");
+    let dir = tempfile::Builder::new()
+        .prefix("berth-arp.")
+        .tempdir()
+        .expect("tempdir");
+    let config = dir.path().join("berth.toml");
+    std::fs::write(&config, ServerConfig::lab().to_toml_in(dir.path())).expect("config");
+    let log = dir.path().join("berthd.log");
+    // Root, but with CAP_NET_RAW out of the bounding set: no raw sockets.
+    let mut cmd = netns_command(lab.server_ns(), "setpriv");
+    cmd.args(["--bounding-set", "-net_raw", "--inh-caps", "-net_raw", "--"])
+        .arg(berthd_bin())
+        .arg("--config")
+        .arg(&config)
+        .args(["--user", "root"])
+        .env("NO_COLOR", "1");
+    let mut berthd = Proc::spawn("berthd", &mut cmd, &log).expect("berthd starts");
+    let ready = wait_until(Duration::from_secs(20), || {
+        read_log(&log).contains("berthd ready").then_some(())
+    });
+    assert!(
+        ready.is_some(),
+        "berthd not ready; log:\n{}",
+        read_log(&log)
+    );
+    let said = wait_until(Duration::from_secs(5), || {
+        read_log(&log)
+            .contains("ARP sweeps and probes are off: br0: cannot open a raw socket")
+            .then_some(())
+    });
+    assert!(said.is_some(), "log:\n{}", read_log(&log));
+    assert!(
+        read_log(&log).contains("CAP_NET_RAW"),
+        "log:\n{}",
+        read_log(&log)
+    );
+
+    let c = lab.add_client(None).expect("client ns");
+    let dh = Dhclient::start(&c).expect("dhclient starts");
+    let lease = dh.wait_bound(LEASE_WAIT).expect("served without ARP");
+    assert_eq!(lease.ip, Ipv4Addr::new(192, 0, 2, 100));
+
+    let out = run_output(
+        Command::new(berth_bin())
+            .arg("--socket")
+            .arg(dir.path().join("control.sock"))
+            .args(["--json", "status"]),
+        Duration::from_secs(15),
+    )
+    .expect("berth runs");
+    let status: Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(status["arp"]["enabled"], false, "{status:#}");
+    assert!(
+        status["arp"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("CAP_NET_RAW")),
+        "{status:#}"
+    );
+    let text = read_log(&log);
+    assert_eq!(
+        text.matches("ARP sweeps and probes are off").count(),
+        1,
+        "said once; log:\n{text}"
+    );
+    drop(dh);
+    let _ = berthd.terminate(Duration::from_secs(10));
 }
