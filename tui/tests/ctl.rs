@@ -707,3 +707,27 @@ async fn events_follow_survives_a_daemon_restart() {
     assert!(err.contains("reconnecting"), "{err}");
     assert!(err.contains("berthd restarted"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_prints_ranges_and_squatters_both_ways() {
+    let d = start_daemon().await;
+    // No argument means `all`.
+    let o = run(berth(&d.socket, &["scan"])).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("RANGE "), "{text}");
+    assert!(text.contains("192.0.2.100-192.0.2.199"), "{text}");
+    assert!(
+        text.contains("192.0.2.150  02:00:00:00:00:99  -             in use without a lease"),
+        "{text}"
+    );
+    let o = run(berth(&d.socket, &["--json", "scan", "all"])).await;
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v[0]["answered"], 2);
+    assert_eq!(v[0]["squatters"][0]["ip"], "192.0.2.150");
+    assert_eq!(v[0]["squatters"][0]["seen_at"], "2023-11-14T22:13:20Z");
+    // The daemon's refusal is the ctl's exit 1.
+    let o = run(berth(&d.socket, &["scan", "10.0.0.0/8"])).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no dynamic range matches"), "{}", stderr(&o));
+}

@@ -199,6 +199,14 @@ impl Core {
     /// ranges that are new or changed are swept.
     pub(crate) fn arp_reloaded(&mut self, old: &Config, at: UnixTime) {
         self.arp.probe_subnets = self.arp.probe_subnets_for(&self.cfg, &self.interfaces);
+        // The timer follows the new interval (or stops).
+        self.arp.next_sweep = match self.cfg.server.arp.sweep_interval {
+            Some(i) if self.arp.arp.any_on() => {
+                let due = at.saturating_add(i.as_secs());
+                Some(self.arp.next_sweep.map_or(due, |n| n.min(due)))
+            }
+            _ => None,
+        };
         let before: HashSet<(Cidr, Range)> = old
             .subnets
             .iter()
