@@ -1,6 +1,11 @@
 //! How long berthd's ARP sweep of a /22 takes, in a namespace lab.
 //!
 //! Run (as root): `cargo build --release --workspace --bins && cargo bench -p berth-tests --bench sweep`
+//! (the sweep's speed is bounded by `arp_rate`, so `BERTHD_BIN` and
+//! `BERTH_BIN` may as well point at debug builds).
+//!
+//! Quiet-machine figures are in the README (ARP section); the daemon's own
+//! time includes the last request's `arp_probe_timeout` (200 ms).
 //!
 //! Environment: `BERTHD_BIN` (default: target/release/berthd),
 //! `BENCH_RATES` (comma-separated `arp_rate` values to try, default
@@ -109,12 +114,12 @@ fn run() -> Result<(), String> {
             ));
         }
         let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("JSON: {e}"))?;
-        let r = &v[0];
+        let n = |k: &str| v[0][k].as_u64().unwrap_or(0);
         println!(
             "{rate:>10}  {:>7}  {:>8}  {:>12}  {:>11}",
-            r["probed"],
-            r["answered"],
-            r["duration_ms"],
+            n("probed"),
+            n("answered"),
+            n("duration_ms"),
             wall.as_millis()
         );
     }

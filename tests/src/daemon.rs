@@ -10,9 +10,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use tempfile::TempDir;
 
-use crate::berthd_bin;
 use crate::netns::{BRIDGE, Lab, LabNet, netns_command};
 use crate::process::{Proc, read_log, run_output, tail, wait_until};
+use crate::{berth_bin, berthd_bin};
 
 /// berthd's log says this (case-insensitive, any one of them) once it serves.
 pub const READY_PATTERNS: &[&str] = &["listening", "serving"];
@@ -421,6 +421,27 @@ impl Daemon {
     pub fn wait_log(&self, needle: &str, timeout: Duration) -> Result<()> {
         wait_until(timeout, || self.run_log().contains(needle).then_some(()))
             .ok_or_else(|| anyhow!("berthd log has no {needle:?} within {timeout:?}"))
+    }
+
+    /// Runs `berth --socket <this daemon's socket> ARGS...` (at most 30 s)
+    /// and returns its stdout; panics unless it exits 0.
+    pub fn ctl(&self, args: &[&str]) -> String {
+        let out = run_output(
+            Command::new(berth_bin())
+                .arg("--socket")
+                .arg(self.control_socket())
+                .args(args),
+            Duration::from_secs(30),
+        )
+        .expect("berth runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "berth {args:?} failed ({}):\n{stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use std::process::Command;
 use std::time::Duration;
 
-use berth_tests::netns::netns_command;
+use berth_tests::netns::{ClientNs, netns_command};
 use berth_tests::process::{Proc, read_log, run_output, wait_until};
 use berth_tests::{
     Daemon, Dhclient, Lab, ServerConfig, berth_bin, berthd_bin, require_tools, root_or_skip,
@@ -16,24 +16,8 @@ use serde_json::Value;
 const LEASE_WAIT: Duration = Duration::from_secs(30);
 const SQUATTED: &str = "192.0.2.100";
 
-/// Runs `berth --socket <berthd's socket> ARGS...`; panics unless it exits 0.
 fn ctl(d: &Daemon, args: &[&str]) -> String {
-    let out = run_output(
-        Command::new(berth_bin())
-            .arg("--socket")
-            .arg(d.control_socket())
-            .args(args),
-        Duration::from_secs(30),
-    )
-    .expect("berth runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "berth {args:?} failed ({}):\n{stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    d.ctl(args)
 }
 
 fn ctl_json(d: &Daemon, args: &[&str]) -> Value {
@@ -53,6 +37,14 @@ fn squatter_events(d: &Daemon) -> Vec<Value> {
         .collect()
 }
 
+/// A namespace on the lab bridge holding [`SQUATTED`] by hand.
+fn squatter(lab: &Lab) -> ClientNs {
+    let s = lab.add_client(None).expect("squatter ns");
+    s.add_addr(&format!("{SQUATTED}/24"))
+        .expect("squatter takes a pool address by hand");
+    s
+}
+
 #[test]
 fn a_sweep_finds_a_squatter_and_its_address_is_never_offered() {
     if !root_or_skip("a_sweep_finds_a_squatter_and_its_address_is_never_offered") {
@@ -60,10 +52,7 @@ fn a_sweep_finds_a_squatter_and_its_address_is_never_offered() {
     }
     require_tools(&["dhclient", "ip"]);
     let lab = Lab::new().expect("lab");
-    let squatter = lab.add_client(None).expect("squatter ns");
-    squatter
-        .add_addr(&format!("{SQUATTED}/24"))
-        .expect("squatter takes a pool address by hand");
+    let squatter = squatter(&lab);
     let cfg = ServerConfig::lab().pool("192.0.2.100", "192.0.2.102");
     let berthd = Daemon::start(&lab, &cfg).expect("berthd starts");
     // The sweep at start finds it.
@@ -142,10 +131,7 @@ fn an_address_that_answers_the_probe_is_quarantined_and_the_next_one_offered() {
     }
     require_tools(&["dhclient", "ip"]);
     let lab = Lab::new().expect("lab");
-    let squatter = lab.add_client(None).expect("squatter ns");
-    squatter
-        .add_addr(&format!("{SQUATTED}/24"))
-        .expect("squatter takes a pool address by hand");
+    let squatter = squatter(&lab);
     // No sweeps: only the probe before the first offer can find it.
     let mut cfg = ServerConfig::lab().pool("192.0.2.100", "192.0.2.102");
     cfg.server_extra = "arp_sweep_interval = \"off\"\narp_probe_timeout = \"300ms\"".into();

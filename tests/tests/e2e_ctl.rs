@@ -2,36 +2,17 @@
 //! clients in the lab.
 
 use std::net::Ipv4Addr;
-use std::process::Command;
 use std::time::Duration;
 
-use berth_tests::process::run_output;
-use berth_tests::{
-    Daemon, Dhclient, Lab, Lease, ServerConfig, berth_bin, require_tools, root_or_skip,
-};
+use berth_tests::{Daemon, Dhclient, Lab, Lease, ServerConfig, require_tools, root_or_skip};
 use serde_json::Value;
 
 const KNOWN_MAC: &str = "02:00:00:00:00:01";
 const LEASE_WAIT: Duration = Duration::from_secs(20);
 
-/// Runs `berth --socket <berthd's socket> ARGS...`; panics unless it exits 0.
+/// Runs `berth` against `d`; panics unless it exits 0.
 fn ctl(d: &Daemon, args: &[&str]) -> String {
-    let out = run_output(
-        Command::new(berth_bin())
-            .arg("--socket")
-            .arg(d.control_socket())
-            .args(args),
-        Duration::from_secs(15),
-    )
-    .expect("berth runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "berth {args:?} failed ({}):\n{stdout}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    d.ctl(args)
 }
 
 fn leases_json(d: &Daemon) -> Vec<Value> {

@@ -729,5 +729,9 @@ async fn scan_prints_ranges_and_squatters_both_ways() {
     // The daemon's refusal is the ctl's exit 1.
     let o = run(berth(&d.socket, &["scan", "10.0.0.0/8"])).await;
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no dynamic range matches"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no dynamic range matches"),
+        "{}",
+        stderr(&o)
+    );
 }
