@@ -15,6 +15,7 @@ use super::Core;
 use super::commit::{Change, Report, Source, Then};
 use super::core::Inbound;
 use super::log::Line;
+use crate::addr::MacAddr;
 use crate::arp::{Ask, Finished};
 use crate::engine::{self, Outcome, Squatter};
 use crate::events::new_event;
@@ -29,6 +30,9 @@ const MAX_PROBES: u32 = 8;
 pub(crate) struct Probing {
     pub inbound: Inbound,
     pub client: ClientKey,
+    /// The client's own MAC: its answer is no conflict (a client that
+    /// still has the address it asks for).
+    pub mac: Option<MacAddr>,
     pub ip: Ipv4Addr,
     /// Probes made for this request so far, this one included.
     pub attempt: u32,
@@ -50,6 +54,13 @@ impl Core {
         let client = engine::client_key(p);
         if attempt >= MAX_PROBES {
             warn!(%ip, "{MAX_PROBES} addresses in a row answered ARP; the client must ask again");
+            // The hold was made for a probe that never ran: no offer may
+            // come of it.
+            let forget = vec![Change::Lease(engine::Effect::Forget(ip))];
+            if let Ok(staged) = self.stage(forget) {
+                let at = super::now();
+                self.commit(Source::Packet, staged, Report::default(), Then::Nothing, at);
+            }
             return;
         }
         let token = self.arp.token();
@@ -60,6 +71,7 @@ impl Core {
         let probing = Probing {
             inbound,
             client,
+            mac: engine::client_mac(p),
             ip,
             attempt: attempt + 1,
         };
@@ -82,7 +94,11 @@ impl Core {
     /// then handle the request again.
     pub(crate) fn probe_done(&mut self, p: Probing, f: &Finished, at: UnixTime) {
         self.arp.probing.remove(&p.client);
-        if let Some(&(_, mac)) = f.answers.iter().find(|(ip, _)| *ip == p.ip) {
+        let conflict = f
+            .answers
+            .iter()
+            .find(|&&(ip, mac)| ip == p.ip && Some(mac) != p.mac);
+        if let Some(&(_, mac)) = conflict {
             let squatter = Squatter {
                 ip: p.ip,
                 mac,
