@@ -118,6 +118,16 @@ impl Arp {
         arp
     }
 
+    /// "ARP threads" that are the given channels, one per interface (`None`:
+    /// no ARP there): what the server asks arrives on their receivers, and
+    /// answers are sent to the server as [`Done`]s. For in-process tests.
+    pub fn from_channels(links: Vec<Option<std_mpsc::Sender<(u64, Ask)>>>) -> Arp {
+        Arp {
+            links,
+            problems: Vec::new(),
+        }
+    }
+
     /// Whether interface `iface` has ARP.
     pub fn is_on(&self, iface: usize) -> bool {
         self.links.get(iface).is_some_and(Option::is_some)

@@ -140,3 +140,152 @@ impl Core {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::path::{Path, PathBuf};
+    use std::sync::mpsc as std_mpsc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::arp::{Arp, Done};
+    use crate::engine::Interface;
+    use crate::lease::LeaseState;
+    use crate::server::transport::{ChannelSocket, Wire};
+    use crate::store::MemoryStore;
+
+    const CONFIG: &str = r#"
+[server]
+interfaces = ["test0"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.10", "192.0.2.20"]
+"#;
+    const CLIENT: MacAddr = MacAddr([2, 0, 0, 0, 0, 0x0c]);
+    const SQUATTER: MacAddr = MacAddr([2, 0, 0, 0, 0, 0x99]);
+
+    /// A core on one channel socket whose ARP "thread" is a channel.
+    fn core() -> (Core, Wire, std_mpsc::Receiver<(u64, Ask)>) {
+        let cfg = crate::config::parse(CONFIG, Path::new("test.toml")).expect("config");
+        let (sock, wire) = ChannelSocket::pair(Interface {
+            name: "test0".into(),
+            addr: Ipv4Addr::new(192, 0, 2, 1),
+        });
+        let mut core = Core::load(
+            PathBuf::from("test.toml"),
+            cfg,
+            Box::new(MemoryStore::new()),
+            vec![sock],
+        )
+        .expect("core");
+        let (tx, rx) = std_mpsc::channel();
+        core.arp.arp = Arp::from_channels(vec![Some(tx)]);
+        core.arp.probe_subnets = vec!["192.0.2.0/24".parse().expect("cidr")];
+        (core, wire, rx)
+    }
+
+    fn discover(core: &mut Core, xid: u32) {
+        let p = Packet::request(CLIENT, MessageType::Discover, xid);
+        let (bytes, _) = p.encode(576, &[]);
+        let from: SocketAddr = "0.0.0.0:68".parse().expect("addr");
+        core.handle_inbound(
+            Inbound {
+                iface: 0,
+                bytes,
+                from,
+            },
+            0,
+        );
+    }
+
+    fn finished(token: u64, answers: Vec<(Ipv4Addr, MacAddr)>) -> Done {
+        Done {
+            iface: 0,
+            finished: Finished {
+                token,
+                asked: 1,
+                answers,
+                elapsed: Duration::from_millis(200),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answered_probe_quarantines_and_the_client_is_offered_the_next_silent_address() {
+        let (mut core, mut wire, asks) = core();
+        discover(&mut core, 1);
+        let (t1, ask) = asks.try_recv().expect("a probe");
+        assert_eq!(ask, Ask::Probe(Ipv4Addr::new(192, 0, 2, 10)));
+        // Its retransmission waits for the probe: no second probe, no reply.
+        discover(&mut core, 2);
+        assert!(asks.try_recv().is_err());
+        tokio::task::yield_now().await;
+        assert!(wire.from_server.try_recv().is_err(), "nothing offered yet");
+
+        // .10 answers: quarantined under the squatter, .11 probed next.
+        core.on_arp(
+            finished(t1, vec![(Ipv4Addr::new(192, 0, 2, 10), SQUATTER)]),
+            crate::server::now(),
+        );
+        let q = core
+            .table
+            .get(Ipv4Addr::new(192, 0, 2, 10))
+            .expect("record");
+        assert_eq!((q.state, q.mac), (LeaseState::Declined, SQUATTER));
+        let (t2, ask) = asks.try_recv().expect("the next probe");
+        assert_eq!(ask, Ask::Probe(Ipv4Addr::new(192, 0, 2, 11)));
+
+        // .11 is silent: offered.
+        core.on_arp(finished(t2, Vec::new()), crate::server::now());
+        let sent = tokio::time::timeout(Duration::from_secs(5), wire.from_server.recv())
+            .await
+            .expect("an offer in time")
+            .expect("wire open");
+        let offer = Packet::decode(&sent.bytes).expect("offer");
+        assert_eq!(offer.yiaddr, Ipv4Addr::new(192, 0, 2, 11));
+        assert_eq!(offer.xid, 1, "the DISCOVER that asked first");
+        core.finish_in_flight().await;
+        let ev = core.events.wait_since(0, Duration::ZERO).await;
+        let squatters: Vec<_> = ev
+            .events
+            .iter()
+            .filter(|e| e.kind == EventKind::Squatter)
+            .collect();
+        assert_eq!(squatters.len(), 1, "{:?}", ev.events);
+        assert_eq!(squatters[0].ip, Some(Ipv4Addr::new(192, 0, 2, 10)));
+    }
+
+    #[tokio::test]
+    async fn the_clients_own_answer_is_no_conflict() {
+        let (mut core, mut wire, asks) = core();
+        discover(&mut core, 7);
+        let (t, _) = asks.try_recv().expect("a probe");
+        core.on_arp(
+            finished(t, vec![(Ipv4Addr::new(192, 0, 2, 10), CLIENT)]),
+            crate::server::now(),
+        );
+        let sent = tokio::time::timeout(Duration::from_secs(5), wire.from_server.recv())
+            .await
+            .expect("an offer in time")
+            .expect("wire open");
+        let offer = Packet::decode(&sent.bytes).expect("offer");
+        assert_eq!(offer.yiaddr, Ipv4Addr::new(192, 0, 2, 10));
+    }
+
+    #[tokio::test]
+    async fn without_an_arp_thread_the_probe_counts_as_silent() {
+        let (mut core, mut wire, _asks) = core();
+        core.arp.arp = Arp::from_channels(vec![None]);
+        discover(&mut core, 9);
+        let sent = tokio::time::timeout(Duration::from_secs(5), wire.from_server.recv())
+            .await
+            .expect("an offer in time")
+            .expect("wire open");
+        assert_eq!(
+            Packet::decode(&sent.bytes).expect("offer").yiaddr,
+            Ipv4Addr::new(192, 0, 2, 10)
+        );
+    }
+}

@@ -50,8 +50,8 @@ struct Scan {
 
 /// Everything the core knows about ARP.
 pub(crate) struct ArpState {
-    arp: Arp,
-    done_tx: mpsc::UnboundedSender<Done>,
+    pub(crate) arp: Arp,
+    pub(crate) done_tx: mpsc::UnboundedSender<Done>,
     /// Finished probes and sweeps, for the core's loop.
     pub(crate) done_rx: mpsc::UnboundedReceiver<Done>,
     next_token: u64,
