@@ -300,3 +300,33 @@ fn without_cap_net_raw_berthd_serves_and_status_says_arp_is_off() {
     drop(dh);
     let _ = berthd.terminate(Duration::from_secs(10));
 }
+
+#[test]
+fn a_reload_that_adds_a_range_sweeps_it() {
+    if !root_or_skip("a_reload_that_adds_a_range_sweeps_it") {
+        return;
+    }
+    require_tools(&["ip"]);
+    let lab = Lab::new().expect("lab");
+    let s = lab.add_client(None).expect("squatter ns");
+    s.add_addr("192.0.2.150/24").expect("squatter address");
+    let cfg = ServerConfig::lab().pool("192.0.2.100", "192.0.2.102");
+    let berthd = Daemon::start(&lab, &cfg).expect("berthd starts");
+    berthd
+        .wait_log("ARP sweep done", Duration::from_secs(10))
+        .expect("the start-up sweep");
+    assert!(squatter_events(&berthd).is_empty(), "nothing in .100-.102");
+
+    let wider = cfg.pool("192.0.2.100", "192.0.2.160");
+    std::fs::write(berthd.config_path(), wider.to_toml_in(berthd.dir())).expect("new config");
+    ctl(&berthd, &["reload"]);
+    let found = wait_until(Duration::from_secs(10), || {
+        let e = squatter_events(&berthd);
+        (!e.is_empty()).then_some(e)
+    })
+    .expect("the new range is swept");
+    assert_eq!(found[0]["ip"], "192.0.2.150");
+    assert_eq!(found[0]["mac"], s.mac());
+    let pools = ctl_json(&berthd, &["pools"]);
+    assert_eq!(pools[0]["observed"], 1, "{pools:#}");
+}
