@@ -275,13 +275,8 @@ impl Control for Session {
 
 #[cfg(test)]
 mod tests {
-    use std::net::Ipv4Addr;
-    use std::path::{Path, PathBuf};
-
     use super::*;
     use crate::addr::MacAddr;
-    use crate::engine::Interface;
-    use crate::server::transport::ChannelSocket;
     use crate::store::{MemoryStore, Store};
 
     const CONFIG: &str = r#"
@@ -295,18 +290,7 @@ range = ["192.0.2.10", "192.0.2.20"]
     const MAC: &str = "02:00:00:00:00:0b";
 
     fn core(store: &MemoryStore) -> Core {
-        let cfg = crate::config::parse(CONFIG, Path::new("test.toml")).expect("config");
-        let (sock, _wire) = ChannelSocket::pair(Interface {
-            name: "test0".into(),
-            addr: Ipv4Addr::new(192, 0, 2, 1),
-        });
-        Core::load(
-            PathBuf::from("test.toml"),
-            cfg,
-            Box::new(store.clone()),
-            vec![sock],
-        )
-        .expect("core")
+        Core::for_test(CONFIG, store.clone()).0
     }
 
     fn blocked(core: &Core, store: &MemoryStore) -> (bool, usize) {

@@ -144,15 +144,13 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use std::net::SocketAddr;
-    use std::path::{Path, PathBuf};
     use std::sync::mpsc as std_mpsc;
     use std::time::Duration;
 
     use super::*;
     use crate::arp::{Arp, Done};
-    use crate::engine::Interface;
     use crate::lease::LeaseState;
-    use crate::server::transport::{ChannelSocket, Wire};
+    use crate::server::transport::Wire;
     use crate::store::MemoryStore;
 
     const CONFIG: &str = r#"
@@ -168,18 +166,7 @@ range = ["192.0.2.10", "192.0.2.20"]
 
     /// A core on one channel socket whose ARP "thread" is a channel.
     fn core() -> (Core, Wire, std_mpsc::Receiver<(u64, Ask)>) {
-        let cfg = crate::config::parse(CONFIG, Path::new("test.toml")).expect("config");
-        let (sock, wire) = ChannelSocket::pair(Interface {
-            name: "test0".into(),
-            addr: Ipv4Addr::new(192, 0, 2, 1),
-        });
-        let mut core = Core::load(
-            PathBuf::from("test.toml"),
-            cfg,
-            Box::new(MemoryStore::new()),
-            vec![sock],
-        )
-        .expect("core");
+        let (mut core, wire) = Core::for_test(CONFIG, MemoryStore::new());
         let (tx, rx) = std_mpsc::channel();
         core.arp.arp = Arp::from_channels(vec![Some(tx)]);
         core.arp.probe_subnets = vec!["192.0.2.0/24".parse().expect("cidr")];

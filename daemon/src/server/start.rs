@@ -183,3 +183,19 @@ pub async fn run(
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+impl Core {
+    /// A core for the config text `config` over `store`, on one channel
+    /// socket (`test0`, 192.0.2.1), with the socket's wire.
+    pub(crate) fn for_test(config: &str, store: crate::store::MemoryStore) -> (Core, super::Wire) {
+        let cfg = crate::config::parse(config, std::path::Path::new("test.toml")).expect("config");
+        let (sock, wire) = super::ChannelSocket::pair(crate::engine::Interface {
+            name: "test0".into(),
+            addr: std::net::Ipv4Addr::new(192, 0, 2, 1),
+        });
+        let core =
+            Core::load(PathBuf::from("test.toml"), cfg, Box::new(store), vec![sock]).expect("core");
+        (core, wire)
+    }
+}
