@@ -279,14 +279,8 @@ mod tests {
     use crate::addr::MacAddr;
     use crate::store::{MemoryStore, Store};
 
-    const CONFIG: &str = r#"
-[server]
-interfaces = ["test0"]
+    use crate::server::start::TEST_CONFIG as CONFIG;
 
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.10", "192.0.2.20"]
-"#;
     const MAC: &str = "02:00:00:00:00:0b";
 
     fn core(store: &MemoryStore) -> Core {

@@ -153,14 +153,8 @@ mod tests {
     use crate::server::transport::Wire;
     use crate::store::MemoryStore;
 
-    const CONFIG: &str = r#"
-[server]
-interfaces = ["test0"]
+    use crate::server::start::TEST_CONFIG as CONFIG;
 
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.10", "192.0.2.20"]
-"#;
     const CLIENT: MacAddr = MacAddr([2, 0, 0, 0, 0, 0x0c]);
     const SQUATTER: MacAddr = MacAddr([2, 0, 0, 0, 0, 0x99]);
 

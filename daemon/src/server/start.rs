@@ -184,6 +184,18 @@ pub async fn run(
     }
 }
 
+/// A config for tests on [`Core::for_test`]'s interface: one subnet with
+/// the range 192.0.2.10-192.0.2.20.
+#[cfg(test)]
+pub(crate) const TEST_CONFIG: &str = r#"
+[server]
+interfaces = ["test0"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.10", "192.0.2.20"]
+"#;
+
 #[cfg(test)]
 impl Core {
     /// A core for the config text `config` over `store`, on one channel
