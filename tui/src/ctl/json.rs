@@ -307,9 +307,37 @@ pub fn blocks(bs: &[BlockInfo]) -> String {
     document(&bs.iter().map(BlockJson::from).collect::<Vec<_>>())
 }
 
-/// `pools --json`: an array (no times to convert).
+/// A [`PoolInfo`] for JSON (its squatters' times in RFC 3339).
+#[derive(Debug, Serialize)]
+pub struct PoolJson<'a> {
+    subnet: &'a str,
+    start: Ipv4Addr,
+    end: Ipv4Addr,
+    size: u64,
+    leased: u64,
+    quarantined: u64,
+    free: u64,
+    observed: u64,
+    squatters: Vec<SquatterJson<'a>>,
+}
+
+/// `pools --json`: an array.
 pub fn pools(ps: &[PoolInfo]) -> String {
-    document(ps)
+    let v: Vec<PoolJson<'_>> = ps
+        .iter()
+        .map(|p| PoolJson {
+            subnet: &p.subnet,
+            start: p.start,
+            end: p.end,
+            size: p.size,
+            leased: p.leased,
+            quarantined: p.quarantined,
+            free: p.free,
+            observed: p.observed,
+            squatters: p.squatters.iter().map(SquatterJson::from).collect(),
+        })
+        .collect();
+    document(&v)
 }
 
 /// `reload --json`: an object.

@@ -502,6 +502,12 @@ fn pools_show_observed_addresses_and_squatters() {
     let mut ps = pools();
     ps[0].observed = 2;
     ps[0].squatters = vec![squatter()];
+    let v = parse(&js::pools(&ps));
+    assert_eq!(v[0]["observed"], json!(2));
+    assert_eq!(
+        v[0]["squatters"][0]["seen_at"],
+        json!("2024-05-01T12:00:00Z")
+    );
     let text = human::pools(&ps);
     assert!(
         text.ends_with(
