@@ -140,6 +140,7 @@ impl Bench<'_> {
             leases: table,
             blocks: self.blocks,
             interfaces: self.iface,
+            probe_subnets: &[],
         };
         let d = engine::handle(
             &view,

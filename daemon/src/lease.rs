@@ -69,6 +69,10 @@ pub enum LeaseState {
     Declined,
     /// The lease ran out; kept so the same client gets it back first.
     Expired,
+    /// An ARP sweep found the address answered by this MAC without a lease:
+    /// nobody else is offered it until `ends` (each sweep that hears it again
+    /// extends it), and the MAC gets it when it asks.
+    Observed,
 }
 
 impl LeaseState {
@@ -80,6 +84,7 @@ impl LeaseState {
             LeaseState::Released => "released",
             LeaseState::Declined => "declined",
             LeaseState::Expired => "expired",
+            LeaseState::Observed => "observed",
         }
     }
 
@@ -91,6 +96,7 @@ impl LeaseState {
             "released" => LeaseState::Released,
             "declined" => LeaseState::Declined,
             "expired" => LeaseState::Expired,
+            "observed" => LeaseState::Observed,
             _ => return None,
         })
     }
@@ -111,11 +117,15 @@ pub struct Lease {
 }
 
 impl Lease {
-    /// Whether the address is spoken for at `now` (held, bound or quarantined).
+    /// Whether the address is spoken for at `now` (held, bound, observed or
+    /// quarantined).
     pub fn is_active(&self, now: UnixTime) -> bool {
         match self.state {
             LeaseState::Released | LeaseState::Expired => false,
-            LeaseState::Offered | LeaseState::Bound | LeaseState::Declined => self.ends > now,
+            LeaseState::Offered
+            | LeaseState::Bound
+            | LeaseState::Declined
+            | LeaseState::Observed => self.ends > now,
         }
     }
 }
@@ -137,7 +147,7 @@ struct ClientRecords {
 pub struct LeaseTable {
     by_ip: HashMap<Ipv4Addr, Lease>,
     by_client: HashMap<ClientKey, ClientRecords>,
-    /// Offered, bound and declined records by (end, address).
+    /// Offered, bound, observed and declined records by (end, address).
     by_end: BTreeSet<(UnixTime, Ipv4Addr)>,
     ranges: Ranges,
 }
@@ -248,7 +258,7 @@ impl LeaseTable {
         self.by_ip.is_empty()
     }
 
-    /// Offered, bound and declined records that end at or before `at`,
+    /// Offered, bound, observed and declined records that end at or before `at`,
     /// the earliest first: holds, leases and quarantines that ran out.
     pub fn ending_by(&self, at: UnixTime) -> impl Iterator<Item = &Lease> {
         self.by_end

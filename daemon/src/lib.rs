@@ -15,6 +15,7 @@
 //! - [`engine`]: the sans-IO protocol core: (request, config, leases, now) -> decision.
 //! - [`store`]: the durable lease and host record, with a group-committing writer.
 //! - [`net`]: sockets, interface discovery and the reply path.
+//! - [`arp`]: ARP sweeps and probes on a thread per served interface (raw socket).
 //! - [`control`]: the control socket (binding, permissions) and peer-credential checks.
 //! - [`events`]: the event ring buffer behind `events_since`.
 //! - [`notify`]: systemd readiness and watchdog notifications.
@@ -23,6 +24,7 @@
 //! - [`server`]: the async glue: one core task, one commit path, the control API service.
 
 pub mod addr;
+pub mod arp;
 pub mod blocks;
 pub mod class;
 pub mod config;

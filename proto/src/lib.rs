@@ -66,6 +66,11 @@ pub trait Control {
     /// What the daemon would do for a client, without doing it: host,
     /// subnet, range and classes, the address, every option with its scope.
     async fn explain(req: ExplainRequest) -> Result<Explanation, ApiError>;
+    /// ARP-sweeps dynamic ranges now and answers when they are done: `None`
+    /// or `"all"` for every range on a served interface, else one range
+    /// (`START-END`, or its first address) or a subnet's ranges (CIDR).
+    /// Admin only.
+    async fn scan(range: Option<String>) -> Result<Vec<ScanResult>, ApiError>;
 }
 
 /// Why a call failed.
@@ -128,6 +133,9 @@ pub struct Status {
     /// Whether leases can be made durable now.
     #[serde(default)]
     pub store_health: StoreHealth,
+    /// ARP sweeps and pre-offer probes.
+    #[serde(default)]
+    pub arp: ArpStatus,
 }
 
 /// The store as the daemon sees it.
@@ -155,6 +163,21 @@ impl Default for StoreHealth {
             pending_writes: 0,
         }
     }
+}
+
+/// Whether the daemon ARPs (sweeps and pre-offer probes), and how.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArpStatus {
+    /// Sweeps and probes can run (the raw socket opened).
+    pub enabled: bool,
+    /// Why they are off, or on which interfaces they run.
+    pub detail: String,
+    /// Seconds between periodic sweeps; `None` when they are off.
+    pub sweep_interval_secs: Option<u64>,
+    /// How long a probe waits for an answer; `None` when probes are off.
+    pub probe_timeout_ms: Option<u64>,
+    /// When the last sweep finished.
+    pub last_sweep: Option<UnixTime>,
 }
 
 /// One served interface.
@@ -185,6 +208,8 @@ pub enum LeaseState {
     Released,
     Expired,
     Declined,
+    /// Answered ARP without a lease: held for that MAC.
+    Observed,
 }
 
 impl LeaseState {
@@ -196,6 +221,7 @@ impl LeaseState {
             LeaseState::Released => "released",
             LeaseState::Expired => "expired",
             LeaseState::Declined => "declined",
+            LeaseState::Observed => "observed",
         }
     }
 }
@@ -212,6 +238,8 @@ pub enum LeaseKind {
     Moving,
     /// Declined by a client: quarantined.
     Quarantined,
+    /// Seen in use on the wire (ARP) without a lease.
+    Observed,
 }
 
 impl LeaseKind {
@@ -222,6 +250,7 @@ impl LeaseKind {
             LeaseKind::Dynamic => "dynamic",
             LeaseKind::Moving => "moving",
             LeaseKind::Quarantined => "quarantined",
+            LeaseKind::Observed => "observed",
         }
     }
 }
@@ -328,6 +357,47 @@ pub struct PoolInfo {
     /// Declined addresses in quarantine.
     pub quarantined: u64,
     pub free: u64,
+    /// Addresses an ARP sweep found in use without a lease.
+    #[serde(default)]
+    pub observed: u64,
+    /// What the last sweep of the range found answering where it should not.
+    #[serde(default)]
+    pub squatters: Vec<SquatterInfo>,
+}
+
+/// A MAC that answered ARP for a pool address it has no right to: the
+/// address was free (it is now observed for that MAC), quarantined, or
+/// leased to another client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SquatterInfo {
+    pub ip: Ipv4Addr,
+    /// Who answered.
+    pub mac: String,
+    /// The MAC the address's record names, if it has an active one.
+    pub holder: Option<String>,
+    /// Why it is a squatter, e.g. "in use without a lease".
+    pub reason: String,
+    /// When the sweep heard it.
+    pub seen_at: UnixTime,
+}
+
+/// One range's ARP sweep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanResult {
+    pub subnet: String,
+    pub start: Ipv4Addr,
+    pub end: Ipv4Addr,
+    /// The interface the sweep ran on.
+    pub interface: String,
+    /// Addresses asked about.
+    pub probed: u64,
+    /// Addresses that answered.
+    pub answered: u64,
+    /// Observed bindings in the range after the sweep.
+    pub observed: u64,
+    pub squatters: Vec<SquatterInfo>,
+    pub finished_at: UnixTime,
+    pub duration_ms: u64,
 }
 
 /// What `reload` did.
@@ -372,6 +442,8 @@ pub enum EventKind {
     /// Webhook notifications were dropped (`detail`: which webhook, how
     /// many, why).
     WebhookDropped,
+    /// ARP found a MAC on a pool address it has no lease for (see `detail`).
+    Squatter,
 }
 
 impl EventKind {
@@ -398,6 +470,7 @@ impl EventKind {
             EventKind::StoreRecovered => "store_recovered",
             EventKind::Flood => "flood",
             EventKind::WebhookDropped => "webhook_dropped",
+            EventKind::Squatter => "squatter",
         }
     }
 }

@@ -64,6 +64,8 @@ pub struct ServerConfig {
     pub hosts: Vec<HostConfig>,
     /// Raw TOML appended at the end.
     pub extra: String,
+    /// Raw `key = value` lines added to `[server]` (e.g. the `arp_*` keys).
+    pub server_extra: String,
 }
 
 impl ServerConfig {
@@ -97,6 +99,7 @@ impl ServerConfig {
             }],
             hosts: Vec::new(),
             extra: String::new(),
+            server_extra: String::new(),
         }
     }
 
@@ -156,6 +159,9 @@ impl ServerConfig {
         }
         if let Some(n) = self.event_buffer {
             let _ = writeln!(t, "event_buffer = {n}");
+        }
+        if !self.server_extra.is_empty() {
+            let _ = writeln!(t, "{}", self.server_extra);
         }
         let _ = writeln!(t, "\n[options]");
         let _ = writeln!(t, "domain-name-servers = {}", list(&self.dns));
@@ -448,6 +454,27 @@ impl Daemon {
     pub fn wait_log(&self, needle: &str, timeout: Duration) -> Result<()> {
         wait_until(timeout, || self.run_log().contains(needle).then_some(()))
             .ok_or_else(|| anyhow!("berthd log has no {needle:?} within {timeout:?}"))
+    }
+
+    /// Runs `berth --socket <this daemon's socket> ARGS...` (at most 30 s)
+    /// and returns its stdout; panics unless it exits 0.
+    pub fn ctl(&self, args: &[&str]) -> String {
+        let out = run_output(
+            Command::new(berth_bin())
+                .arg("--socket")
+                .arg(self.control_socket())
+                .args(args),
+            Duration::from_secs(30),
+        )
+        .expect("berth runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "berth {args:?} failed ({}):\n{stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 const KNOWN_MAC: &str = "02:00:00:00:00:01";
 const LEASE_WAIT: Duration = Duration::from_secs(20);
 
-/// Runs `berth --socket <berthd's socket> ARGS...`; panics unless it exits 0.
+/// Runs `berth` against `d`; panics unless it exits 0.
 fn ctl(d: &Daemon, args: &[&str]) -> String {
     d.ctl(args)
 }

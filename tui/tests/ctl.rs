@@ -119,6 +119,7 @@ impl Control for FakeServer {
             blocked: 0,
             counters: Vec::new(),
             store_health: berth_proto::StoreHealth::default(),
+            arp: berth_proto::ArpStatus::default(),
         })
     }
 
@@ -233,6 +234,8 @@ impl Control for FakeServer {
             leased: 25,
             quarantined: 0,
             free: 75,
+            observed: 0,
+            squatters: Vec::new(),
         }])
     }
 
@@ -276,6 +279,37 @@ impl Control for FakeServer {
 
     async fn explain(self, _: Context, req: ExplainRequest) -> Result<Explanation, ApiError> {
         canned_explanation(req)
+    }
+
+    async fn scan(
+        self,
+        _: Context,
+        range: Option<String>,
+    ) -> Result<Vec<berth_proto::ScanResult>, ApiError> {
+        if range.as_deref() != Some("all") {
+            return Err(ApiError::new(
+                ErrorKind::NotFound,
+                "no dynamic range matches",
+            ));
+        }
+        Ok(vec![berth_proto::ScanResult {
+            subnet: "192.0.2.0/24".into(),
+            start: ip("192.0.2.100"),
+            end: ip("192.0.2.199"),
+            interface: "eth1".into(),
+            probed: 100,
+            answered: 2,
+            observed: 1,
+            squatters: vec![berth_proto::SquatterInfo {
+                ip: ip("192.0.2.150"),
+                mac: "02:00:00:00:00:99".into(),
+                holder: None,
+                reason: "in use without a lease".into(),
+                seen_at: EPOCH,
+            }],
+            finished_at: EPOCH,
+            duration_ms: 310,
+        }])
     }
 }
 
@@ -805,6 +839,34 @@ async fn explain_refusals() {
     assert_eq!(o.status.code(), Some(1), "refused: {}", stderr(&o));
     assert!(
         stderr(&o).contains("does not serve interface `nope`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_prints_ranges_and_squatters_both_ways() {
+    let d = start_daemon().await;
+    // No argument means `all`.
+    let o = run(berth(&d.socket, &["scan"])).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("RANGE "), "{text}");
+    assert!(text.contains("192.0.2.100-192.0.2.199"), "{text}");
+    assert!(
+        text.contains("192.0.2.150  02:00:00:00:00:99  -             in use without a lease"),
+        "{text}"
+    );
+    let o = run(berth(&d.socket, &["--json", "scan", "all"])).await;
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v[0]["answered"], 2);
+    assert_eq!(v[0]["squatters"][0]["ip"], "192.0.2.150");
+    assert_eq!(v[0]["squatters"][0]["seen_at"], "2023-11-14T22:13:20Z");
+    // The daemon's refusal is the ctl's exit 1.
+    let o = run(berth(&d.socket, &["scan", "10.0.0.0/8"])).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no dynamic range matches"),
         "{}",
         stderr(&o)
     );

@@ -18,6 +18,7 @@
 
 mod boot;
 mod class;
+mod arp;
 mod diagnostic;
 mod hooks;
 mod limits;
@@ -38,6 +39,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 pub use class::Class;
+pub use arp::ArpConfig;
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use limits::{FloodLimit, Limits, RateLimit, RenewalLimit};
@@ -222,6 +224,8 @@ pub struct ServerConfig {
     pub filename: Option<String>,
     /// The BOOTP `sname` field (a template), likewise.
     pub server_name: Option<String>,
+    /// ARP sweeps and pre-offer probes (`arp*` keys).
+    pub arp: ArpConfig,
 }
 
 impl ServerConfig {
@@ -283,6 +287,7 @@ impl Default for ServerConfig {
             next_server: None,
             filename: None,
             server_name: None,
+            arp: ArpConfig::default(),
         }
     }
 }

@@ -196,6 +196,10 @@ pub(super) struct RawServer {
     /// `stderr` or a syslog facility.
     pub log: Option<Spanned<String>>,
     pub syslog_socket: Option<Spanned<String>>,
+    pub arp: Option<bool>,
+    pub arp_sweep_interval: Option<Spanned<RawDuration>>,
+    pub arp_probe_timeout: Option<Spanned<RawDuration>>,
+    pub arp_rate: Option<Spanned<i64>>,
 }
 
 /// `[[subnet]]`.

@@ -319,6 +319,7 @@ fn server(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
             server.control_socket = sock.get_ref().into();
         }
     }
+    server.arp = super::arp::arp(&raw, report);
     let count =
         |report: &mut Reporter<'_>, key: &str, n: &Spanned<i64>, max: usize, slot: &mut usize| {
             match usize::try_from(*n.get_ref()) {

@@ -13,6 +13,7 @@
 mod class;
 mod explain;
 mod reply;
+mod sweep;
 
 #[cfg(test)]
 mod tests;
@@ -22,7 +23,7 @@ mod class_tests;
 
 use std::net::Ipv4Addr;
 
-use crate::addr::MacAddr;
+use crate::addr::{Cidr, MacAddr};
 use crate::blocks::Blocklist;
 use crate::config::{Class, Config, Host, Subnet};
 use crate::hosts::HostTable;
@@ -32,6 +33,7 @@ use crate::pool::Pool;
 
 pub use explain::{Explained, Explanation, explain};
 pub use reply::{Destination, Reply};
+pub use sweep::{Findings, Squatter, probe_answered, sweep_findings};
 
 /// The interface a request arrived on, as the engine needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +54,10 @@ pub struct View<'a> {
     pub blocks: &'a Blocklist,
     /// Every served interface: which subnets are directly attached.
     pub interfaces: &'a [Interface],
+    /// Subnets whose never-used addresses are ARP-probed before their
+    /// first offer (attached to an interface the server can ARP on);
+    /// empty when probes are off.
+    pub probe_subnets: &'a [Cidr],
 }
 
 /// One received message and where it came from.
@@ -80,6 +86,12 @@ pub enum Effect {
     Expire(Lease),
     /// A quarantined address has served its probation: free it.
     Unquarantine(Ipv4Addr),
+    /// An ARP sweep heard the address answered by a MAC without a lease:
+    /// record (or extend) the observed binding.
+    Observe(Lease),
+    /// An observed address stopped answering (or its record ran out):
+    /// drop the observed binding.
+    Unobserve(Ipv4Addr),
 }
 
 impl Effect {
@@ -116,6 +128,10 @@ pub enum Outcome {
     Ignored(&'static str),
     /// Malformed or unacceptable: counted as a drop.
     Dropped(&'static str),
+    /// The address is held for the client, but nobody has used it yet: the
+    /// server ARP-probes it and handles the request again once the wire
+    /// has answered (a conflict is quarantined first) or stayed silent.
+    Probe(Ipv4Addr),
 }
 
 impl std::fmt::Display for Outcome {
@@ -131,6 +147,7 @@ impl std::fmt::Display for Outcome {
             Outcome::NoAddress(why) => write!(f, "no address: {why}"),
             Outcome::Ignored(why) => write!(f, "ignored: {why}"),
             Outcome::Dropped(why) => write!(f, "dropped: {why}"),
+            Outcome::Probe(ip) => write!(f, "probing {ip} before offering it"),
         }
     }
 }
@@ -149,6 +166,7 @@ impl Outcome {
             Outcome::NoAddress(_) => "no_address",
             Outcome::Ignored(_) => "ignored",
             Outcome::Dropped(_) => "dropped",
+            Outcome::Probe(_) => "probe",
         }
     }
 }
@@ -182,6 +200,8 @@ struct Ctx<'a> {
     /// Whether the client has a host entry anywhere (for range policies).
     known: bool,
     server_id: Ipv4Addr,
+    /// Whether a never-used address is ARP-probed before it is offered.
+    probe: bool,
 }
 
 /// The most bytes of client-supplied text (host name, vendor class, user
@@ -271,6 +291,7 @@ fn context<'a>(
         leases,
         blocks,
         interfaces,
+        probe_subnets,
     } = *view;
     let p = req.packet;
     if p.op != BOOTREQUEST {
@@ -317,6 +338,7 @@ fn context<'a>(
         class_names,
         known: any_host.is_some(),
         server_id,
+        probe: probe_subnets.contains(&subnet.cidr),
     };
     Ok((ctx, msg))
 }
@@ -518,20 +540,23 @@ fn discover(c: &Ctx<'_>) -> Decision {
         return Decision::silent(Outcome::NoAddress(why));
     };
     let secs = c.lease_time(ip);
+    let hold = || Effect::Hold(c.lease(ip, LeaseState::Offered, c.cfg.server.offer_hold));
+    // An address no record names has never been seen in use: before its
+    // first offer the wire is asked (the hold keeps it from other clients
+    // meanwhile, and makes the second pass offer it).
+    if c.probe && c.leases.get(ip).is_none() {
+        return Decision {
+            reply: None,
+            effects: vec![hold()],
+            outcome: Outcome::Probe(ip),
+        };
+    }
     // A client re-DISCOVERing its own bound address keeps the binding; only
     // a free address needs a hold.
     let bound = c.leases.get(ip).is_some_and(|l| {
         l.client == c.client && l.state == LeaseState::Bound && l.is_active(c.now)
     });
-    let effects = if bound {
-        Vec::new()
-    } else {
-        vec![Effect::Hold(c.lease(
-            ip,
-            LeaseState::Offered,
-            c.cfg.server.offer_hold,
-        ))]
-    };
+    let effects = if bound { Vec::new() } else { vec![hold()] };
     Decision {
         reply: Some(reply::offer_or_ack(c, MessageType::Offer, ip, secs)),
         effects,
@@ -706,7 +731,8 @@ fn bootp(c: &Ctx<'_>) -> Decision {
 
 /// Lease housekeeping at `now`: holds that ran out are forgotten, bound
 /// leases that ran out expire (kept as history so the client gets the same
-/// address back), quarantined addresses past probation are freed.
+/// address back), quarantined addresses past probation are freed, observed
+/// bindings no sweep renewed are dropped.
 pub fn reclaim(leases: &LeaseTable, now: UnixTime) -> Vec<Effect> {
     reclaim_after(leases, now, 0)
 }
@@ -728,6 +754,7 @@ pub fn reclaim_after(leases: &LeaseTable, now: UnixTime, grace: u64) -> Vec<Effe
                 Some(Effect::Expire(e))
             }
             LeaseState::Declined => Some(Effect::Unquarantine(l.ip)),
+            LeaseState::Observed => Some(Effect::Unobserve(l.ip)),
             LeaseState::Released | LeaseState::Expired => None,
         })
         .collect()
@@ -742,7 +769,8 @@ pub fn apply(table: &mut LeaseTable, effects: &[Effect]) {
             | Effect::Bind(l)
             | Effect::Release(l)
             | Effect::Decline(l)
-            | Effect::Expire(l) => table.insert(l.clone()),
+            | Effect::Expire(l)
+            | Effect::Observe(l) => table.insert(l.clone()),
             Effect::Forget(ip) => {
                 if table
                     .get(*ip)
@@ -753,6 +781,14 @@ pub fn apply(table: &mut LeaseTable, effects: &[Effect]) {
             }
             Effect::Unquarantine(ip) => {
                 table.remove(*ip);
+            }
+            Effect::Unobserve(ip) => {
+                if table
+                    .get(*ip)
+                    .is_some_and(|l| l.state == LeaseState::Observed)
+                {
+                    table.remove(*ip);
+                }
             }
         }
     }

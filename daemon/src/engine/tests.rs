@@ -122,6 +122,7 @@ pub(super) fn run_with(
         leases,
         blocks,
         interfaces: &interfaces,
+        probe_subnets: &[],
     };
     handle(
         &view,
@@ -1258,4 +1259,150 @@ fn subnet_selection_off_ignores_the_option() {
         ip("192.0.2.100"),
         "the interface's subnet"
     );
+}
+
+// ------------------------------------------------------- pre-offer probes
+
+/// `run` with every subnet's never-used addresses probed before offering.
+fn run_probing(cfg: &Config, leases: &LeaseTable, p: &Packet) -> Decision {
+    let (hosts, _) = HostTable::build(&cfg.hosts, Vec::new());
+    let interfaces = [iface(), far_iface()];
+    let probe: Vec<Cidr> = cfg.subnets.iter().map(|s| s.cidr).collect();
+    let view = View {
+        config: cfg,
+        hosts: &hosts,
+        leases,
+        blocks: &Blocklist::default(),
+        interfaces: &interfaces,
+        probe_subnets: &probe,
+    };
+    let i = iface();
+    handle(
+        &view,
+        &Request {
+            packet: p,
+            interface: &i,
+        },
+        NOW,
+    )
+}
+
+#[test]
+fn probe_a_never_used_address_before_its_first_offer() {
+    let c = cfg();
+    let d = run_probing(&c, &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    assert_eq!(d.outcome, Outcome::Probe(ip("192.0.2.100")));
+    assert!(d.reply.is_none(), "nothing is offered before the probe");
+    match d.effects.as_slice() {
+        [Effect::Hold(l)] => {
+            assert_eq!(l.ip, ip("192.0.2.100"));
+            assert_eq!(l.ends, NOW + 30, "held for offer_hold meanwhile");
+        }
+        other => panic!("want one hold, got {other:?}"),
+    }
+}
+
+#[test]
+fn after_a_silent_probe_the_held_address_is_offered() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let p = pkt(MAC_A, MessageType::Discover);
+    let first = run_probing(&c, &t, &p);
+    apply(&mut t, &first.effects);
+    // The server handles the DISCOVER again once the wire stayed silent.
+    let again = run_probing(&c, &t, &p);
+    assert_eq!(again.outcome, Outcome::Offered(ip("192.0.2.100")));
+    assert_eq!(reply(&again).yiaddr, ip("192.0.2.100"));
+}
+
+#[test]
+fn an_answered_probe_quarantines_and_the_next_candidate_is_probed() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let p = pkt(MAC_A, MessageType::Discover);
+    let first = run_probing(&c, &t, &p);
+    apply(&mut t, &first.effects);
+    let squatter: MacAddr = MAC_B.parse().expect("mac");
+    let q = probe_answered(&c, ip("192.0.2.100"), squatter, NOW);
+    apply(&mut t, std::slice::from_ref(&q));
+    let l = t.get(ip("192.0.2.100")).expect("record");
+    assert_eq!(l.state, LeaseState::Declined);
+    assert_eq!(l.mac, squatter);
+    assert_eq!(l.ends, NOW + 600, "for decline_probation");
+    let again = run_probing(&c, &t, &p);
+    assert_eq!(again.outcome, Outcome::Probe(ip("192.0.2.101")));
+}
+
+#[test]
+fn an_address_with_history_is_offered_without_a_probe() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    t.insert(Lease {
+        ip: ip("192.0.2.100"),
+        client: ClientKey::from_hw(1, &[2, 0, 0, 0, 0, 0xcc]),
+        mac: "02:00:00:00:00:cc".parse().expect("mac"),
+        hostname: None,
+        state: LeaseState::Expired,
+        starts: NOW - 100,
+        ends: NOW - 10,
+    });
+    t.index_ranges(c.subnets.iter().flat_map(|s| s.ranges.clone()), []);
+    // .101 and .102 are never used: taken first; with them gone, .100 is
+    // offered straight away.
+    for n in [101u8, 102] {
+        t.insert(Lease {
+            ip: Ipv4Addr::new(192, 0, 2, n),
+            client: ClientKey::from_hw(1, &[2, 0, 0, 0, 1, n]),
+            mac: MacAddr([2, 0, 0, 0, 1, n]),
+            hostname: None,
+            state: LeaseState::Bound,
+            starts: NOW,
+            ends: NOW + 3600,
+        });
+    }
+    let d = run_probing(&c, &t, &pkt(MAC_A, MessageType::Discover));
+    assert_eq!(d.outcome, Outcome::Offered(ip("192.0.2.100")));
+}
+
+#[test]
+fn static_hosts_and_relayed_subnets_without_arp_are_not_probed() {
+    let c = cfg();
+    let d = run_probing(
+        &c,
+        &LeaseTable::new(),
+        &pkt(STATIC_MAC, MessageType::Discover),
+    );
+    assert_eq!(d.outcome, Outcome::Offered(ip("192.0.2.10")));
+    // Probing off (no subnet listed): the plain offer.
+    let d = run(&c, &LeaseTable::new(), &pkt(MAC_A, MessageType::Discover));
+    assert_eq!(d.outcome, Outcome::Offered(ip("192.0.2.100")));
+}
+
+#[test]
+fn an_observed_binding_goes_back_to_its_mac_and_to_nobody_else() {
+    let c = cfg();
+    let mut t = LeaseTable::new();
+    let mac: MacAddr = MAC_B.parse().expect("mac");
+    let range = c.subnets[0].ranges[0];
+    let f = sweep_findings(
+        range,
+        &[(ip("192.0.2.100"), mac)],
+        &t,
+        &HostTable::default(),
+        NOW,
+        600,
+    );
+    apply(&mut t, &f.effects);
+    let other = run(&c, &t, &pkt(MAC_A, MessageType::Discover));
+    assert_eq!(other.outcome, Outcome::Offered(ip("192.0.2.101")));
+    let owner = run(&c, &t, &pkt(MAC_B, MessageType::Discover));
+    assert_eq!(owner.outcome, Outcome::Offered(ip("192.0.2.100")));
+    // It reboots asking for the address it uses: ACKed (it has a record).
+    let reboot = with_opt(
+        pkt(MAC_B, MessageType::Request),
+        code::REQUESTED_IP,
+        &[192, 0, 2, 100],
+    );
+    let d = run(&c, &t, &reboot);
+    assert_eq!(d.outcome, Outcome::Acked(ip("192.0.2.100")));
 }

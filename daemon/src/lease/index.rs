@@ -114,7 +114,7 @@ impl RunSet {
 enum Slot {
     /// Released or expired: history, free to give.
     Idle,
-    /// Offered or bound: spoken for until it ends.
+    /// Offered, bound or observed on the wire: spoken for until it ends.
     Held,
     /// Declined: quarantined until it ends.
     Quarantined,
@@ -124,7 +124,7 @@ impl Slot {
     fn of(state: LeaseState) -> Slot {
         match state {
             LeaseState::Released | LeaseState::Expired => Slot::Idle,
-            LeaseState::Offered | LeaseState::Bound => Slot::Held,
+            LeaseState::Offered | LeaseState::Bound | LeaseState::Observed => Slot::Held,
             LeaseState::Declined => Slot::Quarantined,
         }
     }
@@ -223,7 +223,8 @@ impl RangeIndex {
         self.idle.iter().copied()
     }
 
-    /// Offered and bound records as (end, address), the earliest end first.
+    /// Offered, bound and observed records as (end, address), the earliest
+    /// end first.
     pub fn held(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
         self.held.iter().copied()
     }

@@ -11,9 +11,10 @@
 //!   address and a range's `exclude`d addresses, which [`Layout`] also
 //!   leaves out of the index);
 //! - what its lease record allows ([`standing`]). Anything that holds an
-//!   address for a while (a quarantine today; an address seen in use on the
-//!   wire later) is a record with an end, so the lease table's indexes order
-//!   it and its time index lapses it.
+//!   address for a while (a quarantine; an address an ARP sweep saw in use,
+//!   an "observed" record held by the answering MAC) is a record with an
+//!   end, so the lease table's indexes order it and its time index lapses
+//!   it.
 //!
 //! Choosing is O(log n): the lease table indexes each range's never-used
 //! addresses and its records by end ([`crate::lease::RangeIndex`]); the pool
@@ -79,7 +80,8 @@ pub enum Standing<'a> {
     /// Nobody holds it: history (released, expired) or a hold, lease or
     /// quarantine that ran out.
     Free,
-    /// Offered to or bound by this client until the record ends.
+    /// Offered to, bound by or observed on the wire for this client until
+    /// the record ends.
     Held(&'a ClientKey),
     /// Declined: nobody gets it until the probation ends.
     Quarantined,
@@ -227,6 +229,8 @@ pub struct RangeUsage {
     pub size: u64,
     /// Static hosts inside the range, and held or bound records.
     pub leased: u64,
+    /// Addresses an ARP sweep found in use without a lease.
+    pub observed: u64,
     /// Declined addresses still in probation.
     pub quarantined: u64,
     /// The rest.
@@ -248,15 +252,19 @@ pub fn usage(
             let statics = hosts.iter().filter(|e| r.contains(e.host.ip)).count() as u64;
             let mut leased = statics;
             let mut quarantined = 0u64;
+            let mut observed = 0u64;
             // Only held and declined records can be spoken for.
             for (_, ip) in ix.held().chain(ix.quarantined()) {
                 if hosts.by_ip(ip).is_some() {
                     continue;
                 }
-                match leases
-                    .get(ip)
-                    .map(|l| standing(l, now, cfg.server.expiry_grace.into()))
-                {
+                let record = leases.get(ip);
+                match record.map(|l| standing(l, now, cfg.server.expiry_grace.into())) {
+                    Some(Standing::Held(_))
+                        if record.is_some_and(|l| l.state == LeaseState::Observed) =>
+                    {
+                        observed += 1;
+                    }
                     Some(Standing::Held(_)) => leased += 1,
                     Some(Standing::Quarantined) => quarantined += 1,
                     Some(Standing::Free) | None => {}
@@ -278,8 +286,9 @@ pub fn usage(
                 range: *r,
                 size,
                 leased,
+                observed,
                 quarantined,
-                free: size.saturating_sub(leased + quarantined + excluded),
+                free: size.saturating_sub(leased + observed + quarantined + excluded),
             });
         }
     }

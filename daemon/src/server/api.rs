@@ -14,7 +14,7 @@ use std::time::Duration;
 use berth_proto::{
     API_VERSION, ApiError, BlockInfo, Control, ErrorKind, EventBatch, ExplainRequest, Explanation,
     HostInfo, HostSpec, LeaseFilter, LeaseInfo, PoolInfo, PromoteRequest, PromoteResult,
-    ReloadResult, Status, Target,
+    ReloadResult, ScanResult, Status, Target,
 };
 use futures::StreamExt;
 use tarpc::context::Context;
@@ -273,42 +273,29 @@ impl Control for Session {
     async fn explain(self, _: Context, req: ExplainRequest) -> Result<Explanation, ApiError> {
         self.core.read(move |c, now| c.explain(&req, now)).await
     }
+
+    async fn scan(self, _: Context, range: Option<String>) -> Result<Vec<ScanResult>, ApiError> {
+        self.require_admin("scan")?;
+        // The sweeps run off the core; it answers when the last is done.
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |core, now| core.scan(range.as_deref(), tx, now));
+        self.core.jobs.send(job).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::net::Ipv4Addr;
-    use std::path::{Path, PathBuf};
-
     use super::*;
     use crate::addr::MacAddr;
-    use crate::engine::Interface;
-    use crate::server::transport::ChannelSocket;
     use crate::store::{MemoryStore, Store};
 
-    const CONFIG: &str = r#"
-[server]
-interfaces = ["test0"]
+    use crate::server::start::TEST_CONFIG as CONFIG;
 
-[[subnet]]
-cidr = "192.0.2.0/24"
-range = ["192.0.2.10", "192.0.2.20"]
-"#;
     const MAC: &str = "02:00:00:00:00:0b";
 
     fn core(store: &MemoryStore) -> Core {
-        let cfg = crate::config::parse(CONFIG, Path::new("test.toml")).expect("config");
-        let (sock, _wire) = ChannelSocket::pair(Interface {
-            name: "test0".into(),
-            addr: Ipv4Addr::new(192, 0, 2, 1),
-        });
-        Core::load(
-            PathBuf::from("test.toml"),
-            cfg,
-            Box::new(store.clone()),
-            vec![sock],
-        )
-        .expect("core")
+        Core::for_test(CONFIG, store.clone()).0
     }
 
     fn blocked(core: &Core, store: &MemoryStore) -> (bool, usize) {

@@ -59,10 +59,12 @@ impl Change {
 pub(crate) fn lease_write(effect: &Effect) -> Option<Write> {
     match effect {
         Effect::Hold(_) | Effect::Forget(_) => None,
-        Effect::Bind(l) | Effect::Release(l) | Effect::Decline(l) | Effect::Expire(l) => {
-            Some(Write::PutLease(l.clone()))
-        }
-        Effect::Unquarantine(ip) => Some(Write::DeleteLease(*ip)),
+        Effect::Bind(l)
+        | Effect::Release(l)
+        | Effect::Decline(l)
+        | Effect::Expire(l)
+        | Effect::Observe(l) => Some(Write::PutLease(l.clone())),
+        Effect::Unquarantine(ip) | Effect::Unobserve(ip) => Some(Write::DeleteLease(*ip)),
     }
 }
 
@@ -73,8 +75,9 @@ fn effect_ip(effect: &Effect) -> Ipv4Addr {
         | Effect::Bind(l)
         | Effect::Release(l)
         | Effect::Decline(l)
-        | Effect::Expire(l) => l.ip,
-        Effect::Forget(ip) | Effect::Unquarantine(ip) => *ip,
+        | Effect::Expire(l)
+        | Effect::Observe(l) => l.ip,
+        Effect::Forget(ip) | Effect::Unquarantine(ip) | Effect::Unobserve(ip) => *ip,
     }
 }
 

@@ -66,6 +66,7 @@ impl Core {
             leases: &self.table,
             blocks: &self.blocks,
             interfaces: &self.interfaces,
+            probe_subnets: &self.arp.probe_subnets,
         }
     }
 
@@ -112,21 +113,25 @@ impl Core {
                 () = &mut shutdown => return,
                 msg = rx.recv() => match msg {
                     Some(m) => {
-                        self.on_packet(m);
+                        self.handle_inbound(m, 0);
                         // What else has arrived is served in the same turn:
                         // one wake-up per burst, not per packet.
                         for _ in 1..BURST {
                             let Ok(m) = rx.try_recv() else { break };
-                            self.on_packet(m);
+                            self.handle_inbound(m, 0);
                         }
                     }
                     None => return,
                 },
+                Some(done) = self.arp.done_rx.recv() => self.on_arp(done, now()),
                 Some(job) = jobs.recv() => job(self, now()),
                 Some(done) = self.in_flight.next(), if !self.in_flight.is_empty() => {
                     self.joined(done);
                 }
-                _ = tick.tick() => self.housekeeping(now()),
+                _ = tick.tick() => {
+                    self.housekeeping(now());
+                    self.arp_tick(now());
+                }
                 _ = watchdog.tick(), if self.notifier.watchdog_enabled() => self.watchdog(),
                 Some(()) = async { hup.as_mut()?.recv().await } => {
                     if let Err(e) = self.reload(now()) {
@@ -137,7 +142,9 @@ impl Core {
         }
     }
 
-    fn on_packet(&mut self, m: Inbound) {
+    /// Handles one request; `attempt` counts the pre-offer probes already
+    /// made for it (see `probe`).
+    pub(crate) fn handle_inbound(&mut self, m: Inbound, attempt: u32) {
         let at = now();
         let packet = match Packet::decode(&m.bytes) {
             Ok(p) => p,
@@ -152,7 +159,12 @@ impl Core {
                 return;
             }
         };
-        if !self.admit(&packet, m.iface, at) {
+        // Limits count what arrives, once: not the second pass after a probe.
+        if attempt == 0 && !self.admit(&packet, m.iface, at) {
+            return;
+        }
+        if self.waits_for_probe(&packet) {
+            debug!(iface = %self.interfaces[m.iface].name, "DISCOVER while its probe is out: answered after it");
             return;
         }
         let req = engine::Request {
@@ -183,6 +195,7 @@ impl Core {
             )],
             counter: Some(decision.outcome.kind()),
         };
+        let outcome = decision.outcome.clone();
         let block = self.renewal_block(&packet, &decision, at);
         let mut changes: Vec<Change> = decision.effects.into_iter().map(Change::Lease).collect();
         if let Some((change, event, line)) = block {
@@ -203,5 +216,6 @@ impl Core {
             None => Then::Nothing,
         };
         self.commit(Source::Packet, staged, report, then, at);
+        self.after_decision(&outcome, m, &packet, attempt);
     }
 }

@@ -35,7 +35,8 @@ impl Core {
             Outcome::Informed
             | Outcome::NoAddress(_)
             | Outcome::Ignored(_)
-            | Outcome::Dropped(_) => {
+            | Outcome::Dropped(_)
+            | Outcome::Probe(_) => {
                 return None;
             }
         };

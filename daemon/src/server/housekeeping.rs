@@ -35,6 +35,7 @@ impl Core {
                     report.events.push(ev);
                 }
                 Effect::Unquarantine(ip) => report.lines.push(Line::Unquarantined(*ip)),
+                Effect::Unobserve(ip) => report.lines.push(Line::Unobserved(*ip)),
                 _ => {}
             }
             changes.push(Change::Lease(e));

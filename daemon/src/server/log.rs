@@ -30,6 +30,10 @@ pub(crate) enum Line {
     Unquarantined(Ipv4Addr),
     /// A limit stopped serving a client (`[limits]`).
     Limited { mac: MacAddr, why: String },
+    /// ARP heard a MAC on a pool address it has no right to.
+    Squatter(engine::Squatter),
+    /// An observed address stopped answering (or no sweep heard it again).
+    Unobserved(Ipv4Addr),
 }
 
 /// Who sent a request: "MAC on IFACE" or "MAC via relay GIADDR on IFACE".
@@ -96,6 +100,11 @@ impl Core {
             Line::BlockRanOut(mac) => info!(%mac, "block ran out"),
             Line::Unquarantined(ip) => info!(%ip, "quarantine over; address free again"),
             Line::Limited { mac, why } => warn!("{mac}: {why}"),
+            Line::Squatter(s) => match s.holder {
+                Some(holder) => warn!(ip = %s.ip, mac = %s.mac, %holder, "ARP squatter: {}", s.why),
+                None => warn!(ip = %s.ip, mac = %s.mac, "ARP squatter: {}", s.why),
+            },
+            Line::Unobserved(ip) => info!(%ip, "observed address no longer answers; free again"),
         }
     }
 }

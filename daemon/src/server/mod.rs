@@ -30,6 +30,8 @@
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
 //! - [`webhooks`]: starting the webhook dispatcher and reporting its drops.
+//! - [`sweep`], [`probe`]: ARP sweeps and scans, and the pre-offer probe
+//!   (the ARP threads themselves are [`crate::arp`]'s).
 
 mod api;
 mod arrival;
@@ -43,8 +45,10 @@ mod housekeeping;
 mod limits;
 mod log;
 mod ops;
+mod probe;
 mod reload;
 mod start;
+mod sweep;
 pub mod transport;
 mod webhooks;
 
@@ -133,4 +137,6 @@ pub(crate) struct Core {
     fatal: Option<StoreError>,
     /// Whether writes become durable, for status, events and the watchdog.
     health: health::Health,
+    /// ARP sweeps and probes.
+    arp: sweep::ArpState,
 }

@@ -72,6 +72,7 @@ fn lease_state(s: LeaseState) -> proto::LeaseState {
         LeaseState::Released => proto::LeaseState::Released,
         LeaseState::Expired => proto::LeaseState::Expired,
         LeaseState::Declined => proto::LeaseState::Declined,
+        LeaseState::Observed => proto::LeaseState::Observed,
     }
 }
 
@@ -93,6 +94,7 @@ impl Core {
         let host = self.host_for_lease(l);
         let (kind, moving_to) = match (l.state, host) {
             (LeaseState::Declined, _) => (proto::LeaseKind::Quarantined, None),
+            (LeaseState::Observed, _) => (proto::LeaseKind::Observed, None),
             (_, Some(h)) if h.host.ip == l.ip => (proto::LeaseKind::Static, None),
             (_, Some(h)) if l.is_active(now) => (proto::LeaseKind::Moving, Some(h.host.ip)),
             _ => (proto::LeaseKind::Dynamic, None),
@@ -175,6 +177,7 @@ impl Core {
                 .map(|(k, v)| ((*k).to_string(), *v))
                 .collect(),
             store_health: self.health.info(self.in_flight.len()),
+            arp: self.arp_status(),
         }
     }
 
@@ -539,6 +542,8 @@ impl Core {
                 leased: u.leased,
                 quarantined: u.quarantined,
                 free: u.free,
+                observed: u.observed,
+                squatters: self.squatters_in(&u.range),
             })
             .collect()
     }

@@ -36,7 +36,7 @@ impl Core {
         result
     }
 
-    fn try_reload(&mut self, _at: UnixTime) -> Result<ReloadResult, ApiError> {
+    fn try_reload(&mut self, at: UnixTime) -> Result<ReloadResult, ApiError> {
         let new = config::load(&self.config_path)
             .map_err(|e| ApiError::new(ErrorKind::Invalid, e.to_string()))?;
         let run_time: Vec<HostEntry> = self
@@ -93,9 +93,10 @@ impl Core {
             // Hooks already queued finish under the old settings.
             self.hooks = crate::hooks::Dispatcher::new(new.hooks.clone(), self.events.clone());
         }
-        self.cfg = Arc::new(new);
+        let old = std::mem::replace(&mut self.cfg, Arc::new(new));
         self.hosts = hosts;
         self.reindex_pools();
+        self.arp_reloaded(&old, at);
         Ok(result)
     }
 }

@@ -14,6 +14,7 @@ use tracing::{error, info, warn};
 use super::api::{self, CoreHandle};
 use super::commit::Journal;
 use super::core::{Inbound, Job, receive};
+use super::sweep::ArpState;
 use super::transport::Socket;
 use super::webhooks;
 use super::{Core, Counters, ServerError, now};
@@ -110,6 +111,7 @@ impl Core {
             counters: Counters::default(),
             fatal: None,
             health: super::health::Health::default(),
+            arp: ArpState::off("not started"),
         })
     }
 }
@@ -163,6 +165,7 @@ pub async fn run(
     }
     drop(tx);
 
+    core.start_arp(now());
     core.notifier.ready();
     core.serve(rx, jobs_rx, shutdown).await;
 
@@ -193,5 +196,33 @@ pub async fn run(
     match fatal {
         Some(e) => Err(e.into()),
         None => Ok(()),
+    }
+}
+
+/// A config for tests on [`Core::for_test`]'s interface: one subnet with
+/// the range 192.0.2.10-192.0.2.20.
+#[cfg(test)]
+pub(crate) const TEST_CONFIG: &str = r#"
+[server]
+interfaces = ["test0"]
+
+[[subnet]]
+cidr = "192.0.2.0/24"
+range = ["192.0.2.10", "192.0.2.20"]
+"#;
+
+#[cfg(test)]
+impl Core {
+    /// A core for the config text `config` over `store`, on one channel
+    /// socket (`test0`, 192.0.2.1), with the socket's wire.
+    pub(crate) fn for_test(config: &str, store: crate::store::MemoryStore) -> (Core, super::Wire) {
+        let cfg = crate::config::parse(config, std::path::Path::new("test.toml")).expect("config");
+        let (sock, wire) = super::ChannelSocket::pair(crate::engine::Interface {
+            name: "test0".into(),
+            addr: std::net::Ipv4Addr::new(192, 0, 2, 1),
+        });
+        let core =
+            Core::load(PathBuf::from("test.toml"), cfg, Box::new(store), vec![sock]).expect("core");
+        (core, wire)
     }
 }

@@ -295,6 +295,8 @@ pub fn demo_data(now: UnixTime) -> DemoData {
                 leased: 3,
                 quarantined: 1,
                 free: 87,
+                observed: 0,
+                squatters: Vec::new(),
             },
             PoolInfo {
                 subnet: "10.20.0.0/24".into(),
@@ -304,6 +306,8 @@ pub fn demo_data(now: UnixTime) -> DemoData {
                 leased: 2,
                 quarantined: 0,
                 free: 199,
+                observed: 0,
+                squatters: Vec::new(),
             },
         ],
         leases,
@@ -342,6 +346,7 @@ pub fn status_of(d: &DemoData, now: UnixTime) -> Status {
         blocked: d.blocks.len() as u64,
         counters: Vec::new(),
         store_health: berth_proto::StoreHealth::default(),
+        arp: berth_proto::ArpStatus::default(),
     }
 }
 
@@ -815,6 +820,17 @@ impl Control for FakeDaemon {
         Err(ApiError::new(
             ErrorKind::Internal,
             "the fake daemon does not explain",
+        ))
+    }
+
+    async fn scan(
+        self,
+        _: Context,
+        _range: Option<String>,
+    ) -> Result<Vec<berth_proto::ScanResult>, ApiError> {
+        Err(ApiError::new(
+            berth_proto::ErrorKind::Internal,
+            "the demo daemon has no network to sweep",
         ))
     }
 }

@@ -359,7 +359,9 @@ fn start_promote(model: &mut Model) {
         return;
     };
     let refusal = match lease.kind {
-        LeaseKind::Dynamic => None,
+        // An observed MAC uses its address without a lease: promoting it
+        // makes that a static host (the daemon decides).
+        LeaseKind::Dynamic | LeaseKind::Observed => None,
         LeaseKind::Static => Some(format!("{} is already a static host", lease.mac)),
         LeaseKind::Moving => Some(match lease.moving_to {
             Some(to) => format!("{} is already promoted, moving to {to}", lease.mac),

@@ -118,6 +118,12 @@ pub enum Command {
     /// Convert another server's configuration to Berth TOML (stdout); what
     /// cannot be converted is listed on stderr with its line
     Import(ImportArgs),
+    /// ARP-sweep dynamic ranges now and show what answers (admin)
+    Scan {
+        /// START-END, an address in the range, a subnet (CIDR), or `all`
+        #[arg(value_name = "RANGE|all", default_value = "all")]
+        range: String,
+    },
 }
 
 /// `berth explain MAC [...]`: the client as berthd would see its DISCOVER.

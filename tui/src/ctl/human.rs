@@ -100,6 +100,9 @@ pub fn status(s: &Status, tz: &TimeZone) -> String {
         let list: Vec<String> = s.counters.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "{:<12}{}", "packets", list.join(", "));
     }
+    if !s.arp.detail.is_empty() {
+        let _ = writeln!(out, "{:<12}{}", "arp", arp_line(&s.arp));
+    }
     out
 }
 
@@ -118,6 +121,23 @@ fn store_state(h: &berth_proto::StoreHealth, tz: &TimeZone) -> String {
             h.pending_writes
         ),
     }
+}
+
+/// `status`'s ARP row: on or off, and how it sweeps and probes.
+fn arp_line(a: &berth_proto::ArpStatus) -> String {
+    if !a.enabled {
+        return a.detail.clone();
+    }
+    let sweeps = a.sweep_interval_secs.map_or("sweeps off".to_string(), |s| {
+        format!(
+            "sweeps every {}",
+            span(i64::try_from(s).unwrap_or(i64::MAX))
+        )
+    });
+    let probes = a
+        .probe_timeout_ms
+        .map_or("probes off".to_string(), |ms| format!("probes {ms}ms"));
+    format!("{}; {sweeps}, {probes}", a.detail)
 }
 
 /// The KIND cell of a lease: a moving client shows where it is going.
@@ -146,9 +166,10 @@ pub fn leases(ls: &[LeaseInfo], now: Timestamp, tz: &TimeZone) -> String {
     ]);
     for l in ls {
         let left = match l.state {
-            LeaseState::Offered | LeaseState::Bound | LeaseState::Declined => {
-                remaining(l.ends, now)
-            }
+            LeaseState::Offered
+            | LeaseState::Bound
+            | LeaseState::Declined
+            | LeaseState::Observed => remaining(l.ends, now),
             LeaseState::Released | LeaseState::Expired => "-".to_string(),
         };
         t.row(vec![
@@ -335,7 +356,74 @@ pub fn pools(ps: &[PoolInfo]) -> String {
             used,
         ]);
     }
+    let mut out = t.render();
+    let observed: u64 = ps.iter().map(|p| p.observed).sum();
+    if observed > 0 {
+        let _ = writeln!(
+            out,
+            "\n{observed} address(es) in use without a lease (observed by ARP, kept from other clients)"
+        );
+    }
+    let squatters: Vec<_> = ps.iter().flat_map(|p| p.squatters.iter()).collect();
+    if !squatters.is_empty() {
+        out.push('\n');
+        out.push_str(&squatter_table(squatters.into_iter()));
+    }
+    out
+}
+
+/// Squatters as a table: who answered for which address, and why that is wrong.
+fn squatter_table<'a>(ss: impl Iterator<Item = &'a berth_proto::SquatterInfo>) -> String {
+    let mut t = Table::new(&["SQUATTER", "MAC", "RECORD NAMES", "WHY"]);
+    for s in ss {
+        t.row(vec![
+            s.ip.to_string(),
+            s.mac.clone(),
+            or_dash(s.holder.as_deref()),
+            s.reason.clone(),
+        ]);
+    }
     t.render()
+}
+
+/// `scan`: one row per range swept, then the squatters found.
+pub fn scan(rs: &[berth_proto::ScanResult], tz: &TimeZone) -> String {
+    if rs.is_empty() {
+        return "nothing to sweep (no dynamic range on an interface with ARP)\n".to_string();
+    }
+    let mut t = Table::new(&[
+        "RANGE",
+        "IFACE",
+        "ASKED",
+        "ANSWERED",
+        "OBSERVED",
+        "SQUATTERS",
+        "TOOK",
+        "FINISHED",
+    ])
+    .right(2)
+    .right(3)
+    .right(4)
+    .right(5)
+    .right(6);
+    for r in rs {
+        t.row(vec![
+            format!("{}-{}", r.start, r.end),
+            r.interface.clone(),
+            r.probed.to_string(),
+            r.answered.to_string(),
+            r.observed.to_string(),
+            r.squatters.len().to_string(),
+            format!("{}ms", r.duration_ms),
+            local_time(r.finished_at, tz),
+        ]);
+    }
+    let mut out = t.render();
+    if rs.iter().any(|r| !r.squatters.is_empty()) {
+        out.push('\n');
+        out.push_str(&squatter_table(rs.iter().flat_map(|r| r.squatters.iter())));
+    }
+    out
 }
 
 /// `reload`: what was loaded, then each warning on its own line.

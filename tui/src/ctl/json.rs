@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 
 use berth_proto::{
     BlockInfo, Event, EventKind, HostInfo, InterfaceStatus, LeaseInfo, LeaseKind, LeaseState,
-    Origin, PoolInfo, PromoteResult, ReloadResult, Status, UnixTime,
+    Origin, PoolInfo, PromoteResult, ReloadResult, ScanResult, SquatterInfo, Status, UnixTime,
 };
 use serde::{Serialize, Serializer};
 
@@ -47,6 +47,7 @@ pub struct StatusJson<'a> {
     blocked: u64,
     counters: &'a [(String, u64)],
     store_health: StoreHealthJson<'a>,
+    arp: &'a berth_proto::ArpStatus,
 }
 
 /// [`berth_proto::StoreHealth`] for JSON.
@@ -77,6 +78,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
             blocked,
             counters,
             store_health,
+            arp,
         } = s;
         StatusJson {
             version,
@@ -100,6 +102,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
                 last_error: store_health.last_error.as_deref(),
                 pending_writes: store_health.pending_writes,
             },
+            arp,
         }
     }
 }
@@ -323,9 +326,37 @@ pub fn blocks(bs: &[BlockInfo]) -> String {
     document(&bs.iter().map(BlockJson::from).collect::<Vec<_>>())
 }
 
-/// `pools --json`: an array (no times to convert).
+/// A [`PoolInfo`] for JSON (its squatters' times in RFC 3339).
+#[derive(Debug, Serialize)]
+pub struct PoolJson<'a> {
+    subnet: &'a str,
+    start: Ipv4Addr,
+    end: Ipv4Addr,
+    size: u64,
+    leased: u64,
+    quarantined: u64,
+    free: u64,
+    observed: u64,
+    squatters: Vec<SquatterJson<'a>>,
+}
+
+/// `pools --json`: an array.
 pub fn pools(ps: &[PoolInfo]) -> String {
-    document(ps)
+    let v: Vec<PoolJson<'_>> = ps
+        .iter()
+        .map(|p| PoolJson {
+            subnet: &p.subnet,
+            start: p.start,
+            end: p.end,
+            size: p.size,
+            leased: p.leased,
+            quarantined: p.quarantined,
+            free: p.free,
+            observed: p.observed,
+            squatters: p.squatters.iter().map(SquatterJson::from).collect(),
+        })
+        .collect();
+    document(&v)
 }
 
 /// `reload --json`: an object.
@@ -346,4 +377,61 @@ pub fn event_line(e: &Event) -> String {
 /// `explain --json`: an object (no times to convert).
 pub fn explain(e: &berth_proto::Explanation) -> String {
     document(e)
+}
+
+/// A [`SquatterInfo`] for JSON.
+#[derive(Debug, Serialize)]
+pub struct SquatterJson<'a> {
+    ip: Ipv4Addr,
+    mac: &'a str,
+    holder: Option<&'a str>,
+    reason: &'a str,
+    seen_at: Rfc3339,
+}
+
+impl<'a> From<&'a SquatterInfo> for SquatterJson<'a> {
+    fn from(s: &'a SquatterInfo) -> Self {
+        SquatterJson {
+            ip: s.ip,
+            mac: &s.mac,
+            holder: s.holder.as_deref(),
+            reason: &s.reason,
+            seen_at: Rfc3339(s.seen_at),
+        }
+    }
+}
+
+/// A [`ScanResult`] for JSON.
+#[derive(Debug, Serialize)]
+pub struct ScanJson<'a> {
+    subnet: &'a str,
+    start: Ipv4Addr,
+    end: Ipv4Addr,
+    interface: &'a str,
+    probed: u64,
+    answered: u64,
+    observed: u64,
+    squatters: Vec<SquatterJson<'a>>,
+    finished_at: Rfc3339,
+    duration_ms: u64,
+}
+
+/// `scan --json`: an array, one object per range swept.
+pub fn scan(rs: &[ScanResult]) -> String {
+    let v: Vec<ScanJson<'_>> = rs
+        .iter()
+        .map(|r| ScanJson {
+            subnet: &r.subnet,
+            start: r.start,
+            end: r.end,
+            interface: &r.interface,
+            probed: r.probed,
+            answered: r.answered,
+            observed: r.observed,
+            squatters: r.squatters.iter().map(SquatterJson::from).collect(),
+            finished_at: Rfc3339(r.finished_at),
+            duration_ms: r.duration_ms,
+        })
+        .collect();
+    document(&v)
 }

@@ -352,6 +352,14 @@ pub async fn execute(cmd: Command, socket: &Path, view: &View) -> Result<(), Ctl
                 human::explain(&e)
             }
         }
+        Command::Scan { range } => {
+            let rs = call(socket, c.scan(scan_context(), Some(range))).await?;
+            if json {
+                json::scan(&rs)
+            } else {
+                human::scan(&rs, tz)
+            }
+        }
         // Handled above; listed so a new subcommand cannot be forgotten here.
         Command::Events(_) | Command::Completions { .. } | Command::Man | Command::Import(_) => {
             return Err(CtlError::Failed(
@@ -407,6 +415,14 @@ pub fn edited_spec(current: &HostInfo, a: HostEditArgs) -> Result<HostSpec, CtlE
         ip: a.ip.unwrap_or(current.ip),
         options,
     })
+}
+
+/// A context for `scan`: a sweep of a large range at a bounded rate takes
+/// a while (a /16 at 1000 requests a second, over a minute).
+fn scan_context() -> context::Context {
+    let mut ctx = context::current();
+    ctx.deadline = Instant::now() + Duration::from_secs(600);
+    ctx
 }
 
 /// A context whose deadline covers a long poll of `wait_ms`.

@@ -55,6 +55,7 @@ fn status() -> Status {
         blocked: 1,
         counters: Vec::new(),
         store_health: berth_proto::StoreHealth::default(),
+        arp: berth_proto::ArpStatus::default(),
     }
 }
 
@@ -159,6 +160,8 @@ fn pools() -> Vec<PoolInfo> {
             leased: 40,
             quarantined: 1,
             free: 50,
+            observed: 0,
+            squatters: Vec::new(),
         },
         PoolInfo {
             subnet: "198.51.100.0/24".into(),
@@ -168,6 +171,8 @@ fn pools() -> Vec<PoolInfo> {
             leased: 10,
             quarantined: 0,
             free: 0,
+            observed: 0,
+            squatters: Vec::new(),
         },
     ]
 }
@@ -301,6 +306,10 @@ fn status_json() {
                 "failing_since": null,
                 "last_error": null,
                 "pending_writes": 0
+            },
+            "arp": {
+                "enabled": false, "detail": "", "sweep_interval_secs": null,
+                "probe_timeout_ms": null, "last_sweep": null
             }
         })
     );
@@ -497,7 +506,82 @@ SUBNET           RANGE                        SIZE  LEASED  QUARANTINED  FREE  U
         parse(&js::pools(&pools()))[0],
         json!({
             "subnet": "192.0.2.0/24", "start": "192.0.2.100", "end": "192.0.2.190",
-            "size": 91, "leased": 40, "quarantined": 1, "free": 50
+            "size": 91, "leased": 40, "quarantined": 1, "free": 50,
+            "observed": 0, "squatters": []
+        })
+    );
+}
+
+fn squatter() -> berth_proto::SquatterInfo {
+    berth_proto::SquatterInfo {
+        ip: ip("192.0.2.150"),
+        mac: "02:00:5e:10:00:99".into(),
+        holder: Some("02:00:5e:10:00:02".into()),
+        reason: "leased to another client".into(),
+        seen_at: NOW,
+    }
+}
+
+#[test]
+fn pools_show_observed_addresses_and_squatters() {
+    let mut ps = pools();
+    ps[0].observed = 2;
+    ps[0].squatters = vec![squatter()];
+    let v = parse(&js::pools(&ps));
+    assert_eq!(v[0]["observed"], json!(2));
+    assert_eq!(
+        v[0]["squatters"][0]["seen_at"],
+        json!("2024-05-01T12:00:00Z")
+    );
+    let text = human::pools(&ps);
+    assert!(
+        text.ends_with(
+            "\n2 address(es) in use without a lease (observed by ARP, kept from other clients)\n\n\
+SQUATTER     MAC                RECORD NAMES       WHY
+192.0.2.150  02:00:5e:10:00:99  02:00:5e:10:00:02  leased to another client
+"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn scan_both_ways() {
+    let rs = vec![berth_proto::ScanResult {
+        subnet: "192.0.2.0/24".into(),
+        start: ip("192.0.2.100"),
+        end: ip("192.0.2.190"),
+        interface: "eth1".into(),
+        probed: 91,
+        answered: 3,
+        observed: 1,
+        squatters: vec![squatter()],
+        finished_at: NOW,
+        duration_ms: 412,
+    }];
+    let text = human::scan(&rs, &berlin());
+    assert!(
+        text.starts_with(
+            "\
+RANGE                    IFACE  ASKED  ANSWERED  OBSERVED  SQUATTERS   TOOK  FINISHED
+192.0.2.100-192.0.2.190  eth1      91         3         1          1  412ms  "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("192.0.2.150  02:00:5e:10:00:99"), "{text}");
+    assert_eq!(
+        human::scan(&[], &berlin()),
+        "nothing to sweep (no dynamic range on an interface with ARP)\n"
+    );
+    let v = parse(&js::scan(&rs));
+    assert_eq!(v[0]["probed"], json!(91));
+    assert_eq!(v[0]["finished_at"], json!("2024-05-01T12:00:00Z"));
+    assert_eq!(
+        v[0]["squatters"][0],
+        json!({
+            "ip": "192.0.2.150", "mac": "02:00:5e:10:00:99",
+            "holder": "02:00:5e:10:00:02", "reason": "leased to another client",
+            "seen_at": "2024-05-01T12:00:00Z"
         })
     );
 }

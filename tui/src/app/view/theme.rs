@@ -72,6 +72,7 @@ impl Theme {
                 self.data(if self.color { s.fg(Color::Cyan) } else { s })
             }
             LeaseKind::Quarantined => self.fg(Color::Magenta),
+            LeaseKind::Observed => self.fg(Color::Yellow),
         }
     }
 
