@@ -14,12 +14,12 @@ fn module_of(rel: &Path) -> Option<String> {
     (name != "lib" && name != "main").then(|| name.to_string())
 }
 
-/// Unit-test modules (`tests.rs`, `tests/`) may use anything. `rel` is
-/// relative to `src/`.
+/// Unit-test modules (`tests.rs`, `*_tests.rs`, `tests/`) may use
+/// anything. `rel` is relative to `src/`.
 fn is_test_file(rel: &Path) -> bool {
     rel.components().any(|c| {
-        let c = c.as_os_str();
-        c == "tests" || c == "tests.rs"
+        let c = c.as_os_str().to_string_lossy();
+        c == "tests" || c.ends_with("tests.rs")
     })
 }
 
