@@ -157,6 +157,7 @@ pub fn engine_sequence(data: &[u8]) {
             leases: &before,
             blocks: &blocks,
             interfaces: &interfaces,
+            probe_subnets: &[],
         };
         let d = engine::handle(
             &view,

@@ -17,7 +17,7 @@ pub mod parse;
 pub mod transport;
 
 /// Version of this contract. Bumped on any incompatible change.
-pub const API_VERSION: u32 = 1;
+pub const API_VERSION: u32 = 2;
 
 /// Where the daemon listens by default.
 pub const DEFAULT_SOCKET: &str = "/run/berth/control.sock";

@@ -251,27 +251,6 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Runs `berth --socket <this berthd's socket> ARGS...` (15 s at most)
-    /// and returns its stdout; panics unless it exits 0.
-    pub fn ctl(&self, args: &[&str]) -> String {
-        let out = run_output(
-            Command::new(berth_bin())
-                .arg("--socket")
-                .arg(self.control_socket())
-                .args(args),
-            Duration::from_secs(15),
-        )
-        .expect("berth runs");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "berth {args:?} failed ({}):\n{stdout}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    }
-
     /// Writes `cfg` and starts berthd; returns once it logs that it is ready.
     pub fn start(lab: &Lab, cfg: &ServerConfig) -> Result<Daemon> {
         Self::start_with(lab, cfg, DaemonOptions::default())

@@ -16,9 +16,9 @@
 //! The result is an immutable snapshot with lookup indexes built; a reload
 //! builds a new one and swaps it in only if it is valid.
 
+mod arp;
 mod boot;
 mod class;
-mod arp;
 mod diagnostic;
 mod hooks;
 mod limits;
@@ -38,8 +38,8 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-pub use class::Class;
 pub use arp::ArpConfig;
+pub use class::Class;
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use limits::{FloodLimit, Limits, RateLimit, RenewalLimit};

@@ -282,6 +282,7 @@ fn explain_of(c: &Config, p: &Packet) -> Explanation {
         leases: &leases,
         blocks: &blocks,
         interfaces: &interfaces,
+        probe_subnets: &[],
     };
     explain(
         &view,

@@ -79,6 +79,7 @@ pub fn sweep_findings(
     leases: &LeaseTable,
     hosts: &HostTable,
     now: UnixTime,
+    grace: u64,
     ttl: u64,
 ) -> Findings {
     let mut heard: BTreeMap<Ipv4Addr, Vec<MacAddr>> = BTreeMap::new();
@@ -100,7 +101,7 @@ pub fn sweep_findings(
             why,
             news: true,
         };
-        match record.map(|l| (l, standing(l, now))) {
+        match record.map(|l| (l, standing(l, now, grace))) {
             None | Some((_, Standing::Free)) => {
                 let first = macs[0];
                 out.effects
@@ -207,7 +208,7 @@ mod tests {
     }
 
     fn find(t: &LeaseTable, answers: &[(Ipv4Addr, MacAddr)]) -> Findings {
-        sweep_findings(range(), answers, t, &HostTable::default(), NOW, TTL)
+        sweep_findings(range(), answers, t, &HostTable::default(), NOW, 0, TTL)
     }
 
     #[test]

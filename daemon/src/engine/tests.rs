@@ -1390,6 +1390,7 @@ fn an_observed_binding_goes_back_to_its_mac_and_to_nobody_else() {
         &t,
         &HostTable::default(),
         NOW,
+        0,
         600,
     );
     apply(&mut t, &f.effects);

@@ -110,6 +110,7 @@ impl Server {
             leases: &self.leases,
             blocks: &Blocklist::default(),
             interfaces: std::slice::from_ref(&iface),
+            probe_subnets: &[],
         };
         let d = engine::handle(
             &view,

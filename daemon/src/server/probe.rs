@@ -117,6 +117,7 @@ impl Core {
                 events: vec![ev],
                 lines: vec![Line::Squatter(squatter)],
                 counter: Some("probe_answered"),
+                ..Report::default()
             };
             let quarantine = engine::probe_answered(&self.cfg, p.ip, mac, at);
             match self.stage(vec![Change::Lease(quarantine)]) {

@@ -317,8 +317,15 @@ impl Core {
 
     fn sweep_done(&mut self, s: Sweeping, f: Finished, at: UnixTime) {
         let ttl = self.cfg.server.arp.observed_ttl();
-        let findings =
-            engine::sweep_findings(s.range, &f.answers, &self.table, &self.hosts, at, ttl);
+        let findings = engine::sweep_findings(
+            s.range,
+            &f.answers,
+            &self.table,
+            &self.hosts,
+            at,
+            self.cfg.server.expiry_grace.into(),
+            ttl,
+        );
         let iface = &self.interfaces[s.iface];
         let mut report = Report::default();
         for sq in findings.squatters.iter().filter(|s| s.news) {
