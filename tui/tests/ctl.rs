@@ -488,7 +488,10 @@ async fn other_reads() {
     let d = start_daemon().await;
     let o = run(berth(&d.socket, &["status"])).await;
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    assert!(stdout(&o).contains("0.1.0-fake (control API 1)"));
+    assert!(stdout(&o).contains(&format!(
+        "0.1.0-fake (control API {})",
+        berth_proto::API_VERSION
+    )));
     assert!(stdout(&o).contains("up 1h02m"));
 
     let o = run(berth(&d.socket, &["hosts"])).await;
