@@ -436,6 +436,9 @@ pub struct UdhcpcOptions {
     pub vendor_class: Option<String>,
     /// `-O CODE` for each: options to add to the parameter request list.
     pub request: Vec<u8>,
+    /// `-a`: ARP-ping the offered address first and DECLINE it when
+    /// someone answers.
+    pub arp_check: bool,
 }
 
 /// busybox udhcpc in a client namespace, in the foreground (`-f`). It does
@@ -499,6 +502,9 @@ exit 0
         }
         for code in &opts.request {
             cmd.arg("-O").arg(code.to_string());
+        }
+        if opts.arp_check {
+            cmd.arg("-a");
         }
         let log = dir.path().join("udhcpc.log");
         let proc = Proc::spawn("udhcpc", &mut cmd, &log)?;

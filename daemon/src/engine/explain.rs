@@ -76,8 +76,10 @@ pub fn explain(view: &View<'_>, req: &Request<'_>, now: UnixTime) -> Explanation
         }
     };
     let decision = discover(&ctx);
+    // A never-used address is probed before its first offer: it is still
+    // the address the client would get (unless the probe is answered).
     let address = match decision.outcome {
-        Outcome::Offered(ip) => Some(ip),
+        Outcome::Offered(ip) | Outcome::Probe(ip) => Some(ip),
         _ => None,
     };
     let facts = class::facts(&ctx, address);
