@@ -70,7 +70,9 @@ fn run() -> Result<(), String> {
     }
 
     let lab = Lab::new().map_err(|e| format!("lab: {e:#}"))?;
-    let cfg = ServerConfig::lab().pool(POOL.0, POOL.1).lease("1h");
+    let mut cfg = ServerConfig::lab().pool(POOL.0, POOL.1).lease("1h");
+    // Throughput of the DHCP path: no ARP sweeps or pre-offer probes.
+    cfg.server_extra = "arp = false".into();
     let berthd = Daemon::start(&lab, &cfg).map_err(|e| format!("berthd: {e:#}"))?;
     let client = lab
         .add_client(None)

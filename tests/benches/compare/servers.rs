@@ -89,6 +89,9 @@ impl Server {
                 if let Some(sub) = cfg.subnets.first_mut() {
                     sub.domain_name = None;
                 }
+                // The workload has no conflict probe (Kea does none): no
+                // ARP sweeps or pre-offer probes either.
+                cfg.server_extra = "arp = false".into();
                 Ok(Server::Berthd(Daemon::start(lab, &cfg)?))
             }
             Kind::Kea => Ok(Server::Kea(Kea::start(
