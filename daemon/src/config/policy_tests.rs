@@ -29,6 +29,9 @@ fn a_pool_table_adds_a_range_with_its_policy() {
         "lease = \"5m\"",
         "options = { domain-name = \"register.test\" }",
         "exclude = [\"192.0.2.120\", [\"192.0.2.130\", \"192.0.2.135\"]]",
+        "[[class]]",
+        "name = \"snom\"",
+        "match = { vendor_class_prefix = \"snom\" }",
     ]));
     let s = &c.subnets[0];
     assert_eq!(s.ranges.len(), 2, "the plain range and the pool's");
@@ -55,6 +58,24 @@ fn a_pool_table_adds_a_range_with_its_policy() {
     );
     assert!(s.policy_at(ip("192.0.2.120")).is_none());
     assert!(s.policy_at(ip("192.0.2.121")).is_some());
+}
+
+#[test]
+fn a_pool_class_no_class_defines_is_refused() {
+    let text = with_subnet(&[
+        "[[subnet.pool]]",
+        "range = [\"192.0.2.100\", \"192.0.2.150\"]",
+        "classes = [\"snom\", \"polycom\"]",
+        "[[class]]",
+        "name = \"snom\"",
+        "match = { vendor_class_prefix = \"snom\" }",
+    ]);
+    assert_only_error(
+        &text,
+        8,
+        20,
+        "classes: no [[class]] is named `polycom` (defined: snom)",
+    );
 }
 
 #[test]

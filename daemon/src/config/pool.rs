@@ -97,10 +97,11 @@ pub(super) fn pools(
     raw: &[Spanned<RawPool>],
     cidr: Option<Cidr>,
     cat: &Catalogue,
+    class_names: &[String],
     report: &mut Reporter<'_>,
 ) -> Vec<Written> {
     raw.iter()
-        .filter_map(|p| one(p.get_ref(), cidr, cat, report))
+        .filter_map(|p| one(p.get_ref(), cidr, cat, class_names, report))
         .collect()
 }
 
@@ -108,6 +109,7 @@ fn one(
     raw: &RawPool,
     cidr: Option<Cidr>,
     cat: &Catalogue,
+    class_names: &[String],
     report: &mut Reporter<'_>,
 ) -> Option<Written> {
     let r = range(report, &raw.range, cidr);
@@ -124,12 +126,20 @@ fn one(
         }
     };
     let mut classes = Vec::new();
-    // TODO: check each name against the `[[class]]` names (classes are
-    // validated after subnets today); an unknown one closes the range.
     for c in raw.classes.iter().flat_map(|v| v.get_ref()) {
         let name = c.get_ref().trim();
         if name.is_empty() || name.contains(char::is_whitespace) {
             report.error(c.span(), format!("classes: `{name}` is not a class name"));
+        } else if !class_names.iter().any(|n| n == name) {
+            let defined = if class_names.is_empty() {
+                "none".to_string()
+            } else {
+                class_names.join(", ")
+            };
+            report.error(
+                c.span(),
+                format!("classes: no [[class]] is named `{name}` (defined: {defined})"),
+            );
         } else {
             classes.push(name.to_string());
         }

@@ -36,7 +36,14 @@ pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) ->
     let catalogue = class::catalogue(raw.option_spaces.as_ref(), &raw.option_defs, report);
     let server = server(raw.server, report);
     let (options, vendor) = option_set(raw.options.as_ref(), &catalogue, report);
-    let pools = subnets(&raw.subnets, &server, &catalogue, report);
+    // Pools name classes before `[[class]]` entries are validated: the
+    // names as written are enough to check against.
+    let class_names: Vec<String> = raw
+        .classes
+        .iter()
+        .map(|(_, c)| c.name.get_ref().trim().to_string())
+        .collect();
+    let pools = subnets(&raw.subnets, &server, &catalogue, &class_names, report);
     let hosts = hosts(&raw.hosts, &pools, &catalogue, report);
     let classes = class::classes(&raw.classes, &catalogue, report);
     let mut config =
@@ -424,6 +431,7 @@ fn subnets(
     raw: &[(Span<usize>, RawSubnet)],
     server: &ServerConfig,
     cat: &Catalogue,
+    class_names: &[String],
     report: &mut Reporter<'_>,
 ) -> Pools {
     let mut pools = Pools {
@@ -463,7 +471,8 @@ fn subnets(
                 policies.push(RangePolicy::open(r));
             }
         }
-        for w in pool::pools(rs.pool.as_deref().unwrap_or_default(), cidr, cat, report) {
+        let raw_pools = rs.pool.as_deref().unwrap_or_default();
+        for w in pool::pools(raw_pools, cidr, cat, class_names, report) {
             ranges.push(w.policy.range);
             spans.push(w.span);
             policies.push(w.policy);

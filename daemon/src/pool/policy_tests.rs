@@ -53,6 +53,10 @@ name = "printer"
 mac = "02:00:00:00:00:01"
 ip = "192.0.2.10"
 
+[[class]]
+name = "snom"
+match = { vendor_class_prefix = "snom" }
+
 [[host]]
 name = "elsewhere"
 mac = "02:00:00:00:00:02"
