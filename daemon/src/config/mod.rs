@@ -30,6 +30,7 @@ mod raw_hooks;
 mod raw_limits;
 mod raw_pool;
 mod raw_webhook;
+mod server;
 mod store;
 mod validate;
 mod webhook;
