@@ -40,17 +40,8 @@ async fn receiver(fail_first: usize) -> (u16, Arc<Mutex<Received>>) {
                     break None;
                 }
                 buf.extend_from_slice(&chunk[..n]);
-                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                    continue;
-                };
-                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length: "))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                if buf.len() >= end + 4 + len {
-                    break Some(buf[end + 4..end + 4 + len].to_vec());
+                if let Some(body) = berth_tests::http::complete_body(&buf) {
+                    break Some(body.to_vec());
                 }
             };
             let n = {

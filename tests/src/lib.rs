@@ -23,6 +23,7 @@
 pub mod api;
 pub mod clients;
 pub mod daemon;
+pub mod http;
 pub mod kea;
 pub mod netns;
 pub mod pcap;

@@ -5,6 +5,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use berth_tests::netns::netns_command;
@@ -22,6 +23,26 @@ fn proc_status(pid: u32, field: &str) -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
+/// Starts berthd as root in the lab's server namespace with `--user user`,
+/// its config and log in `dir` and its store and socket in `state`
+/// (berthd, not the test bed, does the privilege drop here).
+fn spawn_berthd(lab: &Lab, dir: &Path, state: &Path, user: &str) -> (Proc, PathBuf) {
+    let cfg = ServerConfig {
+        control_socket: Some(state.join("control.sock")),
+        ..ServerConfig::lab()
+    };
+    let config = dir.join("berth.toml");
+    fs::write(&config, cfg.to_toml(&state.join("leases.db"))).expect("config");
+    let log = dir.join("berthd.log");
+    let mut cmd = netns_command(lab.server_ns(), berthd_bin());
+    cmd.arg("--config")
+        .arg(&config)
+        .args(["--user", user])
+        .env("NO_COLOR", "1");
+    let berthd = Proc::spawn("berthd", &mut cmd, &log).expect("berthd spawns");
+    (berthd, log)
+}
+
 #[test]
 fn root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities() {
     if !root_or_skip("root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities") {
@@ -36,20 +57,7 @@ fn root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities() {
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
     // Not created yet: berthd creates it and hands it to the user.
     let state = dir.path().join("state");
-    let cfg = ServerConfig {
-        control_socket: Some(state.join("control.sock")),
-        ..ServerConfig::lab()
-    };
-    let config = dir.path().join("berth.toml");
-    fs::write(&config, cfg.to_toml(&state.join("leases.db"))).expect("config");
-    let log = dir.path().join("berthd.log");
-
-    let mut cmd = netns_command(lab.server_ns(), berthd_bin());
-    cmd.arg("--config")
-        .arg(&config)
-        .args(["--user", "nobody"])
-        .env("NO_COLOR", "1");
-    let mut berthd = Proc::spawn("berthd", &mut cmd, &log).expect("berthd starts");
+    let (mut berthd, log) = spawn_berthd(&lab, dir.path(), &state, "nobody");
     let ready = wait_until(Duration::from_secs(20), || {
         read_log(&log).contains("berthd ready").then_some(())
     });
@@ -131,19 +139,7 @@ fn root_berthd_refuses_to_start_when_its_user_does_not_exist() {
         .prefix("berth-priv.")
         .tempdir()
         .expect("tempdir");
-    let cfg = ServerConfig {
-        control_socket: Some(dir.path().join("control.sock")),
-        ..ServerConfig::lab()
-    };
-    let config = dir.path().join("berth.toml");
-    fs::write(&config, cfg.to_toml(&dir.path().join("leases.db"))).expect("config");
-    let log = dir.path().join("berthd.log");
-    let mut cmd = netns_command(lab.server_ns(), berthd_bin());
-    cmd.arg("--config")
-        .arg(&config)
-        .args(["--user", "no-such-berth-user"])
-        .env("NO_COLOR", "1");
-    let mut berthd = Proc::spawn("berthd", &mut cmd, &log).expect("berthd spawns");
+    let (mut berthd, log) = spawn_berthd(&lab, dir.path(), dir.path(), "no-such-berth-user");
     let exited = berthd.wait_exit(Duration::from_secs(20)).expect("wait");
     let text = read_log(&log);
     let Some(status) = exited else {
