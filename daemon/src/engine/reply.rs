@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 use super::Ctx;
 use super::class::facts;
 use crate::addr::MacAddr;
+use crate::config::{Class, Config, Host, Subnet};
 use crate::options::template::fill_text;
 use crate::options::{self, ESSENTIAL, Facts, Options, Scope, Source, Value};
 use crate::packet::{FLAG_BROADCAST, MIN_MESSAGE_LEN, MessageType, Packet, code};
@@ -194,31 +195,44 @@ pub(super) fn host_name(c: &Ctx<'_>) -> Options<Value> {
         .collect()
 }
 
-/// The client's option scopes for address `ip`, least specific first:
-/// global, subnet, the range `ip` is given from, classes (in declaration
-/// order), host.
+/// The client's option scopes for address `ip` (see [`option_scopes`]).
 pub(super) fn scopes<'a>(
     c: &Ctx<'a>,
     ip: Ipv4Addr,
     host_name: &'a Options<Value>,
 ) -> Vec<Scope<'a>> {
-    let policy = c.subnet.policy_at(ip);
+    option_scopes(c.cfg, c.subnet, ip, &c.classes, c.host, host_name)
+}
+
+/// A client's option scopes for address `ip`, least specific first:
+/// global, subnet, the range `ip` is given from, `classes` (in declaration
+/// order), `host` (its name as `host_name`, then its options). The one
+/// place that orders them: replies, `explain` and hooks all use it.
+pub fn option_scopes<'a>(
+    cfg: &'a Config,
+    subnet: &'a Subnet,
+    ip: Ipv4Addr,
+    classes: &[&'a Class],
+    host: Option<&'a Host>,
+    host_name: &'a Options<Value>,
+) -> Vec<Scope<'a>> {
+    let policy = subnet.policy_at(ip);
     let range = policy.map_or(&NO_OPTIONS, |p| &p.options);
     let mut range_scope = Scope::new(Source::Range, range);
     if let Some(p) = policy {
         range_scope = range_scope.with_vendor(&p.vendor);
     }
     let mut scopes = vec![
-        Scope::new(Source::Global, &c.cfg.options).with_vendor(&c.cfg.vendor),
-        Scope::new(Source::Subnet, &c.subnet.options).with_vendor(&c.subnet.vendor),
+        Scope::new(Source::Global, &cfg.options).with_vendor(&cfg.vendor),
+        Scope::new(Source::Subnet, &subnet.options).with_vendor(&subnet.vendor),
         range_scope,
     ];
-    for class in &c.classes {
+    for class in classes {
         scopes.push(
             Scope::new(Source::Class(&class.name), &class.options).with_vendor(&class.vendor),
         );
     }
-    if let Some(h) = c.host {
+    if let Some(h) = host {
         scopes.push(Scope::new(Source::Host, host_name));
         scopes.push(Scope::new(Source::Host, &h.options).with_vendor(&h.vendor));
     }

@@ -13,7 +13,7 @@ use super::commit::Undo;
 use crate::engine::{self, Decision, Outcome};
 use crate::hooks::{HookEvent, HookKind, LeaseFacts, RelayInfo, Submitted};
 use crate::lease::{Lease, LeaseState};
-use crate::options::{self, Options, Scope, Source, Value};
+use crate::options::{self, Options, Value};
 use crate::packet::{Packet, code};
 
 /// User class (RFC 3004); the codec has no use for it otherwise.
@@ -223,14 +223,8 @@ impl Core {
             .map(|h| (code::HOST_NAME, Value::Text(h.name.clone())))
             .into_iter()
             .collect();
-        let mut scopes = vec![
-            Scope::new(Source::Global, &self.cfg.options),
-            Scope::new(Source::Subnet, &subnet.options),
-        ];
-        if let Some(h) = host {
-            scopes.push(Scope::new(Source::Host, &host_name));
-            scopes.push(Scope::new(Source::Host, &h.options));
-        }
+        // Without the request there are no classes to match.
+        let scopes = engine::option_scopes(&self.cfg, subnet, ip, &[], host, &host_name);
         options::resolve(&scopes, None)
             .into_iter()
             .map(|c| (c.code, c.value.encode()))
