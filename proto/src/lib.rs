@@ -13,8 +13,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub mod page;
 pub mod parse;
 pub mod transport;
+
+pub use page::{MAX_PAGE_BYTES, MAX_PAGE_ITEMS, Page, PageRequest};
 
 /// Version of this contract. Bumped on any incompatible change.
 pub const API_VERSION: u32 = 2;
