@@ -74,6 +74,12 @@ pub trait Control {
     /// (`START-END`, or its first address) or a subnet's ranges (CIDR).
     /// Admin only.
     async fn scan(range: Option<String>) -> Result<Vec<ScanResult>, ApiError>;
+    /// Quarantined addresses (declined, or answered a pre-offer probe), by
+    /// address.
+    async fn quarantine(page: PageRequest) -> Result<Page<QuarantineInfo>, ApiError>;
+    /// Ends an address's quarantine now, durably: it is free for the pool
+    /// again. Admin only.
+    async fn quarantine_clear(ip: Ipv4Addr) -> Result<QuarantineInfo, ApiError>;
 }
 
 /// Why a call failed.
@@ -366,6 +372,22 @@ pub struct PoolInfo {
     /// What the last sweep of the range found answering where it should not.
     #[serde(default)]
     pub squatters: Vec<SquatterInfo>,
+    /// The range's last ARP sweep, if one ran since the daemon started.
+    #[serde(default)]
+    pub last_sweep: Option<SweepSummary>,
+}
+
+/// When a range was last swept, how long it took and what answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepSummary {
+    pub finished_at: UnixTime,
+    pub duration_ms: u64,
+    /// Addresses asked about.
+    pub probed: u64,
+    /// Addresses that answered.
+    pub answered: u64,
+    /// The interface it ran on.
+    pub interface: String,
 }
 
 /// A MAC that answered ARP for a pool address it has no right to: the
@@ -401,6 +423,40 @@ pub struct ScanResult {
     pub squatters: Vec<SquatterInfo>,
     pub finished_at: UnixTime,
     pub duration_ms: u64,
+}
+
+/// Why an address is in quarantine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuarantineReason {
+    /// Its bound holder sent a DECLINE: someone else uses it.
+    Declined,
+    /// Another MAC answered the ARP probe before it was first offered.
+    ProbeHit,
+}
+
+impl QuarantineReason {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuarantineReason::Declined => "declined",
+            QuarantineReason::ProbeHit => "probe_hit",
+        }
+    }
+}
+
+/// One quarantined address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineInfo {
+    pub ip: Ipv4Addr,
+    pub reason: QuarantineReason,
+    /// The MAC that declined it, or that answered the probe.
+    pub mac: Option<String>,
+    pub since: UnixTime,
+    /// When it is free again by itself.
+    pub until: UnixTime,
+    /// The subnet in CIDR form.
+    pub subnet: Option<String>,
 }
 
 /// What `reload` did.
@@ -447,6 +503,8 @@ pub enum EventKind {
     WebhookDropped,
     /// ARP found a MAC on a pool address it has no lease for (see `detail`).
     Squatter,
+    /// An operator ended an address's quarantine (`quarantine_clear`).
+    QuarantineCleared,
 }
 
 impl EventKind {
@@ -474,6 +532,7 @@ impl EventKind {
             EventKind::Flood => "flood",
             EventKind::WebhookDropped => "webhook_dropped",
             EventKind::Squatter => "squatter",
+            EventKind::QuarantineCleared => "quarantine_cleared",
         }
     }
 }

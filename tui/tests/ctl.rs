@@ -236,6 +236,7 @@ impl Control for FakeServer {
             free: 75,
             observed: 0,
             squatters: Vec::new(),
+            last_sweep: None,
         }])
     }
 
@@ -311,6 +312,64 @@ impl Control for FakeServer {
             duration_ms: 310,
         }])
     }
+
+    async fn quarantine(
+        self,
+        _: Context,
+        page: berth_proto::PageRequest,
+    ) -> Result<berth_proto::Page<berth_proto::QuarantineInfo>, ApiError> {
+        // Two entries, one per page, so the ctl must follow `next`.
+        let all = canned_quarantine();
+        let (item, next) = match page.after.as_deref() {
+            None => (all[0].clone(), Some("192.0.2.150".to_string())),
+            Some("192.0.2.150") => (all[1].clone(), None),
+            Some(other) => {
+                return Err(ApiError::new(
+                    ErrorKind::Invalid,
+                    format!("bad cursor {other}"),
+                ));
+            }
+        };
+        Ok(berth_proto::Page {
+            items: vec![item],
+            next,
+            total: 2,
+        })
+    }
+
+    async fn quarantine_clear(
+        self,
+        _: Context,
+        addr: Ipv4Addr,
+    ) -> Result<berth_proto::QuarantineInfo, ApiError> {
+        canned_quarantine()
+            .into_iter()
+            .find(|q| q.ip == addr)
+            .ok_or_else(|| ApiError::new(ErrorKind::NotFound, format!("{addr} is not quarantined")))
+    }
+}
+
+fn canned_quarantine() -> Vec<berth_proto::QuarantineInfo> {
+    let q = |addr: &str, reason, mac: &str| berth_proto::QuarantineInfo {
+        ip: ip(addr),
+        reason,
+        mac: Some(mac.into()),
+        since: T - 600,
+        until: T + 3000,
+        subnet: Some("192.0.2.0/24".into()),
+    };
+    vec![
+        q(
+            "192.0.2.150",
+            berth_proto::QuarantineReason::Declined,
+            "02:00:5e:10:00:03",
+        ),
+        q(
+            "192.0.2.160",
+            berth_proto::QuarantineReason::ProbeHit,
+            "02:00:00:00:00:99",
+        ),
+    ]
 }
 
 /// `explain`'s canned answer: the seed's snom phone, or an error for an
@@ -873,4 +932,45 @@ async fn scan_prints_ranges_and_squatters_both_ways() {
         "{}",
         stderr(&o)
     );
+}
+
+#[tokio::test]
+async fn quarantine_lists_every_page_and_clear_frees_one() {
+    let d = start_daemon().await;
+    let o = run(berth(&d.socket, &["quarantine"])).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("IP "), "{text}");
+    assert!(
+        text.contains("192.0.2.150  declined   02:00:5e:10:00:03"),
+        "{text}"
+    );
+    assert!(
+        text.contains("192.0.2.160  probe_hit  02:00:00:00:00:99"),
+        "{text}"
+    );
+    let o = run(berth(&d.socket, &["--json", "quarantine"])).await;
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "both pages");
+    assert_eq!(v[1]["reason"], "probe_hit");
+    assert_eq!(v[0]["until"], "2030-01-01T00:50:00Z");
+
+    let o = run(berth(&d.socket, &["quarantine", "clear", "192.0.2.150"])).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "cleared the quarantine of 192.0.2.150 (declined, by 02:00:5e:10:00:03): free again\n"
+    );
+    let o = run(berth(
+        &d.socket,
+        &["--json", "quarantine", "clear", "192.0.2.160"],
+    ))
+    .await;
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["ip"], "192.0.2.160");
+    let o = run(berth(&d.socket, &["quarantine", "clear", "192.0.2.9"])).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not quarantined"), "{}", stderr(&o));
+    let o = run(berth(&d.socket, &["quarantine", "clear", "nope"])).await;
+    assert_eq!(o.status.code(), Some(2), "usage error before connecting");
 }

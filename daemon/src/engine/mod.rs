@@ -33,7 +33,9 @@ use crate::pool::Pool;
 
 pub use explain::{Explained, Explanation, explain};
 pub use reply::{Destination, Reply, option_scopes};
-pub use sweep::{Findings, Squatter, probe_answered, sweep_findings};
+pub use sweep::{
+    Findings, Squatter, is_probe_hit, probe_answered, probe_hit_client, sweep_findings,
+};
 
 /// The interface a request arrived on, as the engine needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq)]

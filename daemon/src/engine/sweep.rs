@@ -48,6 +48,18 @@ pub fn observed_client(mac: MacAddr) -> ClientKey {
     ClientKey::from_hw(1, &mac.0)
 }
 
+/// The client key of a quarantine a pre-offer probe made: empty, which no
+/// client can send (a client id under 2 bytes is dropped), so the record
+/// itself says it came from a probe rather than from a DECLINE.
+pub fn probe_hit_client() -> ClientKey {
+    ClientKey(Vec::new())
+}
+
+/// Whether a quarantine record was made by a pre-offer probe.
+pub fn is_probe_hit(l: &Lease) -> bool {
+    l.state == LeaseState::Declined && l.client.0.is_empty()
+}
+
 fn observed(ip: Ipv4Addr, mac: MacAddr, now: UnixTime, ttl: u64) -> Lease {
     Lease {
         ip,
@@ -158,7 +170,7 @@ pub fn sweep_findings(
 pub fn probe_answered(cfg: &Config, ip: Ipv4Addr, mac: MacAddr, now: UnixTime) -> Effect {
     Effect::Decline(Lease {
         ip,
-        client: observed_client(mac),
+        client: probe_hit_client(),
         mac,
         hostname: None,
         state: LeaseState::Declined,

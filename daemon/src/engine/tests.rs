@@ -1328,6 +1328,7 @@ fn an_answered_probe_quarantines_and_the_next_candidate_is_probed() {
     let l = t.get(ip("192.0.2.100")).expect("record");
     assert_eq!(l.state, LeaseState::Declined);
     assert_eq!(l.mac, squatter);
+    assert!(is_probe_hit(l), "the record says it came from a probe");
     assert_eq!(l.ends, NOW + 600, "for decline_probation");
     let again = run_probing(&c, &t, &p);
     assert_eq!(again.outcome, Outcome::Probe(ip("192.0.2.101")));

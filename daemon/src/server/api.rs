@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use berth_proto::{
     API_VERSION, ApiError, BlockInfo, Control, ErrorKind, EventBatch, ExplainRequest, Explanation,
-    HostInfo, HostSpec, LeaseFilter, LeaseInfo, PoolInfo, PromoteRequest, PromoteResult,
-    ReloadResult, ScanResult, Status, Target,
+    HostInfo, HostSpec, LeaseFilter, LeaseInfo, Page, PageRequest, PoolInfo, PromoteRequest,
+    PromoteResult, QuarantineInfo, ReloadResult, ScanResult, Status, Target,
 };
 use futures::StreamExt;
+use std::net::Ipv4Addr;
 use tarpc::context::Context;
 use tarpc::server::{BaseChannel, Channel};
 use tokio::sync::{mpsc, oneshot};
@@ -281,6 +282,23 @@ impl Control for Session {
         let job: Job = Box::new(move |core, now| core.scan(range.as_deref(), tx, now));
         self.core.jobs.send(job).await.map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
+    }
+
+    async fn quarantine(
+        self,
+        _: Context,
+        page: PageRequest,
+    ) -> Result<Page<QuarantineInfo>, ApiError> {
+        self.core
+            .read(move |c, now| c.quarantine_page(&page, now))
+            .await
+    }
+
+    async fn quarantine_clear(self, _: Context, ip: Ipv4Addr) -> Result<QuarantineInfo, ApiError> {
+        self.require_admin("quarantine clear")?;
+        self.core
+            .run(move |c, now| c.quarantine_clear(ip, now))
+            .await
     }
 }
 

@@ -27,7 +27,8 @@
 //! - [`hooks`]: a durable change as hook events, queued for the hooks module.
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
-//! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
+//! - [`ops`]: control operations; [`api`]: the tarpc service that calls them;
+//!   [`quarantine`]: listing and clearing quarantined addresses.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
 //! - [`webhooks`]: starting the webhook dispatcher and reporting its drops.
 //! - [`sweep`], [`probe`]: ARP sweeps and scans, and the pre-offer probe
@@ -46,6 +47,7 @@ mod limits;
 mod log;
 mod ops;
 mod probe;
+mod quarantine;
 mod reload;
 mod start;
 mod sweep;

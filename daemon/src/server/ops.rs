@@ -61,7 +61,7 @@ fn parse_mac(s: &str) -> Result<MacAddr, ApiError> {
     s.parse::<MacAddr>().map_err(|e| invalid(e.to_string()))
 }
 
-fn time(t: UnixTime) -> proto::UnixTime {
+pub(super) fn time(t: UnixTime) -> proto::UnixTime {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 
@@ -544,6 +544,7 @@ impl Core {
                 free: u.free,
                 observed: u.observed,
                 squatters: self.squatters_in(&u.range),
+                last_sweep: self.last_sweep_of(&u.range),
             })
             .collect()
     }

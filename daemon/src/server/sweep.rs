@@ -404,6 +404,20 @@ impl Core {
             .unwrap_or_default()
     }
 
+    /// When the last sweep of `range` ran, and how it went.
+    pub(crate) fn last_sweep_of(&self, range: &Range) -> Option<proto::SweepSummary> {
+        self.arp
+            .last
+            .get(&range.start)
+            .map(|r| proto::SweepSummary {
+                finished_at: r.finished_at,
+                duration_ms: r.duration_ms,
+                probed: r.probed,
+                answered: r.answered,
+                interface: r.interface.clone(),
+            })
+    }
+
     /// `status`'s ARP part.
     pub(crate) fn arp_status(&self) -> proto::ArpStatus {
         let arp = &self.arp.arp;

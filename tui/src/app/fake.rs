@@ -297,6 +297,7 @@ pub fn demo_data(now: UnixTime) -> DemoData {
                 free: 87,
                 observed: 0,
                 squatters: Vec::new(),
+                last_sweep: None,
             },
             PoolInfo {
                 subnet: "10.20.0.0/24".into(),
@@ -308,6 +309,7 @@ pub fn demo_data(now: UnixTime) -> DemoData {
                 free: 199,
                 observed: 0,
                 squatters: Vec::new(),
+                last_sweep: None,
             },
         ],
         leases,
@@ -832,6 +834,74 @@ impl Control for FakeDaemon {
             berth_proto::ErrorKind::Internal,
             "the demo daemon has no network to sweep",
         ))
+    }
+
+    async fn quarantine(
+        self,
+        _: Context,
+        page: berth_proto::PageRequest,
+    ) -> Result<berth_proto::Page<berth_proto::QuarantineInfo>, ApiError> {
+        let now = unix_now();
+        let s = self.lock();
+        let mut all: Vec<berth_proto::QuarantineInfo> = s
+            .data
+            .leases
+            .iter()
+            .filter(|l| l.state == LeaseState::Declined && l.ends > now)
+            .map(quarantine_of)
+            .collect();
+        all.sort_by_key(|q| q.ip);
+        // The demo holds a handful: one page, whatever was asked.
+        let _ = page;
+        Ok(berth_proto::Page::whole(all))
+    }
+
+    async fn quarantine_clear(
+        self,
+        _: Context,
+        addr: Ipv4Addr,
+    ) -> Result<berth_proto::QuarantineInfo, ApiError> {
+        self.check_admin()?;
+        let info = {
+            let mut s = self.lock();
+            let i = s
+                .data
+                .leases
+                .iter()
+                .position(|l| l.ip == addr && l.state == LeaseState::Declined)
+                .ok_or_else(|| {
+                    ApiError::new(ErrorKind::NotFound, format!("{addr} is not quarantined"))
+                })?;
+            let l = s.data.leases.remove(i);
+            if let Some(p) = s
+                .data
+                .pools
+                .iter_mut()
+                .find(|p| p.start <= addr && addr <= p.end)
+            {
+                p.quarantined = p.quarantined.saturating_sub(1);
+                p.free += 1;
+            }
+            quarantine_of(&l)
+        };
+        let mut e = event(0, unix_now(), EventKind::QuarantineCleared);
+        e.ip = Some(addr);
+        e.mac = info.mac.clone();
+        e.detail = "quarantine (declined) cleared by operator; free again".into();
+        self.push(e);
+        Ok(info)
+    }
+}
+
+/// A declined lease as the quarantine list shows it.
+fn quarantine_of(l: &LeaseInfo) -> berth_proto::QuarantineInfo {
+    berth_proto::QuarantineInfo {
+        ip: l.ip,
+        reason: berth_proto::QuarantineReason::Declined,
+        mac: Some(l.mac.clone()),
+        since: l.starts,
+        until: l.ends,
+        subnet: l.subnet.clone(),
     }
 }
 

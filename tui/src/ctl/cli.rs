@@ -124,6 +124,22 @@ pub enum Command {
         #[arg(value_name = "RANGE|all", default_value = "all")]
         range: String,
     },
+    /// List quarantined addresses (declined, or answered a probe); `quarantine clear IP` frees one
+    Quarantine {
+        /// `clear`, or nothing to list
+        #[command(subcommand)]
+        action: Option<QuarantineAction>,
+    },
+}
+
+/// `berth quarantine ...`.
+#[derive(Debug, Subcommand)]
+pub enum QuarantineAction {
+    /// End an address's quarantine now: it is free for the pool again (admin)
+    Clear {
+        /// The quarantined address
+        ip: Ipv4Addr,
+    },
 }
 
 /// `berth explain MAC [...]`: the client as berthd would see its DISCOVER.

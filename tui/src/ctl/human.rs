@@ -426,6 +426,38 @@ pub fn scan(rs: &[berth_proto::ScanResult], tz: &TimeZone) -> String {
     out
 }
 
+/// `quarantine`: a table by address, with the time left.
+pub fn quarantine(qs: &[berth_proto::QuarantineInfo], now: Timestamp, tz: &TimeZone) -> String {
+    if qs.is_empty() {
+        return "no quarantined addresses\n".to_string();
+    }
+    let mut t = Table::new(&["IP", "REASON", "MAC", "SINCE", "UNTIL", "REMAINING"]);
+    for q in qs {
+        t.row(vec![
+            q.ip.to_string(),
+            q.reason.as_str().to_string(),
+            or_dash(q.mac.as_deref()),
+            local_time(q.since, tz),
+            local_time(q.until, tz),
+            remaining(q.until, now),
+        ]);
+    }
+    t.render()
+}
+
+/// `quarantine clear`: one sentence.
+pub fn quarantine_cleared(q: &berth_proto::QuarantineInfo) -> String {
+    format!(
+        "cleared the quarantine of {} ({}{}): free again\n",
+        q.ip,
+        q.reason.as_str(),
+        q.mac
+            .as_deref()
+            .map(|m| format!(", by {m}"))
+            .unwrap_or_default()
+    )
+}
+
 /// `reload`: what was loaded, then each warning on its own line.
 pub fn reload(r: &ReloadResult) -> String {
     let mut out = format!(

@@ -435,3 +435,37 @@ pub fn scan(rs: &[ScanResult]) -> String {
         .collect();
     document(&v)
 }
+
+/// A [`berth_proto::QuarantineInfo`] for JSON.
+#[derive(Debug, Serialize)]
+pub struct QuarantineJson<'a> {
+    ip: Ipv4Addr,
+    reason: berth_proto::QuarantineReason,
+    mac: Option<&'a str>,
+    since: Rfc3339,
+    until: Rfc3339,
+    subnet: Option<&'a str>,
+}
+
+impl<'a> From<&'a berth_proto::QuarantineInfo> for QuarantineJson<'a> {
+    fn from(q: &'a berth_proto::QuarantineInfo) -> Self {
+        QuarantineJson {
+            ip: q.ip,
+            reason: q.reason,
+            mac: q.mac.as_deref(),
+            since: Rfc3339(q.since),
+            until: Rfc3339(q.until),
+            subnet: q.subnet.as_deref(),
+        }
+    }
+}
+
+/// `quarantine --json`: an array, by address.
+pub fn quarantine(qs: &[berth_proto::QuarantineInfo]) -> String {
+    document(&qs.iter().map(QuarantineJson::from).collect::<Vec<_>>())
+}
+
+/// `quarantine clear --json`: the cleared entry.
+pub fn quarantine_entry(q: &berth_proto::QuarantineInfo) -> String {
+    document(&QuarantineJson::from(q))
+}

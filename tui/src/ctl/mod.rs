@@ -30,7 +30,7 @@ use jiff::tz::TimeZone;
 use tarpc::client::RpcError;
 use tarpc::context;
 
-use cli::{Cli, Command, EventsArgs, HostAction, HostEditArgs, HostsAction};
+use cli::{Cli, Command, EventsArgs, HostAction, HostEditArgs, HostsAction, QuarantineAction};
 use follow::Cursor;
 
 /// How long one `events_since` call of `events --follow` waits for news.
@@ -360,6 +360,24 @@ pub async fn execute(cmd: Command, socket: &Path, view: &View) -> Result<(), Ctl
                 human::scan(&rs, tz)
             }
         }
+        Command::Quarantine { action: None } => {
+            let qs = quarantine_all(socket, &c).await?;
+            if json {
+                json::quarantine(&qs)
+            } else {
+                human::quarantine(&qs, now, tz)
+            }
+        }
+        Command::Quarantine {
+            action: Some(QuarantineAction::Clear { ip }),
+        } => {
+            let q = call(socket, c.quarantine_clear(ctx(), ip)).await?;
+            if json {
+                json::quarantine_entry(&q)
+            } else {
+                human::quarantine_cleared(&q)
+            }
+        }
         // Handled above; listed so a new subcommand cannot be forgotten here.
         Command::Events(_) | Command::Completions { .. } | Command::Man | Command::Import(_) => {
             return Err(CtlError::Failed(
@@ -374,6 +392,23 @@ pub async fn execute(cmd: Command, socket: &Path, view: &View) -> Result<(), Ctl
     };
     write_stdout(text.as_bytes())?;
     Ok(())
+}
+
+/// Every quarantined address, page by page.
+async fn quarantine_all(
+    socket: &Path,
+    c: &ControlClient,
+) -> Result<Vec<berth_proto::QuarantineInfo>, CtlError> {
+    let mut all = Vec::new();
+    let mut page = berth_proto::PageRequest::first();
+    loop {
+        let p = call(socket, c.quarantine(context::current(), page)).await?;
+        all.extend(p.items);
+        match p.next {
+            Some(next) => page = berth_proto::PageRequest::after(next),
+            None => return Ok(all),
+        }
+    }
 }
 
 /// The [`HostSpec`] for `host edit`: `current` with the requested changes.

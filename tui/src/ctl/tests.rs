@@ -162,6 +162,7 @@ fn pools() -> Vec<PoolInfo> {
             free: 50,
             observed: 0,
             squatters: Vec::new(),
+            last_sweep: None,
         },
         PoolInfo {
             subnet: "198.51.100.0/24".into(),
@@ -173,6 +174,7 @@ fn pools() -> Vec<PoolInfo> {
             free: 0,
             observed: 0,
             squatters: Vec::new(),
+            last_sweep: None,
         },
     ]
 }
