@@ -145,6 +145,9 @@ pub struct Status {
     /// ARP sweeps and pre-offer probes.
     #[serde(default)]
     pub arp: ArpStatus,
+    /// Clients (MACs) the flood limit ignores right now.
+    #[serde(default)]
+    pub rate_limited_clients: u64,
 }
 
 /// The store as the daemon sees it.

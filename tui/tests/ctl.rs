@@ -120,6 +120,7 @@ impl Control for FakeServer {
             counters: Vec::new(),
             store_health: berth_proto::StoreHealth::default(),
             arp: berth_proto::ArpStatus::default(),
+            rate_limited_clients: 0,
         })
     }
 

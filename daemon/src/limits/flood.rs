@@ -69,6 +69,11 @@ impl Flood {
         }
     }
 
+    /// How many MACs are being ignored at `now` (at most `track`).
+    pub fn ignoring(&self, now: UnixTime) -> usize {
+        self.ignored.values().filter(|until| **until > now).count()
+    }
+
     /// How many MACs are ignored or counted now (for tests and figures).
     pub fn tracked(&self) -> usize {
         self.counts.len() + self.ignored.len()
@@ -103,6 +108,17 @@ mod tests {
         assert_eq!(f.check(&mac(2), 104), Verdict::Pass, "others are served");
         assert_eq!(f.check(&mac(1), 162), Verdict::Ignore);
         assert_eq!(f.check(&mac(1), 163), Verdict::Pass, "the time is up");
+    }
+
+    #[test]
+    fn ignoring_counts_the_macs_ignored_now() {
+        let mut f = Flood::new(limit());
+        assert_eq!(f.ignoring(100), 0);
+        for t in 0..4 {
+            f.check(&mac(1), 100 + t);
+        }
+        assert_eq!(f.ignoring(104), 1);
+        assert_eq!(f.ignoring(163), 0, "its time is up");
     }
 
     #[test]

@@ -33,6 +33,11 @@ impl LimitState {
         }
     }
 
+    /// MACs the flood limit ignores at `now`, for `status`.
+    pub fn flooding(&self, now: UnixTime) -> u64 {
+        self.flood.as_ref().map_or(0, |f| f.ignoring(now) as u64)
+    }
+
     /// After a reload: a limit that did not change keeps its counts.
     pub fn reconfigure(&mut self, limits: &Limits) {
         if self.flood.as_ref().map(Flood::limit) != limits.flood {

@@ -178,6 +178,7 @@ impl Core {
                 .collect(),
             store_health: self.health.info(self.in_flight.len()),
             arp: self.arp_status(),
+            rate_limited_clients: self.limits.flooding(now),
         }
     }
 

@@ -349,6 +349,7 @@ pub fn status_of(d: &DemoData, now: UnixTime) -> Status {
         counters: Vec::new(),
         store_health: berth_proto::StoreHealth::default(),
         arp: berth_proto::ArpStatus::default(),
+        rate_limited_clients: 0,
     }
 }
 

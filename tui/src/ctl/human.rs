@@ -103,6 +103,13 @@ pub fn status(s: &Status, tz: &TimeZone) -> String {
     if !s.arp.detail.is_empty() {
         let _ = writeln!(out, "{:<12}{}", "arp", arp_line(&s.arp));
     }
+    if s.rate_limited_clients > 0 {
+        let _ = writeln!(
+            out,
+            "{:<12}{} clients ignored by the flood limit",
+            "limited", s.rate_limited_clients
+        );
+    }
     out
 }
 

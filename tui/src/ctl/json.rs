@@ -48,6 +48,7 @@ pub struct StatusJson<'a> {
     counters: &'a [(String, u64)],
     store_health: StoreHealthJson<'a>,
     arp: &'a berth_proto::ArpStatus,
+    rate_limited_clients: u64,
 }
 
 /// [`berth_proto::StoreHealth`] for JSON.
@@ -79,6 +80,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
             counters,
             store_health,
             arp,
+            rate_limited_clients,
         } = s;
         StatusJson {
             version,
@@ -103,6 +105,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
                 pending_writes: store_health.pending_writes,
             },
             arp,
+            rate_limited_clients: *rate_limited_clients,
         }
     }
 }

@@ -56,6 +56,7 @@ fn status() -> Status {
         counters: Vec::new(),
         store_health: berth_proto::StoreHealth::default(),
         arp: berth_proto::ArpStatus::default(),
+        rate_limited_clients: 0,
     }
 }
 
