@@ -842,19 +842,12 @@ impl Control for FakeDaemon {
         _: Context,
         page: berth_proto::PageRequest,
     ) -> Result<berth_proto::Page<berth_proto::QuarantineInfo>, ApiError> {
-        let now = unix_now();
-        let s = self.lock();
-        let mut all: Vec<berth_proto::QuarantineInfo> = s
-            .data
-            .leases
-            .iter()
-            .filter(|l| l.state == LeaseState::Declined && l.ends > now)
-            .map(quarantine_of)
-            .collect();
-        all.sort_by_key(|q| q.ip);
         // The demo holds a handful: one page, whatever was asked.
         let _ = page;
-        Ok(berth_proto::Page::whole(all))
+        Ok(berth_proto::Page::whole(quarantine_of(
+            &self.lock().data,
+            unix_now(),
+        )))
     }
 
     async fn quarantine_clear(
@@ -883,7 +876,7 @@ impl Control for FakeDaemon {
                 p.quarantined = p.quarantined.saturating_sub(1);
                 p.free += 1;
             }
-            quarantine_of(&l)
+            quarantine_entry(&l)
         };
         let mut e = event(0, unix_now(), EventKind::QuarantineCleared);
         e.ip = Some(addr);
@@ -894,8 +887,20 @@ impl Control for FakeDaemon {
     }
 }
 
+/// The quarantine list of `d` at `now`, by address.
+pub fn quarantine_of(d: &DemoData, now: UnixTime) -> Vec<berth_proto::QuarantineInfo> {
+    let mut all: Vec<berth_proto::QuarantineInfo> = d
+        .leases
+        .iter()
+        .filter(|l| l.state == LeaseState::Declined && l.ends > now)
+        .map(quarantine_entry)
+        .collect();
+    all.sort_by_key(|q| q.ip);
+    all
+}
+
 /// A declined lease as the quarantine list shows it.
-fn quarantine_of(l: &LeaseInfo) -> berth_proto::QuarantineInfo {
+fn quarantine_entry(l: &LeaseInfo) -> berth_proto::QuarantineInfo {
     berth_proto::QuarantineInfo {
         ip: l.ip,
         reason: berth_proto::QuarantineReason::Declined,

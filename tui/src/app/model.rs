@@ -8,7 +8,8 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use berth_proto::{
-    ApiError, Event, HostInfo, LeaseInfo, PoolInfo, PromoteRequest, Status, Target, UnixTime,
+    ApiError, Event, ExplainRequest, Explanation, HostInfo, LeaseInfo, PoolInfo, PromoteRequest,
+    QuarantineInfo, Status, Target, UnixTime,
 };
 use crossterm::event::KeyEvent;
 
@@ -63,6 +64,20 @@ pub enum Msg {
         /// What it did, or why not.
         result: Result<String, ApiError>,
     },
+    /// The daemon's `explain` for a client ([`Command::Explain`]).
+    Explained {
+        /// The client asked about.
+        mac: String,
+        /// The answer (boxed: it is large next to the other messages).
+        result: Box<Result<Explanation, ApiError>>,
+    },
+    /// A client's events from the daemon's buffer ([`Command::History`]).
+    History {
+        /// The client asked about.
+        mac: String,
+        /// Its events, oldest first.
+        result: Result<Vec<Event>, ApiError>,
+    },
 }
 
 /// A full reload of the daemon's state, as read by the worker.
@@ -76,6 +91,8 @@ pub struct Snapshot {
     pub hosts: Option<Vec<HostInfo>>,
     /// `pools`.
     pub pools: Option<Vec<PoolInfo>>,
+    /// `quarantine`, every page.
+    pub quarantine: Option<Vec<QuarantineInfo>>,
 }
 
 /// What [`super::update::update`] asks the runtime to do.
@@ -94,9 +111,23 @@ pub enum Command {
         /// Lowercase colon form.
         mac: String,
     },
+    /// Ask the daemon what it would do for a client.
+    Explain(ExplainRequest),
+    /// Fetch a client's events.
+    History {
+        /// Lowercase colon form.
+        mac: String,
+    },
+    /// ARP-sweep one range now (`START-END`).
+    Scan {
+        /// The range as `scan` takes it.
+        range: String,
+    },
+    /// End an address's quarantine.
+    ClearQuarantine(Ipv4Addr),
 }
 
-/// The four screens.
+/// The screens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     /// The live event feed.
@@ -105,13 +136,24 @@ pub enum View {
     Leases,
     /// Static hosts.
     Hosts,
-    /// Dynamic range usage.
+    /// Dynamic range usage, sweeps and squatters.
     Pools,
+    /// Quarantined addresses with the time left.
+    Quarantine,
+    /// The last hook and webhook outcomes.
+    Hooks,
 }
 
 impl View {
     /// All views in tab order.
-    pub const ALL: [View; 4] = [View::Arrivals, View::Leases, View::Hosts, View::Pools];
+    pub const ALL: [View; 6] = [
+        View::Arrivals,
+        View::Leases,
+        View::Hosts,
+        View::Pools,
+        View::Quarantine,
+        View::Hooks,
+    ];
 
     /// The tab title.
     pub fn title(self) -> &'static str {
@@ -120,6 +162,8 @@ impl View {
             View::Leases => "Leases",
             View::Hosts => "Hosts",
             View::Pools => "Pools",
+            View::Quarantine => "Quarantine",
+            View::Hooks => "Hooks",
         }
     }
 
@@ -225,6 +269,21 @@ pub enum Dialog {
     Promote(PromoteForm),
     /// "Are you sure?" before a release or a block.
     Confirm(Confirm),
+    /// What the daemon would do for a client (`e`).
+    Explain(Panel<Explanation>),
+    /// A client's events, newest first (`Enter`).
+    History(Panel<Vec<Event>>),
+}
+
+/// A read-only window about one client, filled when the worker answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panel<T> {
+    /// The client.
+    pub mac: String,
+    /// `None` while loading; the daemon's error as text.
+    pub data: Option<Result<T, String>>,
+    /// Lines scrolled down.
+    pub scroll: usize,
 }
 
 /// The promote form.
@@ -318,6 +377,12 @@ pub struct Model {
     pub sel_host: Option<String>,
     /// By range start.
     pub sel_pool: Option<Ipv4Addr>,
+    /// Quarantined addresses, by address.
+    pub quarantine: Vec<QuarantineInfo>,
+    /// By address.
+    pub sel_quarantine: Option<Ipv4Addr>,
+    /// By feed id, like the arrivals feed (`None`: the newest).
+    pub sel_hook: Option<u64>,
     /// The leases view's sort column.
     pub sort: LeaseSort,
     /// Sort descending.
@@ -352,6 +417,9 @@ impl Model {
             sel_lease: None,
             sel_host: None,
             sel_pool: None,
+            quarantine: Vec::new(),
+            sel_quarantine: None,
+            sel_hook: None,
             sort: LeaseSort::Ip,
             sort_desc: false,
             filter: String::new(),

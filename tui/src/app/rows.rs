@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 
-use berth_proto::{HostInfo, LeaseInfo, Origin, PoolInfo};
+use berth_proto::{EventKind, HostInfo, LeaseInfo, Origin, PoolInfo, QuarantineInfo};
 
 use super::model::{FeedEntry, FeedItem, LeaseSort, Model, View};
 
@@ -125,6 +125,39 @@ pub fn feed(m: &Model) -> Vec<&FeedItem> {
         .collect()
 }
 
+/// The quarantine view's rows, by address.
+pub fn quarantine(m: &Model) -> Vec<&QuarantineInfo> {
+    m.quarantine
+        .iter()
+        .filter(|q| {
+            let ip = q.ip.to_string();
+            matches(
+                &m.filter,
+                [
+                    ip.as_str(),
+                    q.reason.as_str(),
+                    q.mac.as_deref().unwrap_or(""),
+                    q.subnet.as_deref().unwrap_or(""),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// Whether an event is a hook's or a webhook's outcome.
+pub fn is_hook_outcome(kind: EventKind) -> bool {
+    matches!(kind, EventKind::HookResult | EventKind::WebhookDropped)
+}
+
+/// The hooks view's rows: hook results and webhook drops from the feed,
+/// newest first.
+pub fn hooks(m: &Model) -> Vec<&FeedItem> {
+    feed(m)
+        .into_iter()
+        .filter(|i| matches!(&i.entry, FeedEntry::Event(e) if is_hook_outcome(e.kind)))
+        .collect()
+}
+
 /// How a host's origin is written.
 pub fn origin_name(o: Origin) -> &'static str {
     match o {
@@ -153,6 +186,12 @@ pub fn selected_index(m: &Model, view: View) -> usize {
         View::Pools => m
             .sel_pool
             .and_then(|s| pools(m).iter().position(|p| p.start == s)),
+        View::Quarantine => m
+            .sel_quarantine
+            .and_then(|a| quarantine(m).iter().position(|q| q.ip == a)),
+        View::Hooks => m
+            .sel_hook
+            .and_then(|id| hooks(m).iter().position(|i| i.id == id)),
     };
     found.unwrap_or(0)
 }
@@ -164,5 +203,7 @@ pub fn row_count(m: &Model, view: View) -> usize {
         View::Leases => leases(m).len(),
         View::Hosts => hosts(m).len(),
         View::Pools => pools(m).len(),
+        View::Quarantine => quarantine(m).len(),
+        View::Hooks => hooks(m).len(),
     }
 }

@@ -60,6 +60,7 @@ fn loaded(color: bool) -> Model {
             leases: Some(data.leases.clone()),
             hosts: Some(data.hosts.clone()),
             pools: Some(data.pools.clone()),
+            quarantine: Some(fake::quarantine_of(&data, now_s())),
         })),
     );
     update(

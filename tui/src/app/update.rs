@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 use berth_proto::{ApiError, ErrorKind, LeaseInfo, LeaseKind, LeaseState, PromoteRequest, Target};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::inspect::{on_panel_key, printable_explanation, start_explain, start_history};
 use super::model::{
     Command, Confirm, Conn, Dialog, FEED_CAP, FeedEntry, FeedItem, Level, Model, Msg, Notice,
     PromoteField, PromoteForm, View,
@@ -76,6 +77,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Command> {
             if let Some(p) = snap.pools {
                 model.pools = p;
             }
+            if let Some(q) = snap.quarantine {
+                model.quarantine = q;
+            }
             model.loaded = true;
             model.stale = false;
             Vec::new()
@@ -107,6 +111,31 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Command> {
             notify(model, Level::Error, text);
             Vec::new()
         }
+        Msg::Explained { mac, result } => {
+            if let Some(Dialog::Explain(p)) = &mut model.dialog
+                && p.mac == mac
+            {
+                p.data = Some((*result).map(printable_explanation).map_err(|e| e.message));
+            }
+            Vec::new()
+        }
+        Msg::History { mac, result } => {
+            if let Some(Dialog::History(p)) = &mut model.dialog
+                && p.mac == mac
+            {
+                p.data = Some(
+                    result
+                        .map(|mut evs| {
+                            evs.iter_mut().for_each(printable_event);
+                            // Newest first, like the feed.
+                            evs.reverse();
+                            evs
+                        })
+                        .map_err(|e| e.message),
+                );
+            }
+            Vec::new()
+        }
         Msg::ActionDone { what, result } => {
             match result {
                 Ok(text) => notify(model, Level::Info, text),
@@ -132,7 +161,7 @@ fn action_error(what: &str, e: &ApiError) -> String {
     }
 }
 
-fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
+pub(super) fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
     // The daemon's messages may quote client-supplied names.
     let mut text = text.into();
     make_printable(&mut text);
@@ -157,7 +186,7 @@ fn printable_host(h: &mut berth_proto::HostInfo) {
     }
 }
 
-fn printable_event(e: &mut berth_proto::Event) {
+pub(super) fn printable_event(e: &mut berth_proto::Event) {
     make_printable_opt(&mut e.hostname);
     make_printable_opt(&mut e.vendor_class);
     make_printable_opt(&mut e.interface);
@@ -208,7 +237,7 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Command> {
             model,
             (model.view.index() + View::ALL.len() - 1) % View::ALL.len(),
         ),
-        KeyCode::Char(c @ '1'..='4') => {
+        KeyCode::Char(c @ '1'..='6') => {
             switch(model, usize::from(c as u8 - b'1'));
         }
         KeyCode::Up | KeyCode::Char('k') => move_by(model, -1),
@@ -239,6 +268,10 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Command> {
         KeyCode::Char('p') => start_promote(model),
         KeyCode::Char('r') => start_release(model),
         KeyCode::Char('b') => start_block(model),
+        KeyCode::Char('e') => return start_explain(model),
+        KeyCode::Enter => return start_history(model),
+        KeyCode::Char('c') => start_clear(model),
+        KeyCode::Char('w') => return start_sweep(model),
         _ => {}
     }
     Vec::new()
@@ -272,6 +305,16 @@ fn move_by(model: &mut Model, delta: isize) {
         }
         View::Hosts => model.sel_host = rows::hosts(model).get(new).map(|h| h.name.clone()),
         View::Pools => model.sel_pool = rows::pools(model).get(new).map(|p| p.start),
+        View::Quarantine => {
+            model.sel_quarantine = rows::quarantine(model).get(new).map(|q| q.ip);
+        }
+        View::Hooks => {
+            model.sel_hook = if new == 0 {
+                None
+            } else {
+                rows::hooks(model).get(new).map(|i| i.id)
+            };
+        }
     }
 }
 
@@ -308,12 +351,12 @@ pub fn target_lease(model: &Model) -> Option<&LeaseInfo> {
                 .or(all.first())
                 .copied()
         }
-        View::Hosts | View::Pools => None,
+        View::Hosts | View::Pools | View::Quarantine | View::Hooks => None,
     }
 }
 
 /// The MAC an action applies to on the current view.
-fn target_mac(model: &Model) -> Option<String> {
+pub(super) fn target_mac(model: &Model) -> Option<String> {
     match model.view {
         View::Leases => target_lease(model).map(|l| l.mac.clone()),
         View::Arrivals => {
@@ -323,7 +366,7 @@ fn target_mac(model: &Model) -> Option<String> {
                 FeedEntry::Note { .. } => None,
             }
         }
-        View::Hosts | View::Pools => None,
+        View::Hosts | View::Pools | View::Quarantine | View::Hooks => None,
     }
 }
 
@@ -343,7 +386,7 @@ fn check_live(model: &mut Model) -> bool {
 fn no_target(model: &mut Model, what: &str) {
     let text = match model.view {
         View::Leases | View::Arrivals => format!("nothing selected to {what}"),
-        View::Hosts | View::Pools => {
+        View::Hosts | View::Pools | View::Quarantine | View::Hooks => {
             format!("{what} works on the Leases (2) and Arrivals (1) views")
         }
     };
@@ -430,8 +473,75 @@ fn start_block(model: &mut Model) {
     }));
 }
 
+fn start_clear(model: &mut Model) {
+    if model.view != View::Quarantine {
+        notify(
+            model,
+            Level::Error,
+            "c clears a quarantine: select one on the Quarantine view (5)",
+        );
+        return;
+    }
+    if !check_live(model) {
+        return;
+    }
+    let rows = rows::quarantine(model);
+    let Some(q) = rows
+        .get(rows::selected_index(model, View::Quarantine))
+        .copied()
+        .cloned()
+    else {
+        notify(model, Level::Error, "nothing selected to clear");
+        return;
+    };
+    let by = q.mac.map(|m| format!(" by {m}")).unwrap_or_default();
+    model.dialog = Some(Dialog::Confirm(Confirm {
+        question: format!(
+            "Clear the quarantine of {} ({}{by})? The pool may offer it again at once.",
+            q.ip,
+            q.reason.as_str()
+        ),
+        command: Command::ClearQuarantine(q.ip),
+    }));
+}
+
+fn start_sweep(model: &mut Model) -> Vec<Command> {
+    if model.view != View::Pools {
+        notify(
+            model,
+            Level::Error,
+            "w sweeps a range: select one on the Pools view (4)",
+        );
+        return Vec::new();
+    }
+    if !check_live(model) {
+        return Vec::new();
+    }
+    let rows = rows::pools(model);
+    let Some(p) = rows.get(rows::selected_index(model, View::Pools)).copied() else {
+        notify(model, Level::Error, "no range to sweep");
+        return Vec::new();
+    };
+    let range = format!("{}-{}", p.start, p.end);
+    notify(model, Level::Info, format!("sweeping {range}…"));
+    vec![Command::Scan { range }]
+}
+
 fn on_dialog_key(model: &mut Model, dialog: Dialog, key: KeyEvent) -> Vec<Command> {
     match dialog {
+        // Any other key closes them.
+        Dialog::Explain(mut p) => {
+            if on_panel_key(key, &mut p.scroll) {
+                model.dialog = Some(Dialog::Explain(p));
+            }
+            Vec::new()
+        }
+        Dialog::History(mut p) => {
+            if on_panel_key(key, &mut p.scroll) {
+                model.dialog = Some(Dialog::History(p));
+            }
+            Vec::new()
+        }
         // Any key closes the help.
         Dialog::Help => Vec::new(),
         Dialog::Confirm(c) => match key.code {

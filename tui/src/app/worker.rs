@@ -6,7 +6,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use berth_proto::{ControlClient, EventKind, LeaseFilter, Target, UnixTime};
+use berth_proto::{
+    ApiError, ControlClient, Event, EventKind, LeaseFilter, PageRequest, QuarantineInfo, Target,
+    UnixTime,
+};
 use tarpc::client::RpcError;
 use tarpc::context;
 use tokio::sync::{Notify, mpsc};
@@ -209,11 +212,12 @@ async fn poll_events(
 /// Reads everything at once; API errors are reported and leave that part
 /// unchanged, transport errors end the session.
 async fn reload(client: &ControlClient, tx: &mpsc::UnboundedSender<Msg>) -> Result<(), RpcError> {
-    let (status, leases, hosts, pools) = futures::join!(
+    let (status, leases, hosts, pools, quarantine) = futures::join!(
         client.status(context::current()),
         client.leases(context::current(), LeaseFilter::default()),
         client.hosts(context::current()),
         client.pools(context::current()),
+        quarantine_all(client),
     );
     let report = |what: &str, e: berth_proto::ApiError| {
         let _ = tx.send(Msg::ReadFailed {
@@ -238,8 +242,69 @@ async fn reload(client: &ControlClient, tx: &mpsc::UnboundedSender<Msg>) -> Resu
         Ok(p) => snap.pools = Some(p),
         Err(e) => report("pools", e),
     }
+    match quarantine? {
+        Ok(q) => snap.quarantine = Some(q),
+        Err(e) => report("quarantine", e),
+    }
     let _ = tx.send(Msg::Snapshot(Box::new(snap)));
     Ok(())
+}
+
+/// Every page of `quarantine`.
+async fn quarantine_all(
+    client: &ControlClient,
+) -> Result<Result<Vec<QuarantineInfo>, ApiError>, RpcError> {
+    let mut all = Vec::new();
+    let mut page = PageRequest::first();
+    loop {
+        match client.quarantine(context::current(), page).await? {
+            Err(e) => return Ok(Err(e)),
+            Ok(p) => {
+                all.extend(p.items);
+                match p.next {
+                    Some(next) => page = PageRequest::after(next),
+                    None => return Ok(Ok(all)),
+                }
+            }
+        }
+    }
+}
+
+/// Most `events_since` calls one history read makes (each reply is bounded
+/// in bytes, so a full buffer takes several).
+const HISTORY_CALLS: usize = 200;
+
+/// The events of `mac` still in the daemon's buffer, oldest first.
+async fn history(
+    client: &ControlClient,
+    mac: &str,
+) -> Result<Result<Vec<Event>, ApiError>, RpcError> {
+    let mut seq = 0;
+    let mut out = Vec::new();
+    for _ in 0..HISTORY_CALLS {
+        let batch = match client.events_since(context::current(), seq, 0).await? {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(e)),
+        };
+        if batch.events.is_empty() || batch.last_seq <= seq {
+            break;
+        }
+        seq = batch.last_seq;
+        out.extend(
+            batch
+                .events
+                .into_iter()
+                .filter(|e| e.mac.as_deref() == Some(mac)),
+        );
+    }
+    Ok(Ok(out))
+}
+
+/// A sweep can take longer than the default deadline.
+fn scan_context() -> context::Context {
+    let mut ctx = context::current();
+    ctx.deadline = std::time::Instant::now() + Duration::from_secs(300);
+    ctx
 }
 
 /// What a command is, for messages.
@@ -251,6 +316,10 @@ fn describe(cmd: &Command) -> String {
         Command::Release(Target::Ip(ip)) => format!("release {ip}"),
         Command::Release(Target::Mac(mac)) => format!("release {mac}"),
         Command::Block { mac } => format!("block {mac}"),
+        Command::Explain(req) => format!("explain {}", req.mac),
+        Command::History { mac } => format!("history of {mac}"),
+        Command::Scan { range } => format!("sweep {range}"),
+        Command::ClearQuarantine(ip) => format!("clear quarantine of {ip}"),
     }
 }
 
@@ -281,9 +350,54 @@ async fn execute(
             .block(context::current(), mac, None)
             .await?
             .map(|b| format!("blocked {} until unblocked", b.mac)),
+        Command::Explain(req) => {
+            let mac = req.mac.clone();
+            let result = client.explain(context::current(), req).await?;
+            let _ = tx.send(Msg::Explained {
+                mac,
+                result: Box::new(result),
+            });
+            return Ok(());
+        }
+        Command::History { mac } => {
+            let result = history(client, &mac).await?;
+            let _ = tx.send(Msg::History { mac, result });
+            return Ok(());
+        }
+        Command::Scan { range } => client
+            .scan(scan_context(), Some(range))
+            .await?
+            .map(|rs| swept(&rs)),
+        Command::ClearQuarantine(ip) => client
+            .quarantine_clear(context::current(), ip)
+            .await?
+            .map(|q| format!("cleared the quarantine of {}: free again", q.ip)),
     };
     let _ = tx.send(Msg::ActionDone { what, result });
     Ok(())
+}
+
+/// A sweep's outcome in one line.
+fn swept(rs: &[berth_proto::ScanResult]) -> String {
+    let parts: Vec<String> = rs
+        .iter()
+        .map(|r| {
+            let squatters = match r.squatters.len() {
+                0 => String::new(),
+                1 => ", 1 SQUATTER".to_string(),
+                n => format!(", {n} SQUATTERS"),
+            };
+            format!(
+                "swept {}-{}: {} of {} answered{squatters} ({} ms)",
+                r.start, r.end, r.answered, r.probed, r.duration_ms
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        "nothing swept".to_string()
+    } else {
+        parts.join("; ")
+    }
 }
 
 #[cfg(test)]

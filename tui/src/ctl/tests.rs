@@ -299,6 +299,7 @@ fn status_json() {
             "store_path": "/var/lib/berth/berth.db",
             "leases_bound": 2,
             "leases_total": 3,
+            "rate_limited_clients": 0,
             "hosts_config": 5,
             "hosts_store": 1,
             "blocked": 1,

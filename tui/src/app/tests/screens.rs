@@ -87,7 +87,7 @@ fn arrivals_80() {
     assert_screen(
         &render(&screen("arrivals"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Arrivals 8 ────────────────────────────────────────────────────────────────────
 Time     Event    MAC               IP            Hostname     Vendor       If
 15:59:55 offer    02:00:5e:10:00:01 192.168.0.102                           eth1
@@ -109,7 +109,7 @@ Time     Event    MAC               IP            Hostname     Vendor       If
 
 
 offer (unknown client) · 02:00:5e:10:00:01 192.168.0.102 · via eth1 · 2026-05-0…
- connected │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release · b block
 "#,
     );
@@ -120,7 +120,7 @@ fn arrivals_60() {
     assert_screen(
         &render(&screen("arrivals"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1 Arrivals  2  3  4  5  6             16:00:00 CEST
  Arrivals 8 ────────────────────────────────────────────────
 Time     Event    MAC               IP            Hostname
 15:59:55 offer    02:00:5e:10:00:01 192.168.0.102
@@ -141,7 +141,7 @@ Time     Event    MAC               IP            Hostname
 
 
 offer (unknown client) · 02:00:5e:10:00:01 192.168.0.102 · …
- connected │ berthd 0.1.0-fake
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release
 · b block
 "#,
@@ -154,7 +154,7 @@ fn leases_80() {
     assert_screen(
         &render(&screen("leases"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Leases 9 · sort ip▲ ───────────────────────────────────────────────────────────
 IP▲           MAC               Hostname          Kind        Left     Expires
 10.20.0.51    00:04:13:2a:3b:4c phone-lobby       moving      0:45:00  16:45:00
@@ -176,7 +176,7 @@ IP▲           MAC               Hostname          Kind        Left     Expires
 
 
 00:04:13:2a:3b:4c · moving to 10.20.0.10 · moving bound · ends 2026-05-01 16:45…
- connected │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release · b block
 "#,
     );
@@ -187,7 +187,7 @@ fn leases_60() {
     assert_screen(
         &render(&screen("leases"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1  2 Leases  3  4  5  6               16:00:00 CEST
  Leases 9 · sort ip▲ ───────────────────────────────────────
 IP▲           Hostname        Kind        Left     Expires
 10.20.0.51    phone-lobby     moving      0:45:00  16:45:00
@@ -208,7 +208,7 @@ IP▲           Hostname        Kind        Left     Expires
 
 
 00:04:13:2a:3b:4c · moving to 10.20.0.10 · moving bound · e…
- connected │ berthd 0.1.0-fake
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release
 · b block
 "#,
@@ -221,7 +221,7 @@ fn hosts_80() {
     assert_screen(
         &render(&screen("hosts"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Hosts 3 ───────────────────────────────────────────────────────────────────────
 Name        IP           MAC               Origin Options               Added
 phone-lobby 10.20.0.10   00:04:13:2a:3b:4c store  tftp-server-name=tft… 15:46:40
@@ -243,7 +243,7 @@ printer     192.168.0.10 00:1b:a9:10:20:30 config domain-name-servers=…
 
 
 
- connected │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release · b block
 "#,
     );
@@ -254,7 +254,7 @@ fn hosts_60() {
     assert_screen(
         &render(&screen("hosts"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1  2  3 Hosts  4  5  6                16:00:00 CEST
  Hosts 3 ───────────────────────────────────────────────────
 Name        IP           MAC               Origin Options
 phone-lobby 10.20.0.10   00:04:13:2a:3b:4c store  tftp-serv…
@@ -275,7 +275,7 @@ printer     192.168.0.10 00:1b:a9:10:20:30 config domain-na…
 
 
 
- connected │ berthd 0.1.0-fake
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release
 · b block
 "#,
@@ -288,13 +288,15 @@ fn pools_80() {
     assert_screen(
         &render(&screen("pools"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Pools 2 ───────────────────────────────────────────────────────────────────────
 192.168.0.0/24  192.168.0.100 – 192.168.0.190  (91 addresses)
  █▒░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░   3%  3 leased · 87 free · 1 quarantined
+ not swept yet · w sweeps it now
 
 10.20.0.0/24  10.20.0.50 – 10.20.0.250  (201 addresses)
  █░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░   1%  2 leased · 199 free · 0 quarantined
+ not swept yet · w sweeps it now
 
 
 
@@ -308,9 +310,7 @@ fn pools_80() {
 
 
 
-
-
- connected │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release · b block
 "#,
     );
@@ -321,13 +321,15 @@ fn pools_60() {
     assert_screen(
         &render(&screen("pools"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1  2  3  4 Pools  5  6                16:00:00 CEST
  Pools 2 ───────────────────────────────────────────────────
 192.168.0.0/24  192.168.0.100 – 192.168.0.190  (91 addresse…
  █▒░░░░░░░░░░░░░░░   3%  3 leased · 87 free · 1 quarantined
+ not swept yet · w sweeps it now
 
 10.20.0.0/24  10.20.0.50 – 10.20.0.250  (201 addresses)
  █░░░░░░░░░░░░░░░   1%  2 leased · 199 free · 0 quarantined
+ not swept yet · w sweeps it now
 
 
 
@@ -340,9 +342,7 @@ fn pools_60() {
 
 
 
-
-
- connected │ berthd 0.1.0-fake
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release
 · b block
 "#,
@@ -355,29 +355,29 @@ fn help_80() {
     assert_screen(
         &render(&screen("help"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
- Leases 9 · sort ip▲ ───────────────────────────────────────────────────────────
-IP▲           MAC               Hostname          Kind        Left     Expires
-10.20.0.51   ┌ Keys ──────────────────────────────────────────────┐00  16:45:00
-10.20.0.52   │ 1-4 Tab S-Tab switch view                          │00  17:58:00
-192.168.0.2  │ ↑ ↓ j k       move                                 │00  23:00:00
-192.168.0.10 │ PgUp PgDn g G page, top, bottom                    │:05 Sat 02:02
-192.168.0.100│ /             filter (Enter keeps, Esc clears)     │00  17:10:00
-192.168.0.101│ Esc           clear filter or message              │00  17:50:00
-192.168.0.102│ s  S          sort leases: next column, reverse    │55  16:00:55
-192.168.0.103│ p             promote a dynamic lease to static    │    15:30:00
-192.168.0.150│ r             release the lease                    │00  16:55:00
-             │ b             block the MAC                        │
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
+ Leases 9 · s┌ Keys ──────────────────────────────────────────────┐─────────────
+IP▲          │ 1-6 Tab S-Tab switch view                          │    Expires
+10.20.0.51   │ ↑ ↓ j k       move                                 │00  16:45:00
+10.20.0.52   │ PgUp PgDn g G page, top, bottom                    │00  17:58:00
+192.168.0.2  │ /             filter (Enter keeps, Esc clears)     │00  23:00:00
+192.168.0.10 │ Esc           clear filter or message              │:05 Sat 02:02
+192.168.0.100│ s  S          sort leases: next column, reverse    │00  17:10:00
+192.168.0.101│ p             promote a dynamic lease to static    │00  17:50:00
+192.168.0.102│ r             release the lease                    │55  16:00:55
+192.168.0.103│ b             block the MAC                        │    15:30:00
+192.168.0.150│ e             explain: what berthd would give the c│00  16:55:00
+             │ Enter         the client's history, newest first   │
+             │ w             sweep the selected range (Pools)     │
+             │ c             clear the selected quarantine        │
              │ F5 Ctrl-R     reload now                           │
              │ ?             this help (any key closes)           │
              │ q Ctrl-C      quit                                 │
              │                                                    │
              │ Arrivals: NEW = unknown client, ! = failure.       │
              │ p r b also act on the selected arrival.            │
-             │ Times are local (TZ); STALE = not live.            │
-             └────────────────────────────────────────────────────┘
-00:04:13:2a:3b:4c · moving to 10.20.0.10 · moving bound · ends 2026-05-01 16:45…
- connected │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+00:04:13:2a:3│ Times are local (TZ); STALE = not live.            │-05-01 16:45…
+ connected │ └────────────────────────────────────────────────────┘
 ? keys · q quit · / filter · s sort · p promote · r release · b block
 "#,
     );
@@ -388,29 +388,29 @@ fn help_60() {
     assert_screen(
         &render(&screen("help"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
- Leases 9 · sort ip▲ ───────────────────────────────────────
-IP▲           Hostname        Kind        Left     Expires
-10.┌ Keys ──────────────────────────────────────────────┐00
-10.│ 1-4 Tab S-Tab switch view                          │00
-192│ ↑ ↓ j k       move                                 │00
-192│ PgUp PgDn g G page, top, bottom                    │:02
+ berth  1  2 Leases  3  4  5  6               16:00:00 CEST
+ Le┌ Keys ──────────────────────────────────────────────┐───
+IP▲│ 1-6 Tab S-Tab switch view                          │s
+10.│ ↑ ↓ j k       move                                 │00
+10.│ PgUp PgDn g G page, top, bottom                    │00
 192│ /             filter (Enter keeps, Esc clears)     │00
-192│ Esc           clear filter or message              │00
-192│ s  S          sort leases: next column, reverse    │55
+192│ Esc           clear filter or message              │:02
+192│ s  S          sort leases: next column, reverse    │00
 192│ p             promote a dynamic lease to static    │00
-192│ r             release the lease                    │00
-   │ b             block the MAC                        │
+192│ r             release the lease                    │55
+192│ b             block the MAC                        │00
+192│ e             explain: what berthd would give the c│00
+   │ Enter         the client's history, newest first   │
+   │ w             sweep the selected range (Pools)     │
+   │ c             clear the selected quarantine        │
    │ F5 Ctrl-R     reload now                           │
    │ ?             this help (any key closes)           │
    │ q Ctrl-C      quit                                 │
    │                                                    │
    │ Arrivals: NEW = unknown client, ! = failure.       │
-   │ p r b also act on the selected arrival.            │
-   │ Times are local (TZ); STALE = not live.            │
-00:└────────────────────────────────────────────────────┘ e…
- connected │ berthd 0.1.0-fake
-? keys · q quit · / filter · s sort · p promote · r release
+00:│ p r b also act on the selected arrival.            │ e…
+ co│ Times are local (TZ); STALE = not live.            │
+? k└────────────────────────────────────────────────────┘se
 · b block
 "#,
     );
@@ -422,7 +422,7 @@ fn promote_80() {
     assert_screen(
         &render(&screen("promote"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Leases 9 · sort ip▲ ───────────────────────────────────────────────────────────
 IP▲           MAC               Hostname          Kind        Left     Expires
 10.20.0.51    00:04:13:2a:3b:4c phone-lobby       moving      0:45:00  16:45:00
@@ -444,7 +444,7 @@ IP▲           MAC               Hostname          Kind        Left     Expires
 
 
 a4:5e:60:11:22:33 · dynamic bound · ends 2026-05-01 17:50:00 CEST · 192.168.0.0…
- connected │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release · b block
 "#,
     );
@@ -455,7 +455,7 @@ fn promote_60() {
     assert_screen(
         &render(&screen("promote"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1  2 Leases  3  4  5  6               16:00:00 CEST
  Leases 9 · sort ip▲ ───────────────────────────────────────
 IP▲           Hostname        Kind        Left     Expires
 10.20.0.51    phone-lobby     moving      0:45:00  16:45:00
@@ -476,7 +476,7 @@ IP▲           Hostname        Kind        Left     Expires
 
 
 a4:5e:60:11:22:33 · dynamic bound · ends 2026-05-01 17:50:0…
- connected │ berthd 0.1.0-fake
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release
 · b block
 "#,
@@ -489,7 +489,7 @@ fn disconnected_80() {
     assert_screen(
         &render(&screen("disconnected"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Leases 9 · sort ip▲ ─────────────────────────── STALE: not live since 15:59:30
 IP▲           MAC               Hostname          Kind        Left     Expires
 10.20.0.51    00:04:13:2a:3b:4c phone-lobby       moving      0:45:00  16:45:00
@@ -522,7 +522,7 @@ fn disconnected_60() {
     assert_screen(
         &render(&screen("disconnected"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1  2 Leases  3  4  5  6               16:00:00 CEST
  Leases 9 · sort ip▲ ─────── STALE: not live since 15:59:30
 IP▲           Hostname        Kind        Left     Expires
 10.20.0.51    phone-lobby     moving      0:45:00  16:45:00
@@ -556,7 +556,7 @@ fn confirm_80() {
     assert_screen(
         &render(&screen("confirm"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Leases 9 · sort ip▲ ───────────────────────────────────────────────────────────
 IP▲           MAC               Hostname          Kind        Left     Expires
 10.20.0.51    00:04:13:2a:3b:4c phone-lobby       moving      0:45:00  16:45:00
@@ -578,7 +578,7 @@ IP▲           MAC               Hostname          Kind        Left     Expires
 
 
 00:04:13:2a:3b:4d · dynamic bound · ends 2026-05-01 17:58:00 CEST · 10.20.0.0/2…
- connected │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release · b block
 "#,
     );
@@ -589,7 +589,7 @@ fn confirm_60() {
     assert_screen(
         &render(&screen("confirm"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1  2 Leases  3  4  5  6               16:00:00 CEST
  Leases 9 · sort ip▲ ───────────────────────────────────────
 IP▲           Hostname        Kind        Left     Expires
 10.20.0.51    phone-lobby     moving      0:45:00  16:45:00
@@ -610,7 +610,7 @@ IP▲           Hostname        Kind        Left     Expires
 
 
 00:04:13:2a:3b:4d · dynamic bound · ends 2026-05-01 17:58:0…
- connected │ berthd 0.1.0-fake
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release
 · b block
 "#,
@@ -623,7 +623,7 @@ fn denied_80() {
     assert_screen(
         &render(&screen("denied"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Leases 9 · sort ip▲ ───────────────────────────────────────────────────────────
 IP▲           MAC               Hostname          Kind        Left     Expires
 10.20.0.51    00:04:13:2a:3b:4c phone-lobby       moving      0:45:00  16:45:00
@@ -644,7 +644,7 @@ IP▲           MAC               Hostname          Kind        Left     Expires
 
 
 00:04:13:2a:3b:4c · moving to 10.20.0.10 · moving bound · ends 2026-05-01 16:45…
- connected │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 read-only: release 192.168.0.100 refused, this user may look but not change
 (peer uid 1000 is not an admin)
 "#,
@@ -656,7 +656,7 @@ fn denied_60() {
     assert_screen(
         &render(&screen("denied"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1  2 Leases  3  4  5  6               16:00:00 CEST
  Leases 9 · sort ip▲ ───────────────────────────────────────
 IP▲           Hostname        Kind        Left     Expires
 10.20.0.51    phone-lobby     moving      0:45:00  16:45:00
@@ -677,7 +677,7 @@ IP▲           Hostname        Kind        Left     Expires
 
 
 00:04:13:2a:3b:4c · moving to 10.20.0.10 · moving bound · e…
- connected │ berthd 0.1.0-fake
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 read-only: release 192.168.0.100 refused, this user may look
 but not change (peer uid 1000 is not an admin)
 "#,
@@ -690,7 +690,7 @@ fn filtered_80() {
     assert_screen(
         &render(&screen("filtered"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Leases 2 of 9 · sort ip▲ · filter "phone" ─────────────────────────────────────
 IP▲        MAC               Hostname             Kind    State Left    Expires
 10.20.0.51 00:04:13:2a:3b:4c phone-lobby          moving  bound 0:45:00 16:45:00
@@ -712,7 +712,7 @@ IP▲        MAC               Hostname             Kind    State Left    Expire
 
 
 00:04:13:2a:3b:4c · moving to 10.20.0.10 · moving bound · ends 2026-05-01 16:45…
- connected │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release · b block
 "#,
     );
@@ -723,7 +723,7 @@ fn filtered_60() {
     assert_screen(
         &render(&screen("filtered"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1  2 Leases  3  4  5  6               16:00:00 CEST
  Leases 2 of 9 · sort ip▲ · filter "phone" ─────────────────
 IP▲        MAC               Hostname        Kind    Left
 10.20.0.51 00:04:13:2a:3b:4c phone-lobby     moving  0:45:00
@@ -744,7 +744,7 @@ IP▲        MAC               Hostname        Kind    Left
 
 
 00:04:13:2a:3b:4c · moving to 10.20.0.10 · moving bound · e…
- connected │ berthd 0.1.0-fake
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
 ? keys · q quit · / filter · s sort · p promote · r release
 · b block
 "#,
@@ -757,7 +757,7 @@ fn connecting_80() {
     assert_screen(
         &render(&screen("connecting"), 80, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools                    16:00:00 CEST
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Arrivals 0 ────────────────────────────────────────────────────────────────────
 no data yet: waiting for berthd at /run/berth/control.sock…
 
@@ -790,7 +790,7 @@ fn connecting_60() {
     assert_screen(
         &render(&screen("connecting"), 60, 24),
         r#"
- berth  1 Arrivals  2 Leases  3 Hosts  4 Pools
+ berth  1 Arrivals  2  3  4  5  6             16:00:00 CEST
  Arrivals 0 ────────────────────────────────────────────────
 no data yet: waiting for berthd at /run/berth/control.sock…
 
@@ -927,6 +927,7 @@ fn client_control_characters_never_reach_the_terminal() {
             leases: Some(leases),
             hosts: None,
             pools: None,
+            quarantine: None,
         })),
     );
     update(

@@ -551,6 +551,10 @@ fn views_switch_with_tab_and_numbers() {
     assert_eq!(m.view, View::Leases);
     update(&mut m, key(KeyCode::BackTab));
     update(&mut m, key(KeyCode::BackTab));
+    assert_eq!(m.view, View::Hooks);
+    update(&mut m, ch('5'));
+    assert_eq!(m.view, View::Quarantine);
+    update(&mut m, ch('4'));
     assert_eq!(m.view, View::Pools);
     update(&mut m, ch('3'));
     assert_eq!(m.view, View::Hosts);

@@ -12,7 +12,7 @@ use crate::app::fmt;
 use crate::app::model::{PromoteField, PromoteForm};
 
 const HELP: &[(&str, &str)] = &[
-    ("1-4 Tab S-Tab", "switch view"),
+    ("1-6 Tab S-Tab", "switch view"),
     ("↑ ↓ j k", "move"),
     ("PgUp PgDn g G", "page, top, bottom"),
     ("/", "filter (Enter keeps, Esc clears)"),
@@ -21,6 +21,10 @@ const HELP: &[(&str, &str)] = &[
     ("p", "promote a dynamic lease to static"),
     ("r", "release the lease"),
     ("b", "block the MAC"),
+    ("e", "explain: what berthd would give the client"),
+    ("Enter", "the client's history, newest first"),
+    ("w", "sweep the selected range (Pools)"),
+    ("c", "clear the selected quarantine"),
     ("F5 Ctrl-R", "reload now"),
     ("?", "this help (any key closes)"),
     ("q Ctrl-C", "quit"),

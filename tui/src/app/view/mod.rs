@@ -7,10 +7,13 @@
 
 mod arrivals;
 mod dialogs;
+mod hooks;
 mod hosts;
 mod layout;
 mod leases;
+mod panels;
 mod pools;
+mod quarantine;
 mod status;
 mod theme;
 
@@ -24,13 +27,16 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use self::arrivals::arrivals_lines;
 use self::dialogs::{draw_confirm, draw_help, draw_promote};
+use self::hooks::hooks_lines;
 use self::hosts::hosts_lines;
 use self::leases::leases_lines;
+use self::panels::{draw_explain, draw_history};
 use self::pools::pools_lines;
+use self::quarantine::quarantine_lines;
 use self::status::{message_line, status_line};
 use self::theme::Theme;
 use crate::app::fmt;
-use crate::app::model::{Conn, Dialog, Model, View};
+use crate::app::model::{Conn, Dialog, FeedEntry, Model, View};
 use crate::app::rows;
 
 /// Draws the whole screen.
@@ -60,38 +66,63 @@ pub fn view(m: &Model, f: &mut Frame, now: Timestamp, tz: &TimeZone) {
         Some(Dialog::Help) => draw_help(f, area),
         Some(Dialog::Promote(form)) => draw_promote(f, area, form, theme),
         Some(Dialog::Confirm(c)) => draw_confirm(f, area, &c.question),
+        Some(Dialog::Explain(p)) => draw_explain(f, area, p, theme),
+        Some(Dialog::History(p)) => draw_history(f, area, p, theme, now, tz),
         None => {}
     }
 }
 
 /// The view tabs on the left, the local clock on the right.
 fn tabs_line<'a>(m: &Model, width: u16, now: Timestamp, tz: &TimeZone) -> Line<'a> {
-    let mut spans = vec![Span::styled(
-        " berth ",
-        Style::default().add_modifier(Modifier::BOLD),
-    )];
-    for v in View::ALL {
-        let label = format!(" {} {} ", v.index() + 1, v.title());
-        let style = if v == m.view {
-            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
-        } else {
-            Style::default()
-        };
-        spans.push(Span::styled(label, style));
-    }
-    let used: u16 = spans.iter().map(|s| fmt::width(&s.content)).sum();
+    let tabs = |compact: bool| -> Vec<Span<'a>> {
+        View::ALL
+            .iter()
+            .map(|&v| {
+                let (label, style) = if v == m.view {
+                    (
+                        format!(" {} {} ", v.index() + 1, v.title()),
+                        Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+                    )
+                } else if compact {
+                    (format!(" {} ", v.index() + 1), Style::default())
+                } else {
+                    (
+                        format!(" {} {} ", v.index() + 1, v.title()),
+                        Style::default(),
+                    )
+                };
+                Span::styled(label, style)
+            })
+            .collect()
+    };
+    let wide = |spans: &[Span]| spans.iter().map(|s| fmt::width(&s.content)).sum::<u16>();
+    let name = Span::styled(" berth ", Style::default().add_modifier(Modifier::BOLD));
     let clock = format!(
         "{} {} ",
         now.to_zoned(tz.clone()).strftime("%H:%M:%S"),
         fmt::tz_abbrev(tz, now)
     );
     let cw = fmt::width(&clock);
-    if used + cw < width {
+    let name_w = fmt::width(&name.content);
+    // In order of preference: everything; no name; tabs as numbers but the
+    // current one; then the tabs alone, cut.
+    let full = tabs(false);
+    let compact = tabs(true);
+    let (mut spans, with_clock) = if name_w + wide(&full) + cw < width {
+        ([vec![name], full].concat(), true)
+    } else if wide(&full) + cw < width {
+        (full, true)
+    } else if name_w + wide(&compact) + cw < width {
+        ([vec![name], compact].concat(), true)
+    } else if wide(&compact) + cw < width {
+        (compact, true)
+    } else {
+        (compact, false)
+    };
+    if with_clock {
+        let used = wide(&spans);
         spans.push(Span::raw(" ".repeat(usize::from(width - used - cw))));
         spans.push(Span::raw(clock));
-    } else if used > width {
-        // Too narrow for the name too: the tabs matter more.
-        spans.remove(0);
     }
     Line::from(spans)
 }
@@ -103,6 +134,12 @@ fn draw_body(m: &Model, f: &mut Frame, area: Rect, t: Theme, now: Timestamp, tz:
         View::Leases => m.leases.len(),
         View::Hosts => m.hosts.len(),
         View::Pools => m.pools.len(),
+        View::Quarantine => m.quarantine.len(),
+        View::Hooks => m
+            .feed
+            .iter()
+            .filter(|i| matches!(&i.entry, FeedEntry::Event(e) if rows::is_hook_outcome(e.kind)))
+            .count(),
     };
     let mut title = format!(" {} ", m.view.title());
     if count == total {
@@ -147,7 +184,9 @@ fn draw_body(m: &Model, f: &mut Frame, area: Rect, t: Theme, now: Timestamp, tz:
         View::Arrivals => arrivals_lines(m, inner, t, now, tz),
         View::Leases => leases_lines(m, inner, t, now, tz),
         View::Hosts => hosts_lines(m, inner, t, now, tz),
-        View::Pools => pools_lines(m, inner, t),
+        View::Pools => pools_lines(m, inner, t, now, tz),
+        View::Quarantine => quarantine_lines(m, inner, t, now, tz),
+        View::Hooks => hooks_lines(m, inner, t, now, tz),
     };
     f.render_widget(Paragraph::new(lines), inner);
 }

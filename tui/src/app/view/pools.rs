@@ -1,5 +1,10 @@
-//! The pools screen: one gauge per dynamic range.
+//! The pools screen: one gauge per dynamic range, its last ARP sweep, and
+//! the squatters that sweep found (they stand out); `w` sweeps the
+//! selected range.
 
+use berth_proto::PoolInfo;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
@@ -10,9 +15,16 @@ use crate::app::fmt;
 use crate::app::model::{Model, View};
 use crate::app::rows;
 
-/// Three lines per range: where it is, a gauge (leased `█`, quarantined `▒`,
-/// free `░`, so it reads without colour), and a blank.
-pub(super) fn pools_lines<'a>(m: &Model, area: Rect, t: Theme) -> Vec<Line<'a>> {
+/// Per range: where it is, a gauge (leased `█`, quarantined `▒`, free `░`,
+/// so it reads without colour), its last sweep, a line per squatter, and a
+/// blank.
+pub(super) fn pools_lines<'a>(
+    m: &Model,
+    area: Rect,
+    t: Theme,
+    now: Timestamp,
+    tz: &TimeZone,
+) -> Vec<Line<'a>> {
     let pools = rows::pools(m);
     if pools.is_empty() {
         return vec![Line::from(Span::styled(
@@ -21,45 +33,117 @@ pub(super) fn pools_lines<'a>(m: &Model, area: Rect, t: Theme) -> Vec<Line<'a>> 
         ))];
     }
     let selected = rows::selected_index(m, View::Pools);
-    let per = 3usize;
-    let fit = (usize::from(area.height) / per).max(1);
-    let offset = fmt::scroll_offset(selected, fit);
-    let mut out = Vec::new();
-    for (i, p) in pools.iter().enumerate().skip(offset).take(fit) {
-        let head = format!(
-            "{}  {} – {}  ({} addresses)",
-            p.subnet, p.start, p.end, p.size
-        );
-        let mut head = Line::from(Span::styled(fmt::fit_text(&head, area.width), t.header()));
-        if i == selected {
-            head = head.patch_style(t.selected());
-        }
-        out.push(head);
-        let pct = (p.leased * 100 + p.size / 2)
-            .checked_div(p.size)
-            .unwrap_or(0);
-        let text = format!(
-            " {pct:>3}%  {} leased · {} free · {} quarantined",
-            p.leased, p.free, p.quarantined
-        );
-        let bar_w = area
-            .width
-            .saturating_sub(fmt::width(&text) + 2)
-            .max(10)
-            .min(area.width.saturating_sub(2));
-        let [used, quar, free] = gauge_cells(p.leased, p.quarantined, p.size, bar_w);
-        let mut spans = vec![
-            Span::raw(" "),
-            Span::styled("█".repeat(used), t.fg(Color::Green)),
-            Span::styled("▒".repeat(quar), t.fg(Color::Magenta)),
-            Span::styled("░".repeat(free), t.muted()),
-        ];
-        let room = area.width.saturating_sub(bar_w + 1);
-        spans.push(Span::styled(fmt::fit_text(&text, room), t.plain()));
-        out.push(Line::from(spans));
-        out.push(Line::default());
+    let blocks: Vec<Vec<Line<'a>>> = pools
+        .iter()
+        .enumerate()
+        .map(|(i, p)| pool_block(p, i == selected, area.width, t, now, tz))
+        .collect();
+    // Ranges differ in height (squatters): start where the selected one fits.
+    let height = usize::from(area.height);
+    let mut offset = 0;
+    while offset < selected
+        && blocks[offset..=selected]
+            .iter()
+            .map(Vec::len)
+            .sum::<usize>()
+            > height
+    {
+        offset += 1;
     }
+    blocks
+        .into_iter()
+        .skip(offset)
+        .flatten()
+        .take(height)
+        .collect()
+}
+
+fn pool_block<'a>(
+    p: &PoolInfo,
+    selected: bool,
+    width: u16,
+    t: Theme,
+    now: Timestamp,
+    tz: &TimeZone,
+) -> Vec<Line<'a>> {
+    let mut out = Vec::new();
+    let head = format!(
+        "{}  {} – {}  ({} addresses)",
+        p.subnet, p.start, p.end, p.size
+    );
+    let mut head = Line::from(Span::styled(fmt::fit_text(&head, width), t.header()));
+    if selected {
+        head = head.patch_style(t.selected());
+    }
+    out.push(head);
+    let pct = (p.leased * 100 + p.size / 2)
+        .checked_div(p.size)
+        .unwrap_or(0);
+    let mut text = format!(
+        " {pct:>3}%  {} leased · {} free · {} quarantined",
+        p.leased, p.free, p.quarantined
+    );
+    if p.observed > 0 {
+        text.push_str(&format!(" · {} observed", p.observed));
+    }
+    let bar_w = width
+        .saturating_sub(fmt::width(&text) + 2)
+        .max(10)
+        .min(width.saturating_sub(2));
+    let [used, quar, free] = gauge_cells(p.leased, p.quarantined, p.size, bar_w);
+    let mut spans = vec![
+        Span::raw(" "),
+        Span::styled("█".repeat(used), t.fg(Color::Green)),
+        Span::styled("▒".repeat(quar), t.fg(Color::Magenta)),
+        Span::styled("░".repeat(free), t.muted()),
+    ];
+    let room = width.saturating_sub(bar_w + 1);
+    spans.push(Span::styled(fmt::fit_text(&text, room), t.plain()));
+    out.push(Line::from(spans));
+    let sweep = match &p.last_sweep {
+        Some(s) => format!(
+            " last sweep {} on {}: {} of {} answered in {}",
+            fmt::when(s.finished_at, now, tz),
+            s.interface,
+            s.answered,
+            s.probed,
+            duration(s.duration_ms)
+        ),
+        None => " not swept yet · w sweeps it now".to_string(),
+    };
+    out.push(Line::from(Span::styled(
+        fmt::fit_text(&sweep, width),
+        t.muted(),
+    )));
+    for sq in &p.squatters {
+        let holder = sq
+            .holder
+            .as_ref()
+            .map(|h| format!(" (leased to {h})"))
+            .unwrap_or_default();
+        let line = format!(
+            " SQUATTER {} by {}: {}{holder}, seen {}",
+            sq.ip,
+            sq.mac,
+            sq.reason,
+            fmt::when(sq.seen_at, now, tz)
+        );
+        out.push(Line::from(Span::styled(
+            fmt::fit_text(&line, width),
+            t.alarm(),
+        )));
+    }
+    out.push(Line::default());
     out
+}
+
+/// `850 ms` or `1.2 s`.
+fn duration(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{}.{} s", ms / 1000, ms % 1000 / 100)
+    }
 }
 
 /// Cells of a `width`-cell gauge for leased, quarantined and free. A
