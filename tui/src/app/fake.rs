@@ -295,9 +295,21 @@ pub fn demo_data(now: UnixTime) -> DemoData {
                 leased: 3,
                 quarantined: 1,
                 free: 87,
-                observed: 0,
-                squatters: Vec::new(),
-                last_sweep: None,
+                observed: 1,
+                squatters: vec![berth_proto::SquatterInfo {
+                    ip: ip("192.168.0.140"),
+                    mac: "66:77:88:99:aa:bb".into(),
+                    holder: None,
+                    reason: "in use without a lease".into(),
+                    seen_at: now - 120,
+                }],
+                last_sweep: Some(berth_proto::SweepSummary {
+                    finished_at: now - 120,
+                    duration_ms: 1240,
+                    probed: 91,
+                    answered: 4,
+                    interface: "eth1".into(),
+                }),
             },
             PoolInfo {
                 subnet: "10.20.0.0/24".into(),
@@ -817,13 +829,9 @@ impl Control for FakeDaemon {
     async fn explain(
         self,
         _: Context,
-        _: berth_proto::ExplainRequest,
+        req: berth_proto::ExplainRequest,
     ) -> Result<berth_proto::Explanation, ApiError> {
-        // The TUI does not explain; nothing to fake.
-        Err(ApiError::new(
-            ErrorKind::Internal,
-            "the fake daemon does not explain",
-        ))
+        Ok(demo_explanation(&req))
     }
 
     async fn scan(
@@ -884,6 +892,45 @@ impl Control for FakeDaemon {
         e.detail = "quarantine (declined) cleared by operator; free again".into();
         self.push(e);
         Ok(info)
+    }
+}
+
+/// What the demo daemon explains for `req`: a snom phone gets its class's
+/// TFTP server and boot file; anyone else the subnet's options.
+pub fn demo_explanation(req: &berth_proto::ExplainRequest) -> berth_proto::Explanation {
+    let o = |code, name: &str, value: &str, source: &str| berth_proto::ExplainedOption {
+        space: "dhcp".into(),
+        code,
+        name: name.into(),
+        value: value.into(),
+        source: source.into(),
+    };
+    let phone = req.vendor_class.as_deref() == Some("snom370");
+    let mut options = vec![
+        o(3, "routers", "10.20.0.1", "subnet"),
+        o(6, "domain-name-servers", "10.20.0.1", "global"),
+    ];
+    if phone {
+        options.push(o(66, "tftp-server-name", "10.20.0.5", "class snom"));
+        options.push(o(67, "bootfile-name", "snom370.htm", "class snom"));
+    }
+    berth_proto::Explanation {
+        mac: req.mac.clone(),
+        interface: req.interface.clone().unwrap_or_else(|| "eth2".into()),
+        subnet: Some("10.20.0.0/24".into()),
+        host: None,
+        classes: if phone {
+            vec!["snom".into()]
+        } else {
+            Vec::new()
+        },
+        address: Some(ip("10.20.0.52")),
+        range: Some("10.20.0.50-10.20.0.250".into()),
+        outcome: "offered 10.20.0.52".into(),
+        next_server: phone.then(|| ip("10.20.0.5")),
+        filename: phone.then(|| "snom370.htm".to_string()),
+        server_name: None,
+        options,
     }
 }
 

@@ -76,6 +76,65 @@ pub(super) fn screen(name: &str) -> Model {
             update(&mut m, key(KeyCode::Enter));
         }
         "connecting" => m = Model::new("/run/berth/control.sock", true),
+        "quarantine" => m.view = View::Quarantine,
+        "clear" => {
+            m.view = View::Quarantine;
+            update(&mut m, ch('c'));
+        }
+        "hooks" => m.view = View::Hooks,
+        "explain" => {
+            // phone-desk-2, the snom phone, by its arrival (vendor snom370).
+            m.view = View::Leases;
+            for _ in 0..1 {
+                update(&mut m, ch('j'));
+            }
+            let cmds = update(&mut m, ch('e'));
+            let Some(super::super::model::Command::Explain(req)) = cmds.first() else {
+                panic!("no explain command: {cmds:?}");
+            };
+            let e = super::super::fake::demo_explanation(req);
+            update(
+                &mut m,
+                Msg::Explained {
+                    mac: req.mac.clone(),
+                    result: Box::new(Ok(e)),
+                },
+            );
+        }
+        "history" => {
+            m.view = View::Leases;
+            update(&mut m, ch('j'));
+            update(&mut m, ch('j'));
+            update(&mut m, ch('j'));
+            update(&mut m, ch('j'));
+            update(&mut m, ch('j'));
+            let cmds = update(&mut m, key(KeyCode::Enter));
+            let Some(super::super::model::Command::History { mac }) = cmds.first() else {
+                panic!("no history command: {cmds:?}");
+            };
+            let evs = super::super::fake::demo_data(now_s())
+                .events
+                .into_iter()
+                .filter(|e| e.mac.as_deref() == Some(mac.as_str()))
+                .collect();
+            update(
+                &mut m,
+                Msg::History {
+                    mac: mac.clone(),
+                    result: Ok(evs),
+                },
+            );
+        }
+        "store_failing" => {
+            if let Some(s) = &mut m.status {
+                s.store_health.ok = false;
+                s.store_health.pending_writes = 12;
+                s.rate_limited_clients = 3;
+                s.arp.enabled = true;
+                s.arp.sweep_interval_secs = Some(600);
+                s.arp.probe_timeout_ms = Some(200);
+            }
+        }
         _ => panic!("no screen {name}"),
     }
     m
@@ -291,13 +350,13 @@ fn pools_80() {
  1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
  Pools 2 ───────────────────────────────────────────────────────────────────────
 192.168.0.0/24  192.168.0.100 – 192.168.0.190  (91 addresses)
- █▒░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░   3%  3 leased · 87 free · 1 quarantined
- not swept yet · w sweeps it now
+ █▒░░░░░░░░░░░░░░░░░░░░░░   3%  3 leased · 87 free · 1 quarantined · 1 observed
+ last sweep 15:58:00 on eth1: 4 of 91 answered in 1.2 s
+ SQUATTER 192.168.0.140 66:77:88:99:aa:bb in use without a lease (15:58:00)
 
 10.20.0.0/24  10.20.0.50 – 10.20.0.250  (201 addresses)
  █░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░   1%  2 leased · 199 free · 0 quarantined
  not swept yet · w sweeps it now
-
 
 
 
@@ -324,13 +383,13 @@ fn pools_60() {
  berth  1  2  3  4 Pools  5  6                16:00:00 CEST
  Pools 2 ───────────────────────────────────────────────────
 192.168.0.0/24  192.168.0.100 – 192.168.0.190  (91 addresse…
- █▒░░░░░░░░░░░░░░░   3%  3 leased · 87 free · 1 quarantined
- not swept yet · w sweeps it now
+ █▒░░░░░░░░   3%  3 leased · 87 free · 1 quarantined · 1 ob…
+ last sweep 15:58:00 on eth1: 4 of 91 answered in 1.2 s
+ SQUATTER 192.168.0.140 66:77:88:99:aa:bb in use without a …
 
 10.20.0.0/24  10.20.0.50 – 10.20.0.250  (201 addresses)
  █░░░░░░░░░░░░░░░   1%  2 leased · 199 free · 0 quarantined
  not swept yet · w sweeps it now
-
 
 
 
@@ -965,4 +1024,335 @@ fn client_control_characters_never_reach_the_terminal() {
             assert!(text.contains("pwn\\x1b]0;owned"), "{view:?}:\n{text}");
         }
     }
+}
+
+// The new views, at 80 and 60 columns.
+
+#[test]
+fn quarantine_80() {
+    assert_screen(
+        &render(&screen("quarantine"), 80, 24),
+        r#"
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
+ Quarantine 1 ──────────────────────────────────────────────────────────────────
+IP            Reason   By MAC            Left    Until    Subnet
+192.168.0.150 declined de:ad:be:ef:00:01 0:55:00 16:55:00 192.168.0.0/24
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+192.168.0.150 quarantined since 2026-05-01 15:55:00 CEST · c clears it
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
+? keys · q quit · / filter · s sort · p promote · r release · b block
+"#,
+    );
+}
+
+#[test]
+fn quarantine_60() {
+    assert_screen(
+        &render(&screen("quarantine"), 60, 24),
+        r#"
+ berth  1  2  3  4  5 Quarantine  6           16:00:00 CEST
+ Quarantine 1 ──────────────────────────────────────────────
+IP            Reason   By MAC            Left    Until
+192.168.0.150 declined de:ad:be:ef:00:01 0:55:00 16:55:00
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+192.168.0.150 quarantined since 2026-05-01 15:55:00 CEST · …
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
+? keys · q quit · / filter · s sort · p promote · r release
+· b block
+"#,
+    );
+}
+
+#[test]
+fn clear_80() {
+    assert_screen(
+        &render(&screen("clear"), 80, 24),
+        r#"
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
+ Quarantine 1 ──────────────────────────────────────────────────────────────────
+IP            Reason   By MAC            Left    Until    Subnet
+192.168.0.150 declined de:ad:be:ef:00:01 0:55:00 16:55:00 192.168.0.0/24
+
+
+
+
+             ┌ Confirm ───────────────────────────────────────────┐
+             │ Clear the quarantine of 192.168.0.150 (declined by │
+             │ de:ad:be:ef:00:01)? The pool may offer it again at │
+             │ once.                                              │
+             │                                                    │
+             │ Enter/y confirm · Esc/n cancel                     │
+             │                                                    │
+             └────────────────────────────────────────────────────┘
+
+
+
+
+
+192.168.0.150 quarantined since 2026-05-01 15:55:00 CEST · c clears it
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
+? keys · q quit · / filter · s sort · p promote · r release · b block
+"#,
+    );
+}
+
+#[test]
+fn hooks_80() {
+    assert_screen(
+        &render(&screen("hooks"), 80, 24),
+        r#"
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
+ Hooks 1 ───────────────────────────────────────────────────────────────────────
+Time     Result What Client                          Detail
+15:56:00 FAILED hook a4:5e:60:11:22:33 192.168.0.101 /etc/berth/dhcp-event exit…
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/etc/berth/dhcp-event exited 1
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
+? keys · q quit · / filter · s sort · p promote · r release · b block
+"#,
+    );
+}
+
+#[test]
+fn hooks_60() {
+    assert_screen(
+        &render(&screen("hooks"), 60, 24),
+        r#"
+ berth  1  2  3  4  5  6 Hooks                16:00:00 CEST
+ Hooks 1 ───────────────────────────────────────────────────
+Time     Result What Detail
+15:56:00 FAILED hook /etc/berth/dhcp-event exited 1
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/etc/berth/dhcp-event exited 1
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
+? keys · q quit · / filter · s sort · p promote · r release
+· b block
+"#,
+    );
+}
+
+#[test]
+fn explain_80() {
+    assert_screen(
+        &render(&screen("explain"), 80, 24),
+        r#"
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
+ Leases 9 · sort ip▲ ───────────────────────────────────────────────────────────
+IP▲           MAC               Hostname          Kind        Left     Expires
+10┌ Explain 00:04:13:2a:3b:4d ───────────────────────────────────────────────┐0
+10│ offered 10.20.0.52                                                       │0
+19│ host        -                                                            │0
+19│ subnet      10.20.0.0/24                                                 │02
+19│ range       10.20.0.50-10.20.0.250                                       │0
+19│ classes     snom                                                         │0
+19│ interface   eth2                                                         │5
+19│ next-server 10.20.0.5                                                    │0
+19│ boot file   snom370.htm                                                  │0
+  │                                                                          │
+  │ Option                   Value        Scope                              │
+  │ routers (3)              10.20.0.1    subnet                             │
+  │ domain-name-servers (6)  10.20.0.1    global                             │
+  │ tftp-server-name (66)    10.20.0.5    class snom                         │
+  │ bootfile-name (67)       snom370.htm  class snom                         │
+  │ j/k scroll · any other key closes                                        │
+  └──────────────────────────────────────────────────────────────────────────┘
+
+00:04:13:2a:3b:4d · dynamic bound · ends 2026-05-01 17:58:00 CEST · 10.20.0.0/2…
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
+? keys · q quit · / filter · s sort · p promote · r release · b block
+"#,
+    );
+}
+
+#[test]
+fn explain_60() {
+    assert_screen(
+        &render(&screen("explain"), 60, 24),
+        r#"
+ berth  1  2 Leases  3  4  5  6               16:00:00 CEST
+ Leases 9 · sort ip▲ ───────────────────────────────────────
+IP▲           Hostname        Kind        Left     Expires
+10┌ Explain 00:04:13:2a:3b:4d ───────────────────────────┐0
+10│ offered 10.20.0.52                                   │0
+19│ host        -                                        │0
+19│ subnet      10.20.0.0/24                             │02
+19│ range       10.20.0.50-10.20.0.250                   │0
+19│ classes     snom                                     │0
+19│ interface   eth2                                     │5
+19│ next-server 10.20.0.5                                │0
+19│ boot file   snom370.htm                              │0
+  │                                                      │
+  │ Option                   Value        Scope          │
+  │ routers (3)              10.20.0.1    subnet         │
+  │ domain-name-servers (6)  10.20.0.1    global         │
+  │ tftp-server-name (66)    10.20.0.5    class snom     │
+  │ bootfile-name (67)       snom370.htm  class snom     │
+  │ j/k scroll · any other key closes                    │
+  └──────────────────────────────────────────────────────┘
+00:04:13:2a:3b:4d · dynamic bound · ends 2026-05-01 17:58:0…
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
+? keys · q quit · / filter · s sort · p promote · r release
+· b block
+"#,
+    );
+}
+
+#[test]
+fn history_80() {
+    assert_screen(
+        &render(&screen("history"), 80, 24),
+        r#"
+ 1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks    16:00:00 CEST
+ Leases 9 · sort ip▲ ───────────────────────────────────────────────────────────
+IP▲           MAC               Hostname          Kind        Left     Expires
+10.20.0.51    00:04:13:2a:3b:4c phone-lobby       moving      0:45:00  16:45:00
+10.20.0.52    00:04:13:2a:3b:4d phone-desk-2      dynamic     1:58:00  17:58:00
+192.168.0.2   00:23:32:aa:bb:cc host1             static      7:00:00  23:00:00
+192.168.0.10  00:1b:a9:10:20:30 printer           static      10:02:05 Sat 02:02
+192.168.0.100 3c:22:fb:01:02:03 laptop-anna       dynamic     1:10:00  17:10:00
+192.168.0.101 a4:5e:60:11:22:33 steamdeck         dynamic     1:50:00  17:50:00
+19┌ History of a4:5e:60:11:22:33 · 3 events, newest first ───────────────────┐5
+19│ 15:56:00 hook_result  192.168.0.101   · /etc/berth/dhcp-event exited 1   │0
+19│ 15:50:00 ack          192.168.0.101   steamdeck                          │0
+  │ 15:50:00 arrival      steamdeck [android-dhcp-13]                        │
+  │ j/k scroll · any other key closes                                        │
+  └──────────────────────────────────────────────────────────────────────────┘
+
+
+
+
+
+
+a4:5e:60:11:22:33 · dynamic bound · ends 2026-05-01 17:50:00 CEST · 192.168.0.0…
+ connected │ HOOK FAILED │ berthd 0.1.0-fake
+? keys · q quit · / filter · s sort · p promote · r release · b block
+"#,
+    );
+}
+
+#[test]
+fn store_failing_120() {
+    assert_screen(
+        &render(&screen("store_failing"), 120, 24),
+        r#"
+ berth  1 Arrivals  2 Leases  3 Hosts  4 Pools  5 Quarantine  6 Hooks                                     16:00:00 CEST
+ Arrivals 8 ────────────────────────────────────────────────────────────────────────────────────────────────────────────
+Time     Event    MAC               IP            Hostname           Vendor          If   Detail
+15:59:55 offer    02:00:5e:10:00:01 192.168.0.102                                    eth1
+15:58:00 NEW      00:04:13:2a:3b:4d               phone-desk-2       snom370         eth2
+15:56:00 !hook    a4:5e:60:11:22:33 192.168.0.101                                         /etc/berth/dhcp-event exited 1
+15:55:00 !decline de:ad:be:ef:00:01 192.168.0.150                                    eth1 address in use: quarantined
+15:50:00 ack      a4:5e:60:11:22:33 192.168.0.101 steamdeck                          eth1
+15:50:00 NEW      a4:5e:60:11:22:33               steamdeck          android-dhcp-13 eth1
+15:45:00 promote  00:04:13:2a:3b:4c 10.20.0.51    phone-lobby                        eth1 to 10.20.0.10
+15:10:00 ack      3c:22:fb:01:02:03 192.168.0.100 laptop-anna        MSFT 5.0        eth1
+
+
+
+
+
+
+
+
+
+
+offer (unknown client) · 02:00:5e:10:00:01 192.168.0.102 · via eth1 · 2026-05-01 15:59:55 CEST
+ connected │ STORE FAILING · 12 pending │ HOOK FAILED │ berthd 0.1.0-fake │ 6/9 leases bound · 2+1 hosts · 0 blocked
+? keys · q quit · / filter · s sort · p promote · r release · b block
+"#,
+    );
+}
+
+#[test]
+fn status_bar_shows_store_health_sweeps_and_limits_when_wide() {
+    let mut m = screen("arrivals");
+    if let Some(s) = &mut m.status {
+        s.store_health.last_ok = Some(now_s() - 5);
+        s.store_health.pending_writes = 2;
+        s.rate_limited_clients = 3;
+    }
+    // A hook that works again is no alarm.
+    update(
+        &mut m,
+        Msg::Events {
+            events: vec![berth_proto::Event {
+                ok: true,
+                detail: "commit /etc/berth/dhcp-event: exited 0".into(),
+                ..super::super::fake::event(99, now_s(), berth_proto::EventKind::HookResult)
+            }],
+            missed: false,
+            restarted: false,
+        },
+    );
+    let screen = render(&m, 200, 24);
+    let bar = screen.lines().nth(22).expect("status bar");
+    assert!(!bar.contains("HOOK FAILED"), "{bar}");
+    assert!(
+        bar.contains("store ok, last commit 5s ago · 2 pending"),
+        "{bar}"
+    );
+    assert!(bar.contains("sweeps off · probes off"), "{bar}");
+    assert!(bar.contains("3 rate-limited"), "{bar}");
 }

@@ -692,3 +692,203 @@ fn empty_model_does_not_panic_on_keys() {
         }
     }
 }
+
+// Explain, history, sweep and quarantine keys.
+
+#[test]
+fn e_explains_the_selected_lease_with_the_vendor_class_it_sends() {
+    let mut m = loaded(true);
+    select_lease(&mut m, "10.20.0.52");
+    let cmds = update(&mut m, ch('e'));
+    let [Command::Explain(req)] = cmds.as_slice() else {
+        panic!("{cmds:?}");
+    };
+    assert_eq!(req.mac, "00:04:13:2a:3b:4d");
+    assert_eq!(
+        req.vendor_class.as_deref(),
+        Some("snom370"),
+        "from its arrival"
+    );
+    assert_eq!(req.interface.as_deref(), Some("eth2"));
+    assert_eq!(req.hostname.as_deref(), Some("phone-desk-2"));
+    let Some(Dialog::Explain(p)) = &m.dialog else {
+        panic!("no explain window: {:?}", m.dialog);
+    };
+    assert_eq!((p.mac.as_str(), &p.data), ("00:04:13:2a:3b:4d", &None));
+    // An answer about someone else is not this window's.
+    update(
+        &mut m,
+        Msg::Explained {
+            mac: "02:00:00:00:00:01".into(),
+            result: Box::new(Err(ApiError::new(ErrorKind::Internal, "x"))),
+        },
+    );
+    assert!(matches!(&m.dialog, Some(Dialog::Explain(p)) if p.data.is_none()));
+    update(
+        &mut m,
+        Msg::Explained {
+            mac: "00:04:13:2a:3b:4d".into(),
+            result: Box::new(Err(ApiError::new(ErrorKind::Invalid, "no such interface"))),
+        },
+    );
+    assert!(
+        matches!(&m.dialog, Some(Dialog::Explain(p)) if p.data == Some(Err("no such interface".into())))
+    );
+    // j scrolls, any other key closes.
+    update(&mut m, ch('j'));
+    assert!(matches!(&m.dialog, Some(Dialog::Explain(p)) if p.scroll == 1));
+    update(&mut m, ch('k'));
+    update(&mut m, ch('k'));
+    assert!(matches!(&m.dialog, Some(Dialog::Explain(p)) if p.scroll == 0));
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert_eq!(m.dialog, None);
+}
+
+#[test]
+fn e_works_on_hosts_arrivals_and_hooks_and_says_why_not_on_pools() {
+    let mut m = loaded(true);
+    m.view = View::Hosts;
+    let cmds = update(&mut m, ch('e'));
+    assert!(
+        matches!(cmds.as_slice(), [Command::Explain(r)] if r.mac == "00:04:13:2a:3b:4c"),
+        "{cmds:?}"
+    );
+    m.dialog = None;
+    m.view = View::Arrivals;
+    let cmds = update(&mut m, ch('e'));
+    assert!(
+        matches!(cmds.as_slice(), [Command::Explain(r)] if r.mac == "02:00:5e:10:00:01"),
+        "{cmds:?}"
+    );
+    m.dialog = None;
+    m.view = View::Hooks;
+    let cmds = update(&mut m, ch('e'));
+    assert!(
+        matches!(cmds.as_slice(), [Command::Explain(r)] if r.mac == "a4:5e:60:11:22:33"),
+        "{cmds:?}"
+    );
+    m.dialog = None;
+    m.view = View::Pools;
+    assert!(update(&mut m, ch('e')).is_empty());
+    assert_eq!(m.dialog, None);
+    assert_eq!(notice(&m).0, Level::Error);
+    assert!(
+        notice(&m).1.contains("explain works on a client"),
+        "{:?}",
+        m.notice
+    );
+}
+
+#[test]
+fn enter_shows_the_clients_history_newest_first() {
+    let mut m = loaded(true);
+    select_lease(&mut m, "192.168.0.101");
+    let cmds = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        cmds,
+        vec![Command::History {
+            mac: "a4:5e:60:11:22:33".into()
+        }]
+    );
+    let evs: Vec<berth_proto::Event> = super::super::fake::demo_data(now_s())
+        .events
+        .into_iter()
+        .filter(|e| e.mac.as_deref() == Some("a4:5e:60:11:22:33"))
+        .collect();
+    let oldest = evs.first().map(|e| e.seq);
+    update(
+        &mut m,
+        Msg::History {
+            mac: "a4:5e:60:11:22:33".into(),
+            result: Ok(evs),
+        },
+    );
+    let Some(Dialog::History(p)) = &m.dialog else {
+        panic!("no history window: {:?}", m.dialog);
+    };
+    let shown = p.data.clone().expect("filled").expect("events");
+    assert_eq!(shown.last().map(|e| e.seq), oldest, "oldest last");
+    assert!(shown.windows(2).all(|w| w[0].seq > w[1].seq));
+    update(&mut m, key(KeyCode::PageDown));
+    assert!(matches!(&m.dialog, Some(Dialog::History(p)) if p.scroll == 10));
+    update(&mut m, key(KeyCode::Home));
+    assert!(matches!(&m.dialog, Some(Dialog::History(p)) if p.scroll == 0));
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.dialog, None, "Enter closes it");
+}
+
+#[test]
+fn w_sweeps_the_selected_range_only_on_the_pools_view_and_only_live() {
+    let mut m = loaded(true);
+    m.view = View::Pools;
+    update(&mut m, ch('j'));
+    assert_eq!(
+        update(&mut m, ch('w')),
+        vec![Command::Scan {
+            range: "10.20.0.50-10.20.0.250".into()
+        }]
+    );
+    assert_eq!(
+        notice(&m),
+        (Level::Info, "sweeping 10.20.0.50-10.20.0.250…".into())
+    );
+    m.view = View::Leases;
+    assert!(update(&mut m, ch('w')).is_empty());
+    assert_eq!(notice(&m).0, Level::Error);
+    m.view = View::Pools;
+    disconnect(&mut m);
+    assert!(update(&mut m, ch('w')).is_empty(), "not from stale data");
+}
+
+#[test]
+fn c_clears_the_selected_quarantine_after_a_confirm() {
+    let mut m = loaded(true);
+    m.view = View::Quarantine;
+    assert!(update(&mut m, ch('c')).is_empty());
+    let Some(Dialog::Confirm(c)) = &m.dialog else {
+        panic!("no confirm: {:?}", m.dialog);
+    };
+    assert!(c.question.contains("192.168.0.150"), "{}", c.question);
+    // Esc cancels.
+    assert!(update(&mut m, key(KeyCode::Esc)).is_empty());
+    assert_eq!(m.dialog, None);
+    update(&mut m, ch('c'));
+    assert_eq!(
+        update(&mut m, key(KeyCode::Enter)),
+        vec![Command::ClearQuarantine(ip("192.168.0.150"))]
+    );
+    // Elsewhere c says where it works.
+    m.view = View::Leases;
+    assert!(update(&mut m, ch('c')).is_empty());
+    assert_eq!(m.dialog, None);
+    assert!(notice(&m).1.contains("Quarantine view"), "{:?}", m.notice);
+    // Nothing quarantined: nothing to clear.
+    m.view = View::Quarantine;
+    update(
+        &mut m,
+        Msg::Snapshot(Box::new(Snapshot {
+            quarantine: Some(Vec::new()),
+            ..Snapshot::default()
+        })),
+    );
+    assert_eq!(rows::row_count(&m, View::Quarantine), 0);
+    assert!(update(&mut m, ch('c')).is_empty());
+    assert_eq!(m.dialog, None);
+}
+
+#[test]
+fn the_cursor_moves_on_the_quarantine_and_hooks_views() {
+    let mut m = loaded(true);
+    let mut q = m.quarantine[0].clone();
+    q.ip = ip("192.168.0.160");
+    m.quarantine.push(q);
+    m.view = View::Quarantine;
+    update(&mut m, ch('j'));
+    assert_eq!(m.sel_quarantine, Some(ip("192.168.0.160")));
+    update(&mut m, ch('k'));
+    assert_eq!(m.sel_quarantine, Some(ip("192.168.0.150")));
+    m.view = View::Hooks;
+    assert_eq!(rows::row_count(&m, View::Hooks), 1);
+    update(&mut m, ch('j'));
+    assert_eq!(m.sel_hook, None, "one row: still the newest");
+}

@@ -122,7 +122,7 @@ fn pool_block<'a>(
             .map(|h| format!(" (leased to {h})"))
             .unwrap_or_default();
         let line = format!(
-            " SQUATTER {} by {}: {}{holder}, seen {}",
+            " SQUATTER {} {} {}{holder} ({})",
             sq.ip,
             sq.mac,
             sq.reason,

@@ -69,7 +69,7 @@ pub(super) fn quarantine_lines<'a>(
     let selected = rows::selected_index(m, View::Quarantine);
     let detail = qs.get(selected).map(|q| {
         format!(
-            "{} quarantined since {} · c clears it (the pool may offer it at once)",
+            "{} quarantined since {} · c clears it",
             q.ip,
             fmt::full(q.since, tz)
         )
