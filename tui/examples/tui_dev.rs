@@ -5,5 +5,5 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    berth::app::run(berth_proto::socket_path()).await
+    berth::app::run(Some(berth_proto::socket_path())).await
 }

@@ -12,9 +12,19 @@ fn main() -> ExitCode {
     // Usage errors exit 2 here, with clap's message.
     let cli = ctl::cli::Cli::parse();
     let socket = cli.socket_path();
+    // The TUI also looks in its settings file before the default.
+    let tui_socket = cli
+        .socket
+        .clone()
+        .or_else(|| std::env::var_os("BERTH_SOCKET").map(Into::into));
     match cli.command {
         Some(cmd) => ctl::run(cmd, &socket, cli.json),
-        None => match tui(socket) {
+        // The TUI also looks in its settings file before the default.
+        None => match tui(cli
+            .socket
+            .clone()
+            .or_else(|| std::env::var_os("BERTH_SOCKET").map(Into::into)))
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 let _ = writeln!(std::io::stderr(), "berth: {e:#}");
@@ -25,7 +35,7 @@ fn main() -> ExitCode {
 }
 
 /// The interactive TUI, on its own runtime.
-fn tui(socket: std::path::PathBuf) -> anyhow::Result<()> {
+fn tui(socket: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

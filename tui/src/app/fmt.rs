@@ -138,7 +138,22 @@ impl Col {
 /// means dropped. Columns are kept in priority order while they fit, so a
 /// narrow terminal loses the least important ones instead of wrapping.
 pub fn fit(cols: &[Col], total: u16) -> Vec<u16> {
-    let mut order: Vec<usize> = (0..cols.len()).collect();
+    fit_hiding(cols, total, &[])
+}
+
+/// [`fit`], leaving out the columns whose title (letters and digits only,
+/// lowercase: `ip▲` is `ip`) is in `hidden`.
+pub fn fit_hiding(cols: &[Col], total: u16, hidden: &[String]) -> Vec<u16> {
+    let key = |t: &str| -> String {
+        t.chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ')
+            .collect::<String>()
+            .trim()
+            .to_lowercase()
+    };
+    let mut order: Vec<usize> = (0..cols.len())
+        .filter(|&i| !hidden.contains(&key(&cols[i].title)))
+        .collect();
     order.sort_by_key(|&i| cols[i].prio);
     let mut widths = vec![0u16; cols.len()];
     let mut used: u16 = 0;

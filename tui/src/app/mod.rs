@@ -18,6 +18,7 @@ pub mod fmt;
 mod inspect;
 pub mod model;
 pub mod rows;
+pub mod settings;
 pub mod update;
 pub mod view;
 mod worker;
@@ -89,11 +90,25 @@ fn until_next_second() -> Duration {
     Duration::from_nanos(u64::from(1_000_000_000 - nanos)) + Duration::from_millis(5)
 }
 
-/// Runs the TUI against the daemon at `socket` until the operator quits.
-/// Must be called inside a tokio runtime. The terminal is restored on every
-/// way out: quit, error, Ctrl-C / SIGINT, SIGTERM, SIGHUP and panic.
-pub async fn run(socket: PathBuf) -> anyhow::Result<()> {
+/// Runs the TUI until the operator quits, against the daemon at `socket`
+/// (`--socket` or `BERTH_SOCKET`), else the settings file's, else the
+/// default. Must be called inside a tokio runtime. The terminal is restored
+/// on every way out: quit, error, Ctrl-C / SIGINT, SIGTERM, SIGHUP and
+/// panic. The view, sort and filter are saved to the settings file on the
+/// way out.
+pub async fn run(socket: Option<PathBuf>) -> anyhow::Result<()> {
+    let loaded = settings::load(settings::default_path());
+    let socket = socket
+        .or_else(|| loaded.settings.socket.clone())
+        .unwrap_or_else(|| PathBuf::from(berth_proto::DEFAULT_SOCKET));
     let mut model = Model::new(socket.display().to_string(), color_allowed());
+    settings::apply(&loaded.settings, &mut model);
+    if let Some(problem) = &loaded.problem {
+        model.notice = Some(model::Notice {
+            level: model::Level::Error,
+            text: problem.clone(),
+        });
+    }
     // Honours TZ, else the system's zone; UTC if neither can be read.
     let tz = TimeZone::system();
 
@@ -162,5 +177,13 @@ pub async fn run(socket: PathBuf) -> anyhow::Result<()> {
     drop(cmd_tx);
     worker.abort();
     drop(guard);
+    if let Some(path) = loaded.path.as_ref().filter(|_| loaded.writable()) {
+        let kept = settings::remember(&loaded.settings, &model);
+        if kept != loaded.settings
+            && let Err(e) = settings::save(path, &kept)
+        {
+            eprintln!("berth: cannot save the TUI settings: {e}");
+        }
+    }
     result
 }

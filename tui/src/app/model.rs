@@ -383,6 +383,8 @@ pub struct Model {
     pub sel_quarantine: Option<Ipv4Addr>,
     /// By feed id, like the arrivals feed (`None`: the newest).
     pub sel_hook: Option<u64>,
+    /// Lowercase column titles the tables leave out (settings).
+    pub hidden_columns: Vec<String>,
     /// The leases view's sort column.
     pub sort: LeaseSort,
     /// Sort descending.
@@ -420,6 +422,7 @@ impl Model {
             quarantine: Vec::new(),
             sel_quarantine: None,
             sel_hook: None,
+            hidden_columns: Vec::new(),
             sort: LeaseSort::Ip,
             sort_desc: false,
             filter: String::new(),

@@ -1356,3 +1356,21 @@ fn status_bar_shows_store_health_sweeps_and_limits_when_wide() {
     assert!(bar.contains("sweeps off · probes off"), "{bar}");
     assert!(bar.contains("3 rate-limited"), "{bar}");
 }
+
+#[test]
+fn hidden_columns_from_the_settings_leave_room_for_the_rest() {
+    let mut m = screen("arrivals");
+    let before = render(&m, 80, 24);
+    assert!(before.lines().nth(2).is_some_and(|l| l.contains("Vendor")));
+    m.hidden_columns = vec!["vendor".into(), "ip".into()];
+    let after = render(&m, 80, 24);
+    let header = after.lines().nth(2).expect("header");
+    assert!(
+        !header.contains("Vendor") && !header.contains(" IP "),
+        "{header}"
+    );
+    assert!(
+        header.contains("Detail"),
+        "freed room goes to others: {header}"
+    );
+}

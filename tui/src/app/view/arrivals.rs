@@ -100,7 +100,7 @@ pub(super) fn arrivals_lines<'a>(
         Col::fixed("If", 5, col(6)),
         Col::fill("Detail", 7, 10, col(7)),
     ];
-    let widths = fmt::fit(&cols, area.width);
+    let widths = fmt::fit_hiding(&cols, area.width, &m.hidden_columns);
     let lines: Vec<Line<'a>> = items
         .iter()
         .zip(cells)

@@ -60,7 +60,7 @@ pub(super) fn hooks_lines<'a>(
         Col::fixed("Client", 4, col(3)),
         Col::fill("Detail", 2, 20, col(4)),
     ];
-    let widths = fmt::fit(&cols, area.width);
+    let widths = fmt::fit_hiding(&cols, area.width, &m.hidden_columns);
     let lines: Vec<Line<'a>> = cells
         .into_iter()
         .map(|(c, ok)| {

@@ -48,7 +48,7 @@ pub(super) fn hosts_lines<'a>(
         Col::fill("Options", 4, 10, col(4)),
         Col::fixed("Added", 5, col(5)),
     ];
-    let widths = fmt::fit(&cols, area.width);
+    let widths = fmt::fit_hiding(&cols, area.width, &m.hidden_columns);
     let lines = hosts
         .iter()
         .zip(cells)

@@ -67,7 +67,7 @@ pub(super) fn leases_lines<'a>(
         Col::fixed(title("Left", S::Ends), 2, col(5)),
         Col::fixed("Expires", 5, col(6)),
     ];
-    let widths = fmt::fit(&cols, area.width);
+    let widths = fmt::fit_hiding(&cols, area.width, &m.hidden_columns);
     let lines: Vec<Line<'a>> = leases
         .iter()
         .zip(cells)

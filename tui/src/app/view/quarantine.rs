@@ -48,7 +48,7 @@ pub(super) fn quarantine_lines<'a>(
         Col::fixed("Until", 4, col(4)),
         Col::fill("Subnet", 5, 8, col(5)),
     ];
-    let widths = fmt::fit(&cols, area.width);
+    let widths = fmt::fit_hiding(&cols, area.width, &m.hidden_columns);
     let lines: Vec<Line<'a>> = cells
         .into_iter()
         .map(|c| {
