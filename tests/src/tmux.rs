@@ -39,7 +39,11 @@ impl Tmux {
             .tempdir()
             .context("cannot create tempdir")?;
         let session = unique_stem();
-        let mut line = sh_word(program.as_os_str());
+        // The TUI reads and writes its settings under XDG_CONFIG_HOME: a
+        // test's own, so no test sees another's (or the machine's) settings.
+        let config = dir.path().join("config");
+        let mut line = format!("env XDG_CONFIG_HOME={} ", sh_word(config.as_os_str()));
+        line.push_str(&sh_word(program.as_os_str()));
         for a in args {
             line.push(' ');
             line.push_str(&sh_word(a.as_ref()));

@@ -19,12 +19,7 @@ fn main() -> ExitCode {
         .or_else(|| std::env::var_os("BERTH_SOCKET").map(Into::into));
     match cli.command {
         Some(cmd) => ctl::run(cmd, &socket, cli.json),
-        // The TUI also looks in its settings file before the default.
-        None => match tui(cli
-            .socket
-            .clone()
-            .or_else(|| std::env::var_os("BERTH_SOCKET").map(Into::into)))
-        {
+        None => match tui(tui_socket) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 let _ = writeln!(std::io::stderr(), "berth: {e:#}");
