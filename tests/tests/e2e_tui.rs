@@ -242,3 +242,167 @@ fn tui_promotes_an_arrival_and_the_client_moves_to_its_static_address() {
     tui.send_keys(&["q"]).expect("send q");
     assert!(tui.wait_exit(Duration::from_secs(10)), "q quits the TUI");
 }
+
+/// The phone's class: TFTP server and boot file for vendor class `snom*`.
+const SNOM_CLASS: &str = r#"
+[[class]]
+name = "snom"
+match = { vendor_class_prefix = "snom" }
+next_server = "192.0.2.1"
+[class.options]
+tftp-server-name = "192.0.2.1"
+bootfile-name = "snom/{vendor_class}.htm"
+"#;
+
+/// The quarantine list as `berth quarantine --json` prints it.
+fn quarantined(d: &Daemon) -> Vec<serde_json::Value> {
+    let text = d.ctl(&["--json", "quarantine"]);
+    serde_json::from_str::<serde_json::Value>(&text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Issue 12's views against a real berthd: a squatter the start-up sweep
+/// found stands out on the pools view; `e` on the snom phone's lease shows
+/// its class's options with their scope; an address a probe found in use is
+/// on the quarantine view, and clearing it there (confirmed) frees it: the
+/// next client gets it.
+#[test]
+fn tui_shows_a_squatter_explains_the_phone_and_clears_a_quarantine() {
+    if !root_or_skip("tui_shows_a_squatter_explains_the_phone_and_clears_a_quarantine") {
+        return;
+    }
+    require_tools(&["dhclient", "udhcpc", "ip", "tmux"]);
+    let lab = Lab::new().expect("lab");
+    // Holds .100 by hand before berthd starts: the first sweep finds it.
+    let squatter = lab.add_client(None).expect("squatter ns");
+    squatter
+        .add_addr("192.0.2.100/24")
+        .expect("squatter takes a pool address");
+    let mut cfg = ServerConfig::lab().pool("192.0.2.100", "192.0.2.110");
+    cfg.extra = SNOM_CLASS.to_string();
+    cfg.server_extra = "arp_probe_timeout = \"300ms\"".into();
+    let berthd = Daemon::start(&lab, &cfg).expect("berthd starts");
+    berthd
+        .wait_log("ARP sweep done", Duration::from_secs(15))
+        .expect("the start-up sweep finishes");
+
+    let socket = berthd.control_socket().display().to_string();
+    let berth = berth_bin().display().to_string();
+    let tui = Tmux::start(
+        Path::new("env"),
+        [
+            "TZ=UTC",
+            "NO_COLOR=1",
+            berth.as_str(),
+            "--socket",
+            socket.as_str(),
+        ],
+        120,
+        36,
+    )
+    .expect("tmux");
+    tui.wait_for(&["Arrivals", "connected"], SCREEN_WAIT)
+        .expect("the TUI connects");
+
+    // The pools view: the squatter stands out, with the sweep's figures.
+    tui.send_keys(&["4"]).expect("send 4");
+    wait_line(
+        &tui,
+        &["SQUATTER", "192.0.2.100", squatter.mac()],
+        SCREEN_WAIT,
+    );
+    wait_line(&tui, &["last sweep", "answered"], SCREEN_WAIT);
+
+    // A snom phone: `e` on its lease explains its class.
+    let phone_ns = lab.add_client(None).expect("phone ns");
+    let phone = berth_tests::Udhcpc::start_with(
+        &phone_ns,
+        berth_tests::UdhcpcOptions {
+            vendor_class: Some("snom370".into()),
+            ..berth_tests::UdhcpcOptions::default()
+        },
+    )
+    .expect("udhcpc starts");
+    phone.wait_bound(LEASE_WAIT).expect("the phone's lease");
+    tui.send_keys(&["2", "/"]).expect("send 2 /");
+    tui.send_keys(&[phone_ns.mac(), "Enter"]).expect("filter");
+    wait_line(&tui, &[phone_ns.mac(), "dynamic"], SCREEN_WAIT);
+    tui.send_keys(&["e"]).expect("send e");
+    wait_line(&tui, &["classes", "snom"], SCREEN_WAIT);
+    wait_line(
+        &tui,
+        &["tftp-server-name (66)", "192.0.2.1", "class snom"],
+        SCREEN_WAIT,
+    );
+    wait_line(
+        &tui,
+        &["bootfile-name (67)", "snom/snom370.htm", "class snom"],
+        SCREEN_WAIT,
+    );
+    // Two separate presses (one after the other could read as Alt-Esc).
+    tui.send_keys(&["Escape"]).expect("close the window");
+    std::thread::sleep(Duration::from_millis(500));
+    tui.send_keys(&["Escape"]).expect("clear the filter");
+
+    // A second squatter comes after the sweep: the pre-offer probe finds it
+    // and quarantines its address; the client gets the next one.
+    let late = lab.add_client(None).expect("late squatter ns");
+    let taken = quarantine_candidate(&berthd);
+    late.add_addr(&format!("{taken}/24"))
+        .expect("late squatter takes the next free address");
+    let c1 = lab.add_client(None).expect("client ns");
+    let d1 = Dhclient::start(&c1).expect("dhclient");
+    let l1 = d1
+        .wait_bound(LEASE_WAIT)
+        .expect("a lease past the quarantine");
+    assert_ne!(l1.ip.to_string(), taken);
+    let q = quarantined(&berthd);
+    assert!(
+        q.iter()
+            .any(|e| e["ip"] == taken.as_str() && e["reason"] == "probe_hit"),
+        "{q:#?}"
+    );
+
+    // The quarantine view lists it; `c` asks first, Enter clears it.
+    late.ns()
+        .ip(&["addr", "del", &format!("{taken}/24"), "dev", late.iface()])
+        .expect("the late squatter leaves");
+    tui.send_keys(&["5"]).expect("send 5");
+    wait_line(&tui, &[&taken, "probe hit", late.mac()], SCREEN_WAIT);
+    tui.send_keys(&["c"]).expect("send c");
+    tui.wait_for(&["Clear the quarantine of", &taken], SCREEN_WAIT)
+        .expect("a confirm first");
+    assert!(
+        quarantined(&berthd)
+            .iter()
+            .any(|e| e["ip"] == taken.as_str()),
+        "nothing cleared before the confirm"
+    );
+    tui.send_keys(&["Enter"]).expect("confirm");
+    wait_line(&tui, &["cleared the quarantine of", &taken], SCREEN_WAIT);
+    assert!(quarantined(&berthd).is_empty());
+
+    // Free again: the next client gets it.
+    let c2 = lab.add_client(None).expect("client ns");
+    let d2 = Dhclient::start(&c2).expect("dhclient");
+    let l2 = d2.wait_bound(LEASE_WAIT).expect("a lease");
+    assert_eq!(l2.ip.to_string(), taken, "the cleared address is offered");
+
+    tui.send_keys(&["q"]).expect("send q");
+    assert!(tui.wait_exit(Duration::from_secs(10)), "q quits the TUI");
+}
+
+/// The address the next DISCOVER would be offered (explain allocates
+/// nothing): the one a squatter must take to be caught by the probe.
+fn quarantine_candidate(d: &Daemon) -> String {
+    let text = d.ctl(&["--json", "explain", "02:00:00:00:99:01"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"));
+    v["address"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no address to offer: {text}"))
+        .to_string()
+}
