@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
-# Berth demo lab: berthd and three real DHCP clients in network namespaces.
+# Berth demo lab: berthd and real DHCP clients in network namespaces.
 #
-#   sudo contrib/demo/lab.sh [--log | --no-follow]
+#   contrib/demo/lab.sh [--log | --no-follow]     (as root; else it asks sudo)
 #
 # Builds berthd if needed, creates a server namespace (bridge br0,
-# 192.0.2.1/24) and three client namespaces bridged to it, starts berthd with
-# contrib/demo/berth.toml, then starts:
+# 192.0.2.1/24) and client namespaces bridged to it, and starts:
+#   squatter a namespace holding pool address 192.0.2.103 by hand, before
+#            berthd starts: its first ARP sweep finds it (Pools view)
+#   webhook  a receiver on the server namespace's loopback that keeps each
+#            arrival berthd POSTs
+#   berthd   with contrib/demo/berth.toml: a registration range for unknown
+#            clients (1 minute leases), a phone range and class, and a hook
+#            script that logs each commit
 #   printer  ISC dhclient with the MAC of the known host "printer"
-#   guest    ISC dhclient with a random MAC (gets a pool address)
-#   phone    busybox udhcpc with a random MAC (no broadcast flag)
-# prints what each got, then opens berth's TUI on this berthd (q quits and
-# removes the lab).
-# --log: follow berthd's log instead of the TUI, until Ctrl-C (also the
-#        fallback when there is no terminal or no berth binary).
+#   guest    ISC dhclient with a random MAC (registration range)
+#   phone    busybox udhcpc sending vendor class snom370: its own range,
+#            TFTP server and boot file from the "snom" class
+# prints what each got, the hook's log and the arrivals the receiver got,
+# then opens berth's TUI on this berthd (q quits and removes the lab).
+# --log: follow berthd's log, the hook's and the receiver's instead of the
+#        TUI, until Ctrl-C (also the fallback when there is no terminal or
+#        no berth binary).
 # --no-follow: print what the clients got and exit.
 #
 # Nothing is created outside the namespaces (all named bd<pid>...), only
 # documentation addresses are used, and everything is removed on exit,
 # Ctrl-C or error. Only the processes this script started are ended, by PID.
 #
-# Environment: BERTHD_BIN (default target/debug/berthd), BERTH_BIN (the TUI).
+# Environment: BERTHD_BIN (default target/debug/berthd), BERTH_BIN (the TUI),
+# WEBHOOK_SINK_BIN (the receiver, default target/debug/webhook-sink).
 
 set -euo pipefail
 
@@ -30,7 +39,7 @@ for arg in "$@"; do
 	--no-follow) FOLLOW=0 ;;
 	--log) MODE=log ;;
 	-h | --help)
-		sed -n '2,22p' "$0"
+		sed -n '2,32p' "$0"
 		exit 0
 		;;
 	*)
@@ -41,7 +50,12 @@ for arg in "$@"; do
 done
 
 if [[ $EUID -ne 0 ]]; then
-	echo "lab.sh: run as root (it creates network namespaces): sudo $0" >&2
+	# Network namespaces need root: use sudo where there is one; in a root
+	# shell (a container, a VM) the script just runs.
+	if command -v sudo >/dev/null; then
+		exec sudo -- "$0" "$@"
+	fi
+	echo "lab.sh: run as root (it creates network namespaces); there is no sudo here" >&2
 	exit 1
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -59,7 +73,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CONFIG_SRC="$ROOT/contrib/demo/berth.toml"
 BERTHD=${BERTHD_BIN:-$ROOT/target/debug/berthd}
 BERTH=${BERTH_BIN:-$ROOT/target/debug/berth}
-if [[ ! -x $BERTHD || ! -x $BERTH ]]; then
+SINK=${WEBHOOK_SINK_BIN:-$ROOT/target/debug/webhook-sink}
+if [[ ! -x $BERTHD || ! -x $BERTH || ! -x $SINK ]]; then
 	echo "lab.sh: building berthd and berth (cargo build --workspace --bins)..."
 	if command -v cargo >/dev/null; then
 		(cd "$ROOT" && cargo build --workspace --bins)
@@ -132,10 +147,34 @@ random_mac() {
 		$((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256))
 }
 
+# --- squatter ---------------------------------------------------------------------
+# Holds a pool address by hand, without DHCP: berthd's start-up sweep hears
+# it answer ARP, and the TUI's Pools view (4) shows it as a squatter.
+SQUATTED=192.0.2.103
+add_client squatter "$(random_mac)"
+ip -n "${TAG}squatter" addr add "$SQUATTED/24" dev eth0
+
+# --- hook and webhook receiver --------------------------------------------------
+# berthd runs hooks as `nobody`: the hook may pass through $WORK and write
+# to its own directory, nothing else of the lab.
+chmod 0711 "$WORK"
+mkdir -m 1777 "$WORK/hooks"
+COMMITS="$WORK/hooks/commits.log"
+cat >"$WORK/commit-hook.sh" <<EOF
+#!/bin/sh
+# berthd runs this for each commit: EVENT IP MAC HOSTNAME.
+echo "\$(date +%H:%M:%S) \$*" >> "$COMMITS"
+EOF
+chmod 0755 "$WORK/commit-hook.sh"
+ARRIVALS="$WORK/arrivals.jsonl"
+ip netns exec "$SRV" "$SINK" --listen 127.0.0.1:8787 --out "$ARRIVALS" >"$WORK/webhook.log" 2>&1 &
+PIDS+=("$!")
+
 # --- berthd -------------------------------------------------------------------
 CONTROL_SOCKET="$WORK/control.sock"
 sed -e "s|^store = .*|store = \"$WORK/leases.db\"|" \
 	-e "s|^control_socket = .*|control_socket = \"$CONTROL_SOCKET\"|" \
+	-e "s|^run = .*|run = \"$WORK/commit-hook.sh\"|" \
 	"$CONFIG_SRC" >"$WORK/berth.toml"
 # The lab lives in a root-only temporary directory, so berthd stays root
 # here; a real deployment runs as user berth (see the README).
@@ -187,11 +226,13 @@ start_dhclient() {
 	PIDS+=("$!")
 }
 
+# start_udhcpc NAME [ARGS...]: extra ARGS go to udhcpc.
 start_udhcpc() {
 	local name=$1 ns="${TAG}$1"
+	shift
 	client_script "$name"
 	ip netns exec "$ns" env -i PATH=/usr/sbin:/sbin:/usr/bin:/bin udhcpc -f -i eth0 -x "hostname:$name" -s "$WORK/$name.script" \
-		-p "$WORK/$name.pid" -t 5 -T 2 -A 2 >"$WORK/$name.log" 2>&1 &
+		-p "$WORK/$name.pid" -t 5 -T 2 -A 2 "$@" >"$WORK/$name.log" 2>&1 &
 	PIDS+=("$!")
 }
 
@@ -201,7 +242,8 @@ add_client guest "$(random_mac)"
 add_client phone "$(random_mac)"
 start_dhclient printer
 start_dhclient guest
-start_udhcpc phone
+# A snom phone: vendor class snom370, asking for TFTP server (66) and boot file (67).
+start_udhcpc phone -V snom370 -O 66 -O 67
 
 # last_lease NAME: the last complete lease record (BOUND, RENEW, ...) of NAME.
 last_lease() {
@@ -226,7 +268,7 @@ show() {
 		return
 	fi
 	get() { printf '%s\n' "$rec" | sed -n "s/^$1=//p" | head -1; }
-	local ip mask router dns domain lease
+	local ip mask router dns domain lease tftp boot
 	ip=$(get new_ip_address)
 	ip=${ip:-$(get ip)}
 	mask=$(get new_subnet_mask)
@@ -239,14 +281,37 @@ show() {
 	domain=${domain:-$(get domain)}
 	lease=$(get new_dhcp_lease_time)
 	lease=${lease:-$(get lease)}
-	printf '  %-8s %s  %s/%s  router %s  dns %s  domain %s  lease %ss\n' \
-		"$name" "$mac" "$ip" "$mask" "$router" "$dns" "$domain" "$lease"
+	tftp=$(get tftp)
+	boot=$(get bootfile)
+	printf '  %-8s %s  %s/%s  router %s  dns %s  domain %s  lease %ss%s\n' \
+		"$name" "$mac" "$ip" "$mask" "$router" "$dns" "$domain" "$lease" \
+		"${tftp:+  tftp $tftp  boot file $boot}"
 }
 
 echo "lab.sh: what the clients got:"
 show printer
 show guest
 show phone
+echo "lab.sh: squatter $(ip -n "${TAG}squatter" link show eth0 | awk '/link\/ether/ {print $2}') holds $SQUATTED by hand (Pools view, 4)"
+sleep 1
+echo "lab.sh: the commit hook logged ($COMMITS):"
+sed 's/^/  /' "$COMMITS" 2>/dev/null || echo "  (nothing yet)"
+echo "lab.sh: the webhook receiver got these arrivals ($ARRIVALS):"
+# field NAME JSON: a string field of one JSON line, `-` when null or absent.
+field() {
+	local v
+	v=$(grep -oE "\"$1\": *(\"[^\"]*\"|null)" <<<"$2" | head -1 | sed -E 's/^"[^"]*": *//; s/"//g')
+	[[ -z $v || $v == null ]] && v=-
+	printf '%s' "$v"
+}
+if [[ -s $ARRIVALS ]]; then
+	while IFS= read -r line; do
+		printf '  arrival %s  host %s  vendor %s  at %s\n' "$(field mac "$line")" \
+			"$(field hostname "$line")" "$(field vendor_class "$line")" "$(field time "$line")"
+	done <"$ARRIVALS"
+else
+	echo "  (none yet)"
+fi
 
 if [[ $FOLLOW -eq 0 ]]; then
 	exit 0
@@ -261,8 +326,9 @@ if [[ $MODE == tui && -t 0 && -t 1 && -x $BERTH ]]; then
 	"$BERTH" --socket "$CONTROL_SOCKET" || echo "lab.sh: the TUI exited with status $?"
 	exit 0
 fi
-echo "lab.sh: following berthd's log; Ctrl-C stops the lab and removes everything"
-tail -n +1 -f "$WORK/berthd.log" &
+echo "lab.sh: following berthd's log, the hook's and the webhook's; Ctrl-C stops the lab and removes everything"
+touch "$COMMITS" "$ARRIVALS"
+tail -n +1 -f "$WORK/berthd.log" "$COMMITS" "$ARRIVALS" &
 PIDS+=("$!")
 wait "$!" || true
 # <<< TUI
