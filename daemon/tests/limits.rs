@@ -57,6 +57,8 @@ async fn a_flooding_mac_is_ignored_and_counted_while_others_are_served() {
         floods[0].detail.contains("more than 5 packets in 1m"),
         "{floods:?}"
     );
+    let status = h.api.status(ctx()).await.expect("rpc").expect("status");
+    assert_eq!(status.rate_limited_clients, 1, "status counts the flooder");
     h.stop().await;
 }
 
