@@ -127,6 +127,32 @@ async fn a_failing_receiver_is_retried_until_it_takes_the_notification() {
     assert_eq!(requests, 3, "two refused attempts, then the delivery");
     assert_eq!(body["event"], "arrival");
     assert_eq!(h.counters().await.get("webhook_dropped"), None);
+    // The operator sees the trouble and its end: once each, not per attempt.
+    let url = format!("http://127.0.0.1:{port}/dhcp");
+    let mut outcomes = Vec::new();
+    for _ in 0..100 {
+        outcomes = h
+            .events()
+            .await
+            .into_iter()
+            .filter(|e| e.kind == EventKind::HookResult && e.detail.contains(&url))
+            .map(|e| (e.ok, e.detail))
+            .collect();
+        if outcomes.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert!(
+        !outcomes[0].0 && outcomes[0].1.contains("delivery failing"),
+        "{outcomes:?}"
+    );
+    assert!(outcomes[0].1.contains("503"), "says why: {outcomes:?}");
+    assert!(
+        outcomes[1].0 && outcomes[1].1.contains("delivers again"),
+        "{outcomes:?}"
+    );
     h.stop().await;
 }
 

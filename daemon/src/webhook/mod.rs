@@ -128,7 +128,7 @@ async fn dispatch(
                         queue: Mutex::new(Bounded::new(hook.queue)),
                         wake: Notify::new(),
                     });
-                    let task = tokio::spawn(deliver(lane.clone(), dropped.clone()));
+                    let task = tokio::spawn(deliver(lane.clone(), dropped.clone(), events.clone()));
                     workers.push(Worker { lane, task });
                 }
             }
@@ -190,8 +190,26 @@ fn route(workers: &[Worker], e: &Event, daemon: &str, dropped: &mpsc::UnboundedS
     }
 }
 
+/// Tells operators that a webhook's deliveries started failing, or work
+/// again: a `hook_result` event (as a hook's outcome is), once per change,
+/// not per attempt.
+fn report_delivery(events: &EventLog, url: &str, failing: Option<&http::PostError>) {
+    let mut e = crate::events::new_event(EventKind::HookResult);
+    match failing {
+        Some(err) => {
+            e.ok = false;
+            e.detail = format!("webhook {url}: delivery failing: {err}; retrying");
+        }
+        None => e.detail = format!("webhook {url}: delivers again"),
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    events.push(e, now);
+}
+
 /// Delivers one lane's notifications, oldest first, forever.
-async fn deliver(lane: Arc<Lane>, dropped: mpsc::UnboundedSender<Dropped>) {
+async fn deliver(lane: Arc<Lane>, dropped: mpsc::UnboundedSender<Dropped>, events: Arc<EventLog>) {
     let hook = &lane.hook;
     let mut failing = false;
     loop {
@@ -208,6 +226,7 @@ async fn deliver(lane: Arc<Lane>, dropped: mpsc::UnboundedSender<Dropped>) {
                 Ok(()) => {
                     if failing {
                         info!(url = %hook.url, "webhook delivers again");
+                        report_delivery(&events, &hook.url, None);
                         failing = false;
                     }
                     break;
@@ -216,6 +235,7 @@ async fn deliver(lane: Arc<Lane>, dropped: mpsc::UnboundedSender<Dropped>) {
                     let give_up = !e.is_retryable() || hook.retries.is_some_and(|r| attempts >= r);
                     if !failing {
                         warn!(url = %hook.url, error = %e, "webhook delivery failed; retrying with backoff");
+                        report_delivery(&events, &hook.url, Some(&e));
                         failing = true;
                     } else {
                         debug!(url = %hook.url, error = %e, attempts, "webhook delivery failed");

@@ -1374,3 +1374,26 @@ fn hidden_columns_from_the_settings_leave_room_for_the_rest() {
         "freed room goes to others: {header}"
     );
 }
+
+#[test]
+fn a_failing_webhook_is_flagged_as_such_on_the_bar_and_in_the_hooks_view() {
+    let mut m = screen("hooks");
+    update(
+        &mut m,
+        Msg::Events {
+            events: vec![berth_proto::Event {
+                ok: false,
+                detail: "webhook http://192.0.2.5:8080/dhcp: delivery failing: connection failed: refused; retrying".into(),
+                interface: None,
+                ..super::super::fake::event(99, now_s(), berth_proto::EventKind::HookResult)
+            }],
+            missed: false,
+            restarted: false,
+        },
+    );
+    let screen = render(&m, 80, 24);
+    let row = screen.lines().nth(3).expect("newest row");
+    assert!(row.contains("FAILED webhook"), "{screen}");
+    let bar = screen.lines().nth(22).expect("status bar");
+    assert!(bar.contains("WEBHOOK FAILING"), "{bar}");
+}

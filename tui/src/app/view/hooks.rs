@@ -33,6 +33,8 @@ pub(super) fn hooks_lines<'a>(
         .map(|e| {
             let what = match e.kind {
                 EventKind::WebhookDropped => "webhook",
+                // Delivery trouble is reported as a webhook's result.
+                _ if e.detail.starts_with("webhook ") => "webhook",
                 _ => "hook",
             };
             let client = [e.mac.clone(), e.ip.map(|a| a.to_string())]

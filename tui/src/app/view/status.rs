@@ -100,6 +100,7 @@ fn alarms(m: &Model) -> Vec<String> {
     {
         let what = match e.kind {
             EventKind::WebhookDropped => "WEBHOOK DROPPED",
+            _ if e.detail.starts_with("webhook ") => "WEBHOOK FAILING",
             _ => "HOOK FAILED",
         };
         out.push(format!(" {what} "));
