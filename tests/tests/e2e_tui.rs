@@ -59,6 +59,26 @@ fn tui_shows_leases_as_they_arrive_and_quits() {
     assert!(tui.wait_exit(Duration::from_secs(10)), "q quits the TUI");
 }
 
+/// The TUI on `berthd` in a `width`x`height` tmux pane, in UTC and without
+/// colours, so the layout is stable.
+fn plain_tui(berthd: &Daemon, width: u16, height: u16) -> Tmux {
+    let socket = berthd.control_socket().display().to_string();
+    let berth = berth_bin().display().to_string();
+    Tmux::start(
+        Path::new("env"),
+        [
+            "TZ=UTC",
+            "NO_COLOR=1",
+            berth.as_str(),
+            "--socket",
+            socket.as_str(),
+        ],
+        width,
+        height,
+    )
+    .expect("tmux")
+}
+
 /// The first screen line that contains every one of `needles`.
 fn line_with<'a>(screen: &'a str, needles: &[&str]) -> Option<&'a str> {
     screen
@@ -103,21 +123,7 @@ fn tui_promotes_an_arrival_and_the_client_moves_to_its_static_address() {
     let berthd = Daemon::start(&lab, &cfg).expect("berthd starts");
 
     // A fixed size, time zone and no colours: a stable layout.
-    let socket = berthd.control_socket().display().to_string();
-    let berth = berth_bin().display().to_string();
-    let tui = Tmux::start(
-        Path::new("env"),
-        [
-            "TZ=UTC",
-            "NO_COLOR=1",
-            berth.as_str(),
-            "--socket",
-            socket.as_str(),
-        ],
-        100,
-        30,
-    )
-    .expect("tmux");
+    let tui = plain_tui(&berthd, 100, 30);
     tui.wait_for(&["Arrivals", "connected"], SCREEN_WAIT)
         .expect("the TUI connects");
 
@@ -289,21 +295,7 @@ fn tui_shows_a_squatter_explains_the_phone_and_clears_a_quarantine() {
         .wait_log("ARP sweep done", Duration::from_secs(15))
         .expect("the start-up sweep finishes");
 
-    let socket = berthd.control_socket().display().to_string();
-    let berth = berth_bin().display().to_string();
-    let tui = Tmux::start(
-        Path::new("env"),
-        [
-            "TZ=UTC",
-            "NO_COLOR=1",
-            berth.as_str(),
-            "--socket",
-            socket.as_str(),
-        ],
-        120,
-        36,
-    )
-    .expect("tmux");
+    let tui = plain_tui(&berthd, 120, 36);
     tui.wait_for(&["Arrivals", "connected"], SCREEN_WAIT)
         .expect("the TUI connects");
 
