@@ -425,7 +425,7 @@ IP▲          │ 1-6 Tab S-Tab switch view                          │    Exp
 192.168.0.101│ p             promote a dynamic lease to static    │00  17:50:00
 192.168.0.102│ r             release the lease                    │55  16:00:55
 192.168.0.103│ b             block the MAC                        │    15:30:00
-192.168.0.150│ e             explain: what berthd would give the c│00  16:55:00
+192.168.0.150│ e             explain: what the client would get   │00  16:55:00
              │ Enter         the client's history, newest first   │
              │ w             sweep the selected range (Pools)     │
              │ c             clear the selected quarantine        │
@@ -458,7 +458,7 @@ IP▲│ 1-6 Tab S-Tab switch view                          │s
 192│ p             promote a dynamic lease to static    │00
 192│ r             release the lease                    │55
 192│ b             block the MAC                        │00
-192│ e             explain: what berthd would give the c│00
+192│ e             explain: what the client would get   │00
    │ Enter         the client's history, newest first   │
    │ w             sweep the selected range (Pools)     │
    │ c             clear the selected quarantine        │

@@ -21,7 +21,7 @@ const HELP: &[(&str, &str)] = &[
     ("p", "promote a dynamic lease to static"),
     ("r", "release the lease"),
     ("b", "block the MAC"),
-    ("e", "explain: what berthd would give the client"),
+    ("e", "explain: what the client would get"),
     ("Enter", "the client's history, newest first"),
     ("w", "sweep the selected range (Pools)"),
     ("c", "clear the selected quarantine"),
