@@ -70,14 +70,14 @@ fn explain_request(model: &Model, mac: &str) -> ExplainRequest {
 fn no_client(model: &mut Model, what: &str) {
     let text = match model.view {
         View::Pools => format!("{what} works on a client: a lease, host, arrival or hook"),
-        _ => format!("nothing selected to {what} (or it has no MAC)"),
+        _ => format!("{what}: nothing selected, or it has no MAC"),
     };
     notify(model, Level::Error, text);
 }
 
 pub(super) fn start_explain(model: &mut Model) -> Vec<Command> {
     let Some(mac) = client_mac(model) else {
-        no_client(model, "explain");
+        no_client(model, "e (explain)");
         return Vec::new();
     };
     let req = explain_request(model, &mac);
@@ -91,7 +91,7 @@ pub(super) fn start_explain(model: &mut Model) -> Vec<Command> {
 
 pub(super) fn start_history(model: &mut Model) -> Vec<Command> {
     let Some(mac) = client_mac(model) else {
-        no_client(model, "show the history of");
+        no_client(model, "Enter (history)");
         return Vec::new();
     };
     model.dialog = Some(Dialog::History(Panel {
