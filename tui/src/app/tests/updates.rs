@@ -773,7 +773,7 @@ fn e_works_on_hosts_arrivals_and_hooks_and_says_why_not_on_pools() {
     assert_eq!(m.dialog, None);
     assert_eq!(notice(&m).0, Level::Error);
     assert!(
-        notice(&m).1.contains("explain works on a client"),
+        notice(&m).1.contains("e (explain) works on a client"),
         "{:?}",
         m.notice
     );
