@@ -218,3 +218,77 @@ async fn worker_reports_a_missing_socket_and_backs_off() {
         .expect("worker stops")
         .expect("worker did not panic");
 }
+
+#[tokio::test]
+async fn worker_reads_quarantine_explains_shows_history_and_clears() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sock = dir.path().join("control.sock");
+    let daemon = FakeDaemon::new(fake::demo_data(unix_now()));
+    let _server = fake::serve(&sock, daemon.clone()).expect("serve");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (cmds, cmd_rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(worker::run(sock.clone(), tx, cmd_rx));
+
+    let snap = wait_for(&mut rx, "first snapshot", |m| matches!(m, Msg::Snapshot(_))).await;
+    let Msg::Snapshot(snap) = snap else {
+        unreachable!()
+    };
+    let q = snap.quarantine.expect("the quarantine list");
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].ip, ip("192.168.0.150"));
+
+    cmds.send(Command::Explain(berth_proto::ExplainRequest {
+        mac: "00:04:13:2a:3b:4d".into(),
+        vendor_class: Some("snom370".into()),
+        ..berth_proto::ExplainRequest::default()
+    }))
+    .expect("send");
+    let m = wait_for(&mut rx, "the explanation", |m| {
+        matches!(m, Msg::Explained { .. })
+    })
+    .await;
+    let Msg::Explained { mac, result } = m else {
+        unreachable!()
+    };
+    assert_eq!(mac, "00:04:13:2a:3b:4d");
+    let e = (*result).expect("explained");
+    assert_eq!(e.classes, ["snom"]);
+
+    cmds.send(Command::History {
+        mac: "a4:5e:60:11:22:33".into(),
+    })
+    .expect("send");
+    let m = wait_for(&mut rx, "the history", |m| matches!(m, Msg::History { .. })).await;
+    let Msg::History { result, .. } = m else {
+        unreachable!()
+    };
+    let evs = result.expect("events");
+    assert_eq!(evs.len(), 3, "only that client's: {evs:?}");
+    assert!(
+        evs.iter()
+            .all(|e| e.mac.as_deref() == Some("a4:5e:60:11:22:33"))
+    );
+
+    cmds.send(Command::ClearQuarantine(ip("192.168.0.150")))
+        .expect("send");
+    let m = wait_for(&mut rx, "the clear", |m| {
+        matches!(m, Msg::ActionDone { .. })
+    })
+    .await;
+    let Msg::ActionDone { result, .. } = m else {
+        unreachable!()
+    };
+    assert_eq!(
+        result.expect("cleared"),
+        "cleared the quarantine of 192.168.0.150: free again"
+    );
+    wait_for(
+        &mut rx,
+        "a snapshot without it",
+        |m| matches!(m, Msg::Snapshot(s) if s.quarantine.as_ref().is_some_and(Vec::is_empty)),
+    )
+    .await;
+
+    drop(cmds);
+    let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+}
