@@ -237,7 +237,13 @@ impl Control for FakeServer {
             free: 75,
             observed: 0,
             squatters: Vec::new(),
-            last_sweep: None,
+            last_sweep: Some(berth_proto::SweepSummary {
+                finished_at: EPOCH,
+                duration_ms: 310,
+                probed: 100,
+                answered: 2,
+                interface: "eth1".into(),
+            }),
         }])
     }
 
@@ -567,6 +573,8 @@ async fn other_reads() {
     let o = run(berth(&d.socket, &["pools", "--json"])).await;
     let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     assert_eq!(v[0]["free"], 75);
+    assert_eq!(v[0]["last_sweep"]["answered"], 2);
+    assert_eq!(v[0]["last_sweep"]["finished_at"], "2023-11-14T22:13:20Z");
 
     let o = run(berth(&d.socket, &["blocks"])).await;
     assert_eq!(stdout(&o), "no blocks\n");

@@ -837,12 +837,40 @@ impl Control for FakeDaemon {
     async fn scan(
         self,
         _: Context,
-        _range: Option<String>,
+        range: Option<String>,
     ) -> Result<Vec<berth_proto::ScanResult>, ApiError> {
-        Err(ApiError::new(
-            berth_proto::ErrorKind::Internal,
-            "the demo daemon has no network to sweep",
-        ))
+        // A canned sweep of the asked range (`START-END`) that hears nobody.
+        let now = unix_now();
+        let s = self.lock();
+        let swept: Vec<berth_proto::ScanResult> = s
+            .data
+            .pools
+            .iter()
+            .filter(|p| {
+                range
+                    .as_deref()
+                    .is_none_or(|r| r == "all" || r == format!("{}-{}", p.start, p.end))
+            })
+            .map(|p| berth_proto::ScanResult {
+                subnet: p.subnet.clone(),
+                start: p.start,
+                end: p.end,
+                interface: "eth1".into(),
+                probed: p.size,
+                answered: 0,
+                observed: p.observed,
+                squatters: Vec::new(),
+                finished_at: now,
+                duration_ms: 200,
+            })
+            .collect();
+        if swept.is_empty() {
+            return Err(ApiError::new(
+                ErrorKind::NotFound,
+                "no dynamic range matches",
+            ));
+        }
+        Ok(swept)
     }
 
     async fn quarantine(

@@ -341,6 +341,17 @@ pub struct PoolJson<'a> {
     free: u64,
     observed: u64,
     squatters: Vec<SquatterJson<'a>>,
+    last_sweep: Option<SweepJson<'a>>,
+}
+
+/// A [`berth_proto::SweepSummary`] for JSON.
+#[derive(Debug, Serialize)]
+pub struct SweepJson<'a> {
+    finished_at: Rfc3339,
+    duration_ms: u64,
+    probed: u64,
+    answered: u64,
+    interface: &'a str,
 }
 
 /// `pools --json`: an array.
@@ -357,6 +368,13 @@ pub fn pools(ps: &[PoolInfo]) -> String {
             free: p.free,
             observed: p.observed,
             squatters: p.squatters.iter().map(SquatterJson::from).collect(),
+            last_sweep: p.last_sweep.as_ref().map(|w| SweepJson {
+                finished_at: Rfc3339(w.finished_at),
+                duration_ms: w.duration_ms,
+                probed: w.probed,
+                answered: w.answered,
+                interface: &w.interface,
+            }),
         })
         .collect();
     document(&v)

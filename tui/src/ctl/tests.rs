@@ -511,7 +511,7 @@ SUBNET           RANGE                        SIZE  LEASED  QUARANTINED  FREE  U
         json!({
             "subnet": "192.0.2.0/24", "start": "192.0.2.100", "end": "192.0.2.190",
             "size": 91, "leased": 40, "quarantined": 1, "free": 50,
-            "observed": 0, "squatters": []
+            "observed": 0, "squatters": [], "last_sweep": null
         })
     );
 }
