@@ -1,6 +1,9 @@
 //! The interactive TUI that `berth` opens with no arguments: a live feed of
 //! arrivals, the leases with ticking countdowns in local time, the static
-//! hosts, pool gauges, and one key to promote a dynamic client.
+//! hosts, pool gauges with their last sweep and squatters, quarantines, hook
+//! outcomes; one key to promote a dynamic client, explain one (`e`), show
+//! its history (Enter), sweep a range, clear a quarantine. Per-user
+//! settings are [`settings`]'.
 //!
 //! Built the Elm way, as bottom and gitui are: terminal input and reports
 //! from a background worker (which alone talks to the daemon) become
