@@ -20,6 +20,7 @@ pub mod fake;
 pub mod fmt;
 mod inspect;
 pub mod model;
+mod pool_keys;
 pub mod rows;
 pub mod settings;
 pub mod update;

@@ -11,6 +11,7 @@ use super::model::{
     Command, Confirm, Conn, Dialog, FEED_CAP, FeedEntry, FeedItem, Level, Model, Msg, Notice,
     PromoteField, PromoteForm, View,
 };
+use super::pool_keys::{start_clear, start_sweep};
 use super::rows;
 use crate::text::{make_printable, make_printable_opt};
 
@@ -371,7 +372,7 @@ pub(super) fn target_mac(model: &Model) -> Option<String> {
 }
 
 /// Refuses changes made from data that may be out of date.
-fn check_live(model: &mut Model) -> bool {
+pub(super) fn check_live(model: &mut Model) -> bool {
     if model.live() {
         return true;
     }
@@ -471,60 +472,6 @@ fn start_block(model: &mut Model) {
         question: format!("Block {who}? berthd will ignore it until it is unblocked."),
         command: Command::Block { mac },
     }));
-}
-
-fn start_clear(model: &mut Model) {
-    if model.view != View::Quarantine {
-        notify(
-            model,
-            Level::Error,
-            "c clears a quarantine: select one on the Quarantine view (5)",
-        );
-        return;
-    }
-    if !check_live(model) {
-        return;
-    }
-    let rows = rows::quarantine(model);
-    let Some(q) = rows
-        .get(rows::selected_index(model, View::Quarantine))
-        .copied()
-        .cloned()
-    else {
-        notify(model, Level::Error, "nothing selected to clear");
-        return;
-    };
-    let by = q.mac.map(|m| format!(" by {m}")).unwrap_or_default();
-    model.dialog = Some(Dialog::Confirm(Confirm {
-        question: format!(
-            "Clear the quarantine of {} ({}{by})? The pool may offer it again at once.",
-            q.ip,
-            q.reason.as_str()
-        ),
-        command: Command::ClearQuarantine(q.ip),
-    }));
-}
-
-fn start_sweep(model: &mut Model) -> Vec<Command> {
-    if model.view != View::Pools {
-        notify(
-            model,
-            Level::Error,
-            "w sweeps a range: select one on the Pools view (4)",
-        );
-        return Vec::new();
-    }
-    if !check_live(model) {
-        return Vec::new();
-    }
-    let rows = rows::pools(model);
-    let Some(p) = rows.get(rows::selected_index(model, View::Pools)).copied() else {
-        notify(model, Level::Error, "no range to sweep");
-        return Vec::new();
-    };
-    let range = format!("{}-{}", p.start, p.end);
-    notify(model, Level::Info, format!("sweeping {range}…"));
-    vec![Command::Scan { range }]
 }
 
 fn on_dialog_key(model: &mut Model, dialog: Dialog, key: KeyEvent) -> Vec<Command> {
