@@ -191,6 +191,9 @@ cidr = "192.0.2.0/24"
 range = ["192.0.2.100", "192.0.2.110"]
 options = { routers = ["192.0.2.1"] }
 
+[limits]
+relays = ["192.0.2.50"]   # the flooder relays
+
 [limits.flood]
 packets = 10
 window = "10s"

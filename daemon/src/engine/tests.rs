@@ -1235,19 +1235,20 @@ fn malformed_requests_are_dropped_without_a_reply() {
 // ---- option 118 (RFC 3011) and `[limits] subnet_selection` -------------
 
 #[test]
-fn subnet_selection_option_picks_the_named_subnet() {
+fn subnet_selection_on_lets_the_option_pick_the_named_subnet() {
+    let cfg = cfg_with(|s| s + "\n[limits]\nsubnet_selection = true\n");
     let p = with_opt(
         pkt(MAC_A, MessageType::Discover),
         code::SUBNET_SELECTION,
         &[198, 51, 100, 0],
     );
-    let d = run(&cfg(), &LeaseTable::new(), &p);
+    let d = run(&cfg, &LeaseTable::new(), &p);
     assert_eq!(reply(&d).yiaddr, ip("198.51.100.10"));
 }
 
 #[test]
-fn subnet_selection_off_ignores_the_option() {
-    let cfg = cfg_with(|s| s + "\n[limits]\nsubnet_selection = false\n");
+fn subnet_selection_is_ignored_by_default() {
+    let cfg = cfg();
     let p = with_opt(
         pkt(MAC_A, MessageType::Discover),
         code::SUBNET_SELECTION,

@@ -82,6 +82,8 @@ pub struct Berth {
     pub subnets: Vec<Subnet>,
     pub hosts: Vec<Host>,
     pub hooks: Vec<Hook>,
+    /// `[limits] relays`: the relays served (none when empty).
+    pub relays: Vec<String>,
 }
 
 /// Merges hooks that run the same program with the same arguments but for
@@ -261,6 +263,15 @@ impl Berth {
             let _ = writeln!(out, "run = {}", string(&h.run));
             let args: Vec<Value> = h.args.iter().map(|a| Value::String(a.clone())).collect();
             let _ = writeln!(out, "args = {}", Value::Array(args));
+        }
+        if !self.relays.is_empty() {
+            let relays: Vec<Value> = self
+                .relays
+                .iter()
+                .map(|r| Value::String(r.clone()))
+                .collect();
+            let _ = writeln!(out, "\n[limits]");
+            let _ = writeln!(out, "relays = {}", Value::Array(relays));
         }
         out
     }
