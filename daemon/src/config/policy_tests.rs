@@ -260,6 +260,21 @@ fn relays_and_option_118_are_refused_unless_configured() {
 }
 
 #[test]
+fn max_offers_is_per_subnet_and_at_least_one() {
+    let c = ok(&with_subnet(&[]));
+    assert_eq!(c.subnets[0].max_offers, crate::config::MIN_DEFAULT_OFFERS);
+    let toml = with_subnet(&[]).replacen("[[subnet]]", "[[subnet]]\nmax_offers = 3", 1);
+    assert_eq!(ok(&toml).subnets[0].max_offers, 3);
+    let toml = with_subnet(&[]).replacen("[[subnet]]", "[[subnet]]\nmax_offers = 0", 1);
+    let e = errors(&toml);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].ends_with("max_offers: 0 is not between 1 and 4294967295"),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn rates_relays_and_subnet_selection_parse() {
     let c = ok(&with_subnet(&[
         "[limits]",

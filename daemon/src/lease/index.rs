@@ -145,6 +145,9 @@ pub struct RangeIndex {
     idle: BTreeSet<(UnixTime, Ipv4Addr)>,
     held: BTreeSet<(UnixTime, Ipv4Addr)>,
     quarantined: BTreeSet<(UnixTime, Ipv4Addr)>,
+    /// The offers among `held`: what `max_offers` counts and which offer
+    /// makes room first.
+    offered: BTreeSet<(UnixTime, Ipv4Addr)>,
 }
 
 impl RangeIndex {
@@ -182,6 +185,11 @@ impl RangeIndex {
             idle: slot(Slot::Idle),
             held: slot(Slot::Held),
             quarantined: slot(Slot::Quarantined),
+            offered: records
+                .iter()
+                .filter(|l| l.state == LeaseState::Offered)
+                .map(|l| (l.ends, l.ip))
+                .collect(),
         }
     }
 
@@ -201,10 +209,16 @@ impl RangeIndex {
     pub(super) fn add(&mut self, l: &Lease) {
         self.unused.remove(u32::from(l.ip));
         self.set(Slot::of(l.state)).insert((l.ends, l.ip));
+        if l.state == LeaseState::Offered {
+            self.offered.insert((l.ends, l.ip));
+        }
     }
 
     pub(super) fn drop_record(&mut self, l: &Lease) {
         self.set(Slot::of(l.state)).remove(&(l.ends, l.ip));
+        if l.state == LeaseState::Offered {
+            self.offered.remove(&(l.ends, l.ip));
+        }
         self.unused.insert(u32::from(l.ip));
     }
 
@@ -227,6 +241,17 @@ impl RangeIndex {
     /// end first.
     pub fn held(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
         self.held.iter().copied()
+    }
+
+    /// Offered records as (end, address), the earliest end (the oldest
+    /// offer) first; holds that ran out but are not reclaimed yet included.
+    pub fn offered(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
+        self.offered.iter().copied()
+    }
+
+    /// How many offered records there are. O(1).
+    pub fn offered_count(&self) -> usize {
+        self.offered.len()
     }
 
     /// Declined records as (end, address), the earliest end first.

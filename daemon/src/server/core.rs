@@ -17,7 +17,7 @@ use super::transport::Socket;
 use super::{Core, now};
 use crate::engine;
 use crate::lease::UnixTime;
-use crate::packet::Packet;
+use crate::packet::{MessageType, Packet};
 
 /// Requests served in one turn of the event loop at most, so ACKs that
 /// became durable meanwhile and control jobs still get their turn soon.
@@ -182,6 +182,17 @@ impl Core {
             };
             self.publish(report, at);
             return;
+        }
+        let discover = matches!(packet.message_type(), Some(Ok(MessageType::Discover)));
+        if discover
+            && decision
+                .effects
+                .iter()
+                .any(|e| matches!(e, engine::Effect::Forget(_)))
+        {
+            // `max_offers` reached: the oldest offer made room (published
+            // at once, as offers are).
+            self.counters.bump("offer_evicted");
         }
         let event = self.transaction_event(&packet, m.iface, &decision, at);
         let request = self.request_facts(&packet, &decision);
