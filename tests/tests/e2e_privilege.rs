@@ -1,7 +1,7 @@
-//! End-to-end: berthd started as root outside systemd switches to an
-//! unprivileged user, keeps only CAP_NET_BIND_SERVICE, CAP_NET_RAW and
-//! CAP_NET_ADMIN, and still serves (unicast replies need CAP_NET_ADMIN to
-//! prime the ARP cache).
+//! End-to-end: berthd started as root outside systemd binds port 67,
+//! switches to an unprivileged user, keeps only CAP_NET_RAW and
+//! CAP_NET_ADMIN (no CAP_NET_BIND_SERVICE once bound), and still serves
+//! (unicast replies need CAP_NET_ADMIN to prime the ARP cache).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -12,8 +12,10 @@ use berth_tests::netns::netns_command;
 use berth_tests::process::{Proc, read_log, wait_until};
 use berth_tests::{Dhclient, Lab, ServerConfig, berthd_bin, root_or_skip};
 
-/// CAP_NET_BIND_SERVICE (10), CAP_NET_ADMIN (12), CAP_NET_RAW (13).
-const KEPT_CAPS: u64 = (1 << 10) | (1 << 12) | (1 << 13);
+/// CAP_NET_ADMIN (12), CAP_NET_RAW (13).
+const KEPT_CAPS: u64 = (1 << 12) | (1 << 13);
+/// CAP_NET_BIND_SERVICE: only while binding port 67.
+const NET_BIND_SERVICE: u64 = 1 << 10;
 
 /// A field of /proc/PID/status, e.g. "Uid" or "CapEff".
 fn proc_status(pid: u32, field: &str) -> Option<String> {
@@ -78,7 +80,7 @@ fn root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities() {
         let caps = u64::from_str_radix(&caps, 16).expect("hex capability mask");
         assert_eq!(
             caps, KEPT_CAPS,
-            "{set} should be exactly NET_BIND_SERVICE, NET_ADMIN, NET_RAW ({KEPT_CAPS:#x}), is {caps:#x}"
+            "{set} should be exactly NET_ADMIN, NET_RAW ({KEPT_CAPS:#x}), is {caps:#x}"
         );
     }
     // Every thread, not only the main one: capabilities are per thread.
@@ -87,15 +89,22 @@ fn root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities() {
         let status =
             fs::read_to_string(format!("/proc/{pid}/task/{}/status", tid.to_string_lossy()))
                 .unwrap_or_default();
-        let eff = status
-            .lines()
-            .find_map(|l| l.strip_prefix("CapEff:"))
-            .map(|v| u64::from_str_radix(v.trim(), 16).unwrap_or(u64::MAX));
-        assert_eq!(
-            eff,
-            Some(KEPT_CAPS),
-            "thread {tid:?} has other capabilities"
-        );
+        for set in ["CapEff:", "CapPrm:", "CapBnd:"] {
+            let caps = status
+                .lines()
+                .find_map(|l| l.strip_prefix(set))
+                .map(|v| u64::from_str_radix(v.trim(), 16).unwrap_or(u64::MAX));
+            assert_eq!(
+                caps,
+                Some(KEPT_CAPS),
+                "thread {tid:?} has other capabilities in {set}"
+            );
+            assert_eq!(
+                caps.unwrap_or(0) & NET_BIND_SERVICE,
+                0,
+                "thread {tid:?} kept CAP_NET_BIND_SERVICE in {set}"
+            );
+        }
     }
     // Nothing outside the kept set can come back, even through exec.
     let bounding = proc_status(pid, "CapBnd").expect("CapBnd line");

@@ -71,7 +71,7 @@ use crate::notify::Notifier;
 use crate::store::StoreError;
 use crate::store::writer::Writer;
 
-pub use start::{open_sockets, run};
+pub use start::{bind_sockets, open_sockets, register_sockets, run};
 pub use transport::{ChannelSocket, Socket, Wire};
 
 /// Why the daemon could not start or had to stop.

@@ -24,21 +24,40 @@ use crate::control;
 use crate::events::EventLog;
 use crate::hosts::{HostEntry, HostTable};
 use crate::lease::LeaseTable;
-use crate::net::{self, InterfaceSocket};
+use crate::net::{self, BoundSocket};
 use crate::notify::Notifier;
 use crate::pool;
 use crate::store::writer::Writer;
 use crate::store::{Store, StoredHost};
 
-/// Opens the DHCP socket of every interface `cfg` serves (port 67, bound to
-/// the device). Must be called inside a tokio runtime.
+/// Binds the DHCP socket of every interface `cfg` serves (port 67, bound
+/// to the device), without a runtime: the daemon binds them all before it
+/// drops CAP_NET_BIND_SERVICE.
+pub fn bind_sockets(cfg: &Config) -> Result<Vec<BoundSocket>, ServerError> {
+    cfg.server
+        .interfaces
+        .iter()
+        .map(|name| {
+            Ok(BoundSocket::bind(
+                net::interface_info(name)?,
+                net::SERVER_PORT,
+            )?)
+        })
+        .collect()
+}
+
+/// Registers sockets from [`bind_sockets`] with the current tokio runtime.
+pub fn register_sockets(bound: Vec<BoundSocket>) -> Result<Vec<Arc<dyn Socket>>, ServerError> {
+    bound
+        .into_iter()
+        .map(|b| Ok(Arc::new(b.register()?) as Arc<dyn Socket>))
+        .collect()
+}
+
+/// Opens the DHCP socket of every interface `cfg` serves: [`bind_sockets`]
+/// then [`register_sockets`]. Must be called inside a tokio runtime.
 pub fn open_sockets(cfg: &Config) -> Result<Vec<Arc<dyn Socket>>, ServerError> {
-    let mut sockets: Vec<Arc<dyn Socket>> = Vec::new();
-    for name in &cfg.server.interfaces {
-        let info = net::interface_info(name)?;
-        sockets.push(Arc::new(InterfaceSocket::open(info, net::SERVER_PORT)?));
-    }
-    Ok(sockets)
+    register_sockets(bind_sockets(cfg)?)
 }
 
 /// Converts the store's run-time hosts; one that no longer encodes is
