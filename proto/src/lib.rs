@@ -447,6 +447,9 @@ pub enum EventKind {
     WebhookDropped,
     /// ARP found a MAC on a pool address it has no lease for (see `detail`).
     Squatter,
+    /// The wall clock jumped (`detail`: by how much); leases, holds and
+    /// blocks were shifted so each keeps its remaining time.
+    ClockJump,
 }
 
 impl EventKind {
@@ -474,6 +477,7 @@ impl EventKind {
             EventKind::Flood => "flood",
             EventKind::WebhookDropped => "webhook_dropped",
             EventKind::Squatter => "squatter",
+            EventKind::ClockJump => "clock_jump",
         }
     }
 }

@@ -80,6 +80,11 @@ impl Rates {
         &self.limit
     }
 
+    /// Moves every window by `delta` seconds (a wall-clock jump).
+    pub fn shift(&mut self, delta: i64) {
+        self.counts.shift(delta);
+    }
+
     /// Counts one packet that came in on interface `iface`, relayed by
     /// `giaddr` (unspecified when not relayed) with option 82 value
     /// `option82`, at `now`. O(1).

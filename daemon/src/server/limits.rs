@@ -35,6 +35,21 @@ impl LimitState {
         }
     }
 
+    /// A wall-clock jump of `delta` seconds: every window keeps its
+    /// remaining time (the relay log's windows restart, which only means
+    /// an early log line).
+    pub fn shift(&mut self, delta: i64) {
+        if let Some(f) = self.flood.as_mut() {
+            f.shift(delta);
+        }
+        if let Some(r) = self.renewals.as_mut() {
+            r.shift(delta);
+        }
+        if let Some(r) = self.rates.as_mut() {
+            r.shift(delta);
+        }
+    }
+
     /// After a reload: a limit that did not change keeps its counts.
     pub fn reconfigure(&mut self, limits: &Limits) {
         if self.relays.allow() != limits.relays.as_slice() {

@@ -17,8 +17,9 @@ use super::core::{Inbound, Job, receive};
 use super::sweep::ArpState;
 use super::transport::Socket;
 use super::webhooks;
-use super::{Core, Counters, ServerError, now};
+use super::{Core, Counters, ServerError};
 use crate::blocks::Blocklist;
+use crate::clock::{Clock, SystemClocks, TimeSource};
 use crate::config::Config;
 use crate::control;
 use crate::events::EventLog;
@@ -82,6 +83,7 @@ impl Core {
         cfg: Config,
         mut store: Box<dyn Store>,
         sockets: Vec<Arc<dyn Socket>>,
+        time: Arc<dyn TimeSource>,
     ) -> Result<Core, ServerError> {
         let cfg = Arc::new(cfg);
         let leases = store.load_leases()?;
@@ -103,7 +105,8 @@ impl Core {
         pool::Layout::new(&cfg, &hosts).index(&mut table);
         let writer = Writer::try_spawn(store)?;
         let interfaces = sockets.iter().map(|s| s.interface()).collect();
-        let started_at = now();
+        let clock = Clock::anchored(time.wall(), time.mono());
+        let started_at = clock.now(time.mono());
         let events = Arc::new(EventLog::new(
             cfg.server.event_buffer,
             i64::try_from(started_at).unwrap_or(0),
@@ -131,6 +134,8 @@ impl Core {
             fatal: None,
             health: super::health::Health::default(),
             arp: ArpState::off("not started"),
+            time,
+            clock,
         })
     }
 }
@@ -150,7 +155,28 @@ pub async fn run(
     sockets: Vec<Arc<dyn Socket>>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
-    let mut core = Core::load(config_path, cfg, store, sockets)?;
+    run_with_time(
+        config_path,
+        cfg,
+        store,
+        sockets,
+        Arc::new(SystemClocks),
+        shutdown,
+    )
+    .await
+}
+
+/// [`run`] on the clocks of `time` (the machine's are [`SystemClocks`];
+/// in-process tests pass a [`crate::clock::ManualTime`]).
+pub async fn run_with_time(
+    config_path: PathBuf,
+    cfg: Config,
+    store: Box<dyn Store>,
+    sockets: Vec<Arc<dyn Socket>>,
+    time: Arc<dyn TimeSource>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    let mut core = Core::load(config_path, cfg, store, sockets, time)?;
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(256);
     let control = control::Listener::bind(&core.cfg.server)?;
     let control_path = control.path().to_path_buf();
@@ -184,7 +210,7 @@ pub async fn run(
     }
     drop(tx);
 
-    core.start_arp(now());
+    core.start_arp(core.now());
     core.notifier.ready();
     core.serve(rx, jobs_rx, shutdown).await;
 
@@ -240,8 +266,14 @@ impl Core {
             name: "test0".into(),
             addr: std::net::Ipv4Addr::new(192, 0, 2, 1),
         });
-        let core =
-            Core::load(PathBuf::from("test.toml"), cfg, Box::new(store), vec![sock]).expect("core");
+        let core = Core::load(
+            PathBuf::from("test.toml"),
+            cfg,
+            Box::new(store),
+            vec![sock],
+            Arc::new(SystemClocks),
+        )
+        .expect("core");
         (core, wire)
     }
 }
