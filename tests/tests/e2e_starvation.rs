@@ -45,15 +45,6 @@ mac = "02:00:00:00:00:01"
 ip = "192.0.2.10"
 "#;
 
-fn counter(api: &Api, name: &str) -> u64 {
-    api.status()
-        .expect("status")
-        .counters
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map_or(0, |(_, v)| v)
-}
-
 /// Seconds a fresh dhclient for the static host takes to bind.
 fn static_host_latency(lab: &Lab) -> f64 {
     let ns = lab.add_client(Some(STATIC_MAC)).expect("static host ns");
@@ -142,15 +133,15 @@ fn a_random_mac_flood_cannot_starve_new_clients_or_static_hosts() {
         } else {
             " (flood over by then)"
         },
-        counter(&api, "offer_evicted"),
-        counter(&api, "acked"),
+        api.counter("offer_evicted"),
+        api.counter("acked"),
     );
     assert!(
         most <= MAX_OFFERS + 4,
         "{most} addresses held: more than max_offers ({MAX_OFFERS}) plus the real clients"
     );
     assert!(
-        counter(&api, "offer_evicted") > 0,
+        api.counter("offer_evicted") > 0,
         "the flood reached max_offers"
     );
     // Nobody but the real clients got a lease: no INIT-REBOOT was ACKed.
