@@ -50,14 +50,8 @@ pub fn convert(text: &str, source: &str, interfaces: &[String]) -> Imported {
     if !c.set_bootp {
         c.out.server.push(("bootp".into(), Value::Boolean(true)));
     }
-    // dhcpd answers every relay; Berth only the listed ones. Several
-    // subnets usually mean some sit behind relays: keep them served.
-    if c.out.subnets.len() > 1 {
-        c.out.relays = vec!["0.0.0.0/0".into()];
-        c.note(
-            0,
-            "relays: dhcpd serves packets from any relay, Berth only from [limits] relays; written as [\"0.0.0.0/0\"] (any relay): list your relays' addresses instead, or remove it when no subnet is behind a relay",
-        );
+    if let Some(note) = super::model::keep_relays_served(&mut c.out, "dhcpd") {
+        c.note(0, note);
     }
     c.out.hooks = super::model::merge_hooks(std::mem::take(&mut c.out.hooks));
     c.notes.sort_by_key(|n| n.line);

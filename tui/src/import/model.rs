@@ -86,6 +86,20 @@ pub struct Berth {
     pub relays: Vec<String>,
 }
 
+/// dhcpd and dnsmasq answer every relay; Berth only the relays in
+/// `[limits] relays`. Several subnets usually mean some sit behind relays,
+/// so then every relay stays served (`0.0.0.0/0`); the note to report, if
+/// so. `server` names the source's server.
+pub fn keep_relays_served(out: &mut Berth, server: &str) -> Option<String> {
+    if out.subnets.len() < 2 {
+        return None;
+    }
+    out.relays = vec!["0.0.0.0/0".into()];
+    Some(format!(
+        "relays: {server} serves packets from any relay, Berth only from [limits] relays; written as [\"0.0.0.0/0\"] (any relay): list your relays' addresses instead, or remove it when no subnet is behind a relay"
+    ))
+}
+
 /// Merges hooks that run the same program with the same arguments but for
 /// the event's own name (`execute("x", "commit", ...)` on commit, `"release"`
 /// on release): one hook on all their events, with `{event}` for the name.

@@ -241,3 +241,26 @@ fn hooks_for_the_events_own_name_merge() {
     let kept = model::merge_hooks(vec![h("commit", "a"), h("release", "b")]);
     assert_eq!(kept.len(), 2);
 }
+
+#[test]
+fn several_dnsmasq_subnets_keep_every_relay_served() {
+    let conf = "dhcp-range=192.0.2.50,192.0.2.150,255.255.255.0,12h\n\
+                dhcp-range=198.51.100.10,198.51.100.20,255.255.255.0,1h\n";
+    let i = dnsmasq::convert(conf, "two.conf", &["br0".into()]);
+    let t = i.config.to_toml();
+    assert!(t.contains("[limits]\nrelays = [\"0.0.0.0/0\"]"), "{t}");
+    assert!(
+        i.note_lines("f")
+            .iter()
+            .any(|n| n.starts_with("f: relays: dnsmasq serves packets from any relay")),
+        "{:?}",
+        i.note_lines("f")
+    );
+    check_strict(&t);
+    let one = dnsmasq::convert(
+        "dhcp-range=192.0.2.50,192.0.2.150,255.255.255.0,12h\n",
+        "one.conf",
+        &["br0".into()],
+    );
+    assert!(!one.config.to_toml().contains("relays"), "one subnet: attached");
+}
