@@ -262,5 +262,8 @@ fn several_dnsmasq_subnets_keep_every_relay_served() {
         "one.conf",
         &["br0".into()],
     );
-    assert!(!one.config.to_toml().contains("relays"), "one subnet: attached");
+    assert!(
+        !one.config.to_toml().contains("relays"),
+        "one subnet: attached"
+    );
 }
