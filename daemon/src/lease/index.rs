@@ -395,3 +395,52 @@ mod tests {
         assert_eq!(z.runs, BTreeMap::from([(0, 1)]));
     }
 }
+
+#[cfg(test)]
+mod offer_tests {
+    use super::super::{ClientKey, LeaseTable};
+    use super::*;
+    use crate::addr::MacAddr;
+
+    fn record(ip: u8, state: LeaseState, ends: UnixTime) -> Lease {
+        let mac = MacAddr([2, 0, 0, 0, 0, ip]);
+        Lease {
+            ip: Ipv4Addr::new(10, 0, 0, ip),
+            client: ClientKey::from_hw(1, &mac.0),
+            mac,
+            hostname: None,
+            state,
+            starts: 0,
+            ends,
+        }
+    }
+
+    #[test]
+    fn the_offer_set_follows_every_change_of_state() {
+        let r = Range {
+            start: Ipv4Addr::new(10, 0, 0, 1),
+            end: Ipv4Addr::new(10, 0, 0, 9),
+        };
+        let mut t = LeaseTable::new();
+        t.index_ranges([r], []);
+        t.insert(record(1, LeaseState::Offered, 30));
+        t.insert(record(2, LeaseState::Offered, 20));
+        t.insert(record(3, LeaseState::Bound, 10));
+        let offers = |t: &LeaseTable| t.range_index(&r).offered().collect::<Vec<_>>();
+        assert_eq!(
+            offers(&t),
+            [
+                (20, Ipv4Addr::new(10, 0, 0, 2)),
+                (30, Ipv4Addr::new(10, 0, 0, 1))
+            ],
+            "oldest first"
+        );
+        t.insert(record(2, LeaseState::Bound, 3600));
+        t.remove(Ipv4Addr::new(10, 0, 0, 1));
+        assert!(offers(&t).is_empty());
+        assert_eq!(t.range_index(&r).offered_count(), 0);
+        t.insert(record(4, LeaseState::Offered, 40));
+        t.index_ranges([r], []);
+        assert_eq!(t.range_index(&r).offered_count(), 1, "rebuilt in bulk");
+    }
+}
