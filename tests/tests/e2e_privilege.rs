@@ -65,6 +65,38 @@ fn spawn_berthd_via(
     (berthd, log)
 }
 
+/// Waits for berthd's "ready" line in `log`.
+fn wait_ready(log: &Path) {
+    let ready = wait_until(Duration::from_secs(20), || {
+        read_log(log).contains("berthd ready").then_some(())
+    });
+    assert!(
+        ready.is_some(),
+        "berthd not ready; its log:\n{}",
+        read_log(log)
+    );
+}
+
+/// A dhclient gets a pool lease from the unprivileged berthd, which then
+/// stops cleanly on SIGTERM.
+fn serves_then_stops(lab: &Lab, berthd: &mut Proc, log: &Path) {
+    let client = lab.add_client(None).expect("client");
+    let dh = Dhclient::start(&client).expect("dhclient");
+    let lease = dh.wait_bound(Duration::from_secs(20)).unwrap_or_else(|e| {
+        panic!(
+            "no lease from the unprivileged berthd: {e}\n{}",
+            read_log(log)
+        )
+    });
+    assert!(lease.ip.to_string().starts_with("192.0.2.10"), "{lease:?}");
+    let (status, killed) = berthd.terminate(Duration::from_secs(10)).expect("stop");
+    assert!(
+        !killed && status.success(),
+        "clean exit expected: {status}\n{}",
+        read_log(log)
+    );
+}
+
 /// Every thread's `field` capability mask of process `pid`.
 fn task_caps(pid: u32, field: &str) -> Vec<(String, u64)> {
     fs::read_dir(format!("/proc/{pid}/task"))
@@ -96,14 +128,7 @@ fn root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities() {
     // Not created yet: berthd creates it and hands it to the user.
     let state = dir.path().join("state");
     let (mut berthd, log) = spawn_berthd(&lab, dir.path(), &state, "nobody");
-    let ready = wait_until(Duration::from_secs(20), || {
-        read_log(&log).contains("berthd ready").then_some(())
-    });
-    assert!(
-        ready.is_some(),
-        "berthd not ready; its log:\n{}",
-        read_log(&log)
-    );
+    wait_ready(&log);
 
     let pid = berthd.pid();
     let uid = proc_status(pid, "Uid").expect("Uid line");
@@ -147,22 +172,7 @@ fn root_berthd_drops_to_an_unprivileged_user_with_only_network_capabilities() {
     );
 
     // Still serving, with the ARP-primed unicast reply path.
-    let client = lab.add_client(None).expect("client");
-    let dh = Dhclient::start(&client).expect("dhclient");
-    let lease = dh.wait_bound(Duration::from_secs(20)).unwrap_or_else(|e| {
-        panic!(
-            "no lease from the unprivileged berthd: {e}\n{}",
-            read_log(&log)
-        )
-    });
-    assert!(lease.ip.to_string().starts_with("192.0.2.10"), "{lease:?}");
-
-    let (status, killed) = berthd.terminate(Duration::from_secs(10)).expect("stop");
-    assert!(
-        !killed && status.success(),
-        "clean exit expected: {status}\n{}",
-        read_log(&log)
-    );
+    serves_then_stops(&lab, &mut berthd, &log);
 }
 
 #[test]
@@ -232,14 +242,7 @@ fn unprivileged_berthd_gives_up_net_bind_service_once_bound() {
         "--",
     ];
     let (mut berthd, log) = spawn_berthd_via(&lab, dir.path(), &state, &wrapper, &[]);
-    let ready = wait_until(Duration::from_secs(20), || {
-        read_log(&log).contains("berthd ready").then_some(())
-    });
-    assert!(
-        ready.is_some(),
-        "berthd not ready; its log:\n{}",
-        read_log(&log)
-    );
+    wait_ready(&log);
     let pid = berthd.pid();
     for set in ["CapEff", "CapPrm", "CapInh", "CapAmb"] {
         for (tid, caps) in task_caps(pid, set) {
@@ -255,18 +258,5 @@ fn unprivileged_berthd_gives_up_net_bind_service_once_bound() {
         eff.iter().all(|(_, c)| *c == KEPT_CAPS),
         "every thread keeps NET_RAW and NET_ADMIN: {eff:?}"
     );
-    let client = lab.add_client(None).expect("client");
-    let dh = Dhclient::start(&client).expect("dhclient");
-    dh.wait_bound(Duration::from_secs(20)).unwrap_or_else(|e| {
-        panic!(
-            "no lease from the unprivileged berthd: {e}\n{}",
-            read_log(&log)
-        )
-    });
-    let (status, killed) = berthd.terminate(Duration::from_secs(10)).expect("stop");
-    assert!(
-        !killed && status.success(),
-        "clean exit expected: {status}\n{}",
-        read_log(&log)
-    );
+    serves_then_stops(&lab, &mut berthd, &log);
 }
