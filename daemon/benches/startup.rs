@@ -79,7 +79,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg_path = dir.path().join("berthd.toml");
     std::fs::write(&cfg_path, config(dir.path())).expect("write config");
-    let now = berthd::server::now();
+    let now = berthd::clock::TimeSource::wall(&berthd::clock::SystemClocks);
 
     let t = Instant::now();
     {

@@ -19,6 +19,7 @@
 //! - [`control`]: the control socket (binding, permissions) and peer-credential checks.
 //! - [`events`]: the event ring buffer behind `events_since`.
 //! - [`notify`]: systemd readiness and watchdog notifications.
+//! - [`clock`]: the daemon's time: monotonic, anchored to the wall clock; jumps detected.
 //! - [`limits`]: flood protection and the renewal limit (pure, bounded state).
 //! - [`webhook`]: POSTing events as JSON to `[[webhook]]` receivers, off the hot path.
 //! - [`server`]: the async glue: one core task, one commit path, the control API service.
@@ -27,6 +28,7 @@ pub mod addr;
 pub mod arp;
 pub mod blocks;
 pub mod class;
+pub mod clock;
 pub mod config;
 pub mod control;
 pub mod engine;

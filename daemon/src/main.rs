@@ -140,7 +140,9 @@ fn check_postgres(pg: &berthd::config::PostgresConfig) -> ExitCode {
 }
 
 fn serve(config: PathBuf, cfg: berthd::config::Config, user: &str) -> anyhow::Result<()> {
-    // Drop root while still single-threaded (see berthd::privilege).
+    // Port 67 is bound now, the only time CAP_NET_BIND_SERVICE is needed;
+    // then privileges go, while still single-threaded (berthd::privilege).
+    let bound = berthd::server::bind_sockets(&cfg)?;
     if nix::unistd::Uid::effective().is_root() {
         // The SQLite file and its directory are handed to the daemon's
         // user; a PostgreSQL store has no files here.
@@ -164,6 +166,8 @@ fn serve(config: PathBuf, cfg: berthd::config::Config, user: &str) -> anyhow::Re
             })
             .collect();
         berthd::privilege::drop_root(user, &dirs, &files)?;
+    } else {
+        berthd::privilege::drop_bind_service()?;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -185,7 +189,7 @@ fn serve(config: PathBuf, cfg: berthd::config::Config, user: &str) -> anyhow::Re
             }
         };
         let store = berthd::store::open(&cfg.server)?;
-        let sockets = berthd::server::open_sockets(&cfg)?;
+        let sockets = berthd::server::register_sockets(bound)?;
         berthd::server::run(config, cfg, store, sockets, shutdown).await
     })?;
     Ok(())

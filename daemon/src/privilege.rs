@@ -1,26 +1,25 @@
 //! Dropping root: when started as root (outside systemd, which starts us as
 //! `berth` with only the capabilities we need), switch to an unprivileged
-//! user keeping only CAP_NET_BIND_SERVICE, CAP_NET_RAW and CAP_NET_ADMIN.
+//! user keeping only CAP_NET_RAW and CAP_NET_ADMIN ([`KEEP`]).
 //!
 //! This happens before the async runtime starts: Linux capabilities belong
 //! to threads, and threads inherit them from the thread that creates them,
 //! so switching while still single-threaded gives every later thread (the
-//! socket tasks, the store writer) exactly the kept set. The sockets are
-//! bound afterwards with those capabilities; the directories the daemon
-//! writes are created (or handed over) first, while still root.
+//! socket tasks, the store writer) exactly the kept set. The DHCP sockets
+//! are bound before, the only moment CAP_NET_BIND_SERVICE is needed (so an
+//! interface added by a reload needs a restart, as the reload says); the
+//! directories the daemon writes are created (or handed over) first, while
+//! still root. Started without root but with CAP_NET_BIND_SERVICE (systemd's
+//! `AmbientCapabilities`), [`drop_bind_service`] gives it up the same way.
 
 use std::path::{Path, PathBuf};
 
 use caps::{CapSet, Capability, CapsHashSet};
 use nix::unistd::{Uid, User};
 
-/// The capabilities berthd needs while serving: port 67, raw sockets and
-/// SO_BINDTODEVICE, ARP cache entries.
-pub const KEEP: [Capability; 3] = [
-    Capability::CAP_NET_BIND_SERVICE,
-    Capability::CAP_NET_RAW,
-    Capability::CAP_NET_ADMIN,
-];
+/// The capabilities berthd needs while serving, once its DHCP sockets are
+/// bound: raw sockets (ARP) and ARP cache entries (SIOCSARP).
+pub const KEEP: [Capability; 2] = [Capability::CAP_NET_RAW, Capability::CAP_NET_ADMIN];
 
 /// Why the switch failed. The daemon stops rather than run with more
 /// privilege than asked for.
@@ -125,9 +124,44 @@ pub fn drop_root(user: &str, dirs: &[&Path], files: &[PathBuf]) -> Result<Droppe
     tracing::info!(
         user,
         uid = u.uid.as_raw(),
-        "dropped root; keeping CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_NET_ADMIN"
+        "dropped root; keeping CAP_NET_RAW, CAP_NET_ADMIN"
     );
     Ok(Dropped::To(user.to_string()))
+}
+
+/// Gives up CAP_NET_BIND_SERVICE once the DHCP sockets are bound, when not
+/// root (as root, [`drop_root`] already kept only [`KEEP`]): from the
+/// effective, permitted, inheritable and ambient sets, and from the
+/// bounding set where the process may change it (CAP_SETPCAP). Call it
+/// while single-threaded, so every later thread inherits the smaller set.
+pub fn drop_bind_service() -> Result<(), PrivilegeError> {
+    if Uid::effective().is_root() {
+        return Ok(());
+    }
+    let cap = Capability::CAP_NET_BIND_SERVICE;
+    let fail = |what: &'static str| {
+        move |e: caps::errors::CapsError| PrivilegeError::Switch {
+            user: "(current)".into(),
+            what,
+            reason: e.to_string(),
+        }
+    };
+    if caps::has_cap(None, CapSet::Bounding, cap).unwrap_or(false)
+        && caps::has_cap(None, CapSet::Effective, Capability::CAP_SETPCAP).unwrap_or(false)
+    {
+        caps::drop(None, CapSet::Bounding, cap).map_err(fail("clearing the bounding set"))?;
+    }
+    for set in [
+        CapSet::Ambient,
+        CapSet::Inheritable,
+        CapSet::Effective,
+        CapSet::Permitted,
+    ] {
+        if caps::has_cap(None, set, cap).unwrap_or(false) {
+            caps::drop(None, set, cap).map_err(fail("dropping CAP_NET_BIND_SERVICE"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Gives `path` to the daemon's user. Opened with `O_NOFOLLOW` and changed

@@ -115,6 +115,31 @@ async fn arrival_is_once_per_new_client_and_not_for_one_with_a_lease() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_relays_only_directly_attached_clients_are_served() {
+    let mut h = Harness::start(&with_b("")).await;
+    for mac in [A, B] {
+        let mut p = h.packet(mac, MessageType::Discover);
+        p.giaddr = [192, 0, 2, 200].into();
+        assert!(h.send(&p, QUIET).await.is_none(), "no relay is allowed");
+    }
+    h.counted("relay_refused", 2).await;
+    let offer = h.discover(B).await.expect("the static host, attached");
+    assert_eq!(offer.yiaddr, STATIC);
+    assert!(h.discover(A).await.is_some(), "a dynamic client, attached");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_static_host_behind_an_allowed_relay_is_served() {
+    let mut h = Harness::start(&with_b("[limits]\nrelays = [\"192.0.2.0/24\"]\n")).await;
+    let mut p = h.packet(B, MessageType::Discover);
+    p.giaddr = [192, 0, 2, 200].into();
+    let offer = h.send(&p, WAIT).await.expect("served through the relay");
+    assert_eq!(offer.yiaddr, STATIC);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relays_outside_the_allow_list_and_circuits_over_their_rate_are_dropped() {
     let limits = "[limits]\nrelays = [\"192.0.2.200\"]\n[limits.rate]\nper_circuit = 3\n";
     let mut h = Harness::start(&with_b(limits)).await;

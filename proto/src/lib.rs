@@ -508,6 +508,9 @@ pub enum EventKind {
     Squatter,
     /// An operator ended an address's quarantine (`quarantine_clear`).
     QuarantineCleared,
+    /// The wall clock jumped (`detail`: by how much); leases, holds and
+    /// blocks were shifted so each keeps its remaining time.
+    ClockJump,
 }
 
 impl EventKind {
@@ -536,6 +539,7 @@ impl EventKind {
             EventKind::WebhookDropped => "webhook_dropped",
             EventKind::Squatter => "squatter",
             EventKind::QuarantineCleared => "quarantine_cleared",
+            EventKind::ClockJump => "clock_jump",
         }
     }
 }

@@ -70,7 +70,11 @@ fn run() -> Result<(), String> {
     }
 
     let lab = Lab::new().map_err(|e| format!("lab: {e:#}"))?;
-    let mut cfg = ServerConfig::lab().pool(POOL.0, POOL.1).lease("1h");
+    // perfdhcp is a relay: its address must be in `relays`.
+    let mut cfg = ServerConfig::lab()
+        .pool(POOL.0, POOL.1)
+        .lease("1h")
+        .relay(PERF_ADDR.split('/').next().unwrap_or(PERF_ADDR));
     // Throughput of the DHCP path: no ARP sweeps or pre-offer probes.
     cfg.server_extra = "arp = false".into();
     let berthd = Daemon::start(&lab, &cfg).map_err(|e| format!("berthd: {e:#}"))?;

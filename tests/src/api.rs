@@ -101,6 +101,17 @@ impl Api {
         rpc("api_version", self.block_on(self.client.api_version(ctx())))
     }
 
+    /// One counter of `berth status` (0 when absent); panics when the
+    /// call fails.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.status()
+            .expect("status")
+            .counters
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map_or(0, |(_, v)| v)
+    }
+
     pub fn status(&self) -> Result<Status, ApiError> {
         rpc("status", self.block_on(self.client.status(ctx())))
     }

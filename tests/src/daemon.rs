@@ -62,6 +62,10 @@ pub struct ServerConfig {
     pub dns: Vec<String>,
     pub subnets: Vec<SubnetConfig>,
     pub hosts: Vec<HostConfig>,
+    /// `[limits] relays`: the relays served (perfdhcp and the `flood` and
+    /// `filler` programs act as relays); none when empty. A test that also
+    /// writes `[limits]` in `extra` lists its relays there instead.
+    pub relays: Vec<String>,
     /// Raw TOML appended at the end.
     pub extra: String,
     /// Raw `key = value` lines added to `[server]` (e.g. the `arp_*` keys).
@@ -98,6 +102,7 @@ impl ServerConfig {
                 domain_name: Some("lab.test".into()),
             }],
             hosts: Vec::new(),
+            relays: Vec::new(),
             extra: String::new(),
             server_extra: String::new(),
         }
@@ -114,6 +119,12 @@ impl ServerConfig {
     /// Sets `default_lease`.
     pub fn lease(mut self, default: &str) -> Self {
         self.default_lease = default.into();
+        self
+    }
+
+    /// Serves packets relayed by `relay` (an address or CIDR).
+    pub fn relay(mut self, relay: &str) -> Self {
+        self.relays.push(relay.into());
         self
     }
 
@@ -180,6 +191,9 @@ impl ServerConfig {
             let _ = writeln!(t, "name = {}", q(&h.name));
             let _ = writeln!(t, "mac = {}", q(&h.mac));
             let _ = writeln!(t, "ip = {}", q(&h.ip));
+        }
+        if !self.relays.is_empty() {
+            let _ = writeln!(t, "\n[limits]\nrelays = {}", list(&self.relays));
         }
         if !self.extra.is_empty() {
             let _ = writeln!(t, "\n{}", self.extra);

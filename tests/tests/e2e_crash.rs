@@ -51,7 +51,8 @@ fn every_lease_acked_on_the_wire_survives_kill_9_under_load() {
     let lab = Lab::new().expect("lab");
     let cfg = ServerConfig::lab()
         .pool("192.0.2.10", "192.0.2.250")
-        .lease("1h");
+        .lease("1h")
+        .relay("192.0.2.2"); // perfdhcp is a relay
     let mut berthd = Daemon::start(&lab, &cfg).expect("berthd");
     let capture = berthd.dir().join("wire.pcap");
     let mut tcpdump_cmd = netns_command(lab.server_ns(), "tcpdump");

@@ -1,5 +1,7 @@
-//! `[limits]`: flood protection and the renewal limit, and their validation.
-//! Both are off unless configured.
+//! `[limits]`: flood protection, the renewal limit, rates, the relay
+//! allow-list and option 118, and their validation. The limits are off
+//! unless configured; relayed packets and option 118 are refused unless
+//! configured.
 
 use toml::Spanned;
 
@@ -9,38 +11,30 @@ use super::validate::duration;
 use crate::addr::Cidr;
 
 /// `[limits]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits {
     /// `[limits.flood]`; off when `None`.
     pub flood: Option<FloodLimit>,
     /// `[limits.renewal]`; off when `None`.
     pub renewal: Option<RenewalLimit>,
-    /// `[limits.rate]` and `relays`; off when `None`.
+    /// `[limits.rate]`; off when `None`.
     pub rate: Option<RateLimit>,
+    /// `relays`: the giaddrs whose relayed packets are served. Empty (the
+    /// default): none, only directly attached clients; "any relay" is
+    /// spelled `["0.0.0.0/0"]`.
+    pub relays: Vec<Cidr>,
     /// `subnet_selection`: whether option 118 picks a client's subnet
-    /// (default true). Off, a client cannot name another subnet's pool.
+    /// (default false, so a client cannot name another subnet's pool).
     pub subnet_selection: bool,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            flood: None,
-            renewal: None,
-            rate: None,
-            subnet_selection: true,
-        }
-    }
-}
-
 /// Packets per second beyond which packets are dropped, each `None` for
-/// no limit, and the relays served (`None`: any).
+/// no limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimit {
     pub per_interface: Option<u32>,
     pub per_relay: Option<u32>,
     pub per_circuit: Option<u32>,
-    pub relays: Option<Vec<Cidr>>,
 }
 
 /// More than `packets` packets from one MAC within `window` seconds, and
@@ -73,7 +67,7 @@ pub(super) fn build(raw: Option<&RawLimits>, report: &mut Reporter<'_>) -> Limit
     let Some(raw) = raw else {
         return Limits::default();
     };
-    let relays = raw.relays.as_ref().map(|list| {
+    let relays = raw.relays.as_ref().map_or_else(Vec::new, |list| {
         list.iter()
             .filter_map(|r| {
                 let text = r.get_ref().trim();
@@ -90,26 +84,12 @@ pub(super) fn build(raw: Option<&RawLimits>, report: &mut Reporter<'_>) -> Limit
             })
             .collect::<Vec<_>>()
     });
-    let rate = match (raw.rate.as_ref(), relays) {
-        (None, None) => None,
-        (r, relays) => Some(RateLimit {
-            relays,
-            ..r.map_or(
-                RateLimit {
-                    per_interface: None,
-                    per_relay: None,
-                    per_circuit: None,
-                    relays: None,
-                },
-                |r| rate(r, report),
-            )
-        }),
-    };
     Limits {
         flood: raw.flood.as_ref().and_then(|f| flood(f, report)),
         renewal: raw.renewal.as_ref().and_then(|r| renewal(r, report)),
-        rate,
-        subnet_selection: raw.subnet_selection.unwrap_or(true),
+        rate: raw.rate.as_ref().map(|r| rate(r, report)),
+        relays,
+        subnet_selection: raw.subnet_selection.unwrap_or(false),
     }
 }
 
@@ -123,7 +103,6 @@ fn rate(raw: &RawRate, report: &mut Reporter<'_>) -> RateLimit {
         per_interface: per("per_interface", &raw.per_interface),
         per_relay: per("per_relay", &raw.per_relay),
         per_circuit: per("per_circuit", &raw.per_circuit),
-        relays: None,
     }
 }
 

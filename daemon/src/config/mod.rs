@@ -23,6 +23,7 @@ mod diagnostic;
 mod hooks;
 mod limits;
 mod log;
+mod offers;
 mod pool;
 mod raw;
 mod raw_class;
@@ -44,6 +45,7 @@ pub use class::Class;
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use limits::{FloodLimit, Limits, RateLimit, RenewalLimit};
+pub use offers::{MIN_DEFAULT_OFFERS, default_max_offers};
 pub use pool::{Clients, RangePolicy};
 pub use store::PostgresConfig;
 pub use webhook::Webhook;
@@ -317,6 +319,9 @@ pub struct Subnet {
     /// Each range's policy (`[[subnet.pool]]`); a range without one is
     /// open to any client with the subnet's settings.
     pub policies: Vec<RangePolicy>,
+    /// `max_offers`: offers held at once; beyond it a new client's offer
+    /// takes the place of the oldest (see `pool::Pool::make_room`).
+    pub max_offers: u32,
 }
 
 impl Subnet {

@@ -239,8 +239,38 @@ fn limits_parse() {
                 block: 7200
             }),
             rate: None,
-            subnet_selection: true,
+            relays: Vec::new(),
+            subnet_selection: false,
         }
+    );
+}
+
+#[test]
+fn relays_and_option_118_are_refused_unless_configured() {
+    let c = ok(&with_subnet(&[]));
+    assert!(c.limits.relays.is_empty(), "no relay by default");
+    assert!(!c.limits.subnet_selection, "option 118 off by default");
+    let c = ok(&with_subnet(&[
+        "[limits]",
+        "relays = [\"0.0.0.0/0\"]",
+        "subnet_selection = true",
+    ]));
+    assert_eq!(c.limits.relays, vec!["0.0.0.0/0".parse().expect("cidr")]);
+    assert!(c.limits.subnet_selection);
+}
+
+#[test]
+fn max_offers_is_per_subnet_and_at_least_one() {
+    let c = ok(&with_subnet(&[]));
+    assert_eq!(c.subnets[0].max_offers, crate::config::MIN_DEFAULT_OFFERS);
+    let toml = with_subnet(&[]).replacen("[[subnet]]", "[[subnet]]\nmax_offers = 3", 1);
+    assert_eq!(ok(&toml).subnets[0].max_offers, 3);
+    let toml = with_subnet(&[]).replacen("[[subnet]]", "[[subnet]]\nmax_offers = 0", 1);
+    let e = errors(&toml);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].ends_with("max_offers: 0 is not between 1 and 4294967295"),
+        "{e:?}"
     );
 }
 
@@ -260,11 +290,14 @@ fn rates_relays_and_subnet_selection_parse() {
             per_interface: None,
             per_relay: Some(500),
             per_circuit: Some(20),
-            relays: Some(vec![
-                "10.0.0.1/32".parse().expect("cidr"),
-                "10.1.0.0/16".parse().expect("cidr")
-            ]),
         })
+    );
+    assert_eq!(
+        c.limits.relays,
+        vec![
+            "10.0.0.1/32".parse().expect("cidr"),
+            "10.1.0.0/16".parse().expect("cidr")
+        ]
     );
     assert!(!c.limits.subnet_selection);
     let e = errors(&with_subnet(&[

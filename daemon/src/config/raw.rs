@@ -219,6 +219,7 @@ pub(super) struct RawSubnet {
     pub filename: Option<Spanned<String>>,
     pub server_name: Option<Spanned<String>>,
     pub options: Option<RawOptions>,
+    pub max_offers: Option<Spanned<i64>>,
 }
 
 /// `[[host]]`.

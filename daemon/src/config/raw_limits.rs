@@ -11,7 +11,8 @@ pub(super) struct RawLimits {
     pub flood: Option<RawFlood>,
     pub renewal: Option<RawRenewal>,
     pub rate: Option<RawRate>,
-    /// Relays (giaddr) whose packets are served: addresses or CIDRs.
+    /// Relays (giaddr) whose packets are served: addresses or CIDRs; none
+    /// when absent.
     pub relays: Option<Vec<Spanned<String>>>,
     /// Whether option 118 (subnet selection) picks the subnet.
     pub subnet_selection: Option<bool>,

@@ -160,6 +160,7 @@ fn full_example_parses_to_expected_structures() {
                     start: ip("192.0.2.100"),
                     end: ip("192.0.2.190")
                 })],
+                max_offers: 45,
             },
             Subnet {
                 cidr: Cidr {
@@ -193,6 +194,7 @@ fn full_example_parses_to_expected_structures() {
                         end: ip("198.51.100.39")
                     }),
                 ],
+                max_offers: 16,
             },
             Subnet {
                 cidr: Cidr {
@@ -208,6 +210,7 @@ fn full_example_parses_to_expected_structures() {
                 server_name: None,
                 vendor: Default::default(),
                 policies: vec![],
+                max_offers: 16,
             },
         ]
     );

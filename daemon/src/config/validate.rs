@@ -344,6 +344,7 @@ fn subnets(
             boot_fields(report, [&rs.next_server, &rs.filename, &rs.server_name]);
         let (options, vendor) = option_set(rs.options.as_ref(), cat, report);
 
+        let max_offers = super::offers::max_offers(rs.max_offers.as_ref(), &ranges, report);
         if let Some(cidr) = cidr {
             pools.subnets.push(Subnet {
                 cidr,
@@ -356,6 +357,7 @@ fn subnets(
                 server_name,
                 vendor,
                 policies,
+                max_offers,
             });
             pools.cidr_spans.push(rs.cidr.span());
             pools.range_spans.push(spans);

@@ -75,6 +75,7 @@ const ALL: &[EventKind] = &[
     EventKind::HookResult,
     EventKind::Flood,
     EventKind::WebhookDropped,
+    EventKind::ClockJump,
 ];
 
 /// Headers the delivery writes itself.

@@ -542,14 +542,19 @@ fn discover(c: &Ctx<'_>) -> Decision {
         return Decision::silent(Outcome::NoAddress(why));
     };
     let secs = c.lease_time(ip);
-    let hold = || Effect::Hold(c.lease(ip, LeaseState::Offered, c.cfg.server.offer_hold));
+    // `max_offers` reached: the oldest offer gives way to this one.
+    let room = c.pool().make_room(ip).map(Effect::Forget);
+    let hold = || {
+        let h = Effect::Hold(c.lease(ip, LeaseState::Offered, c.cfg.server.offer_hold));
+        room.clone().into_iter().chain([h]).collect::<Vec<_>>()
+    };
     // An address no record names has never been seen in use: before its
     // first offer the wire is asked (the hold keeps it from other clients
     // meanwhile, and makes the second pass offer it).
     if c.probe && c.leases.get(ip).is_none() {
         return Decision {
             reply: None,
-            effects: vec![hold()],
+            effects: hold(),
             outcome: Outcome::Probe(ip),
         };
     }
@@ -558,7 +563,7 @@ fn discover(c: &Ctx<'_>) -> Decision {
     let bound = c.leases.get(ip).is_some_and(|l| {
         l.client == c.client && l.state == LeaseState::Bound && l.is_active(c.now)
     });
-    let effects = if bound { Vec::new() } else { vec![hold()] };
+    let effects = if bound { Vec::new() } else { hold() };
     Decision {
         reply: Some(reply::offer_or_ack(c, MessageType::Offer, ip, secs)),
         effects,

@@ -1235,19 +1235,20 @@ fn malformed_requests_are_dropped_without_a_reply() {
 // ---- option 118 (RFC 3011) and `[limits] subnet_selection` -------------
 
 #[test]
-fn subnet_selection_option_picks_the_named_subnet() {
+fn subnet_selection_on_lets_the_option_pick_the_named_subnet() {
+    let cfg = cfg_with(|s| s + "\n[limits]\nsubnet_selection = true\n");
     let p = with_opt(
         pkt(MAC_A, MessageType::Discover),
         code::SUBNET_SELECTION,
         &[198, 51, 100, 0],
     );
-    let d = run(&cfg(), &LeaseTable::new(), &p);
+    let d = run(&cfg, &LeaseTable::new(), &p);
     assert_eq!(reply(&d).yiaddr, ip("198.51.100.10"));
 }
 
 #[test]
-fn subnet_selection_off_ignores_the_option() {
-    let cfg = cfg_with(|s| s + "\n[limits]\nsubnet_selection = false\n");
+fn subnet_selection_is_ignored_by_default() {
+    let cfg = cfg();
     let p = with_opt(
         pkt(MAC_A, MessageType::Discover),
         code::SUBNET_SELECTION,
@@ -1407,4 +1408,94 @@ fn an_observed_binding_goes_back_to_its_mac_and_to_nobody_else() {
     );
     let d = run(&c, &t, &reboot);
     assert_eq!(d.outcome, Outcome::Acked(ip("192.0.2.100")));
+}
+
+// ---- `max_offers`: offers held at once per subnet -------------------------
+
+/// The first subnet (three addresses) holds at most two offers.
+fn two_offers() -> Config {
+    cfg_with(|s| {
+        s.replace(
+            "range = [\"192.0.2.100\", \"192.0.2.102\"]",
+            "range = [\"192.0.2.100\", \"192.0.2.102\"]\nmax_offers = 2",
+        )
+    })
+}
+
+#[test]
+fn beyond_max_offers_the_oldest_offer_makes_room_for_a_new_client() {
+    let cfg = two_offers();
+    let mut t = LeaseTable::new();
+    let mut offered = Vec::new();
+    for (mac, at) in [(MAC_A, NOW), (MAC_B, NOW + 1)] {
+        let d = run_at(&cfg, &t, &pkt(mac, MessageType::Discover), at);
+        assert!(
+            !d.effects.iter().any(|e| matches!(e, Effect::Forget(_))),
+            "{:?}",
+            d.effects
+        );
+        apply(&mut t, &d.effects);
+        offered.push(reply(&d).yiaddr);
+    }
+    let d = run_at(
+        &cfg,
+        &t,
+        &pkt("02:00:00:00:00:cc", MessageType::Discover),
+        NOW + 2,
+    );
+    let new = reply(&d).yiaddr;
+    assert!(!offered.contains(&new), "a free address: {new}");
+    assert_eq!(
+        d.effects[0],
+        Effect::Forget(offered[0]),
+        "the oldest offer goes"
+    );
+    assert!(matches!(&d.effects[1], Effect::Hold(l) if l.ip == new));
+    apply(&mut t, &d.effects);
+    let held = t.iter().filter(|l| l.state == LeaseState::Offered).count();
+    assert_eq!(held, 2, "still two offers held");
+}
+
+#[test]
+fn max_offers_does_not_touch_clients_with_a_lease_or_static_hosts() {
+    let cfg = two_offers();
+    let mut t = LeaseTable::new();
+    let ip = bind(&cfg, &mut t, MAC_A);
+    for mac in ["02:00:00:00:00:c1", "02:00:00:00:00:c2"] {
+        let d = run(&cfg, &t, &pkt(mac, MessageType::Discover));
+        apply(&mut t, &d.effects);
+    }
+    // Two offers held: the bound client re-DISCOVERing keeps its address
+    // and costs no offer; a static host is offered its own.
+    let d = run(&cfg, &t, &pkt(MAC_A, MessageType::Discover));
+    assert_eq!(reply(&d).yiaddr, ip);
+    assert!(d.effects.is_empty(), "{:?}", d.effects);
+    let d = run(&cfg, &t, &pkt(STATIC_MAC, MessageType::Discover));
+    assert_eq!(msg_type(&d), MessageType::Offer);
+    assert!(d.effects.is_empty(), "{:?}", d.effects);
+    // A renewal is ACKed as ever.
+    let d = run(&cfg, &t, &renewing(MAC_A, ip));
+    assert_eq!(msg_type(&d), MessageType::Ack);
+}
+
+#[test]
+fn offers_that_ran_out_do_not_count_towards_max_offers() {
+    let cfg = two_offers();
+    let mut t = LeaseTable::new();
+    for mac in [MAC_A, MAC_B] {
+        let d = run(&cfg, &t, &pkt(mac, MessageType::Discover));
+        apply(&mut t, &d.effects);
+    }
+    // offer_hold is 30 s: both ran out (not reclaimed yet).
+    let d = run_at(
+        &cfg,
+        &t,
+        &pkt("02:00:00:00:00:cc", MessageType::Discover),
+        NOW + 31,
+    );
+    assert!(
+        !d.effects.iter().any(|e| matches!(e, Effect::Forget(_))),
+        "{:?}",
+        d.effects
+    );
 }

@@ -145,6 +145,9 @@ pub struct RangeIndex {
     idle: BTreeSet<(UnixTime, Ipv4Addr)>,
     held: BTreeSet<(UnixTime, Ipv4Addr)>,
     quarantined: BTreeSet<(UnixTime, Ipv4Addr)>,
+    /// The offers among `held`: what `max_offers` counts and which offer
+    /// makes room first.
+    offered: BTreeSet<(UnixTime, Ipv4Addr)>,
 }
 
 impl RangeIndex {
@@ -182,6 +185,11 @@ impl RangeIndex {
             idle: slot(Slot::Idle),
             held: slot(Slot::Held),
             quarantined: slot(Slot::Quarantined),
+            offered: records
+                .iter()
+                .filter(|l| l.state == LeaseState::Offered)
+                .map(|l| (l.ends, l.ip))
+                .collect(),
         }
     }
 
@@ -201,10 +209,16 @@ impl RangeIndex {
     pub(super) fn add(&mut self, l: &Lease) {
         self.unused.remove(u32::from(l.ip));
         self.set(Slot::of(l.state)).insert((l.ends, l.ip));
+        if l.state == LeaseState::Offered {
+            self.offered.insert((l.ends, l.ip));
+        }
     }
 
     pub(super) fn drop_record(&mut self, l: &Lease) {
         self.set(Slot::of(l.state)).remove(&(l.ends, l.ip));
+        if l.state == LeaseState::Offered {
+            self.offered.remove(&(l.ends, l.ip));
+        }
         self.unused.insert(u32::from(l.ip));
     }
 
@@ -227,6 +241,17 @@ impl RangeIndex {
     /// end first.
     pub fn held(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
         self.held.iter().copied()
+    }
+
+    /// Offered records as (end, address), the earliest end (the oldest
+    /// offer) first; holds that ran out but are not reclaimed yet included.
+    pub fn offered(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
+        self.offered.iter().copied()
+    }
+
+    /// How many offered records there are. O(1).
+    pub fn offered_count(&self) -> usize {
+        self.offered.len()
     }
 
     /// Declined records as (end, address), the earliest end first.
@@ -368,5 +393,54 @@ mod tests {
         assert!(z.remove(0));
         assert!(z.insert(0));
         assert_eq!(z.runs, BTreeMap::from([(0, 1)]));
+    }
+}
+
+#[cfg(test)]
+mod offer_tests {
+    use super::super::{ClientKey, LeaseTable};
+    use super::*;
+    use crate::addr::MacAddr;
+
+    fn record(ip: u8, state: LeaseState, ends: UnixTime) -> Lease {
+        let mac = MacAddr([2, 0, 0, 0, 0, ip]);
+        Lease {
+            ip: Ipv4Addr::new(10, 0, 0, ip),
+            client: ClientKey::from_hw(1, &mac.0),
+            mac,
+            hostname: None,
+            state,
+            starts: 0,
+            ends,
+        }
+    }
+
+    #[test]
+    fn the_offer_set_follows_every_change_of_state() {
+        let r = Range {
+            start: Ipv4Addr::new(10, 0, 0, 1),
+            end: Ipv4Addr::new(10, 0, 0, 9),
+        };
+        let mut t = LeaseTable::new();
+        t.index_ranges([r], []);
+        t.insert(record(1, LeaseState::Offered, 30));
+        t.insert(record(2, LeaseState::Offered, 20));
+        t.insert(record(3, LeaseState::Bound, 10));
+        let offers = |t: &LeaseTable| t.range_index(&r).offered().collect::<Vec<_>>();
+        assert_eq!(
+            offers(&t),
+            [
+                (20, Ipv4Addr::new(10, 0, 0, 2)),
+                (30, Ipv4Addr::new(10, 0, 0, 1))
+            ],
+            "oldest first"
+        );
+        t.insert(record(2, LeaseState::Bound, 3600));
+        t.remove(Ipv4Addr::new(10, 0, 0, 1));
+        assert!(offers(&t).is_empty());
+        assert_eq!(t.range_index(&r).offered_count(), 0);
+        t.insert(record(4, LeaseState::Offered, 40));
+        t.index_ranges([r], []);
+        assert_eq!(t.range_index(&r).offered_count(), 1, "rebuilt in bulk");
     }
 }

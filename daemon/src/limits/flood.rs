@@ -44,6 +44,15 @@ impl Flood {
         self.limit
     }
 
+    /// Moves every window and ignore period by `delta` seconds (a
+    /// wall-clock jump).
+    pub fn shift(&mut self, delta: i64) {
+        self.counts.shift(delta);
+        for until in self.ignored.values_mut() {
+            *until = until.saturating_add_signed(delta);
+        }
+    }
+
     /// Counts a packet from `mac` at `now` and says what to do with it.
     pub fn check(&mut self, mac: &MacAddr, now: UnixTime) -> Verdict {
         if let Some(&until) = self.ignored.get(mac) {

@@ -1,6 +1,6 @@
 //! Per-client limits, decided before and after the engine: flood
-//! protection (a MAC sending too many packets is ignored for a while), rate
-//! limits per interface, relay and circuit with a relay allow-list, and
+//! protection (a MAC sending too many packets is ignored for a while), the
+//! relay allow-list, rate limits per interface, relay and circuit, and
 //! the renewal limit (a client renewing too often is blocked).
 //!
 //! Pure state machines over `now`: the server feeds them packets and
@@ -11,10 +11,12 @@
 
 mod flood;
 mod rate;
+mod relay;
 mod renewal;
 mod window;
 
 pub use flood::{Flood, Verdict};
 pub use rate::{RateKey, Rates, Refusal, circuit_id};
+pub use relay::{RelayGate, RelayRefused};
 pub use renewal::Renewals;
 pub use window::Windows;

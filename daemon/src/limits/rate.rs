@@ -1,11 +1,10 @@
 //! Rate limits per interface, per relay and per relay circuit (option 82
-//! sub-option 1), and the relay allow-list: checked before the engine, so a
-//! flood through one relay or one switch port cannot crowd out the rest.
+//! sub-option 1): checked before the engine, so a flood through one relay
+//! or one switch port cannot crowd out the rest.
 
 use std::net::Ipv4Addr;
 
 use super::window::Windows;
-use crate::addr::Cidr;
 use crate::config::RateLimit;
 use crate::lease::UnixTime;
 
@@ -39,13 +38,11 @@ impl std::fmt::Display for RateKey {
     }
 }
 
-/// Why a packet is not served.
+/// A packet over its rate; `first` for the first one over in this second.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// Relayed by an address not in the allow-list.
-    Relay(Ipv4Addr),
-    /// Over its rate; `first` for the first packet over in this second.
-    Rate { key: RateKey, first: bool },
+pub struct Refusal {
+    pub key: RateKey,
+    pub first: bool,
 }
 
 /// The circuit id (sub-option 1) inside an option 82 value, if any.
@@ -62,7 +59,7 @@ pub fn circuit_id(option82: &[u8]) -> Option<&[u8]> {
     None
 }
 
-/// The rate counts and the allow-list.
+/// The rate counts.
 #[derive(Debug, Clone)]
 pub struct Rates {
     limit: RateLimit,
@@ -83,6 +80,11 @@ impl Rates {
         &self.limit
     }
 
+    /// Moves every window by `delta` seconds (a wall-clock jump).
+    pub fn shift(&mut self, delta: i64) {
+        self.counts.shift(delta);
+    }
+
     /// Counts one packet that came in on interface `iface`, relayed by
     /// `giaddr` (unspecified when not relayed) with option 82 value
     /// `option82`, at `now`. O(1).
@@ -94,12 +96,6 @@ impl Rates {
         now: UnixTime,
     ) -> Result<(), Refusal> {
         let relayed = !giaddr.is_unspecified();
-        if relayed
-            && let Some(allow) = &self.limit.relays
-            && !allow.iter().any(|c: &Cidr| c.contains(giaddr))
-        {
-            return Err(Refusal::Relay(giaddr));
-        }
         let mut keys = Vec::with_capacity(3);
         if let Some(n) = self.limit.per_interface {
             keys.push((RateKey::Interface(iface), n));
@@ -117,7 +113,7 @@ impl Rates {
             match self.counts.hit(&key, now) {
                 Some(c) if c > n => {
                     let first = c == n + 1;
-                    return Err(Refusal::Rate { key, first });
+                    return Err(Refusal { key, first });
                 }
                 _ => {}
             }
@@ -137,7 +133,6 @@ mod tests {
             per_interface: Some(100),
             per_relay: Some(10),
             per_circuit: Some(2),
-            relays: None,
         }
     }
 
@@ -160,14 +155,14 @@ mod tests {
         }
         assert!(matches!(
             r.check(0, RELAY, Some(&port(1)), 100),
-            Err(Refusal::Rate {
+            Err(Refusal {
                 key: RateKey::Circuit(_, _),
                 first: true
             })
         ));
         assert!(matches!(
             r.check(0, RELAY, Some(&port(1)), 100),
-            Err(Refusal::Rate { first: false, .. })
+            Err(Refusal { first: false, .. })
         ));
         assert_eq!(r.check(0, RELAY, Some(&port(2)), 100), Ok(()));
         assert_eq!(
@@ -185,7 +180,7 @@ mod tests {
         }
         assert!(matches!(
             r.check(0, RELAY, None, 100),
-            Err(Refusal::Rate {
+            Err(Refusal {
                 key: RateKey::Relay(RELAY),
                 ..
             })
@@ -204,21 +199,5 @@ mod tests {
         }
         assert!(r.check(1, Ipv4Addr::UNSPECIFIED, None, 100).is_err());
         assert_eq!(r.check(0, Ipv4Addr::UNSPECIFIED, None, 100), Ok(()));
-    }
-
-    #[test]
-    fn only_allowed_relays_are_served() {
-        let mut r = Rates::new(RateLimit {
-            relays: Some(vec!["10.0.0.0/30".parse().expect("cidr")]),
-            ..limit()
-        });
-        assert_eq!(r.check(0, RELAY, None, 100), Ok(()));
-        let other = Ipv4Addr::new(10, 0, 0, 9);
-        assert_eq!(r.check(0, other, None, 100), Err(Refusal::Relay(other)));
-        assert_eq!(
-            r.check(0, Ipv4Addr::UNSPECIFIED, None, 100),
-            Ok(()),
-            "not relayed"
-        );
     }
 }

@@ -31,6 +31,11 @@ impl Renewals {
         self.limit
     }
 
+    /// Moves every window by `delta` seconds (a wall-clock jump).
+    pub fn shift(&mut self, delta: i64) {
+        self.counts.shift(delta);
+    }
+
     /// Counts a renewal by `mac` at `now`; the block to place when it was
     /// one too many.
     pub fn renewed(&mut self, mac: &MacAddr, now: UnixTime) -> Option<Block> {

@@ -57,6 +57,15 @@ impl<K: Hash + Eq + Clone> Windows<K> {
         Some(1)
     }
 
+    /// Moves every window's start by `delta` seconds (a wall-clock jump the
+    /// daemon's time followed), so each keeps its remaining time.
+    pub fn shift(&mut self, delta: i64) {
+        for (start, _) in self.counts.values_mut() {
+            *start = start.saturating_add_signed(delta);
+        }
+        self.pruned_at = self.pruned_at.saturating_add_signed(delta);
+    }
+
     /// Forgets `key` (its count starts over).
     pub fn reset(&mut self, key: &K) {
         self.counts.remove(key);

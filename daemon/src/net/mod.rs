@@ -73,17 +73,19 @@ pub fn interface_info(name: &str) -> Result<InterfaceInfo, NetError> {
     Err(NetError::NoAddress(name.to_string()))
 }
 
-/// A DHCP socket on one interface.
+/// A DHCP socket on one interface, bound but not yet registered with a
+/// runtime: binding port 67 needs CAP_NET_BIND_SERVICE, which the daemon
+/// drops once every socket is bound, before its runtime starts.
 #[derive(Debug)]
-pub struct InterfaceSocket {
+pub struct BoundSocket {
     pub info: InterfaceInfo,
-    pub socket: UdpSocket,
+    socket: std::net::UdpSocket,
 }
 
-impl InterfaceSocket {
-    /// Opens 0.0.0.0:`port` bound to the interface. Must be called inside a
-    /// tokio runtime.
-    pub fn open(info: InterfaceInfo, port: u16) -> Result<Self, NetError> {
+impl BoundSocket {
+    /// Binds 0.0.0.0:`port` to the interface (non-blocking). No runtime
+    /// needed.
+    pub fn bind(info: InterfaceInfo, port: u16) -> Result<Self, NetError> {
         let err = |what| {
             let iface = info.name.clone();
             move |source| NetError::Io {
@@ -102,8 +104,38 @@ impl InterfaceSocket {
         let addr = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
         s.bind(&addr.into())
             .map_err(err("binding port 67 (needs CAP_NET_BIND_SERVICE)"))?;
-        let socket = UdpSocket::from_std(s.into()).map_err(err("registering with tokio"))?;
+        Ok(BoundSocket {
+            info,
+            socket: s.into(),
+        })
+    }
+
+    /// Registers the socket with the current tokio runtime. Must be called
+    /// inside one.
+    pub fn register(self) -> Result<InterfaceSocket, NetError> {
+        let BoundSocket { info, socket } = self;
+        let socket = UdpSocket::from_std(socket).map_err(|source| NetError::Io {
+            iface: info.name.clone(),
+            what: "registering with tokio",
+            source,
+        })?;
         Ok(InterfaceSocket { info, socket })
+    }
+}
+
+/// A DHCP socket on one interface.
+#[derive(Debug)]
+pub struct InterfaceSocket {
+    pub info: InterfaceInfo,
+    pub socket: UdpSocket,
+}
+
+impl InterfaceSocket {
+    /// Opens 0.0.0.0:`port` bound to the interface: [`BoundSocket::bind`]
+    /// then [`BoundSocket::register`]. Must be called inside a tokio
+    /// runtime.
+    pub fn open(info: InterfaceInfo, port: u16) -> Result<Self, NetError> {
+        BoundSocket::bind(info, port)?.register()
     }
 
     /// Sends a reply to `dest`. A unicast to a client without an address

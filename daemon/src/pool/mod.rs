@@ -195,6 +195,45 @@ impl Pool<'_> {
             .map(|(_, _, ip)| ip)
     }
 
+    /// Offers the subnet holds now (holds that ran out are not counted).
+    /// O(ranges + offers that ran out and are not reclaimed yet).
+    pub fn offers_held(&self) -> usize {
+        self.subnet
+            .ranges
+            .iter()
+            .map(|r| {
+                let ix = self.leases.range_index(r);
+                let ran_out = ix.offered().take_while(|&(ends, _)| ends <= self.now);
+                ix.offered_count() - ran_out.count()
+            })
+            .sum()
+    }
+
+    /// `max_offers`: when the subnet holds that many offers and `ip` (the
+    /// address [`Pool::choose`] picked) is not already this client's, the
+    /// oldest offer in a range open to this client, which the new offer
+    /// replaces. A flood of DISCOVERs from random MACs thus holds at most
+    /// `max_offers` addresses, and cannot keep a new client from an offer:
+    /// each lives as long as `max_offers` more DISCOVERs take. Clients
+    /// with a lease or an offer, and static hosts, never need room.
+    pub fn make_room(&self, ip: Ipv4Addr) -> Option<Ipv4Addr> {
+        let own = self.leases.get(ip).is_some_and(|l| {
+            &l.client == self.client
+                && matches!(standing(l, self.now, self.grace), Standing::Held(_))
+        });
+        if own || self.offers_held() < self.subnet.max_offers as usize {
+            return None;
+        }
+        self.ranges()
+            .filter_map(|r| {
+                let ix = self.leases.range_index(r);
+                ix.offered()
+                    .find(|&(ends, a)| ends > self.now && !self.reserved(a))
+            })
+            .min()
+            .map(|(_, a)| a)
+    }
+
     /// The record in `ix` that the rule allows and that ended first, as
     /// (end, address); ties go to the lower address.
     fn longest_free(&self, ix: &RangeIndex) -> Option<(UnixTime, Ipv4Addr)> {

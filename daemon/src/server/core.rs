@@ -10,14 +10,14 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tracing::{debug, error, warn};
 
+use super::Core;
 use super::commit::{Change, Report, Source, Then};
 use super::health::MAX_IN_FLIGHT;
 use super::log::Line;
 use super::transport::Socket;
-use super::{Core, now};
 use crate::engine;
 use crate::lease::UnixTime;
-use crate::packet::Packet;
+use crate::packet::{MessageType, Packet};
 
 /// Requests served in one turn of the event loop at most, so ACKs that
 /// became durable meanwhile and control jobs still get their turn soon.
@@ -81,7 +81,7 @@ impl Core {
     /// restart the daemon, and says why.
     fn watchdog(&mut self) {
         let stall = self.cfg.server.store_stall_timeout;
-        if self.health.stalled(now(), stall) {
+        if self.health.stalled(self.now(), stall) {
             warn!(
                 "no write has succeeded for {stall}s: not pinging the watchdog, so systemd restarts berthd"
             );
@@ -123,18 +123,26 @@ impl Core {
                     }
                     None => return,
                 },
-                Some(done) = self.arp.done_rx.recv() => self.on_arp(done, now()),
-                Some(job) = jobs.recv() => job(self, now()),
+                Some(done) = self.arp.done_rx.recv() => {
+                    let at = self.now();
+                    self.on_arp(done, at);
+                }
+                Some(job) = jobs.recv() => {
+                    let at = self.now();
+                    job(self, at);
+                }
                 Some(done) = self.in_flight.next(), if !self.in_flight.is_empty() => {
                     self.joined(done);
                 }
                 _ = tick.tick() => {
-                    self.housekeeping(now());
-                    self.arp_tick(now());
+                    self.check_clock();
+                    let at = self.now();
+                    self.housekeeping(at);
+                    self.arp_tick(at);
                 }
                 _ = watchdog.tick(), if self.notifier.watchdog_enabled() => self.watchdog(),
                 Some(()) = async { hup.as_mut()?.recv().await } => {
-                    if let Err(e) = self.reload(now()) {
+                    if let Err(e) = self.reload(self.now()) {
                         error!("reload refused, keeping the running configuration:\n{}", e.message);
                     }
                 }
@@ -145,7 +153,7 @@ impl Core {
     /// Handles one request; `attempt` counts the pre-offer probes already
     /// made for it (see `probe`).
     pub(crate) fn handle_inbound(&mut self, m: Inbound, attempt: u32) {
-        let at = now();
+        let at = self.now();
         let packet = match Packet::decode(&m.bytes) {
             Ok(p) => p,
             Err(e) => {
@@ -182,6 +190,17 @@ impl Core {
             };
             self.publish(report, at);
             return;
+        }
+        let discover = matches!(packet.message_type(), Some(Ok(MessageType::Discover)));
+        if discover
+            && decision
+                .effects
+                .iter()
+                .any(|e| matches!(e, engine::Effect::Forget(_)))
+        {
+            // `max_offers` reached: the oldest offer made room (published
+            // at once, as offers are).
+            self.counters.bump("offer_evicted");
         }
         let event = self.transaction_event(&packet, m.iface, &decision, at);
         let request = self.request_facts(&packet, &decision);

@@ -48,6 +48,13 @@ impl Health {
         Some(e)
     }
 
+    /// A wall-clock jump of `delta` seconds: the times move with it, so a
+    /// jump is not mistaken for a long stall.
+    pub(crate) fn shift(&mut self, delta: i64) {
+        self.last_ok = self.last_ok.map(|t| t.saturating_add_signed(delta));
+        self.failing_since = self.failing_since.map(|t| t.saturating_add_signed(delta));
+    }
+
     /// Whether writes have failed, with none succeeding, for `stall` seconds
     /// or more: the watchdog is no longer pinged.
     pub(crate) fn stalled(&self, now: UnixTime, stall: u32) -> bool {

@@ -11,13 +11,14 @@ use crate::config::Limits;
 use crate::engine::{self, Decision, Outcome};
 use crate::events::new_event;
 use crate::lease::UnixTime;
-use crate::limits::{Flood, Rates, Refusal, Renewals, Verdict};
+use crate::limits::{Flood, Rates, Refusal, RelayGate, RelayRefused, Renewals, Verdict};
 use crate::packet::Packet;
 use crate::packet::code;
 
 /// The limits' state, owned by the core.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct LimitState {
+    relays: RelayGate,
     flood: Option<Flood>,
     renewals: Option<Renewals>,
     rates: Option<Rates>,
@@ -27,6 +28,7 @@ impl LimitState {
     /// Fresh state for `limits`.
     pub fn new(limits: &Limits) -> Self {
         LimitState {
+            relays: RelayGate::new(limits.relays.clone()),
             flood: limits.flood.map(Flood::new),
             renewals: limits.renewal.map(Renewals::new),
             rates: limits.rate.clone().map(Rates::new),
@@ -38,8 +40,26 @@ impl LimitState {
         self.flood.as_ref().map_or(0, |f| f.ignoring(now) as u64)
     }
 
+    /// A wall-clock jump of `delta` seconds: every window keeps its
+    /// remaining time (the relay log's windows restart, which only means
+    /// an early log line).
+    pub fn shift(&mut self, delta: i64) {
+        if let Some(f) = self.flood.as_mut() {
+            f.shift(delta);
+        }
+        if let Some(r) = self.renewals.as_mut() {
+            r.shift(delta);
+        }
+        if let Some(r) = self.rates.as_mut() {
+            r.shift(delta);
+        }
+    }
+
     /// After a reload: a limit that did not change keeps its counts.
     pub fn reconfigure(&mut self, limits: &Limits) {
+        if self.relays.allow() != limits.relays.as_slice() {
+            self.relays = RelayGate::new(limits.relays.clone());
+        }
         if self.flood.as_ref().map(Flood::limit) != limits.flood {
             self.flood = limits.flood.map(Flood::new);
         }
@@ -62,7 +82,7 @@ impl Core {
     /// The packet that crosses the limit is announced (event, log line);
     /// every ignored packet is counted.
     pub(crate) fn admit(&mut self, p: &Packet, iface: usize, at: UnixTime) -> bool {
-        if !self.within_rates(p, iface, at) {
+        if !self.relay_allowed(p, at) || !self.within_rates(p, iface, at) {
             return false;
         }
         let Some(flood) = self.limits.flood.as_mut() else {
@@ -104,36 +124,52 @@ impl Core {
         false
     }
 
-    /// The relay allow-list and the rates per interface, relay and circuit.
-    /// A refused packet is counted (`relay_refused`, `rate_limited`); the
-    /// first one over a rate in a second is logged.
+    /// The relay allow-list: a relayed packet from a giaddr outside
+    /// `[limits] relays` is dropped and counted (`relay_refused`); each
+    /// refused relay is logged at most once a minute.
+    fn relay_allowed(&mut self, p: &Packet, at: UnixTime) -> bool {
+        let Err(RelayRefused { relay, log }) = self.limits.relays.check(p.giaddr, at) else {
+            return true;
+        };
+        if log {
+            tracing::warn!(
+                %relay,
+                "packets relayed by {relay} dropped: not in [limits] relays (logged once a minute)"
+            );
+        }
+        self.publish(
+            Report {
+                counter: Some("relay_refused"),
+                ..Report::default()
+            },
+            at,
+        );
+        false
+    }
+
+    /// The rates per interface, relay and circuit. A refused packet is
+    /// counted (`rate_limited`); the first one over a rate in a second is
+    /// logged.
     fn within_rates(&mut self, p: &Packet, iface: usize, at: UnixTime) -> bool {
         let Some(rates) = self.limits.rates.as_mut() else {
             return true;
         };
         let option82 = p.options.get(code::RELAY_AGENT_INFO);
-        let report = match rates.check(iface, p.giaddr, option82, at) {
-            Ok(()) => return true,
-            Err(Refusal::Relay(relay)) => {
-                tracing::debug!(%relay, "packet from a relay not in `relays` dropped");
-                Report {
-                    counter: Some("relay_refused"),
-                    ..Report::default()
-                }
-            }
-            Err(Refusal::Rate { key, first }) => {
-                if first {
-                    tracing::warn!(
-                        "{key} is over its rate limit: packets dropped for the rest of this second"
-                    );
-                }
-                Report {
-                    counter: Some("rate_limited"),
-                    ..Report::default()
-                }
-            }
+        let Err(Refusal { key, first }) = rates.check(iface, p.giaddr, option82, at) else {
+            return true;
         };
-        self.publish(report, at);
+        if first {
+            tracing::warn!(
+                "{key} is over its rate limit: packets dropped for the rest of this second"
+            );
+        }
+        self.publish(
+            Report {
+                counter: Some("rate_limited"),
+                ..Report::default()
+            },
+            at,
+        );
         false
     }
 

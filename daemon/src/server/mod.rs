@@ -36,6 +36,7 @@
 
 mod api;
 mod arrival;
+mod clock_jump;
 mod commit;
 mod core;
 mod events;
@@ -57,11 +58,11 @@ mod webhooks;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::stream::FuturesOrdered;
 
 use crate::blocks::Blocklist;
+use crate::clock::{Clock, TimeSource};
 use crate::config::{Config, ConfigError};
 use crate::control::ControlError;
 use crate::engine;
@@ -73,7 +74,7 @@ use crate::notify::Notifier;
 use crate::store::StoreError;
 use crate::store::writer::Writer;
 
-pub use start::{open_sockets, run};
+pub use start::{bind_sockets, open_sockets, register_sockets, run, run_with_time};
 pub use transport::{ChannelSocket, Socket, Wire};
 
 /// Why the daemon could not start or had to stop.
@@ -87,14 +88,6 @@ pub enum ServerError {
     Net(#[from] NetError),
     #[error(transparent)]
     Control(#[from] ControlError),
-}
-
-/// The current wall-clock time as UTC seconds: the one clock read of the
-/// serving path, kept out of the engine.
-pub fn now() -> UnixTime {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Counters of what happened to requests, by outcome kind.
@@ -141,4 +134,16 @@ pub(crate) struct Core {
     health: health::Health,
     /// ARP sweeps and probes.
     arp: sweep::ArpState,
+    /// Where the clock's readings come from (the machine's, or a test's).
+    time: Arc<dyn TimeSource>,
+    /// The daemon's time: monotonic, anchored to the wall clock; the one
+    /// clock of the serving path, passed into the pure core as `now`.
+    clock: Clock,
+}
+
+impl Core {
+    /// The daemon's time now (UTC seconds, monotonic between jumps).
+    pub(crate) fn now(&self) -> UnixTime {
+        self.clock.now(self.time.mono())
+    }
 }

@@ -58,7 +58,7 @@ impl Core {
             // come of it.
             let forget = vec![Change::Lease(engine::Effect::Forget(ip))];
             if let Ok(staged) = self.stage(forget) {
-                let at = super::now();
+                let at = self.now();
                 self.commit(Source::Packet, staged, Report::default(), Then::Nothing, at);
             }
             return;
@@ -86,7 +86,8 @@ impl Core {
                 answers: Vec::new(),
                 elapsed: std::time::Duration::ZERO,
             };
-            self.probe_done(probing, &silent, super::now());
+            let at = self.now();
+            self.probe_done(probing, &silent, at);
         }
     }
 
@@ -207,9 +208,10 @@ mod tests {
         assert!(wire.from_server.try_recv().is_err(), "nothing offered yet");
 
         // .10 answers: quarantined under the squatter, .11 probed next.
+        let at = core.now();
         core.on_arp(
             finished(t1, vec![(Ipv4Addr::new(192, 0, 2, 10), SQUATTER)]),
-            crate::server::now(),
+            at,
         );
         let q = core
             .table
@@ -220,7 +222,8 @@ mod tests {
         assert_eq!(ask, Ask::Probe(Ipv4Addr::new(192, 0, 2, 11)));
 
         // .11 is silent: offered.
-        core.on_arp(finished(t2, Vec::new()), crate::server::now());
+        let at = core.now();
+        core.on_arp(finished(t2, Vec::new()), at);
         let sent = tokio::time::timeout(Duration::from_secs(5), wire.from_server.recv())
             .await
             .expect("an offer in time")
@@ -244,9 +247,10 @@ mod tests {
         let (mut core, mut wire, asks) = core();
         discover(&mut core, 7);
         let (t, _) = asks.try_recv().expect("a probe");
+        let at = core.now();
         core.on_arp(
             finished(t, vec![(Ipv4Addr::new(192, 0, 2, 10), CLIENT)]),
-            crate::server::now(),
+            at,
         );
         let sent = tokio::time::timeout(Duration::from_secs(5), wire.from_server.recv())
             .await

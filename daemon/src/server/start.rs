@@ -17,28 +17,48 @@ use super::core::{Inbound, Job, receive};
 use super::sweep::ArpState;
 use super::transport::Socket;
 use super::webhooks;
-use super::{Core, Counters, ServerError, now};
+use super::{Core, Counters, ServerError};
 use crate::blocks::Blocklist;
+use crate::clock::{Clock, SystemClocks, TimeSource};
 use crate::config::Config;
 use crate::control;
 use crate::events::EventLog;
 use crate::hosts::{HostEntry, HostTable};
 use crate::lease::LeaseTable;
-use crate::net::{self, InterfaceSocket};
+use crate::net::{self, BoundSocket};
 use crate::notify::Notifier;
 use crate::pool;
 use crate::store::writer::Writer;
 use crate::store::{Store, StoredHost};
 
-/// Opens the DHCP socket of every interface `cfg` serves (port 67, bound to
-/// the device). Must be called inside a tokio runtime.
+/// Binds the DHCP socket of every interface `cfg` serves (port 67, bound
+/// to the device), without a runtime: the daemon binds them all before it
+/// drops CAP_NET_BIND_SERVICE.
+pub fn bind_sockets(cfg: &Config) -> Result<Vec<BoundSocket>, ServerError> {
+    cfg.server
+        .interfaces
+        .iter()
+        .map(|name| {
+            Ok(BoundSocket::bind(
+                net::interface_info(name)?,
+                net::SERVER_PORT,
+            )?)
+        })
+        .collect()
+}
+
+/// Registers sockets from [`bind_sockets`] with the current tokio runtime.
+pub fn register_sockets(bound: Vec<BoundSocket>) -> Result<Vec<Arc<dyn Socket>>, ServerError> {
+    bound
+        .into_iter()
+        .map(|b| Ok(Arc::new(b.register()?) as Arc<dyn Socket>))
+        .collect()
+}
+
+/// Opens the DHCP socket of every interface `cfg` serves: [`bind_sockets`]
+/// then [`register_sockets`]. Must be called inside a tokio runtime.
 pub fn open_sockets(cfg: &Config) -> Result<Vec<Arc<dyn Socket>>, ServerError> {
-    let mut sockets: Vec<Arc<dyn Socket>> = Vec::new();
-    for name in &cfg.server.interfaces {
-        let info = net::interface_info(name)?;
-        sockets.push(Arc::new(InterfaceSocket::open(info, net::SERVER_PORT)?));
-    }
-    Ok(sockets)
+    register_sockets(bind_sockets(cfg)?)
 }
 
 /// Converts the store's run-time hosts; one that no longer encodes is
@@ -63,6 +83,7 @@ impl Core {
         cfg: Config,
         mut store: Box<dyn Store>,
         sockets: Vec<Arc<dyn Socket>>,
+        time: Arc<dyn TimeSource>,
     ) -> Result<Core, ServerError> {
         let cfg = Arc::new(cfg);
         let leases = store.load_leases()?;
@@ -84,7 +105,8 @@ impl Core {
         pool::Layout::new(&cfg, &hosts).index(&mut table);
         let writer = Writer::try_spawn(store)?;
         let interfaces = sockets.iter().map(|s| s.interface()).collect();
-        let started_at = now();
+        let clock = Clock::anchored(time.wall(), time.mono());
+        let started_at = clock.now(time.mono());
         let events = Arc::new(EventLog::new(
             cfg.server.event_buffer,
             i64::try_from(started_at).unwrap_or(0),
@@ -112,6 +134,8 @@ impl Core {
             fatal: None,
             health: super::health::Health::default(),
             arp: ArpState::off("not started"),
+            time,
+            clock,
         })
     }
 }
@@ -131,7 +155,28 @@ pub async fn run(
     sockets: Vec<Arc<dyn Socket>>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
-    let mut core = Core::load(config_path, cfg, store, sockets)?;
+    run_with_time(
+        config_path,
+        cfg,
+        store,
+        sockets,
+        Arc::new(SystemClocks),
+        shutdown,
+    )
+    .await
+}
+
+/// [`run`] on the clocks of `time` (the machine's are [`SystemClocks`];
+/// in-process tests pass a [`crate::clock::ManualTime`]).
+pub async fn run_with_time(
+    config_path: PathBuf,
+    cfg: Config,
+    store: Box<dyn Store>,
+    sockets: Vec<Arc<dyn Socket>>,
+    time: Arc<dyn TimeSource>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    let mut core = Core::load(config_path, cfg, store, sockets, time)?;
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(256);
     let control = control::Listener::bind(&core.cfg.server)?;
     let control_path = control.path().to_path_buf();
@@ -165,7 +210,7 @@ pub async fn run(
     }
     drop(tx);
 
-    core.start_arp(now());
+    core.start_arp(core.now());
     core.notifier.ready();
     core.serve(rx, jobs_rx, shutdown).await;
 
@@ -221,8 +266,14 @@ impl Core {
             name: "test0".into(),
             addr: std::net::Ipv4Addr::new(192, 0, 2, 1),
         });
-        let core =
-            Core::load(PathBuf::from("test.toml"), cfg, Box::new(store), vec![sock]).expect("core");
+        let core = Core::load(
+            PathBuf::from("test.toml"),
+            cfg,
+            Box::new(store),
+            vec![sock],
+            Arc::new(SystemClocks),
+        )
+        .expect("core");
         (core, wire)
     }
 }

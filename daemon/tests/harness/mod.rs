@@ -21,6 +21,7 @@ use std::time::Duration;
 use berth_proto::{ControlClient, Event, EventKind, LeaseFilter, LeaseState};
 use berthd::addr::MacAddr;
 use berthd::blocks::Block;
+use berthd::clock::{SystemClocks, TimeSource};
 use berthd::engine::Interface;
 use berthd::lease::Lease;
 use berthd::packet::{MessageType, Packet, code};
@@ -130,6 +131,12 @@ impl Harness {
 
     /// [`Harness::start`] with `server_extra` lines in `[server]`.
     pub async fn start_with(server_extra: &str, hosts: &str) -> Harness {
+        Self::start_on(server_extra, hosts, Arc::new(SystemClocks)).await
+    }
+
+    /// [`Harness::start_with`] on the clocks of `time` (e.g. a
+    /// [`berthd::clock::ManualTime`]).
+    pub async fn start_on(server_extra: &str, hosts: &str, time: Arc<dyn TimeSource>) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("berthd.toml");
         std::fs::write(&path, config_with(dir.path(), server_extra, hosts)).expect("write config");
@@ -144,11 +151,12 @@ impl Harness {
             addr: SERVER,
         });
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(berthd::server::run(
+        let server = tokio::spawn(berthd::server::run_with_time(
             path,
             cfg,
             Box::new(store.clone()),
             vec![sock],
+            time,
             async move {
                 let _ = stopped.await;
             },

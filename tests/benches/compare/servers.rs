@@ -84,7 +84,9 @@ impl Server {
             Kind::Berthd => {
                 let mut cfg = ServerConfig::lab_on(s.net)
                     .pool(&s.pool_start(), &s.pool_end())
-                    .lease(&format!("{}s", s.lease_secs));
+                    .lease(&format!("{}s", s.lease_secs))
+                    // perfdhcp and the filler are relays on the lab's subnet.
+                    .relay(&s.net.subnet_cidr());
                 // Same options as the others: mask, router, DNS.
                 if let Some(sub) = cfg.subnets.first_mut() {
                     sub.domain_name = None;

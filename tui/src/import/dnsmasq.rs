@@ -374,6 +374,9 @@ pub fn convert(text: &str, source: &str, interfaces: &[String]) -> Imported {
             message: "interfaces: no interface= line; written as [\"eth0\"]: set [server] interfaces (or pass --interface)".into(),
         });
     }
+    if let Some(message) = super::model::keep_relays_served(&mut c.out, "dnsmasq") {
+        c.notes.push(Note { line: 0, message });
+    }
     let auth = c.authoritative;
     c.out
         .server

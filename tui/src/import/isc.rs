@@ -50,6 +50,9 @@ pub fn convert(text: &str, source: &str, interfaces: &[String]) -> Imported {
     if !c.set_bootp {
         c.out.server.push(("bootp".into(), Value::Boolean(true)));
     }
+    if let Some(note) = super::model::keep_relays_served(&mut c.out, "dhcpd") {
+        c.note(0, note);
+    }
     c.out.hooks = super::model::merge_hooks(std::mem::take(&mut c.out.hooks));
     c.notes.sort_by_key(|n| n.line);
     Imported {

@@ -82,6 +82,22 @@ pub struct Berth {
     pub subnets: Vec<Subnet>,
     pub hosts: Vec<Host>,
     pub hooks: Vec<Hook>,
+    /// `[limits] relays`: the relays served (none when empty).
+    pub relays: Vec<String>,
+}
+
+/// dhcpd and dnsmasq answer every relay; Berth only the relays in
+/// `[limits] relays`. Several subnets usually mean some sit behind relays,
+/// so then every relay stays served (`0.0.0.0/0`); the note to report, if
+/// so. `server` names the source's server.
+pub fn keep_relays_served(out: &mut Berth, server: &str) -> Option<String> {
+    if out.subnets.len() < 2 {
+        return None;
+    }
+    out.relays = vec!["0.0.0.0/0".into()];
+    Some(format!(
+        "relays: {server} serves packets from any relay, Berth only from [limits] relays; written as [\"0.0.0.0/0\"] (any relay): list your relays' addresses instead, or remove it when no subnet is behind a relay"
+    ))
 }
 
 /// Merges hooks that run the same program with the same arguments but for
@@ -261,6 +277,15 @@ impl Berth {
             let _ = writeln!(out, "run = {}", string(&h.run));
             let args: Vec<Value> = h.args.iter().map(|a| Value::String(a.clone())).collect();
             let _ = writeln!(out, "args = {}", Value::Array(args));
+        }
+        if !self.relays.is_empty() {
+            let relays: Vec<Value> = self
+                .relays
+                .iter()
+                .map(|r| Value::String(r.clone()))
+                .collect();
+            let _ = writeln!(out, "\n[limits]");
+            let _ = writeln!(out, "relays = {}", Value::Array(relays));
         }
         out
     }

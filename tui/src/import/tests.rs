@@ -91,7 +91,9 @@ fn an_office_dhcpd_conf_reports_what_it_cannot_convert() {
     let i = isc::convert(OFFICE_ISC, "office.dhcpd.conf", &["br0".into()]);
     assert_eq!(
         lines(&i),
-        [2, 4, 8, 9, 18, 20, 23, 25, 27, 32, 36, 42, 45, 45, 50, 50]
+        [
+            0, 2, 4, 8, 9, 18, 20, 23, 25, 27, 32, 36, 42, 45, 45, 50, 50
+        ]
     );
     let notes = i.note_lines("f");
     for want in [
@@ -100,6 +102,7 @@ fn an_office_dhcpd_conf_reports_what_it_cannot_convert() {
         "f:32: not converted: `group { ... }`",
         "f:36: host `laptop_1`: not a valid host name in Berth; renamed `laptop-1`",
         "f:42: not converted: host `ghost`: no fixed-address",
+        "f: relays: dhcpd serves packets from any relay",
     ] {
         assert!(
             notes.iter().any(|n| n.starts_with(want)),
@@ -121,6 +124,10 @@ fn an_office_dhcpd_conf_reports_what_it_cannot_convert() {
     assert!(
         t.contains("client_id = \"70:68:6f:6e:65:2d:37\""),
         "a text client id as hex:\n{t}"
+    );
+    assert!(
+        t.contains("[limits]\nrelays = [\"0.0.0.0/0\"]"),
+        "several subnets: relays stay served as dhcpd served them:\n{t}"
     );
     check_strict(&t);
 }
@@ -233,4 +240,30 @@ fn hooks_for_the_events_own_name_merge() {
     );
     let kept = model::merge_hooks(vec![h("commit", "a"), h("release", "b")]);
     assert_eq!(kept.len(), 2);
+}
+
+#[test]
+fn several_dnsmasq_subnets_keep_every_relay_served() {
+    let conf = "dhcp-range=192.0.2.50,192.0.2.150,255.255.255.0,12h\n\
+                dhcp-range=198.51.100.10,198.51.100.20,255.255.255.0,1h\n";
+    let i = dnsmasq::convert(conf, "two.conf", &["br0".into()]);
+    let t = i.config.to_toml();
+    assert!(t.contains("[limits]\nrelays = [\"0.0.0.0/0\"]"), "{t}");
+    assert!(
+        i.note_lines("f")
+            .iter()
+            .any(|n| n.starts_with("f: relays: dnsmasq serves packets from any relay")),
+        "{:?}",
+        i.note_lines("f")
+    );
+    check_strict(&t);
+    let one = dnsmasq::convert(
+        "dhcp-range=192.0.2.50,192.0.2.150,255.255.255.0,12h\n",
+        "one.conf",
+        &["br0".into()],
+    );
+    assert!(
+        !one.config.to_toml().contains("relays"),
+        "one subnet: attached"
+    );
 }
