@@ -38,6 +38,7 @@ pub mod hosts;
 pub mod lease;
 pub mod limits;
 pub mod log;
+pub mod metrics;
 pub mod net;
 pub mod notify;
 pub mod options;

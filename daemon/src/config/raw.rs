@@ -251,6 +251,7 @@ pub(super) struct RawConfig {
     pub webhooks: Vec<(Span<usize>, super::raw_webhook::RawWebhook)>,
     pub hook: Vec<(Span<usize>, RawHook)>,
     pub hooks: Option<RawHooks>,
+    pub metrics: Option<super::raw_metrics::RawMetrics>,
 }
 
 /// The top-level keys we know.
@@ -266,6 +267,7 @@ const SECTIONS: &[&str] = &[
     "webhook",
     "hook",
     "hooks",
+    "metrics",
 ];
 
 /// Parse `text` and deserialize each section and entry separately.
@@ -314,6 +316,7 @@ pub(super) fn read(text: &str, report: &mut Reporter<'_>) -> Option<RawConfig> {
             "webhook" => raw.webhooks = entries("webhook", key_span, value, report),
             "hook" => raw.hook = entries("hook", key_span, value, report),
             "hooks" => raw.hooks = entry(value, report),
+            "metrics" => raw.metrics = entry(value, report),
             other => report.error(
                 key_span,
                 format!(
