@@ -25,6 +25,7 @@ use tracing::{debug, warn};
 use super::Core;
 use super::commit::{Report, Source, Then};
 use super::core::Job;
+use super::metrics::ApiCalls;
 use super::ops::{OpResult, Plan};
 use crate::control::{Idle, Listener, MAX_CALLS_PER_CONNECTION};
 use crate::events::EventLog;
@@ -114,6 +115,7 @@ impl CoreHandle {
 pub(crate) async fn serve(
     listener: Listener,
     core: CoreHandle,
+    calls: Arc<ApiCalls>,
     events: Arc<EventLog>,
     admin_group: String,
     idle: Duration,
@@ -121,12 +123,14 @@ pub(crate) async fn serve(
     loop {
         let (stream, peer) = listener.accept().await;
         let core = core.clone();
+        let calls = calls.clone();
         let events = events.clone();
         let admin_group = admin_group.clone();
         tokio::spawn(async move {
             let uid = peer.uid;
             let session = Session {
                 core,
+                calls,
                 events,
                 uid,
                 admin: peer.admin().await,
@@ -151,6 +155,8 @@ pub(crate) async fn serve(
 #[derive(Clone)]
 struct Session {
     core: CoreHandle,
+    /// Calls by method and result, for metrics.
+    calls: Arc<ApiCalls>,
     events: Arc<EventLog>,
     uid: u32,
     admin: bool,
@@ -175,26 +181,38 @@ impl Session {
 
 impl Control for Session {
     async fn api_version(self, _: Context) -> u32 {
+        let _ = self.calls.count("api_version", Ok::<(), ApiError>(()));
         API_VERSION
     }
 
     async fn status(self, _: Context) -> Result<Status, ApiError> {
-        self.core.read(|c, now| Ok(c.status(now))).await
+        let calls = self.calls.clone();
+        calls.count("status", self.core.read(|c, now| Ok(c.status(now))).await)
     }
 
     async fn leases(self, _: Context, filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
-        self.core.read(move |c, now| c.leases(&filter, now)).await
+        let calls = self.calls.clone();
+        calls.count(
+            "leases",
+            self.core.read(move |c, now| c.leases(&filter, now)).await,
+        )
     }
 
     async fn hosts(self, _: Context) -> Result<Vec<HostInfo>, ApiError> {
-        self.core.read(|c, _| Ok(c.hosts_list())).await
+        let calls = self.calls.clone();
+        calls.count("hosts", self.core.read(|c, _| Ok(c.hosts_list())).await)
     }
 
     async fn host_add(self, _: Context, host: HostSpec) -> Result<HostInfo, ApiError> {
-        self.require_admin("host add")?;
-        self.core
-            .run(move |c, now| c.host_put(host, None, now))
-            .await
+        let calls = self.calls.clone();
+        let r = async move {
+            self.require_admin("host add")?;
+            self.core
+                .run(move |c, now| c.host_put(host, None, now))
+                .await
+        }
+        .await;
+        calls.count("host_add", r)
     }
 
     async fn host_update(
@@ -203,29 +221,53 @@ impl Control for Session {
         name: String,
         host: HostSpec,
     ) -> Result<HostInfo, ApiError> {
-        self.require_admin("host update")?;
-        self.core
-            .run(move |c, now| c.host_put(host, Some(name), now))
-            .await
+        let calls = self.calls.clone();
+        let r = async move {
+            self.require_admin("host update")?;
+            self.core
+                .run(move |c, now| c.host_put(host, Some(name), now))
+                .await
+        }
+        .await;
+        calls.count("host_update", r)
     }
 
     async fn host_remove(self, _: Context, name: String) -> Result<HostInfo, ApiError> {
-        self.require_admin("host remove")?;
-        self.core.run(move |c, _| c.host_remove(&name)).await
+        let calls = self.calls.clone();
+        let r = async move {
+            self.require_admin("host remove")?;
+            self.core.run(move |c, _| c.host_remove(&name)).await
+        }
+        .await;
+        calls.count("host_remove", r)
     }
 
     async fn hosts_export(self, _: Context) -> Result<String, ApiError> {
-        self.core.read(|c, _| Ok(c.hosts_export())).await
+        let calls = self.calls.clone();
+        calls.count(
+            "hosts_export",
+            self.core.read(|c, _| Ok(c.hosts_export())).await,
+        )
     }
 
     async fn promote(self, _: Context, req: PromoteRequest) -> Result<PromoteResult, ApiError> {
-        self.require_admin("promote")?;
-        self.core.run(move |c, now| c.promote(req, now)).await
+        let calls = self.calls.clone();
+        let r = async move {
+            self.require_admin("promote")?;
+            self.core.run(move |c, now| c.promote(req, now)).await
+        }
+        .await;
+        calls.count("promote", r)
     }
 
     async fn release(self, _: Context, target: Target) -> Result<LeaseInfo, ApiError> {
-        self.require_admin("release")?;
-        self.core.run(move |c, now| c.release(&target, now)).await
+        let calls = self.calls.clone();
+        let r = async move {
+            self.require_admin("release")?;
+            self.core.run(move |c, now| c.release(&target, now)).await
+        }
+        .await;
+        calls.count("release", r)
     }
 
     async fn block(
@@ -234,30 +276,50 @@ impl Control for Session {
         mac: String,
         duration_secs: Option<u64>,
     ) -> Result<BlockInfo, ApiError> {
-        self.require_admin("block")?;
-        self.core
-            .run(move |c, now| c.block(&mac, duration_secs, now))
-            .await
+        let calls = self.calls.clone();
+        let r = async move {
+            self.require_admin("block")?;
+            self.core
+                .run(move |c, now| c.block(&mac, duration_secs, now))
+                .await
+        }
+        .await;
+        calls.count("block", r)
     }
 
     async fn unblock(self, _: Context, mac: String) -> Result<BlockInfo, ApiError> {
-        self.require_admin("unblock")?;
-        self.core.run(move |c, _| c.unblock(&mac)).await
+        let calls = self.calls.clone();
+        let r = async move {
+            self.require_admin("unblock")?;
+            self.core.run(move |c, _| c.unblock(&mac)).await
+        }
+        .await;
+        calls.count("unblock", r)
     }
 
     async fn blocks(self, _: Context) -> Result<Vec<BlockInfo>, ApiError> {
-        self.core.read(|c, now| Ok(c.blocks_list(now))).await
+        let calls = self.calls.clone();
+        calls.count(
+            "blocks",
+            self.core.read(|c, now| Ok(c.blocks_list(now))).await,
+        )
     }
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {
-        self.core.read(|c, now| Ok(c.pools(now))).await
+        let calls = self.calls.clone();
+        calls.count("pools", self.core.read(|c, now| Ok(c.pools(now))).await)
     }
 
     async fn reload(self, _: Context) -> Result<ReloadResult, ApiError> {
-        self.require_admin("reload")?;
-        self.core
-            .run(|c, now| c.reload(now).map(Plan::answer))
-            .await
+        let calls = self.calls.clone();
+        let r = async move {
+            self.require_admin("reload")?;
+            self.core
+                .run(|c, now| c.reload(now).map(Plan::answer))
+                .await
+        }
+        .await;
+        calls.count("reload", r)
     }
 
     async fn events_since(
@@ -266,21 +328,35 @@ impl Control for Session {
         seq: u64,
         wait_ms: u64,
     ) -> Result<EventBatch, ApiError> {
-        let wait = Duration::from_millis(wait_ms).min(MAX_EVENT_WAIT);
-        Ok(self.events.wait_since(seq, wait).await)
+        let calls = self.calls.clone();
+        let r = async move {
+            let wait = Duration::from_millis(wait_ms).min(MAX_EVENT_WAIT);
+            Ok(self.events.wait_since(seq, wait).await)
+        }
+        .await;
+        calls.count("events_since", r)
     }
 
     async fn explain(self, _: Context, req: ExplainRequest) -> Result<Explanation, ApiError> {
-        self.core.read(move |c, now| c.explain(&req, now)).await
+        let calls = self.calls.clone();
+        calls.count(
+            "explain",
+            self.core.read(move |c, now| c.explain(&req, now)).await,
+        )
     }
 
     async fn scan(self, _: Context, range: Option<String>) -> Result<Vec<ScanResult>, ApiError> {
-        self.require_admin("scan")?;
-        // The sweeps run off the core; it answers when the last is done.
-        let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |core, now| core.scan(range.as_deref(), tx, now));
-        self.core.jobs.send(job).await.map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        let calls = self.calls.clone();
+        let r = async move {
+            self.require_admin("scan")?;
+            // The sweeps run off the core; it answers when the last is done.
+            let (tx, rx) = oneshot::channel();
+            let job: Job = Box::new(move |core, now| core.scan(range.as_deref(), tx, now));
+            self.core.jobs.send(job).await.map_err(|_| gone())?;
+            rx.await.map_err(|_| gone())?
+        }
+        .await;
+        calls.count("scan", r)
     }
 }
 

@@ -29,6 +29,7 @@
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
+//! - [`metrics`]: the Prometheus endpoint: what a scrape reads, and its listener.
 //! - [`webhooks`]: starting the webhook dispatcher and reporting its drops.
 //! - [`sweep`], [`probe`]: ARP sweeps and scans, and the pre-offer probe
 //!   (the ARP threads themselves are [`crate::arp`]'s).
@@ -44,6 +45,7 @@ mod hooks;
 mod housekeeping;
 mod limits;
 mod log;
+mod metrics;
 mod ops;
 mod probe;
 mod reload;
@@ -85,6 +87,8 @@ pub enum ServerError {
     Net(#[from] NetError),
     #[error(transparent)]
     Control(#[from] ControlError),
+    #[error(transparent)]
+    Metrics(#[from] metrics::BindError),
 }
 
 /// The current wall-clock time as UTC seconds: the one clock read of the
@@ -139,4 +143,8 @@ pub(crate) struct Core {
     health: health::Health,
     /// ARP sweeps and probes.
     arp: sweep::ArpState,
+    /// Requests received and replies sent, by message type (metrics).
+    traffic: metrics::Traffic,
+    /// The Prometheus endpoint (`[metrics]`).
+    metrics: metrics::Metrics,
 }

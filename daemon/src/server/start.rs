@@ -112,6 +112,8 @@ impl Core {
             fatal: None,
             health: super::health::Health::default(),
             arp: ArpState::off("not started"),
+            traffic: super::metrics::Traffic::default(),
+            metrics: super::metrics::Metrics::default(),
         })
     }
 }
@@ -144,9 +146,13 @@ pub async fn run(
         drops_tx,
     ));
     background.spawn(webhooks::forward_drops(drops_rx, jobs_tx.clone()));
+    let listen = core.cfg.metrics.listen;
+    core.metrics
+        .start(CoreHandle::new(jobs_tx.clone()), listen)?;
     background.spawn(api::serve(
         control,
         CoreHandle::new(jobs_tx),
+        core.metrics.api.clone(),
         core.events.clone(),
         core.cfg.server.admin_group.clone(),
         Duration::from_secs(u64::from(core.cfg.server.control_idle_timeout)),
@@ -171,6 +177,7 @@ pub async fn run(
 
     core.notifier.stopping();
     background.abort_all();
+    core.metrics.stop();
     info!(
         in_flight = core.in_flight.len(),
         "shutting down: finishing in-flight writes"
