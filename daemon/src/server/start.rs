@@ -135,6 +135,10 @@ pub async fn run(
 ) -> Result<(), ServerError> {
     let mut core = Core::load(config_path, cfg, store, sockets)?;
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(256);
+    // Before the control socket: a start-up that fails here leaves nothing.
+    let listen = core.cfg.metrics.listen;
+    core.metrics
+        .start(CoreHandle::new(jobs_tx.clone()), listen)?;
     let control = control::Listener::bind(&core.cfg.server)?;
     let control_path = control.path().to_path_buf();
     let mut background = JoinSet::new();
@@ -146,9 +150,6 @@ pub async fn run(
         drops_tx,
     ));
     background.spawn(webhooks::forward_drops(drops_rx, jobs_tx.clone()));
-    let listen = core.cfg.metrics.listen;
-    core.metrics
-        .start(CoreHandle::new(jobs_tx.clone()), listen)?;
     background.spawn(api::serve(
         control,
         CoreHandle::new(jobs_tx),
