@@ -43,23 +43,28 @@ pub fn get(addr: SocketAddr, path: &str) -> Result<Answer> {
     })
 }
 
-/// [`get`] from inside the network namespace `ns` (by name, as `ip netns`
-/// knows it): a thread of its own enters it, so nothing else moves.
+/// [`get`] from inside the network namespace `ns`.
 pub fn get_in(ns: &str, addr: SocketAddr, path: &str) -> Result<Answer> {
+    let path = path.to_string();
+    in_netns(ns, move || get(addr, &path))?
+}
+
+/// Runs `f` on a thread of its own that entered the network namespace
+/// `ns` (by name, as `ip netns` knows it) first, so nothing else moves.
+pub fn in_netns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
     let file = std::fs::File::open(format!("/run/netns/{ns}"))
         .with_context(|| format!("open netns {ns}"))?;
-    let path = path.to_string();
     std::thread::spawn(move || {
-        // SAFETY: setns on a file descriptor we hold open; it changes only
-        // this thread's network namespace, and the thread ends after.
+        // SAFETY: setns on a file descriptor held open; it changes only
+        // this thread's network namespace, and the thread ends after `f`.
         let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
         if rc != 0 {
             bail!("setns: {}", std::io::Error::last_os_error());
         }
-        get(addr, &path)
+        Ok(f())
     })
     .join()
-    .map_err(|_| anyhow::anyhow!("scrape thread panicked"))?
+    .map_err(|_| anyhow::anyhow!("thread in netns {ns} panicked"))?
 }
 
 /// The value of the sample `series` (name and labels exactly as written,

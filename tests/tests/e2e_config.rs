@@ -108,3 +108,24 @@ fn located_line_helper() {
     ));
     assert!(!has_located_line("/tmp/a/berth.toml: duplicate", f));
 }
+
+#[test]
+fn check_config_locates_a_bad_metrics_listen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("berth.toml");
+    let mut cfg = ServerConfig::lab();
+    cfg.extra = "[metrics]\nlisten = \"localhost\"\n".into();
+    fs::write(&file, cfg.to_toml_in(dir.path())).expect("write config");
+    let out = check_config(&file).expect("berthd check-config runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "accepted a listen without a port:\n{text}"
+    );
+    assert!(has_located_line(&text, &file), "FILE:LINE:COL:\n{text}");
+    assert!(text.contains("`localhost` is not address:port"), "{text}");
+}
