@@ -139,9 +139,9 @@ fn an_address_in_use_stops_start_up_and_names_it() {
 
     let mut cfg = ServerConfig::lab();
     cfg.extra = format!("[metrics]\nlisten = \"{LISTEN}\"\n");
-    let err = Daemon::start(&lab, &cfg)
-        .err()
-        .expect("berthd must not start");
+    let Err(err) = Daemon::start(&lab, &cfg) else {
+        panic!("berthd must not start with {LISTEN} in use");
+    };
     let text = format!("{err:#}");
     assert!(
         text.contains(&format!("[metrics] listen = \"{LISTEN}\"")) && text.contains("in use"),
