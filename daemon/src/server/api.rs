@@ -164,6 +164,30 @@ struct Session {
 }
 
 impl Session {
+    /// A read-only call `method`, counted.
+    async fn read<T: Send + 'static>(
+        &self,
+        method: &'static str,
+        op: impl FnOnce(&Core, UnixTime) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.calls.count(method, self.core.read(op).await)
+    }
+
+    /// A change (`call` as operators name it), refused unless the caller
+    /// is an admin; counted as `method`.
+    async fn change<T: Send + 'static>(
+        &self,
+        method: &'static str,
+        call: &str,
+        op: impl FnOnce(&mut Core, UnixTime) -> OpResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let r = match self.require_admin(call) {
+            Ok(()) => self.core.run(op).await,
+            Err(e) => Err(e),
+        };
+        self.calls.count(method, r)
+    }
+
     fn require_admin(&self, call: &str) -> Result<(), ApiError> {
         if self.admin {
             return Ok(());
@@ -186,33 +210,23 @@ impl Control for Session {
     }
 
     async fn status(self, _: Context) -> Result<Status, ApiError> {
-        let calls = self.calls.clone();
-        calls.count("status", self.core.read(|c, now| Ok(c.status(now))).await)
+        self.read("status", |c, now| Ok(c.status(now))).await
     }
 
     async fn leases(self, _: Context, filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
-        let calls = self.calls.clone();
-        calls.count(
-            "leases",
-            self.core.read(move |c, now| c.leases(&filter, now)).await,
-        )
+        self.read("leases", move |c, now| c.leases(&filter, now))
+            .await
     }
 
     async fn hosts(self, _: Context) -> Result<Vec<HostInfo>, ApiError> {
-        let calls = self.calls.clone();
-        calls.count("hosts", self.core.read(|c, _| Ok(c.hosts_list())).await)
+        self.read("hosts", |c, _| Ok(c.hosts_list())).await
     }
 
     async fn host_add(self, _: Context, host: HostSpec) -> Result<HostInfo, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
-            self.require_admin("host add")?;
-            self.core
-                .run(move |c, now| c.host_put(host, None, now))
-                .await
-        }
-        .await;
-        calls.count("host_add", r)
+        self.change("host_add", "host add", move |c, now| {
+            c.host_put(host, None, now)
+        })
+        .await
     }
 
     async fn host_update(
@@ -221,53 +235,31 @@ impl Control for Session {
         name: String,
         host: HostSpec,
     ) -> Result<HostInfo, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
-            self.require_admin("host update")?;
-            self.core
-                .run(move |c, now| c.host_put(host, Some(name), now))
-                .await
-        }
-        .await;
-        calls.count("host_update", r)
+        self.change("host_update", "host update", move |c, now| {
+            c.host_put(host, Some(name), now)
+        })
+        .await
     }
 
     async fn host_remove(self, _: Context, name: String) -> Result<HostInfo, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
-            self.require_admin("host remove")?;
-            self.core.run(move |c, _| c.host_remove(&name)).await
-        }
-        .await;
-        calls.count("host_remove", r)
+        self.change("host_remove", "host remove", move |c, _| {
+            c.host_remove(&name)
+        })
+        .await
     }
 
     async fn hosts_export(self, _: Context) -> Result<String, ApiError> {
-        let calls = self.calls.clone();
-        calls.count(
-            "hosts_export",
-            self.core.read(|c, _| Ok(c.hosts_export())).await,
-        )
+        self.read("hosts_export", |c, _| Ok(c.hosts_export())).await
     }
 
     async fn promote(self, _: Context, req: PromoteRequest) -> Result<PromoteResult, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
-            self.require_admin("promote")?;
-            self.core.run(move |c, now| c.promote(req, now)).await
-        }
-        .await;
-        calls.count("promote", r)
+        self.change("promote", "promote", move |c, now| c.promote(req, now))
+            .await
     }
 
     async fn release(self, _: Context, target: Target) -> Result<LeaseInfo, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
-            self.require_admin("release")?;
-            self.core.run(move |c, now| c.release(&target, now)).await
-        }
-        .await;
-        calls.count("release", r)
+        self.change("release", "release", move |c, now| c.release(&target, now))
+            .await
     }
 
     async fn block(
@@ -276,50 +268,28 @@ impl Control for Session {
         mac: String,
         duration_secs: Option<u64>,
     ) -> Result<BlockInfo, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
-            self.require_admin("block")?;
-            self.core
-                .run(move |c, now| c.block(&mac, duration_secs, now))
-                .await
-        }
-        .await;
-        calls.count("block", r)
+        self.change("block", "block", move |c, now| {
+            c.block(&mac, duration_secs, now)
+        })
+        .await
     }
 
     async fn unblock(self, _: Context, mac: String) -> Result<BlockInfo, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
-            self.require_admin("unblock")?;
-            self.core.run(move |c, _| c.unblock(&mac)).await
-        }
-        .await;
-        calls.count("unblock", r)
+        self.change("unblock", "unblock", move |c, _| c.unblock(&mac))
+            .await
     }
 
     async fn blocks(self, _: Context) -> Result<Vec<BlockInfo>, ApiError> {
-        let calls = self.calls.clone();
-        calls.count(
-            "blocks",
-            self.core.read(|c, now| Ok(c.blocks_list(now))).await,
-        )
+        self.read("blocks", |c, now| Ok(c.blocks_list(now))).await
     }
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {
-        let calls = self.calls.clone();
-        calls.count("pools", self.core.read(|c, now| Ok(c.pools(now))).await)
+        self.read("pools", |c, now| Ok(c.pools(now))).await
     }
 
     async fn reload(self, _: Context) -> Result<ReloadResult, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
-            self.require_admin("reload")?;
-            self.core
-                .run(|c, now| c.reload(now).map(Plan::answer))
-                .await
-        }
-        .await;
-        calls.count("reload", r)
+        self.change("reload", "reload", |c, now| c.reload(now).map(Plan::answer))
+            .await
     }
 
     async fn events_since(
@@ -328,26 +298,18 @@ impl Control for Session {
         seq: u64,
         wait_ms: u64,
     ) -> Result<EventBatch, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
-            let wait = Duration::from_millis(wait_ms).min(MAX_EVENT_WAIT);
-            Ok(self.events.wait_since(seq, wait).await)
-        }
-        .await;
-        calls.count("events_since", r)
+        let wait = Duration::from_millis(wait_ms).min(MAX_EVENT_WAIT);
+        let batch = self.events.wait_since(seq, wait).await;
+        self.calls.count("events_since", Ok(batch))
     }
 
     async fn explain(self, _: Context, req: ExplainRequest) -> Result<Explanation, ApiError> {
-        let calls = self.calls.clone();
-        calls.count(
-            "explain",
-            self.core.read(move |c, now| c.explain(&req, now)).await,
-        )
+        self.read("explain", move |c, now| c.explain(&req, now))
+            .await
     }
 
     async fn scan(self, _: Context, range: Option<String>) -> Result<Vec<ScanResult>, ApiError> {
-        let calls = self.calls.clone();
-        let r = async move {
+        let r = async {
             self.require_admin("scan")?;
             // The sweeps run off the core; it answers when the last is done.
             let (tx, rx) = oneshot::channel();
@@ -356,7 +318,7 @@ impl Control for Session {
             rx.await.map_err(|_| gone())?
         }
         .await;
-        calls.count("scan", r)
+        self.calls.count("scan", r)
     }
 }
 
