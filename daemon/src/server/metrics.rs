@@ -671,3 +671,44 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod cost {
+    use super::*;
+    use crate::server::core::Inbound;
+    use crate::store::MemoryStore;
+    use std::time::Instant;
+
+    #[tokio::test]
+    #[ignore]
+    async fn cost_of_counting_against_the_packet_path() {
+        let (mut core, _wire) = Core::for_test(
+            "[server]\ninterfaces = [\"test0\"]\n[[subnet]]\ncidr = \"10.0.0.0/16\"\nrange = [\"10.0.1.0\", \"10.0.255.254\"]\n",
+            MemoryStore::new(),
+        );
+        let n = 20_000u32;
+        let packets: Vec<Vec<u8>> = (0..n)
+            .map(|i| {
+                let [_, b, c, d] = i.to_be_bytes();
+                let mut p = Packet::request(crate::addr::MacAddr([2, 0, 0, b, c, d]), crate::packet::MessageType::Discover, i);
+                p.options.set(55, vec![1, 3, 6, 15, 28, 51]);
+                p.encode(576, &[]).0
+            })
+            .collect();
+        let from: std::net::SocketAddr = "0.0.0.0:68".parse().unwrap();
+        let t = Instant::now();
+        for b in &packets {
+            core.handle_inbound(Inbound { iface: 0, bytes: b.clone(), from }, 0);
+        }
+        let per_discover = t.elapsed().as_nanos() as f64 / f64::from(n);
+        let p = Packet::decode(&packets[0]).unwrap();
+        let mut tr = Traffic::default();
+        let m = 1_000_000;
+        let t = Instant::now();
+        for _ in 0..m {
+            tr.received(std::hint::black_box(&p));
+        }
+        let per_count = t.elapsed().as_nanos() as f64 / f64::from(m);
+        println!("per DISCOVER through the core: {per_discover:.0} ns; per count: {per_count:.1} ns ({:.3}%); {}", 100.0 * 2.0 * per_count / per_discover, tr.received[1]);
+    }
+}
