@@ -29,7 +29,8 @@
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
-//! - [`metrics`]: the Prometheus endpoint: what a scrape reads, and its listener.
+//! - [`metrics`], [`scrape`]: the Prometheus endpoint's listener, and what a
+//!   scrape reads.
 //! - [`webhooks`]: starting the webhook dispatcher and reporting its drops.
 //! - [`sweep`], [`probe`]: ARP sweeps and scans, and the pre-offer probe
 //!   (the ARP threads themselves are [`crate::arp`]'s).
@@ -49,6 +50,7 @@ mod metrics;
 mod ops;
 mod probe;
 mod reload;
+mod scrape;
 mod start;
 mod sweep;
 pub mod transport;
@@ -144,7 +146,7 @@ pub(crate) struct Core {
     /// ARP sweeps and probes.
     arp: sweep::ArpState,
     /// Requests received and replies sent, by message type (metrics).
-    traffic: metrics::Traffic,
+    traffic: scrape::Traffic,
     /// The Prometheus endpoint (`[metrics]`).
     metrics: metrics::Metrics,
 }

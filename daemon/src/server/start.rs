@@ -112,7 +112,7 @@ impl Core {
             fatal: None,
             health: super::health::Health::default(),
             arp: ArpState::off("not started"),
-            traffic: super::metrics::Traffic::default(),
+            traffic: super::scrape::Traffic::default(),
             metrics: super::metrics::Metrics::default(),
         })
     }
