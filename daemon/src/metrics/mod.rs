@@ -4,7 +4,7 @@
 //! HTTP/1.1 server that answers `GET /metrics` with whatever its caller's
 //! scrape function returns ([`http`]).
 //!
-//! What is measured, and where it is read from, is `server/metrics.rs`'s:
+//! What is measured, and where it is read from, is `server/scrape.rs`'s:
 //! the counters stay with their owners and are read at scrape time.
 
 pub mod encode;
