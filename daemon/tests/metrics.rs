@@ -158,3 +158,35 @@ async fn an_address_in_use_stops_start_up_and_names_it() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_attempts_and_drops_are_counted() {
+    // A receiver port nothing listens on: every POST fails, then it is dropped.
+    let nobody = free_addr();
+    let addr = free_addr();
+    let webhook = format!(
+        "[[webhook]]\nurl = \"http://{nobody}/dhcp\"\nevents = [\"arrival\"]\n\
+         timeout = \"1s\"\nretries = 1\n"
+    );
+    let mut h = Harness::start(&format!("{}{webhook}", section(addr))).await;
+    h.discover(A).await.expect("offer");
+    h.counted("webhook_dropped", 1).await;
+    let text = scrape(addr).await;
+    assert!(value(&text, "berth_webhook_deliveries_total{result=\"failed\"}") >= 1.0);
+    assert_eq!(
+        value(
+            &text,
+            "berth_webhook_deliveries_total{result=\"delivered\"}"
+        ),
+        0.0
+    );
+    assert_eq!(value(&text, "berth_webhook_dropped_total"), 1.0);
+    assert_eq!(
+        value(
+            &text,
+            "berth_events_total{kind=\"webhook_dropped\",ok=\"false\"}"
+        ),
+        1.0
+    );
+    h.stop().await;
+}
