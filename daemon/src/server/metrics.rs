@@ -86,7 +86,8 @@ impl Metrics {
     }
 
     fn serve(&mut self, listener: Option<std::net::TcpListener>) {
-        // The old listener closes first, then the new one serves.
+        // The old endpoint stops (its listener closes as its task is
+        // dropped); scrapes it already took finish on their own timeouts.
         self.endpoint = None;
         let (Some(listener), Some(handle)) = (listener, self.handle.clone()) else {
             return;
