@@ -55,6 +55,19 @@ struct Ring {
     cap: usize,
     /// The seq the next event gets; seqs start at 1 so 0 means "from the start".
     next_seq: u64,
+    /// Events pushed since the start by kind (`kind as usize`), ok and not:
+    /// what the metrics count, kept after the ring dropped the events.
+    tally: Vec<Option<Tally>>,
+}
+
+/// How many events of one kind were pushed since the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub kind: EventKind,
+    /// With `ok` set.
+    pub ok: u64,
+    /// With `ok` clear (a failed reload, a failed hook, ...).
+    pub failed: u64,
 }
 
 /// The shared event log.
@@ -73,6 +86,7 @@ impl EventLog {
                 buf: VecDeque::with_capacity(cap.min(65536)),
                 cap: cap.max(1),
                 next_seq: 1,
+                tally: Vec::new(),
             }),
             latest: watch::Sender::new(0),
             epoch,
@@ -94,6 +108,20 @@ impl EventLog {
             }
             e.seq = seq;
             e.at = at;
+            let i = e.kind as usize;
+            if r.tally.len() <= i {
+                r.tally.resize(i + 1, None);
+            }
+            let t = r.tally[i].get_or_insert(Tally {
+                kind: e.kind,
+                ok: 0,
+                failed: 0,
+            });
+            if e.ok {
+                t.ok += 1;
+            } else {
+                t.failed += 1;
+            }
             r.buf.push_back(e);
             seq
         };
@@ -142,6 +170,11 @@ impl EventLog {
         self.since(after)
     }
 
+    /// Events pushed since the start, by kind (kinds never pushed are absent).
+    pub fn tally(&self) -> Vec<Tally> {
+        self.ring().tally.iter().flatten().copied().collect()
+    }
+
     /// The daemon's start time, which tells readers about restarts.
     pub fn epoch(&self) -> UnixTime {
         self.epoch
@@ -169,6 +202,32 @@ mod tests {
         let empty = log.since(3);
         assert!(empty.events.is_empty());
         assert_eq!(empty.last_seq, 3);
+    }
+
+    #[test]
+    fn the_tally_counts_every_event_pushed_even_once_dropped() {
+        let log = EventLog::new(2, 0);
+        for _ in 0..5 {
+            log.push(new_event(EventKind::Ack), 1);
+        }
+        let mut failed = new_event(EventKind::Reload);
+        failed.ok = false;
+        log.push(failed, 1);
+        assert_eq!(
+            log.tally(),
+            [
+                Tally {
+                    kind: EventKind::Ack,
+                    ok: 5,
+                    failed: 0
+                },
+                Tally {
+                    kind: EventKind::Reload,
+                    ok: 0,
+                    failed: 1
+                },
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`hosts`]: the static host table (config and run-time hosts in one index).
 //! - [`blocks`]: blocked client MACs.
 //! - [`log`]: where the log goes: stderr, or syslog (`log = "local7"`).
+//! - [`metrics`]: the Prometheus endpoint's encoder, histograms and HTTP server (`[metrics]`).
 //! - [`lease`]: lease records and the in-memory lease index (the hot path).
 //! - [`pool`]: the dynamic pools: may this address go to this client, which address to offer, pool figures.
 //! - [`engine`]: the sans-IO protocol core: (request, config, leases, now) -> decision.
@@ -40,6 +41,7 @@ pub mod hosts;
 pub mod lease;
 pub mod limits;
 pub mod log;
+pub mod metrics;
 pub mod net;
 pub mod notify;
 pub mod options;

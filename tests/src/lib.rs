@@ -25,6 +25,7 @@ pub mod clients;
 pub mod daemon;
 pub mod http;
 pub mod kea;
+pub mod metrics;
 pub mod netns;
 pub mod pcap;
 pub mod perfdhcp;

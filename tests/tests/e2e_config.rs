@@ -30,6 +30,17 @@ fn has_located_line(out: &str, file: &std::path::Path) -> bool {
     })
 }
 
+/// `berthd check-config FILE`: how it exited, and what it printed.
+fn checked(file: &std::path::Path) -> (std::process::Output, String) {
+    let out = check_config(file).expect("berthd check-config runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out, text)
+}
+
 #[test]
 fn check_config_accepts_the_lab_config() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -51,12 +62,7 @@ fn check_config_rejects_duplicate_mac_naming_both_hosts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("berth.toml");
     fs::write(&file, duplicate_mac_config(dir.path())).expect("write config");
-    let out = check_config(&file).expect("berthd check-config runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (out, text) = checked(&file);
     assert!(
         !out.status.success(),
         "check-config accepted a duplicate MAC:\n{text}"
@@ -107,4 +113,20 @@ fn located_line_helper() {
         f
     ));
     assert!(!has_located_line("/tmp/a/berth.toml: duplicate", f));
+}
+
+#[test]
+fn check_config_locates_a_bad_metrics_listen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("berth.toml");
+    let mut cfg = ServerConfig::lab();
+    cfg.extra = "[metrics]\nlisten = \"localhost\"\n".into();
+    fs::write(&file, cfg.to_toml_in(dir.path())).expect("write config");
+    let (out, text) = checked(&file);
+    assert!(
+        !out.status.success(),
+        "accepted a listen without a port:\n{text}"
+    );
+    assert!(has_located_line(&text, &file), "FILE:LINE:COL:\n{text}");
+    assert!(text.contains("`localhost` is not address:port"), "{text}");
 }

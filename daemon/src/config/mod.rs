@@ -23,12 +23,14 @@ mod diagnostic;
 mod hooks;
 mod limits;
 mod log;
+mod metrics;
 mod offers;
 mod pool;
 mod raw;
 mod raw_class;
 mod raw_hooks;
 mod raw_limits;
+mod raw_metrics;
 mod raw_pool;
 mod raw_webhook;
 mod server;
@@ -45,6 +47,7 @@ pub use class::Class;
 use diagnostic::Reporter;
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use limits::{FloodLimit, Limits, RateLimit, RenewalLimit};
+pub use metrics::MetricsConfig;
 pub use offers::{MIN_DEFAULT_OFFERS, default_max_offers};
 pub use pool::{Clients, RangePolicy};
 pub use store::PostgresConfig;
@@ -84,6 +87,8 @@ pub struct Config {
     pub hooks: HookConfig,
     /// `[server] log` (and `syslog_socket`): where the log goes.
     pub log: LogTarget,
+    /// `[metrics]`: the Prometheus endpoint.
+    pub metrics: MetricsConfig,
     host_by_mac: HashMap<MacAddr, usize>,
     host_by_client_id: HashMap<Vec<u8>, usize>,
     host_by_ip: HashMap<Ipv4Addr, usize>,
@@ -128,6 +133,7 @@ impl Config {
             webhooks: Vec::new(),
             hooks: HookConfig::default(),
             log: LogTarget::default(),
+            metrics: MetricsConfig::default(),
             host_by_mac,
             host_by_client_id,
             host_by_ip,

@@ -252,6 +252,7 @@ pub(super) struct RawConfig {
     pub webhooks: Vec<(Span<usize>, super::raw_webhook::RawWebhook)>,
     pub hook: Vec<(Span<usize>, RawHook)>,
     pub hooks: Option<RawHooks>,
+    pub metrics: Option<super::raw_metrics::RawMetrics>,
 }
 
 /// The top-level keys we know.
@@ -267,6 +268,7 @@ const SECTIONS: &[&str] = &[
     "webhook",
     "hook",
     "hooks",
+    "metrics",
 ];
 
 /// Parse `text` and deserialize each section and entry separately.
@@ -315,6 +317,7 @@ pub(super) fn read(text: &str, report: &mut Reporter<'_>) -> Option<RawConfig> {
             "webhook" => raw.webhooks = entries("webhook", key_span, value, report),
             "hook" => raw.hook = entries("hook", key_span, value, report),
             "hooks" => raw.hooks = entry(value, report),
+            "metrics" => raw.metrics = entry(value, report),
             other => report.error(
                 key_span,
                 format!(

@@ -54,6 +54,7 @@ pub(super) fn build(raw: RawConfig, source: &Path, report: &mut Reporter<'_>) ->
     config.limits = super::limits::build(raw.limits.as_ref(), report);
     config.webhooks = super::webhook::build(&raw.webhooks, report);
     config.hooks = hook_config;
+    config.metrics = super::metrics::build(raw.metrics.as_ref(), report);
     config.log = log;
     config
 }

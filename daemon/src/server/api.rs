@@ -27,6 +27,7 @@ use super::Core;
 use super::commit::{Report, Source, Then};
 use super::core::Job;
 use super::ops::{OpResult, Plan};
+use super::scrape::ApiCalls;
 use crate::control::{Idle, Listener, MAX_CALLS_PER_CONNECTION};
 use crate::events::EventLog;
 use crate::lease::UnixTime;
@@ -115,6 +116,7 @@ impl CoreHandle {
 pub(crate) async fn serve(
     listener: Listener,
     core: CoreHandle,
+    calls: Arc<ApiCalls>,
     events: Arc<EventLog>,
     admin_group: String,
     idle: Duration,
@@ -122,12 +124,14 @@ pub(crate) async fn serve(
     loop {
         let (stream, peer) = listener.accept().await;
         let core = core.clone();
+        let calls = calls.clone();
         let events = events.clone();
         let admin_group = admin_group.clone();
         tokio::spawn(async move {
             let uid = peer.uid;
             let session = Session {
                 core,
+                calls,
                 events,
                 uid,
                 admin: peer.admin().await,
@@ -152,6 +156,8 @@ pub(crate) async fn serve(
 #[derive(Clone)]
 struct Session {
     core: CoreHandle,
+    /// Calls by method and result, for metrics.
+    calls: Arc<ApiCalls>,
     events: Arc<EventLog>,
     uid: u32,
     admin: bool,
@@ -159,6 +165,30 @@ struct Session {
 }
 
 impl Session {
+    /// A read-only call `method`, counted.
+    async fn read<T: Send + 'static>(
+        &self,
+        method: &'static str,
+        op: impl FnOnce(&Core, UnixTime) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.calls.count(method, self.core.read(op).await)
+    }
+
+    /// A change (`call` as operators name it), refused unless the caller
+    /// is an admin; counted as `method`.
+    async fn change<T: Send + 'static>(
+        &self,
+        method: &'static str,
+        call: &str,
+        op: impl FnOnce(&mut Core, UnixTime) -> OpResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let r = match self.require_admin(call) {
+            Ok(()) => self.core.run(op).await,
+            Err(e) => Err(e),
+        };
+        self.calls.count(method, r)
+    }
+
     fn require_admin(&self, call: &str) -> Result<(), ApiError> {
         if self.admin {
             return Ok(());
@@ -176,26 +206,28 @@ impl Session {
 
 impl Control for Session {
     async fn api_version(self, _: Context) -> u32 {
+        let _ = self.calls.count("api_version", Ok::<(), ApiError>(()));
         API_VERSION
     }
 
     async fn status(self, _: Context) -> Result<Status, ApiError> {
-        self.core.read(|c, now| Ok(c.status(now))).await
+        self.read("status", |c, now| Ok(c.status(now))).await
     }
 
     async fn leases(self, _: Context, filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
-        self.core.read(move |c, now| c.leases(&filter, now)).await
+        self.read("leases", move |c, now| c.leases(&filter, now))
+            .await
     }
 
     async fn hosts(self, _: Context) -> Result<Vec<HostInfo>, ApiError> {
-        self.core.read(|c, _| Ok(c.hosts_list())).await
+        self.read("hosts", |c, _| Ok(c.hosts_list())).await
     }
 
     async fn host_add(self, _: Context, host: HostSpec) -> Result<HostInfo, ApiError> {
-        self.require_admin("host add")?;
-        self.core
-            .run(move |c, now| c.host_put(host, None, now))
-            .await
+        self.change("host_add", "host add", move |c, now| {
+            c.host_put(host, None, now)
+        })
+        .await
     }
 
     async fn host_update(
@@ -204,29 +236,31 @@ impl Control for Session {
         name: String,
         host: HostSpec,
     ) -> Result<HostInfo, ApiError> {
-        self.require_admin("host update")?;
-        self.core
-            .run(move |c, now| c.host_put(host, Some(name), now))
-            .await
+        self.change("host_update", "host update", move |c, now| {
+            c.host_put(host, Some(name), now)
+        })
+        .await
     }
 
     async fn host_remove(self, _: Context, name: String) -> Result<HostInfo, ApiError> {
-        self.require_admin("host remove")?;
-        self.core.run(move |c, _| c.host_remove(&name)).await
+        self.change("host_remove", "host remove", move |c, _| {
+            c.host_remove(&name)
+        })
+        .await
     }
 
     async fn hosts_export(self, _: Context) -> Result<String, ApiError> {
-        self.core.read(|c, _| Ok(c.hosts_export())).await
+        self.read("hosts_export", |c, _| Ok(c.hosts_export())).await
     }
 
     async fn promote(self, _: Context, req: PromoteRequest) -> Result<PromoteResult, ApiError> {
-        self.require_admin("promote")?;
-        self.core.run(move |c, now| c.promote(req, now)).await
+        self.change("promote", "promote", move |c, now| c.promote(req, now))
+            .await
     }
 
     async fn release(self, _: Context, target: Target) -> Result<LeaseInfo, ApiError> {
-        self.require_admin("release")?;
-        self.core.run(move |c, now| c.release(&target, now)).await
+        self.change("release", "release", move |c, now| c.release(&target, now))
+            .await
     }
 
     async fn block(
@@ -235,29 +269,27 @@ impl Control for Session {
         mac: String,
         duration_secs: Option<u64>,
     ) -> Result<BlockInfo, ApiError> {
-        self.require_admin("block")?;
-        self.core
-            .run(move |c, now| c.block(&mac, duration_secs, now))
-            .await
+        self.change("block", "block", move |c, now| {
+            c.block(&mac, duration_secs, now)
+        })
+        .await
     }
 
     async fn unblock(self, _: Context, mac: String) -> Result<BlockInfo, ApiError> {
-        self.require_admin("unblock")?;
-        self.core.run(move |c, _| c.unblock(&mac)).await
+        self.change("unblock", "unblock", move |c, _| c.unblock(&mac))
+            .await
     }
 
     async fn blocks(self, _: Context) -> Result<Vec<BlockInfo>, ApiError> {
-        self.core.read(|c, now| Ok(c.blocks_list(now))).await
+        self.read("blocks", |c, now| Ok(c.blocks_list(now))).await
     }
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {
-        self.core.read(|c, now| Ok(c.pools(now))).await
+        self.read("pools", |c, now| Ok(c.pools(now))).await
     }
 
     async fn reload(self, _: Context) -> Result<ReloadResult, ApiError> {
-        self.require_admin("reload")?;
-        self.core
-            .run(|c, now| c.reload(now).map(Plan::answer))
+        self.change("reload", "reload", |c, now| c.reload(now).map(Plan::answer))
             .await
     }
 
@@ -268,20 +300,26 @@ impl Control for Session {
         wait_ms: u64,
     ) -> Result<EventBatch, ApiError> {
         let wait = Duration::from_millis(wait_ms).min(MAX_EVENT_WAIT);
-        Ok(self.events.wait_since(seq, wait).await)
+        let batch = self.events.wait_since(seq, wait).await;
+        self.calls.count("events_since", Ok(batch))
     }
 
     async fn explain(self, _: Context, req: ExplainRequest) -> Result<Explanation, ApiError> {
-        self.core.read(move |c, now| c.explain(&req, now)).await
+        self.read("explain", move |c, now| c.explain(&req, now))
+            .await
     }
 
     async fn scan(self, _: Context, range: Option<String>) -> Result<Vec<ScanResult>, ApiError> {
-        self.require_admin("scan")?;
-        // The sweeps run off the core; it answers when the last is done.
-        let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |core, now| core.scan(range.as_deref(), tx, now));
-        self.core.jobs.send(job).await.map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        let r = async {
+            self.require_admin("scan")?;
+            // The sweeps run off the core; it answers when the last is done.
+            let (tx, rx) = oneshot::channel();
+            let job: Job = Box::new(move |core, now| core.scan(range.as_deref(), tx, now));
+            self.core.jobs.send(job).await.map_err(|_| gone())?;
+            rx.await.map_err(|_| gone())?
+        }
+        .await;
+        self.calls.count("scan", r)
     }
 
     async fn quarantine(
@@ -289,16 +327,22 @@ impl Control for Session {
         _: Context,
         page: PageRequest,
     ) -> Result<Page<QuarantineInfo>, ApiError> {
-        self.core
+        let r = self
+            .core
             .read(move |c, now| c.quarantine_page(&page, now))
-            .await
+            .await;
+        self.calls.count("quarantine", r)
     }
 
     async fn quarantine_clear(self, _: Context, ip: Ipv4Addr) -> Result<QuarantineInfo, ApiError> {
-        self.require_admin("quarantine clear")?;
-        self.core
-            .run(move |c, now| c.quarantine_clear(ip, now))
-            .await
+        let r = async {
+            self.require_admin("quarantine clear")?;
+            self.core
+                .run(move |c, now| c.quarantine_clear(ip, now))
+                .await
+        }
+        .await;
+        self.calls.count("quarantine_clear", r)
     }
 }
 

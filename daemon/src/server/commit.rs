@@ -347,7 +347,10 @@ impl Core {
         if writes.is_empty() {
             match then {
                 Then::Nothing => {}
-                Then::Reply(sock, reply) => send_now(sock, &reply),
+                Then::Reply(sock, reply) => {
+                    self.traffic.sent(&reply.packet);
+                    send_now(sock, &reply);
+                }
                 Then::Answer(answer) => {
                     // Published first: a caller that reads events next sees them.
                     self.publish(report, at);
@@ -390,6 +393,7 @@ impl Core {
             // hooks are given as old_* and new_*.
             Ok(()) => {
                 if let Some((sock, reply)) = flight.reply {
+                    self.traffic.sent(&reply.packet);
                     send_now(sock, &reply);
                 }
                 if let Some(e) = self.health.ok(flight.at) {

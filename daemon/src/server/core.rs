@@ -168,8 +168,11 @@ impl Core {
             }
         };
         // Limits count what arrives, once: not the second pass after a probe.
-        if attempt == 0 && !self.admit(&packet, m.iface, at) {
-            return;
+        if attempt == 0 {
+            self.traffic.received(&packet);
+            if !self.admit(&packet, m.iface, at) {
+                return;
+            }
         }
         if self.waits_for_probe(&packet) {
             debug!(iface = %self.interfaces[m.iface].name, "DISCOVER while its probe is out: answered after it");

@@ -30,6 +30,8 @@
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them;
 //!   [`quarantine`]: listing and clearing quarantined addresses.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
+//! - [`metrics`], [`scrape`]: the Prometheus endpoint's listener, and what a
+//!   scrape reads.
 //! - [`webhooks`]: starting the webhook dispatcher and reporting its drops.
 //! - [`sweep`], [`probe`]: ARP sweeps and scans, and the pre-offer probe
 //!   (the ARP threads themselves are [`crate::arp`]'s).
@@ -46,10 +48,12 @@ mod hooks;
 mod housekeeping;
 mod limits;
 mod log;
+mod metrics;
 mod ops;
 mod probe;
 mod quarantine;
 mod reload;
+mod scrape;
 mod start;
 mod sweep;
 pub mod transport;
@@ -88,6 +92,8 @@ pub enum ServerError {
     Net(#[from] NetError),
     #[error(transparent)]
     Control(#[from] ControlError),
+    #[error(transparent)]
+    Metrics(#[from] metrics::BindError),
 }
 
 /// Counters of what happened to requests, by outcome kind.
@@ -139,6 +145,10 @@ pub(crate) struct Core {
     /// The daemon's time: monotonic, anchored to the wall clock; the one
     /// clock of the serving path, passed into the pure core as `now`.
     clock: Clock,
+    /// Requests received and replies sent, by message type (metrics).
+    traffic: scrape::Traffic,
+    /// The Prometheus endpoint (`[metrics]`).
+    metrics: metrics::Metrics,
 }
 
 impl Core {

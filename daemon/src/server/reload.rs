@@ -79,12 +79,18 @@ impl Core {
         for w in &warnings {
             warn!("{w}");
         }
+        // Binding is the last thing that can fail: nothing has changed yet.
+        let metrics = self
+            .metrics
+            .prepare(new.metrics.listen)
+            .map_err(|e| ApiError::new(ErrorKind::Invalid, e.to_string()))?;
         let result = ReloadResult {
             config_path: self.config_path.display().to_string(),
             subnets: new.subnets.len() as u64,
             hosts: hosts.iter().count() as u64,
             warnings,
         };
+        self.metrics.apply(metrics);
         self.limits.reconfigure(&new.limits);
         if let Some(w) = &self.webhooks {
             w.set(new.webhooks.clone());

@@ -136,6 +136,8 @@ impl Core {
             arp: ArpState::off("not started"),
             time,
             clock,
+            traffic: super::scrape::Traffic::default(),
+            metrics: super::metrics::Metrics::default(),
         })
     }
 }
@@ -178,6 +180,10 @@ pub async fn run_with_time(
 ) -> Result<(), ServerError> {
     let mut core = Core::load(config_path, cfg, store, sockets, time)?;
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(256);
+    // Before the control socket: a start-up that fails here leaves nothing.
+    let listen = core.cfg.metrics.listen;
+    core.metrics
+        .start(CoreHandle::new(jobs_tx.clone()), listen)?;
     let control = control::Listener::bind(&core.cfg.server)?;
     let control_path = control.path().to_path_buf();
     let mut background = JoinSet::new();
@@ -192,6 +198,7 @@ pub async fn run_with_time(
     background.spawn(api::serve(
         control,
         CoreHandle::new(jobs_tx),
+        core.metrics.api.clone(),
         core.events.clone(),
         core.cfg.server.admin_group.clone(),
         Duration::from_secs(u64::from(core.cfg.server.control_idle_timeout)),
@@ -216,6 +223,7 @@ pub async fn run_with_time(
 
     core.notifier.stopping();
     background.abort_all();
+    core.metrics.stop();
     info!(
         in_flight = core.in_flight.len(),
         "shutting down: finishing in-flight writes"

@@ -67,6 +67,8 @@ pub(crate) struct ArpState {
     last: BTreeMap<Ipv4Addr, proto::ScanResult>,
     next_sweep: Option<UnixTime>,
     last_sweep: Option<UnixTime>,
+    /// Sweeps finished since the start (periodic and `scan`), for metrics.
+    pub(crate) sweeps_done: u64,
 }
 
 impl ArpState {
@@ -87,6 +89,7 @@ impl ArpState {
             last: BTreeMap::new(),
             next_sweep: None,
             last_sweep: None,
+            sweeps_done: 0,
         }
     }
 
@@ -380,6 +383,7 @@ impl Core {
             "ARP sweep done"
         );
         self.arp.last_sweep = Some(at);
+        self.arp.sweeps_done += 1;
         self.arp.last.insert(s.range.start, result.clone());
         if let Some(id) = s.scan
             && let Some(scan) = self.arp.scans.get_mut(&id)

@@ -15,10 +15,12 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 
 use super::{Store, StoreError, Write};
+use crate::metrics::{Histogram, HistogramSnapshot};
 
 /// Upper bound on the writes gathered from several requests into one
 /// transaction, so a large backlog does not become one huge transaction. A
@@ -32,13 +34,57 @@ enum Msg {
     Shutdown(oneshot::Sender<()>),
 }
 
-#[derive(Default)]
 struct Shared {
     batches: AtomicU64,
     writes: AtomicU64,
     failures: AtomicU64,
+    /// How long each transaction took, in microseconds.
+    commit_micros: Histogram,
+    /// Writes per group transaction.
+    batch_writes: Histogram,
     /// Set once the thread has flushed and exited cleanly (not after a panic).
     stopped: AtomicBool,
+}
+
+/// Transaction times' bucket bounds (µs): 100 µs to 10 s.
+const COMMIT_MICROS: &[u64] = &[
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000, 2_500_000, 5_000_000, 10_000_000,
+];
+/// Batch sizes' bucket bounds: powers of two up to [`MAX_BATCH_WRITES`].
+const BATCH_WRITES: &[u64] = &[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            batches: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            commit_micros: Histogram::new(COMMIT_MICROS, 1e-6),
+            batch_writes: Histogram::new(BATCH_WRITES, 1.0),
+            stopped: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Shared {
+    /// Applies `batch` as one transaction, timing it.
+    fn apply(&self, store: &mut dyn Store, batch: &[Write]) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let result = store.apply(batch);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.commit_micros.observe(micros);
+        result
+    }
+}
+
+/// The writer's histograms since it started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriterHistograms {
+    /// Seconds per store transaction (group commits and their retries).
+    pub commit_seconds: HistogramSnapshot,
+    /// Writes per group transaction.
+    pub batch_writes: HistogramSnapshot,
 }
 
 /// Counters since the writer started.
@@ -139,6 +185,14 @@ impl Writer {
         }
     }
 
+    /// Transaction times and batch sizes since the writer started.
+    pub fn histograms(&self) -> WriterHistograms {
+        WriterHistograms {
+            commit_seconds: self.shared.commit_micros.snapshot(),
+            batch_writes: self.shared.batch_writes.snapshot(),
+        }
+    }
+
     /// The backend's name ("sqlite", "memory", ...), for status output.
     pub fn backend(&self) -> &'static str {
         self.backend
@@ -194,7 +248,8 @@ impl Group {
             return;
         }
         shared.batches.fetch_add(1, Ordering::Relaxed);
-        match store.apply(&batch) {
+        shared.batch_writes.observe(count(batch.len()));
+        match shared.apply(store, &batch) {
             Ok(()) => {
                 shared
                     .writes
@@ -221,7 +276,7 @@ impl Group {
                 );
                 for (range, reply) in waiters {
                     let n = range.len();
-                    let result = store.apply(&batch[range]);
+                    let result = shared.apply(store, &batch[range]);
                     match &result {
                         Ok(()) => {
                             shared.writes.fetch_add(count(n), Ordering::Relaxed);
@@ -599,6 +654,28 @@ mod tests {
         assert_eq!(stats.batches, 5, "{stats:?}");
         assert_eq!(stats.writes, 1 + 2000 * 3 + 5000 + 10);
         assert_eq!(mem.applied_batches(), 5);
+    }
+
+    #[tokio::test]
+    async fn every_transaction_is_timed_and_every_group_sized() {
+        let mem = MemoryStore::new();
+        let writer = Writer::spawn(Box::new(mem.clone()));
+        writer
+            .commit(vec![put(1), put(2), put(3)])
+            .await
+            .expect("a");
+        mem.fail_next_apply();
+        writer.commit(vec![put(4)]).await.expect_err("injected");
+        let h = writer.histograms();
+        assert_eq!(h.commit_seconds.count(), 2, "failed ones are timed too");
+        assert_eq!(h.batch_writes.count(), 2);
+        assert_eq!(h.batch_writes.sum(), 4.0);
+        let le4: Vec<_> = h
+            .batch_writes
+            .buckets()
+            .filter(|(b, _)| *b == Some(4.0))
+            .collect();
+        assert_eq!(le4, [(Some(4.0), 2)]);
     }
 
     struct Panicking;

@@ -18,6 +18,7 @@ mod http;
 mod payload;
 mod queue;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -47,10 +48,31 @@ pub struct Dropped {
     pub why: String,
 }
 
+/// Delivery attempts since the start, all webhooks together (drops are
+/// reported as [`Dropped`]).
+#[derive(Debug, Default)]
+pub struct Attempts {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl Attempts {
+    /// POSTs the receiver accepted.
+    pub fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
+    /// POSTs that failed (each retry counts).
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+}
+
 /// The running webhooks: reconfigure them with [`Webhooks::set`].
 pub struct Webhooks {
     config: watch::Sender<Vec<Webhook>>,
     task: JoinHandle<()>,
+    attempts: Arc<Attempts>,
 }
 
 impl Webhooks {
@@ -63,8 +85,18 @@ impl Webhooks {
         dropped: mpsc::UnboundedSender<Dropped>,
     ) -> Webhooks {
         let (config, rx) = watch::channel(hooks);
-        let task = tokio::spawn(dispatch(rx, events, daemon, dropped));
-        Webhooks { config, task }
+        let attempts = Arc::new(Attempts::default());
+        let task = tokio::spawn(dispatch(rx, events, daemon, dropped, attempts.clone()));
+        Webhooks {
+            config,
+            task,
+            attempts,
+        }
+    }
+
+    /// Delivery attempts so far.
+    pub fn attempts(&self) -> &Attempts {
+        &self.attempts
     }
 
     /// Applies a new set of webhooks (after a reload). Unchanged ones keep
@@ -114,6 +146,7 @@ async fn dispatch(
     events: Arc<EventLog>,
     daemon: String,
     dropped: mpsc::UnboundedSender<Dropped>,
+    attempts: Arc<Attempts>,
 ) {
     let mut workers: Vec<Worker> = Vec::new();
     let mut cursor = 0u64;
@@ -128,7 +161,12 @@ async fn dispatch(
                         queue: Mutex::new(Bounded::new(hook.queue)),
                         wake: Notify::new(),
                     });
-                    let task = tokio::spawn(deliver(lane.clone(), dropped.clone(), events.clone()));
+                    let task = tokio::spawn(deliver(
+                        lane.clone(),
+                        dropped.clone(),
+                        events.clone(),
+                        attempts.clone(),
+                    ));
                     workers.push(Worker { lane, task });
                 }
             }
@@ -209,7 +247,12 @@ fn report_delivery(events: &EventLog, url: &str, failing: Option<&http::PostErro
 }
 
 /// Delivers one lane's notifications, oldest first, forever.
-async fn deliver(lane: Arc<Lane>, dropped: mpsc::UnboundedSender<Dropped>, events: Arc<EventLog>) {
+async fn deliver(
+    lane: Arc<Lane>,
+    dropped: mpsc::UnboundedSender<Dropped>,
+    events: Arc<EventLog>,
+    counts: Arc<Attempts>,
+) {
     let hook = &lane.hook;
     let mut failing = false;
     loop {
@@ -224,6 +267,7 @@ async fn deliver(lane: Arc<Lane>, dropped: mpsc::UnboundedSender<Dropped>, event
             attempts += 1;
             match http::post(hook, &body).await {
                 Ok(()) => {
+                    counts.delivered.fetch_add(1, Ordering::Relaxed);
                     if failing {
                         info!(url = %hook.url, "webhook delivers again");
                         report_delivery(&events, &hook.url, None);
@@ -232,6 +276,7 @@ async fn deliver(lane: Arc<Lane>, dropped: mpsc::UnboundedSender<Dropped>, event
                     break;
                 }
                 Err(e) => {
+                    counts.failed.fetch_add(1, Ordering::Relaxed);
                     let give_up = !e.is_retryable() || hook.retries.is_some_and(|r| attempts >= r);
                     if !failing {
                         warn!(url = %hook.url, error = %e, "webhook delivery failed; retrying with backoff");
