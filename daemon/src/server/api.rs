@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use berth_proto::{
     API_VERSION, ApiError, BlockInfo, Control, ErrorKind, EventBatch, ExplainRequest, Explanation,
-    HostInfo, HostSpec, LeaseFilter, LeaseInfo, PoolInfo, PromoteRequest, PromoteResult,
-    ReloadResult, ScanResult, Status, Target,
+    HostInfo, HostSpec, LeaseFilter, LeaseInfo, Page, PageRequest, PoolInfo, PromoteRequest,
+    PromoteResult, ReloadResult, ScanResult, Status, Target,
 };
 use futures::StreamExt;
 use tarpc::context::Context;
@@ -182,12 +182,19 @@ impl Control for Session {
         self.core.read(|c, now| Ok(c.status(now))).await
     }
 
-    async fn leases(self, _: Context, filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
-        self.core.read(move |c, now| c.leases(&filter, now)).await
+    async fn leases(
+        self,
+        _: Context,
+        filter: LeaseFilter,
+        page: PageRequest,
+    ) -> Result<Page<LeaseInfo>, ApiError> {
+        self.core
+            .read(move |c, now| c.leases_page(&filter, &page, now))
+            .await
     }
 
-    async fn hosts(self, _: Context) -> Result<Vec<HostInfo>, ApiError> {
-        self.core.read(|c, _| Ok(c.hosts_list())).await
+    async fn hosts(self, _: Context, page: PageRequest) -> Result<Page<HostInfo>, ApiError> {
+        self.core.read(move |c, _| Ok(c.hosts_page(&page))).await
     }
 
     async fn host_add(self, _: Context, host: HostSpec) -> Result<HostInfo, ApiError> {
@@ -245,8 +252,10 @@ impl Control for Session {
         self.core.run(move |c, _| c.unblock(&mac)).await
     }
 
-    async fn blocks(self, _: Context) -> Result<Vec<BlockInfo>, ApiError> {
-        self.core.read(|c, now| Ok(c.blocks_list(now))).await
+    async fn blocks(self, _: Context, page: PageRequest) -> Result<Page<BlockInfo>, ApiError> {
+        self.core
+            .read(move |c, now| c.blocks_page(&page, now))
+            .await
     }
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {

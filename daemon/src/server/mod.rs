@@ -27,7 +27,8 @@
 //! - [`hooks`]: a durable change as hook events, queued for the hooks module.
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
-//! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
+//! - [`ops`]: control operations; [`pages`]: the list calls' pages;
+//!   [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
 //! - [`webhooks`]: starting the webhook dispatcher and reporting its drops.
 //! - [`sweep`], [`probe`]: ARP sweeps and scans, and the pre-offer probe
@@ -45,6 +46,7 @@ mod housekeeping;
 mod limits;
 mod log;
 mod ops;
+mod pages;
 mod probe;
 mod reload;
 mod start;

@@ -65,7 +65,7 @@ fn time(t: UnixTime) -> proto::UnixTime {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 
-fn lease_state(s: LeaseState) -> proto::LeaseState {
+pub(super) fn lease_state(s: LeaseState) -> proto::LeaseState {
     match s {
         LeaseState::Offered => proto::LeaseState::Offered,
         LeaseState::Bound => proto::LeaseState::Bound,
@@ -113,7 +113,7 @@ impl Core {
         }
     }
 
-    fn host_info(e: &HostEntry) -> proto::HostInfo {
+    pub(super) fn host_info(e: &HostEntry) -> proto::HostInfo {
         let (mac, client_id) = match &e.host.id {
             HostId::Mac(m) => (Some(m.to_string()), None),
             HostId::ClientId(id) => (None, Some(crate::lease::ClientKey(id.clone()).to_string())),
@@ -179,44 +179,6 @@ impl Core {
             store_health: self.health.info(self.in_flight.len()),
             arp: self.arp_status(),
         }
-    }
-
-    pub(crate) fn leases(
-        &self,
-        f: &proto::LeaseFilter,
-        now: UnixTime,
-    ) -> Result<Vec<proto::LeaseInfo>, ApiError> {
-        let subnet = match &f.subnet {
-            Some(s) => Some(
-                s.parse::<crate::addr::Cidr>()
-                    .map_err(|e| invalid(format!("subnet: {e}")))?,
-            ),
-            None => None,
-        };
-        let mac = f.mac.as_deref().map(parse_mac).transpose()?;
-        let needle = f.hostname.as_ref().map(|h| h.to_lowercase());
-        let mut out: Vec<proto::LeaseInfo> = self
-            .table
-            .iter()
-            .filter(|l| subnet.is_none_or(|c| c.contains(l.ip)))
-            .filter(|l| f.state.is_none_or(|s| lease_state(l.state) == s))
-            .filter(|l| mac.is_none_or(|m| l.mac == m))
-            .filter(|l| f.ip.is_none_or(|ip| l.ip == ip))
-            .filter(|l| {
-                needle.as_ref().is_none_or(|n| {
-                    l.hostname
-                        .as_ref()
-                        .is_some_and(|h| h.to_lowercase().contains(n.as_str()))
-                })
-            })
-            .map(|l| self.lease_info(l, now))
-            .collect();
-        out.sort_by_key(|l| l.ip);
-        Ok(out)
-    }
-
-    pub(crate) fn hosts_list(&self) -> Vec<proto::HostInfo> {
-        self.hosts.iter().map(Self::host_info).collect()
     }
 
     pub(crate) fn hosts_export(&self) -> String {
@@ -520,17 +482,6 @@ impl Core {
         })
     }
 
-    pub(crate) fn blocks_list(&self, now: UnixTime) -> Vec<proto::BlockInfo> {
-        let mut v: Vec<_> = self
-            .blocks
-            .iter()
-            .filter(|b| b.is_active(now))
-            .map(block_info)
-            .collect();
-        v.sort_by(|a, b| a.mac.cmp(&b.mac));
-        v
-    }
-
     pub(crate) fn pools(&self, now: UnixTime) -> Vec<proto::PoolInfo> {
         crate::pool::usage(&self.cfg, &self.hosts, &self.table, now)
             .into_iter()
@@ -549,7 +500,7 @@ impl Core {
     }
 }
 
-fn block_info(b: &Block) -> proto::BlockInfo {
+pub(super) fn block_info(b: &Block) -> proto::BlockInfo {
     proto::BlockInfo {
         mac: b.mac.to_string(),
         since: time(b.since),

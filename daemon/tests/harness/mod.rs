@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use berth_proto::page::collect_all;
 use berth_proto::{ControlClient, Event, EventKind, LeaseFilter, LeaseState};
 use berthd::addr::MacAddr;
 use berthd::blocks::Block;
@@ -285,12 +286,7 @@ impl Harness {
             ip: Some(ip),
             ..LeaseFilter::default()
         };
-        let leases = self
-            .api
-            .leases(ctx(), filter)
-            .await
-            .expect("rpc")
-            .expect("leases");
+        let leases = self.leases(filter).await;
         leases.first().map(|l| l.ends)
     }
 
@@ -306,13 +302,16 @@ impl Harness {
         }
     }
 
-    pub async fn lease_states(&self) -> Vec<(Ipv4Addr, String, LeaseState)> {
-        let leases = self
-            .api
-            .leases(ctx(), LeaseFilter::default())
+    /// Every lease matching `filter`, walked page by page.
+    pub async fn leases(&self, filter: LeaseFilter) -> Vec<berth_proto::LeaseInfo> {
+        collect_all(|p| self.api.leases(ctx(), filter.clone(), p))
             .await
             .expect("rpc")
-            .expect("leases");
+            .expect("leases")
+    }
+
+    pub async fn lease_states(&self) -> Vec<(Ipv4Addr, String, LeaseState)> {
+        let leases = self.leases(LeaseFilter::default()).await;
         leases.into_iter().map(|l| (l.ip, l.mac, l.state)).collect()
     }
 

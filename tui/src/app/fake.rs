@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use berth_proto::page::build_page;
 use berth_proto::{
     ApiError, BlockInfo, Control, ErrorKind, Event, EventBatch, EventKind, Gap, HostInfo, HostSpec,
-    InterfaceStatus, LeaseFilter, LeaseInfo, LeaseKind, LeaseState, Origin, PoolInfo,
-    PromoteRequest, PromoteResult, ReloadResult, Status, Target, UnixTime,
+    InterfaceStatus, LeaseFilter, LeaseInfo, LeaseKind, LeaseState, Origin, Page, PageRequest,
+    PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status, Target, UnixTime,
 };
 use futures::StreamExt;
 use tarpc::context::Context;
@@ -538,20 +539,47 @@ impl Control for FakeDaemon {
         Ok(status_of(&self.lock().data, unix_now()))
     }
 
-    async fn leases(self, _: Context, filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
+    async fn leases(
+        self,
+        _: Context,
+        filter: LeaseFilter,
+        page: PageRequest,
+    ) -> Result<Page<LeaseInfo>, ApiError> {
+        let after = match page.after.as_deref() {
+            None => None,
+            Some(c) => Some(c.parse::<Ipv4Addr>().map_err(|_| {
+                ApiError::new(
+                    ErrorKind::Invalid,
+                    format!("page cursor `{c}` is not an address"),
+                )
+            })?),
+        };
         let s = self.lock();
-        Ok(s.data
-            .leases
-            .iter()
-            .filter(|l| filter.state.is_none_or(|st| st == l.state))
-            .filter(|l| filter.mac.as_ref().is_none_or(|m| *m == l.mac))
-            .filter(|l| filter.ip.is_none_or(|a| a == l.ip))
-            .cloned()
-            .collect())
+        let wanted = |l: &&LeaseInfo| {
+            filter.state.is_none_or(|st| st == l.state)
+                && filter.mac.as_ref().is_none_or(|m| *m == l.mac)
+                && filter.ip.is_none_or(|a| a == l.ip)
+        };
+        let total = s.data.leases.iter().filter(wanted).count() as u64;
+        // The leases are kept by address: seek past the cursor.
+        let from = after.map_or(0, |a| s.data.leases.partition_point(|l| l.ip <= a));
+        let items = s.data.leases[from..].iter().filter(wanted).cloned();
+        Ok(build_page(items, &page, total, |l| l.ip.to_string()))
     }
 
-    async fn hosts(self, _: Context) -> Result<Vec<HostInfo>, ApiError> {
-        Ok(self.lock().data.hosts.clone())
+    async fn hosts(self, _: Context, page: PageRequest) -> Result<Page<HostInfo>, ApiError> {
+        let s = self.lock();
+        let mut hosts: Vec<&HostInfo> = s
+            .data
+            .hosts
+            .iter()
+            .filter(|h| page.after.as_ref().is_none_or(|a| h.name > *a))
+            .collect();
+        hosts.sort_by(|a, b| a.name.cmp(&b.name));
+        let total = s.data.hosts.len() as u64;
+        Ok(build_page(hosts.into_iter().cloned(), &page, total, |h| {
+            h.name.clone()
+        }))
     }
 
     async fn host_add(self, _: Context, spec: HostSpec) -> Result<HostInfo, ApiError> {
@@ -756,8 +784,19 @@ impl Control for FakeDaemon {
         Ok(s.data.blocks.remove(i))
     }
 
-    async fn blocks(self, _: Context) -> Result<Vec<BlockInfo>, ApiError> {
-        Ok(self.lock().data.blocks.clone())
+    async fn blocks(self, _: Context, page: PageRequest) -> Result<Page<BlockInfo>, ApiError> {
+        let s = self.lock();
+        let mut blocks: Vec<&BlockInfo> = s
+            .data
+            .blocks
+            .iter()
+            .filter(|b| page.after.as_ref().is_none_or(|a| b.mac > *a))
+            .collect();
+        blocks.sort_by(|a, b| a.mac.cmp(&b.mac));
+        let total = s.data.blocks.len() as u64;
+        Ok(build_page(blocks.into_iter().cloned(), &page, total, |b| {
+            b.mac.clone()
+        }))
     }
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {

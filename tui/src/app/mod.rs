@@ -15,6 +15,7 @@
 #[cfg(any(test, feature = "fake"))]
 pub mod fake;
 pub mod fmt;
+pub mod lease_set;
 pub mod model;
 pub mod rows;
 pub mod update;

@@ -1,15 +1,24 @@
 //! The background task that owns the API client. It connects (and
-//! reconnects with backoff), long-polls `events_since`, reloads the views on
-//! relevant events and every few seconds, executes [`Command`]s, and reports
-//! everything as [`Msg`]s. The draw loop never waits on the daemon.
+//! reconnects with backoff), loads the leases once by pages, long-polls
+//! `events_since` and refetches only the leases events name (by address,
+//! or by MAC for host changes), reloads the small views (status, hosts,
+//! pools) on events and every few seconds, executes [`Command`]s, and
+//! reports everything as [`Msg`]s. The leases are loaded in full again only
+//! on a gap in the events, a daemon restart, a config reload or a refresh
+//! key. The draw loop never waits on the daemon.
 
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use berth_proto::{ControlClient, EventKind, LeaseFilter, Target, UnixTime};
+use berth_proto::page::collect_all;
+use berth_proto::{
+    ApiError, ControlClient, Event, EventKind, HostInfo, LeaseFilter, PageRequest, Target, UnixTime,
+};
 use tarpc::client::RpcError;
 use tarpc::context;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 use super::model::{Command, Msg, Snapshot};
 
@@ -23,6 +32,8 @@ const RELOAD_DEBOUNCE: Duration = Duration::from_millis(150);
 /// Backoff bounds between connection attempts.
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Addresses this close together are refetched as one range.
+const CLUSTER_GAP: u32 = 64;
 
 /// Where the event stream stands, kept across reconnects so a client that
 /// reconnects to the same daemon run continues where it stopped.
@@ -115,28 +126,33 @@ async fn session(
     cmds: &mut mpsc::UnboundedReceiver<Command>,
     cursor: &mut Cursor,
 ) -> Ended {
-    if let Err(e) = reload(client, tx).await {
+    if let Err(e) = reload(client, tx, true).await {
         return Ended::Lost(e);
     }
-    let wanted = Notify::new();
-    let poller = poll_events(client, tx, cursor, &wanted);
+    let (touched_tx, mut touched) = mpsc::unbounded_channel();
+    let poller = poll_events(client, tx, cursor, &touched_tx);
     tokio::pin!(poller);
     let mut every = tokio::time::interval(REFRESH_EVERY);
     every.tick().await; // The first tick is immediate; we just reloaded.
     loop {
         let result = tokio::select! {
             e = &mut poller => return Ended::Lost(e),
-            _ = wanted.notified() => {
-                // Let a burst of events (a party arriving) settle into one reload.
+            Some(first) = touched.recv() => {
+                // Let a burst of events (a party arriving) settle into one refresh.
                 tokio::time::sleep(RELOAD_DEBOUNCE).await;
-                reload(client, tx).await
+                let mut all: Touched = first;
+                while let Ok(more) = touched.try_recv() {
+                    all.merge(more);
+                }
+                refresh(client, tx, all).await
             }
-            _ = every.tick() => reload(client, tx).await,
+            _ = every.tick() => reload(client, tx, false).await,
             cmd = cmds.recv() => match cmd {
                 None | Some(Command::Quit) => return Ended::UiGone,
-                Some(Command::Refresh) => reload(client, tx).await,
+                Some(Command::Refresh) => reload(client, tx, true).await,
+                // The action's events bring its lease changes.
                 Some(cmd) => match execute(client, tx, cmd).await {
-                    Ok(()) => reload(client, tx).await,
+                    Ok(()) => reload(client, tx, false).await,
                     Err(e) => Err(e),
                 },
             },
@@ -147,13 +163,59 @@ async fn session(
     }
 }
 
-/// Long-polls events until the connection fails; asks for a reload through
-/// `wanted` whenever something changed.
+/// What a batch of events changed, for [`refresh`].
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Touched {
+    /// Load every lease again (events were lost, the daemon restarted or
+    /// reloaded its config).
+    pub all: bool,
+    /// Addresses whose lease changed.
+    pub ips: BTreeSet<Ipv4Addr>,
+    /// Clients whose leases changed kind (promoted, host added or changed).
+    pub macs: BTreeSet<String>,
+}
+
+impl Touched {
+    fn merge(&mut self, other: Touched) {
+        self.all |= other.all;
+        self.ips.extend(other.ips);
+        self.macs.extend(other.macs);
+    }
+
+    /// What `events` changed.
+    pub(super) fn of(events: &[Event]) -> Touched {
+        let mut t = Touched::default();
+        for e in events {
+            match e.kind {
+                EventKind::Arrival
+                | EventKind::Block
+                | EventKind::Unblock
+                | EventKind::HookResult
+                | EventKind::StoreFailing
+                | EventKind::StoreRecovered
+                | EventKind::Flood
+                | EventKind::WebhookDropped => {}
+                EventKind::Promote | EventKind::HostAdded | EventKind::HostUpdated => {
+                    t.macs.extend(e.mac.clone());
+                    t.ips.extend(e.ip);
+                }
+                // Which client's leases a removed host leaves is not said.
+                EventKind::HostRemoved | EventKind::Reload => t.all = true,
+                // A lease event, or one this TUI does not know: its address.
+                _ => t.ips.extend(e.ip),
+            }
+        }
+        t
+    }
+}
+
+/// Long-polls events until the connection fails; reports what they
+/// changed through `touched`.
 async fn poll_events(
     client: &ControlClient,
     tx: &mpsc::UnboundedSender<Msg>,
     cursor: &mut Cursor,
-    wanted: &Notify,
+    touched: &mpsc::UnboundedSender<Touched>,
 ) -> RpcError {
     // The first call fetches the buffer's history without waiting, so the
     // feed is not empty when the TUI opens during a busy party.
@@ -185,14 +247,18 @@ async fn poll_events(
                 missed: false,
                 restarted: true,
             });
-            wanted.notify_one();
+            let _ = touched.send(Touched {
+                all: true,
+                ..Touched::default()
+            });
             continue;
         }
         cursor.epoch = Some(batch.epoch);
         // From seq 0 a gap only means the buffer wrapped before we came.
         let missed = batch.gap.is_some() && cursor.seq != 0;
         cursor.seq = batch.last_seq;
-        let relevant = missed || batch.events.iter().any(|e| e.kind != EventKind::HookResult);
+        let mut t = Touched::of(&batch.events);
+        t.all |= missed;
         if !batch.events.is_empty() || missed {
             let _ = tx.send(Msg::Events {
                 events: batch.events,
@@ -200,45 +266,191 @@ async fn poll_events(
                 restarted: false,
             });
         }
-        if relevant {
-            wanted.notify_one();
+        // History from before the load is refetched too: cheap, and an
+        // event that raced the load is not lost.
+        if t != Touched::default() {
+            let _ = touched.send(t);
         }
     }
 }
 
-/// Reads everything at once; API errors are reported and leave that part
-/// unchanged, transport errors end the session.
-async fn reload(client: &ControlClient, tx: &mpsc::UnboundedSender<Msg>) -> Result<(), RpcError> {
-    let (status, leases, hosts, pools) = futures::join!(
+/// Brings the copy up to date after events.
+async fn refresh(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+    t: Touched,
+) -> Result<(), RpcError> {
+    if t.all {
+        return reload(client, tx, true).await;
+    }
+    reload(client, tx, false).await?;
+    for mac in t.macs {
+        let filter = LeaseFilter {
+            mac: Some(mac.clone()),
+            ..LeaseFilter::default()
+        };
+        match collect_all(|p| client.leases(context::current(), filter.clone(), p)).await? {
+            Ok(items) => {
+                let _ = tx.send(Msg::LeasesOfMac { mac, items });
+            }
+            Err(e) => report(tx, "leases", e),
+        }
+    }
+    for (from, to) in clusters(&t.ips) {
+        refetch_range(client, tx, from, to).await?;
+    }
+    Ok(())
+}
+
+/// `ips` as ranges of nearby addresses, lowest first.
+pub(super) fn clusters(ips: &BTreeSet<Ipv4Addr>) -> Vec<(Ipv4Addr, Ipv4Addr)> {
+    let mut out: Vec<(Ipv4Addr, Ipv4Addr)> = Vec::new();
+    for &ip in ips {
+        match out.last_mut() {
+            Some((_, to)) if u32::from(ip) - u32::from(*to) <= CLUSTER_GAP => *to = ip,
+            _ => out.push((ip, ip)),
+        }
+    }
+    out
+}
+
+/// Fetches the leases in `from..=to` and reports them page by page.
+async fn refetch_range(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+    from: Ipv4Addr,
+    to: Ipv4Addr,
+) -> Result<(), RpcError> {
+    if from == to {
+        let filter = LeaseFilter {
+            ip: Some(from),
+            ..LeaseFilter::default()
+        };
+        match client
+            .leases(context::current(), filter, PageRequest::first())
+            .await?
+        {
+            Ok(page) => {
+                let _ = tx.send(Msg::LeasesChanged {
+                    from,
+                    to,
+                    items: page.items,
+                });
+            }
+            Err(e) => report(tx, "leases", e),
+        }
+        return Ok(());
+    }
+    // Pages continue after their cursor: start just before `from`.
+    let mut req = match u32::from(from).checked_sub(1) {
+        Some(before) => PageRequest::after(Ipv4Addr::from(before).to_string()),
+        None => PageRequest::first(),
+    };
+    let mut start = from;
+    loop {
+        let page = match client
+            .leases(context::current(), LeaseFilter::default(), req)
+            .await?
+        {
+            Ok(p) => p,
+            Err(e) => {
+                report(tx, "leases", e);
+                return Ok(());
+            }
+        };
+        let past = page.next.is_none() || page.items.last().is_none_or(|l| l.ip >= to);
+        let next = page.next_request(0);
+        let mut items = page.items;
+        items.retain(|l| l.ip <= to);
+        let end = match (past, items.last()) {
+            (false, Some(l)) => l.ip,
+            _ => to,
+        };
+        let _ = tx.send(Msg::LeasesChanged {
+            from: start,
+            to: end,
+            items,
+        });
+        match next {
+            Some(r) if !past => {
+                req = r;
+                start = Ipv4Addr::from(u32::from(end).saturating_add(1));
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+fn report(tx: &mpsc::UnboundedSender<Msg>, what: &str, e: ApiError) {
+    let _ = tx.send(Msg::ReadFailed {
+        what: what.to_string(),
+        error: e,
+    });
+}
+
+/// Loads every lease by pages, each reported as it arrives.
+async fn load_leases(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Result<(), RpcError> {
+    let mut req = PageRequest::first();
+    let mut first = true;
+    loop {
+        let page = match client
+            .leases(context::current(), LeaseFilter::default(), req)
+            .await?
+        {
+            Ok(p) => p,
+            Err(e) => {
+                report(tx, "leases", e);
+                return Ok(());
+            }
+        };
+        let next = page.next_request(0);
+        let _ = tx.send(Msg::LeasesPage {
+            first,
+            items: page.items,
+            total: page.total,
+            done: next.is_none(),
+        });
+        first = false;
+        match next {
+            Some(r) => req = r,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Reads the small views (status, hosts, pools) and, with `leases`, loads
+/// every lease again. API errors are reported and leave that part
+/// unchanged; transport errors end the session.
+async fn reload(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+    leases: bool,
+) -> Result<(), RpcError> {
+    let (status, hosts, pools) = futures::join!(
         client.status(context::current()),
-        client.leases(context::current(), LeaseFilter::default()),
-        client.hosts(context::current()),
+        collect_all::<HostInfo, _, _>(|p| client.hosts(context::current(), p)),
         client.pools(context::current()),
     );
-    let report = |what: &str, e: berth_proto::ApiError| {
-        let _ = tx.send(Msg::ReadFailed {
-            what: what.to_string(),
-            error: e,
-        });
-    };
     let mut snap = Snapshot::default();
     match status? {
         Ok(s) => snap.status = Some(s),
-        Err(e) => report("status", e),
-    }
-    match leases? {
-        Ok(l) => snap.leases = Some(l),
-        Err(e) => report("leases", e),
+        Err(e) => report(tx, "status", e),
     }
     match hosts? {
         Ok(h) => snap.hosts = Some(h),
-        Err(e) => report("hosts", e),
+        Err(e) => report(tx, "hosts", e),
     }
     match pools? {
         Ok(p) => snap.pools = Some(p),
-        Err(e) => report("pools", e),
+        Err(e) => report(tx, "pools", e),
     }
     let _ = tx.send(Msg::Snapshot(Box::new(snap)));
+    if leases {
+        load_leases(client, tx).await?;
+    }
     Ok(())
 }
 
