@@ -131,12 +131,18 @@ impl Harness {
 
     /// [`Harness::start`] with `server_extra` lines in `[server]`.
     pub async fn start_with(server_extra: &str, hosts: &str) -> Harness {
+        Self::start_on(MemoryStore::new(), server_extra, hosts).await
+    }
+
+    /// [`Harness::start_with`] on a store that already holds records (as
+    /// after a restart).
+    pub async fn start_on(inner: MemoryStore, server_extra: &str, hosts: &str) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("berthd.toml");
         std::fs::write(&path, config_with(dir.path(), server_extra, hosts)).expect("write config");
         let cfg = berthd::config::load(&path).expect("config");
         let store = Gated {
-            inner: MemoryStore::new(),
+            inner,
             shut: Arc::new(Mutex::new(false)),
             attempts: Arc::new(AtomicU64::new(0)),
         };

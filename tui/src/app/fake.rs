@@ -95,6 +95,31 @@ fn lease(
     }
 }
 
+/// `n` dynamic leases in 10.0.0.0/8 from 10.0.0.1 up, each with its own
+/// MAC and host name, ending at different times after `now`: a large site
+/// for scale tests.
+pub fn many_leases(n: u32, now: UnixTime) -> Vec<LeaseInfo> {
+    (0..n)
+        .map(|i| {
+            let ip = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 0, 1)) + i);
+            let [_, b, c, d] = i.to_be_bytes();
+            let mac = format!("02:5a:00:{b:02x}:{c:02x}:{d:02x}");
+            let mut l = lease(
+                "10.0.0.1",
+                &mac,
+                Some(&format!("host-{i:06}")),
+                LeaseKind::Dynamic,
+                LeaseState::Bound,
+                now - 600,
+                now + 600 + i64::from(i % 7200),
+            );
+            l.ip = ip;
+            l.subnet = Some("10.0.0.0/8".to_string());
+            l
+        })
+        .collect()
+}
+
 fn host(name: &str, mac: &str, ip_s: &str, origin: Origin, created: Option<UnixTime>) -> HostInfo {
     HostInfo {
         name: name.to_string(),
