@@ -39,6 +39,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 pub use model::{Command, Model, Msg};
+/// The connection worker, for driving the TUI's update and view without a
+/// terminal (the scale benchmark does).
+pub use worker::run as run_worker;
 pub use update::update;
 pub use view::view;
 
