@@ -124,6 +124,8 @@ async fn renewals(wire: &mut Wire, xid: &mut u32, rounds: u32) -> Vec<f64> {
 }
 
 /// `berth --json leases` to /dev/null: wall time, peak RSS (KiB) of the child.
+// The child is reaped by wait4 (for its own rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn ctl_leases(socket: &Path) -> (Duration, i64) {
     let t = Instant::now();
     let child = Command::new(berth_bin())
@@ -241,7 +243,7 @@ fn main() {
     let leases: u32 = std::env::var("BENCH_LEASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .filter(|&n| n >= 4 * CLIENTS && n < 4_000_000)
+        .filter(|n| (4 * CLIENTS..4_000_000).contains(n))
         .unwrap_or(100_000);
     if !berth_bin().exists() {
         eprintln!(
