@@ -107,7 +107,10 @@ async fn renewals(wire: &mut Wire, xid: &mut u32, rounds: u32) -> Vec<f64> {
             p.ciaddr = ip(n + r * CLIENTS);
             let (bytes, _) = p.encode(576, &[]);
             let t = Instant::now();
-            wire.to_server.send((bytes, from)).await.expect("server gone");
+            wire.to_server
+                .send((bytes, from))
+                .await
+                .expect("server gone");
             loop {
                 let sent = tokio::time::timeout(Duration::from_secs(30), wire.from_server.recv())
                     .await
@@ -159,7 +162,8 @@ struct TuiLoad {
 }
 
 fn draw(m: &Model, term: &mut Terminal<TestBackend>, tz: &TimeZone) -> String {
-    term.draw(|f| view(m, f, Timestamp::now(), tz)).expect("draw");
+    term.draw(|f| view(m, f, Timestamp::now(), tz))
+        .expect("draw");
     let buf = term.backend().buffer();
     (0..buf.area.height)
         .map(|y| {
@@ -259,7 +263,9 @@ fn main() {
     let now = berthd::server::now();
     {
         let mut store = SqliteStore::open(&dir.path().join("leases.db")).expect("open store");
-        let writes: Vec<Write> = (0..leases).map(|n| Write::PutLease(lease(n, now))).collect();
+        let writes: Vec<Write> = (0..leases)
+            .map(|n| Write::PutLease(lease(n, now)))
+            .collect();
         store.apply(&writes).expect("fill store");
     }
     println!("control_scale: {leases} bound leases in the store");

@@ -95,6 +95,23 @@ fn lease(
     }
 }
 
+/// The page of `items` after the cursor, ordered by the string `key` (as
+/// the daemon orders hosts by name and blocks by MAC).
+fn page_by<T: Clone + serde::Serialize>(
+    items: &[T],
+    page: &PageRequest,
+    key: impl Fn(&T) -> &String,
+) -> Page<T> {
+    let mut after: Vec<&T> = items
+        .iter()
+        .filter(|i| page.after.as_ref().is_none_or(|a| key(i) > a))
+        .collect();
+    after.sort_by(|a, b| key(a).cmp(key(b)));
+    build_page(after.into_iter().cloned(), page, items.len() as u64, |i| {
+        key(i).clone()
+    })
+}
+
 /// `n` dynamic leases in 10.0.0.0/8 from 10.0.0.1 up, each with its own
 /// MAC and host name, ending at different times after `now`: a large site
 /// for scale tests.
@@ -593,18 +610,7 @@ impl Control for FakeDaemon {
     }
 
     async fn hosts(self, _: Context, page: PageRequest) -> Result<Page<HostInfo>, ApiError> {
-        let s = self.lock();
-        let mut hosts: Vec<&HostInfo> = s
-            .data
-            .hosts
-            .iter()
-            .filter(|h| page.after.as_ref().is_none_or(|a| h.name > *a))
-            .collect();
-        hosts.sort_by(|a, b| a.name.cmp(&b.name));
-        let total = s.data.hosts.len() as u64;
-        Ok(build_page(hosts.into_iter().cloned(), &page, total, |h| {
-            h.name.clone()
-        }))
+        Ok(page_by(&self.lock().data.hosts, &page, |h| &h.name))
     }
 
     async fn host_add(self, _: Context, spec: HostSpec) -> Result<HostInfo, ApiError> {
@@ -810,18 +816,7 @@ impl Control for FakeDaemon {
     }
 
     async fn blocks(self, _: Context, page: PageRequest) -> Result<Page<BlockInfo>, ApiError> {
-        let s = self.lock();
-        let mut blocks: Vec<&BlockInfo> = s
-            .data
-            .blocks
-            .iter()
-            .filter(|b| page.after.as_ref().is_none_or(|a| b.mac > *a))
-            .collect();
-        blocks.sort_by(|a, b| a.mac.cmp(&b.mac));
-        let total = s.data.blocks.len() as u64;
-        Ok(build_page(blocks.into_iter().cloned(), &page, total, |b| {
-            b.mac.clone()
-        }))
+        Ok(page_by(&self.lock().data.blocks, &page, |b| &b.mac))
     }
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {

@@ -39,11 +39,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 pub use model::{Command, Model, Msg};
+pub use update::update;
+pub use view::view;
 /// The connection worker, for driving the TUI's update and view without a
 /// terminal (the scale benchmark does).
 pub use worker::run as run_worker;
-pub use update::update;
-pub use view::view;
 
 /// Fewest milliseconds between two frames: bursts of events and key
 /// repeats redraw at most this often.

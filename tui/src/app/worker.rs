@@ -14,7 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use berth_proto::page::collect_all;
 use berth_proto::{
-    ApiError, ControlClient, Event, EventKind, HostInfo, LeaseFilter, PageRequest, Target, UnixTime,
+    ApiError, ControlClient, Event, EventKind, HostInfo, LeaseFilter, LeaseInfo, Page, PageRequest,
+    Target, UnixTime,
 };
 use tarpc::client::RpcError;
 use tarpc::context;
@@ -326,18 +327,12 @@ async fn refetch_range(
             ip: Some(from),
             ..LeaseFilter::default()
         };
-        match client
-            .leases(context::current(), filter, PageRequest::first())
-            .await?
-        {
-            Ok(page) => {
-                let _ = tx.send(Msg::LeasesChanged {
-                    from,
-                    to,
-                    items: page.items,
-                });
-            }
-            Err(e) => report(tx, "leases", e),
+        if let Some(page) = leases_page(client, tx, filter, PageRequest::first()).await? {
+            let _ = tx.send(Msg::LeasesChanged {
+                from,
+                to,
+                items: page.items,
+            });
         }
         return Ok(());
     }
@@ -348,15 +343,8 @@ async fn refetch_range(
     };
     let mut start = from;
     loop {
-        let page = match client
-            .leases(context::current(), LeaseFilter::default(), req)
-            .await?
-        {
-            Ok(p) => p,
-            Err(e) => {
-                report(tx, "leases", e);
-                return Ok(());
-            }
+        let Some(page) = leases_page(client, tx, LeaseFilter::default(), req).await? else {
+            return Ok(());
         };
         let past = page.next.is_none() || page.items.last().is_none_or(|l| l.ip >= to);
         let next = page.next_request(0);
@@ -381,6 +369,22 @@ async fn refetch_range(
     }
 }
 
+/// One page of `leases`; `None` when the daemon refused (reported).
+async fn leases_page(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+    filter: LeaseFilter,
+    req: PageRequest,
+) -> Result<Option<Page<LeaseInfo>>, RpcError> {
+    match client.leases(context::current(), filter, req).await? {
+        Ok(p) => Ok(Some(p)),
+        Err(e) => {
+            report(tx, "leases", e);
+            Ok(None)
+        }
+    }
+}
+
 fn report(tx: &mpsc::UnboundedSender<Msg>, what: &str, e: ApiError) {
     let _ = tx.send(Msg::ReadFailed {
         what: what.to_string(),
@@ -396,15 +400,8 @@ async fn load_leases(
     let mut req = PageRequest::first();
     let mut first = true;
     loop {
-        let page = match client
-            .leases(context::current(), LeaseFilter::default(), req)
-            .await?
-        {
-            Ok(p) => p,
-            Err(e) => {
-                report(tx, "leases", e);
-                return Ok(());
-            }
+        let Some(page) = leases_page(client, tx, LeaseFilter::default(), req).await? else {
+            return Ok(());
         };
         let next = page.next_request(0);
         let _ = tx.send(Msg::LeasesPage {
