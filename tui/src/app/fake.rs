@@ -490,7 +490,8 @@ impl FakeDaemon {
             let Some(range) = s.data.pools.first().cloned() else {
                 return;
             };
-            let used: Vec<Ipv4Addr> = s.data.leases.iter().map(|l| l.ip).collect();
+            let used: std::collections::HashSet<Ipv4Addr> =
+                s.data.leases.iter().map(|l| l.ip).collect();
             let Some(addr) = (u32::from(range.start)..=u32::from(range.end))
                 .map(Ipv4Addr::from)
                 .find(|a| !used.contains(a))
