@@ -185,7 +185,10 @@ fn tui_load(socket: &Path, total: usize) -> TuiLoad {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (cmds, cmd_rx) = mpsc::unbounded_channel();
     let socket: PathBuf = socket.to_path_buf();
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // The worker on a thread of its own, the loop here: as in the TUI,
+    // where the draw loop never waits for the worker.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .expect("runtime");

@@ -188,9 +188,13 @@ impl Control for Session {
         filter: LeaseFilter,
         page: PageRequest,
     ) -> Result<Page<LeaseInfo>, ApiError> {
-        self.core
-            .read(move |c, now| c.leases_page(&filter, &page, now))
-            .await
+        let req = page.clone();
+        let rows = self
+            .core
+            .read(move |c, now| c.lease_rows(&filter, &req, now))
+            .await?;
+        // Formatting and sizing happen here, off the core.
+        Ok(rows.page(&page))
     }
 
     async fn hosts(self, _: Context, page: PageRequest) -> Result<Page<HostInfo>, ApiError> {

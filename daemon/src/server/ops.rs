@@ -76,6 +76,30 @@ pub(super) fn lease_state(s: LeaseState) -> proto::LeaseState {
     }
 }
 
+/// A lease's kind, its move target and its subnet, as [`Core::lease_view_facts`]
+/// found them.
+pub(crate) struct LeaseFacts {
+    kind: proto::LeaseKind,
+    moving_to: Option<Ipv4Addr>,
+    subnet: Option<crate::addr::Cidr>,
+}
+
+/// The API's view of a lease.
+pub(crate) fn lease_info(l: &Lease, f: LeaseFacts) -> proto::LeaseInfo {
+    proto::LeaseInfo {
+        ip: l.ip,
+        mac: l.mac.to_string(),
+        client_id: l.client.to_string(),
+        hostname: l.hostname.clone(),
+        kind: f.kind,
+        state: lease_state(l.state),
+        starts: time(l.starts),
+        ends: time(l.ends),
+        subnet: f.subnet.map(|c| c.to_string()),
+        moving_to: f.moving_to,
+    }
+}
+
 /// A host name operators can type and DNS can carry (berth-proto's rule,
 /// shared with the config, the ctl and the TUI).
 fn check_hostname(name: &str) -> Result<(), ApiError> {
@@ -91,6 +115,13 @@ impl Core {
     }
 
     pub(crate) fn lease_info(&self, l: &Lease, now: UnixTime) -> proto::LeaseInfo {
+        lease_info(l, self.lease_view_facts(l, now))
+    }
+
+    /// What a lease's API view needs from the rest of the state (hosts,
+    /// subnets): cheap, so a list page takes these on the core and does
+    /// the formatting off it.
+    pub(crate) fn lease_view_facts(&self, l: &Lease, now: UnixTime) -> LeaseFacts {
         let host = self.host_for_lease(l);
         let (kind, moving_to) = match (l.state, host) {
             (LeaseState::Declined, _) => (proto::LeaseKind::Quarantined, None),
@@ -99,17 +130,10 @@ impl Core {
             (_, Some(h)) if l.is_active(now) => (proto::LeaseKind::Moving, Some(h.host.ip)),
             _ => (proto::LeaseKind::Dynamic, None),
         };
-        proto::LeaseInfo {
-            ip: l.ip,
-            mac: l.mac.to_string(),
-            client_id: l.client.to_string(),
-            hostname: l.hostname.clone(),
+        LeaseFacts {
             kind,
-            state: lease_state(l.state),
-            starts: time(l.starts),
-            ends: time(l.ends),
-            subnet: self.cfg.subnet_containing(l.ip).map(|s| s.cidr.to_string()),
             moving_to,
+            subnet: self.cfg.subnet_containing(l.ip).map(|s| s.cidr),
         }
     }
 

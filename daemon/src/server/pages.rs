@@ -1,6 +1,12 @@
 //! The list calls' pages: leases by address, hosts by name, blocks by MAC,
 //! each built by berth-proto's one paging rule ([`build_page`]) from an
 //! ordered walk that starts after the cursor, so no page clones the table.
+//!
+//! A lease page is made in two steps so the core (which also answers DHCP)
+//! does only the cheap one: on the core, [`Core::lease_rows`] picks the
+//! page's records (one more than fit, to know whether more follow) with
+//! what they need from the hosts and subnets; off it, [`LeaseRows::page`]
+//! formats them and applies the byte bound.
 
 use std::net::Ipv4Addr;
 
@@ -9,7 +15,7 @@ use berth_proto::page::build_page;
 use berth_proto::{ApiError, ErrorKind, Page, PageRequest};
 
 use super::Core;
-use super::ops::{block_info, lease_state};
+use super::ops::{LeaseFacts, block_info, lease_info, lease_state};
 use crate::addr::{Cidr, MacAddr};
 use crate::lease::{Lease, UnixTime};
 
@@ -74,14 +80,29 @@ impl<'a> LeaseMatch<'a> {
     }
 }
 
+/// A lease page's records as the core picked them.
+pub(crate) struct LeaseRows {
+    rows: Vec<(Lease, LeaseFacts)>,
+    total: u64,
+}
+
+impl LeaseRows {
+    /// The page for `req`: formatted, cut at the item and byte bounds.
+    pub(crate) fn page(self, req: &PageRequest) -> Page<proto::LeaseInfo> {
+        let items = self.rows.into_iter().map(|(l, f)| lease_info(&l, f));
+        build_page(items, req, self.total, |l| l.ip.to_string())
+    }
+}
+
 impl Core {
-    /// One page of the leases matching `f`, by address.
-    pub(crate) fn leases_page(
+    /// The records of one page of the leases matching `f`, by address (see
+    /// the module's doc); [`LeaseRows::page`] makes the page.
+    pub(crate) fn lease_rows(
         &self,
         f: &proto::LeaseFilter,
         req: &PageRequest,
         now: UnixTime,
-    ) -> Result<Page<proto::LeaseInfo>, ApiError> {
+    ) -> Result<LeaseRows, ApiError> {
         let m = LeaseMatch::new(f)?;
         let after = req
             .after
@@ -91,26 +112,43 @@ impl Core {
                     .map_err(|_| bad_cursor(c, "an address (leases pages are keyed by address)"))
             })
             .transpose()?;
+        let row = |l: &Lease| (l.clone(), self.lease_view_facts(l, now));
         // One address is one record: no walk at all.
         if let Some(ip) = f.ip {
             let hit = self
                 .table
                 .get(ip)
                 .filter(|l| m.matches(l) && after.is_none_or(|a| ip > a));
-            let items: Vec<_> = hit.map(|l| self.lease_info(l, now)).into_iter().collect();
-            return Ok(Page::whole(items));
+            let rows: Vec<_> = hit.map(row).into_iter().collect();
+            return Ok(LeaseRows {
+                total: rows.len() as u64,
+                rows,
+            });
         }
         let total = if m.is_everything() {
             self.table.len() as u64
         } else {
             self.table.iter().filter(|l| m.matches(l)).count() as u64
         };
-        let items = self
+        let rows = self
             .table
             .after(after)
             .filter(|l| m.matches(l))
-            .map(|l| self.lease_info(l, now));
-        Ok(build_page(items, req, total, |l| l.ip.to_string()))
+            .take(req.effective_limit() + 1)
+            .map(row)
+            .collect();
+        Ok(LeaseRows { rows, total })
+    }
+
+    /// One page of the leases matching `f`, by address, made on the spot.
+    #[cfg(test)]
+    pub(crate) fn leases_page(
+        &self,
+        f: &proto::LeaseFilter,
+        req: &PageRequest,
+        now: UnixTime,
+    ) -> Result<Page<proto::LeaseInfo>, ApiError> {
+        Ok(self.lease_rows(f, req, now)?.page(req))
     }
 
     /// One page of the static hosts, by name.
