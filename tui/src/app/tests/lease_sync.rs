@@ -210,19 +210,10 @@ fn a_hundred_thousand_leases_filter_sort_and_scroll() {
 }
 
 fn event(kind: EventKind, ip_s: Option<&str>, mac: Option<&str>) -> berth_proto::Event {
-    berth_proto::Event {
-        seq: 1,
-        at: 0,
-        kind,
-        mac: mac.map(Into::into),
-        ip: ip_s.map(ip),
-        hostname: None,
-        vendor_class: None,
-        interface: None,
-        unknown: false,
-        ok: true,
-        detail: String::new(),
-    }
+    let mut e = fake::event(1, 0, kind);
+    e.mac = mac.map(Into::into);
+    e.ip = ip_s.map(ip);
+    e
 }
 
 #[test]
