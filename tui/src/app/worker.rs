@@ -4,8 +4,9 @@
 //! or by MAC for host changes), reloads the small views (status, hosts,
 //! pools) on events and every few seconds, executes [`Command`]s, and
 //! reports everything as [`Msg`]s. The leases are loaded in full again only
-//! on a gap in the events, a daemon restart, a config reload or a refresh
-//! key. The draw loop never waits on the daemon.
+//! on a gap in the events, a daemon restart, a config reload, a refresh
+//! key, and once a minute (the screen keeps the old copy until the new one
+//! is complete). The draw loop never waits on the daemon.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -28,6 +29,9 @@ const LONG_POLL_MS: u64 = 1000;
 /// Reload everything this often even without events (counts, countdowns
 /// that the daemon ended, hosts changed by another client).
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// Load every lease again this often, off screen: a few record changes
+/// have no event (a quarantine or an ARP observation running out).
+const RESYNC_EVERY: Duration = Duration::from_secs(60);
 /// How long an event-triggered reload waits for more events first.
 const RELOAD_DEBOUNCE: Duration = Duration::from_millis(150);
 /// Backoff bounds between connection attempts.
@@ -135,9 +139,12 @@ async fn session(
     tokio::pin!(poller);
     let mut every = tokio::time::interval(REFRESH_EVERY);
     every.tick().await; // The first tick is immediate; we just reloaded.
+    let mut resync = tokio::time::interval(RESYNC_EVERY);
+    resync.tick().await;
     loop {
         let result = tokio::select! {
             e = &mut poller => return Ended::Lost(e),
+            _ = resync.tick() => reload(client, tx, true).await,
             Some(first) = touched.recv() => {
                 // Let a burst of events (a party arriving) settle into one refresh.
                 tokio::time::sleep(RELOAD_DEBOUNCE).await;
