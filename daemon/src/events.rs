@@ -253,6 +253,19 @@ mod tests {
     }
 
     #[test]
+    fn one_batch_holds_at_most_max_batch_small_events() {
+        let log = EventLog::new(5000, 0);
+        for _ in 0..2500 {
+            log.push(new_event(EventKind::Offer), 1);
+        }
+        let b = log.since(0);
+        assert_eq!(b.events.len(), MAX_BATCH);
+        assert_eq!(b.last_seq, MAX_BATCH as u64);
+        assert_eq!(log.since(b.last_seq).events.len(), MAX_BATCH);
+        assert_eq!(log.since(2000).events.len(), 500);
+    }
+
+    #[test]
     fn one_batch_stays_far_below_the_frame_limit_whatever_clients_sent() {
         // A client's strings are bounded (255 bytes), but JSON writes a
         // control byte as six: 1000 such events would make a reply larger

@@ -149,6 +149,8 @@ pub struct LeaseTable {
     by_client: HashMap<ClientKey, ClientRecords>,
     /// Offered, bound, observed and declined records by (end, address).
     by_end: BTreeSet<(UnixTime, Ipv4Addr)>,
+    /// Every record's address, in order: list pages seek into it.
+    addrs: BTreeSet<Ipv4Addr>,
     ranges: Ranges,
 }
 
@@ -202,6 +204,8 @@ impl LeaseTable {
         if let Some(old) = self.by_ip.remove(&lease.ip) {
             let keep_latest = old.client == lease.client;
             self.unindex(&old, keep_latest);
+        } else {
+            self.addrs.insert(lease.ip);
         }
         self.index(&lease);
         self.by_ip.insert(lease.ip, lease);
@@ -210,6 +214,7 @@ impl LeaseTable {
     /// Removes the record for `ip`.
     pub fn remove(&mut self, ip: Ipv4Addr) -> Option<Lease> {
         let old = self.by_ip.remove(&ip)?;
+        self.addrs.remove(&ip);
         self.unindex(&old, false);
         Some(old)
     }
@@ -246,6 +251,16 @@ impl LeaseTable {
     /// Every record, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Lease> {
         self.by_ip.values()
+    }
+
+    /// Records after `after` (all when `None`), by address: a list page
+    /// seeks here without touching the records before it.
+    pub fn after(&self, after: Option<Ipv4Addr>) -> impl Iterator<Item = &Lease> {
+        use std::ops::Bound;
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.addrs
+            .range((from, Bound::Unbounded))
+            .filter_map(|ip| self.by_ip.get(ip))
     }
 
     /// Number of records.

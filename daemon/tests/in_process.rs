@@ -6,7 +6,7 @@ mod harness;
 
 use std::time::Duration;
 
-use berth_proto::{EventKind, HostSpec, LeaseState, PromoteRequest, Target};
+use berth_proto::{EventKind, HostSpec, LeaseState, PageRequest, PromoteRequest, Target};
 use berthd::packet::{MessageType, code};
 use berthd::store::Store;
 use harness::*;
@@ -167,7 +167,13 @@ async fn a_promotion_that_cannot_be_saved_is_not_made() {
         .expect("rpc")
         .expect_err("the promotion could not be written");
     assert!(err.message.contains("could not be saved"), "{err:?}");
-    let hosts = h.api.hosts(ctx()).await.expect("rpc").expect("hosts");
+    let hosts = h
+        .api
+        .hosts(ctx(), PageRequest::first())
+        .await
+        .expect("rpc")
+        .expect("hosts")
+        .items;
     assert!(hosts.is_empty(), "host kept in memory only: {hosts:?}");
     assert!(
         !kinds(&h.events().await).contains(&EventKind::Promote),

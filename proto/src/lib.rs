@@ -20,7 +20,7 @@ pub mod transport;
 pub use page::{MAX_PAGE_BYTES, MAX_PAGE_ITEMS, Page, PageRequest};
 
 /// Version of this contract. Bumped on any incompatible change.
-pub const API_VERSION: u32 = 2;
+pub const API_VERSION: u32 = 3;
 
 /// Where the daemon listens by default.
 pub const DEFAULT_SOCKET: &str = "/run/berth/control.sock";
@@ -38,10 +38,12 @@ pub trait Control {
     async fn api_version() -> u32;
     /// Version, uptime, interfaces, counts, store backend.
     async fn status() -> Result<Status, ApiError>;
-    /// Leases matching the filter, ordered by address.
-    async fn leases(filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError>;
-    /// Static hosts from the config file and the store, with their origin.
-    async fn hosts() -> Result<Vec<HostInfo>, ApiError>;
+    /// Leases matching the filter, ordered by address, one page at a time:
+    /// the cursor is the address of the last lease sent.
+    async fn leases(filter: LeaseFilter, page: PageRequest) -> Result<Page<LeaseInfo>, ApiError>;
+    /// Static hosts from the config file and the store, with their origin,
+    /// ordered by name, one page at a time: the cursor is the last name sent.
+    async fn hosts(page: PageRequest) -> Result<Page<HostInfo>, ApiError>;
     /// Adds a host to the store. Admin only.
     async fn host_add(host: HostSpec) -> Result<HostInfo, ApiError>;
     /// Replaces the store host named `name`. Config hosts are read-only. Admin only.
@@ -58,13 +60,16 @@ pub trait Control {
     async fn block(mac: String, duration_secs: Option<u64>) -> Result<BlockInfo, ApiError>;
     /// Lifts a block. Admin only.
     async fn unblock(mac: String) -> Result<BlockInfo, ApiError>;
-    /// Current blocks.
-    async fn blocks() -> Result<Vec<BlockInfo>, ApiError>;
+    /// Current blocks, ordered by MAC, one page at a time: the cursor is the
+    /// last MAC sent.
+    async fn blocks(page: PageRequest) -> Result<Page<BlockInfo>, ApiError>;
     /// Per-range usage.
     async fn pools() -> Result<Vec<PoolInfo>, ApiError>;
     /// Re-reads the configuration; a bad one is refused and the old one stays. Admin only.
     async fn reload() -> Result<ReloadResult, ApiError>;
-    /// Events after `seq`, waiting up to `wait_ms` for the first one (long poll).
+    /// Events after `seq`, waiting up to `wait_ms` for the first one (long
+    /// poll). A batch is bounded in count and in bytes; ask again from its
+    /// `last_seq` for the rest.
     async fn events_since(seq: u64, wait_ms: u64) -> Result<EventBatch, ApiError>;
     /// What the daemon would do for a client, without doing it: host,
     /// subnet, range and classes, the address, every option with its scope.

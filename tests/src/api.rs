@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
+use berth_proto::page::collect_all;
 use berth_proto::transport::connect;
 use berth_proto::{
     ApiError, BlockInfo, ControlClient, EventBatch, HostInfo, HostSpec, LeaseFilter, LeaseInfo,
-    PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status, Target,
+    Page, PageRequest, PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status, Target,
 };
 use tarpc::client::RpcError;
 use tarpc::context;
@@ -116,12 +117,28 @@ impl Api {
         rpc("status", self.block_on(self.client.status(ctx())))
     }
 
+    /// Every lease matching `filter`, all pages.
     pub fn leases(&self, filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
-        rpc("leases", self.block_on(self.client.leases(ctx(), filter)))
+        let walk = collect_all(|p| self.client.leases(ctx(), filter.clone(), p));
+        rpc("leases", self.block_on(walk))
     }
 
+    /// One page of leases.
+    pub fn leases_page(
+        &self,
+        filter: LeaseFilter,
+        page: PageRequest,
+    ) -> Result<Page<LeaseInfo>, ApiError> {
+        rpc(
+            "leases",
+            self.block_on(self.client.leases(ctx(), filter, page)),
+        )
+    }
+
+    /// Every host, all pages.
     pub fn hosts(&self) -> Result<Vec<HostInfo>, ApiError> {
-        rpc("hosts", self.block_on(self.client.hosts(ctx())))
+        let walk = collect_all(|p| self.client.hosts(ctx(), p));
+        rpc("hosts", self.block_on(walk))
     }
 
     pub fn host_add(&self, host: HostSpec) -> Result<HostInfo, ApiError> {
@@ -185,8 +202,10 @@ impl Api {
         )
     }
 
+    /// Every block, all pages.
     pub fn blocks(&self) -> Result<Vec<BlockInfo>, ApiError> {
-        rpc("blocks", self.block_on(self.client.blocks(ctx())))
+        let walk = collect_all(|p| self.client.blocks(ctx(), p));
+        rpc("blocks", self.block_on(walk))
     }
 
     pub fn pools(&self) -> Result<Vec<PoolInfo>, ApiError> {

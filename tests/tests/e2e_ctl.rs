@@ -144,3 +144,73 @@ fn promote_moves_a_dynamic_client_to_its_static_address() {
         "the promoted host is listed:\n{hosts}"
     );
 }
+
+/// Leases written into the store while berthd is stopped: `n` bound leases
+/// on 10.9.0.0 + i with 120-byte host names of control bytes (six bytes
+/// each as JSON).
+fn fill_store(path: &std::path::Path, n: u32) {
+    use berthd::addr::MacAddr;
+    use berthd::lease::{ClientKey, Lease as Stored, LeaseState};
+    use berthd::store::{Store, Write, sqlite::SqliteStore};
+    let name: String = std::iter::repeat_n('\u{1b}', 120).collect();
+    let now = berthd::clock::TimeSource::wall(&berthd::clock::SystemClocks);
+    let writes: Vec<Write> = (0..n)
+        .map(|i| {
+            let [_, b, c, d] = i.to_be_bytes();
+            let mac = MacAddr([2, 0x77, 0, b, c, d]);
+            Write::PutLease(Stored {
+                ip: Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 9, 0, 0)) + i),
+                client: ClientKey::from_hw(1, &mac.0),
+                mac,
+                hostname: Some(name.clone()),
+                state: LeaseState::Bound,
+                starts: now,
+                ends: now + 86_400,
+            })
+        })
+        .collect();
+    let mut store = SqliteStore::open(path).expect("open the stopped daemon's store");
+    store.apply(&writes).expect("fill the store");
+}
+
+#[test]
+fn ctl_lists_more_leases_than_one_frame_could_hold() {
+    if !root_or_skip("ctl_lists_more_leases_than_one_frame_could_hold") {
+        return;
+    }
+    require_tools(&["ip"]);
+    const N: u32 = 8_000;
+    let lab = Lab::new().expect("lab");
+    let mut berthd = Daemon::start(&lab, &ServerConfig::lab()).expect("berthd starts");
+    berthd.stop().expect("berthd stops");
+    fill_store(berthd.store_path(), N);
+    berthd
+        .start_again()
+        .expect("berthd starts with the filled store");
+
+    let text = ctl(&berthd, &["--json", "leases"]);
+    assert!(
+        text.len() > berth_proto::MAX_FRAME_BYTES,
+        "{} bytes of JSON",
+        text.len()
+    );
+    let v: Value = serde_json::from_str(&text).expect("one JSON document");
+    let all = v.as_array().expect("an array");
+    assert_eq!(all.len(), N as usize);
+    assert_eq!(all[0]["ip"], "10.9.0.0");
+    let last = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 9, 0, 0)) + N - 1);
+    assert_eq!(all[N as usize - 1]["ip"], last.to_string());
+    assert_eq!(
+        all[5]["hostname"].as_str().map(|h| h.chars().count()),
+        Some(120),
+        "--json is exact"
+    );
+
+    let table = ctl(&berthd, &["leases"]);
+    assert_eq!(
+        table.lines().count(),
+        N as usize + 1,
+        "a header and a line each"
+    );
+    assert!(!table.contains('\u{1b}'), "no escape reaches the terminal");
+}

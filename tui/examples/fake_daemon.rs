@@ -1,10 +1,11 @@
 //! A fake `berthd` control socket with sample data, for trying the TUI by
 //! hand: `cargo run -p berth --features fake --example fake_daemon -- /tmp/berth-fake.sock
-//! [--simulate] [--read-only] [--move-after SECS]`.
+//! [--simulate] [--read-only] [--move-after SECS] [--leases N]`.
 //!
 //! `--simulate` brings a new unknown client every few seconds;
 //! `--move-after` lets promoted clients come back on their static address
-//! after that many seconds. Stop it with Ctrl-C; start it again to see the
+//! after that many seconds; `--leases N` adds N leases in 10.0.0.0/8, to
+//! see the TUI at scale. Stop it with Ctrl-C; start it again to see the
 //! TUI reconnect to a restarted daemon.
 
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ async fn main() -> anyhow::Result<()> {
     let mut simulate = false;
     let mut read_only = false;
     let mut move_after = Some(Duration::from_secs(8));
+    let mut extra_leases = 0u32;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -31,12 +33,21 @@ async fn main() -> anyhow::Result<()> {
                 move_after = Some(Duration::from_secs(secs));
             }
             "--no-move" => move_after = None,
+            "--leases" => {
+                extra_leases = args
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("--leases needs a count"))?
+                    .parse()?;
+            }
             other if other.starts_with('-') => anyhow::bail!("unknown option {other}"),
             other => socket = PathBuf::from(other),
         }
     }
     let now = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs())?;
-    let daemon = FakeDaemon::new(fake::demo_data(now));
+    let mut data = fake::demo_data(now);
+    data.leases.extend(fake::many_leases(extra_leases, now));
+    data.leases.sort_by_key(|l| l.ip);
+    let daemon = FakeDaemon::new(data);
     daemon.set_read_only(read_only);
     daemon.set_move_after(move_after);
     let server = fake::serve(&socket, daemon.clone())?;

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use berth_proto::page::build_page;
 use berth_proto::{
     ApiError, BlockInfo, Control, ErrorKind, Event, EventBatch, EventKind, ExplainRequest,
     ExplainedOption, Explanation, Gap, HostInfo, HostSpec, InterfaceStatus, LeaseFilter, LeaseInfo,
-    LeaseKind, LeaseState, Origin, PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status,
-    Target,
+    LeaseKind, LeaseState, Origin, Page, PageRequest, PoolInfo, PromoteRequest, PromoteResult,
+    ReloadResult, Status, Target,
 };
 use futures::prelude::*;
 use serde_json::Value;
@@ -42,6 +43,19 @@ fn lease(addr: &str, mac: &str, host: Option<&str>, state: LeaseState) -> LeaseI
         subnet: Some("192.0.2.0/24".into()),
         moving_to: None,
     }
+}
+
+/// `leases --subnet BIG_SUBNET` lists this many leases with 200-byte
+/// host names of control bytes: well over the 4 MiB frame limit as JSON.
+const BIG_SUBNET: &str = "10.0.0.0/8";
+const BIG_COUNT: u32 = 6_000;
+const BIG_FIRST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+fn big_lease(i: u32) -> LeaseInfo {
+    let mut l = lease("10.0.0.1", "02:00:5e:10:00:01", None, LeaseState::Bound);
+    l.ip = Ipv4Addr::from(u32::from(BIG_FIRST) + i);
+    l.hostname = Some(format!("{i:06}{}", "\u{1b}".repeat(194)));
+    l
 }
 
 fn canned_leases() -> Vec<LeaseInfo> {
@@ -124,17 +138,41 @@ impl Control for FakeServer {
         })
     }
 
-    async fn leases(self, _: Context, f: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
+    async fn leases(
+        self,
+        _: Context,
+        f: LeaseFilter,
+        page: PageRequest,
+    ) -> Result<Page<LeaseInfo>, ApiError> {
+        let after = match page.after.as_deref() {
+            None => None,
+            Some(c) => Some(
+                c.parse::<Ipv4Addr>()
+                    .map_err(|_| ApiError::new(ErrorKind::Invalid, format!("bad cursor `{c}`")))?,
+            ),
+        };
+        let past = |l: &LeaseInfo| after.is_none_or(|a| l.ip > a);
+        if f.subnet.as_deref() == Some(BIG_SUBNET) {
+            // Made page by page, as a daemon with a big table would.
+            let from = after.map_or(0, |a| u32::from(a) - u32::from(BIG_FIRST) + 1);
+            let items = (from..BIG_COUNT).map(big_lease);
+            return Ok(build_page(items, &page, u64::from(BIG_COUNT), |l| {
+                l.ip.to_string()
+            }));
+        }
         // Filters on MAC and state, so tests see the flags reach the daemon.
-        Ok(canned_leases()
+        let all: Vec<LeaseInfo> = canned_leases()
             .into_iter()
             .filter(|l| f.mac.as_ref().is_none_or(|m| *m == l.mac))
             .filter(|l| f.state.is_none_or(|s| s == l.state))
-            .collect())
+            .collect();
+        let total = all.len() as u64;
+        let items = all.into_iter().filter(past);
+        Ok(build_page(items, &page, total, |l| l.ip.to_string()))
     }
 
-    async fn hosts(self, _: Context) -> Result<Vec<HostInfo>, ApiError> {
-        Ok(vec![HostInfo {
+    async fn hosts(self, _: Context, _page: PageRequest) -> Result<Page<HostInfo>, ApiError> {
+        Ok(Page::whole(vec![HostInfo {
             name: "host1".into(),
             mac: Some("00:23:32:aa:bb:cc".into()),
             client_id: None,
@@ -142,7 +180,7 @@ impl Control for FakeServer {
             origin: Origin::Config,
             options: vec![("routers".into(), "192.0.2.1".into())],
             created_at: None,
-        }])
+        }]))
     }
 
     async fn host_add(self, _: Context, _: HostSpec) -> Result<HostInfo, ApiError> {
@@ -222,8 +260,8 @@ impl Control for FakeServer {
         })
     }
 
-    async fn blocks(self, _: Context) -> Result<Vec<BlockInfo>, ApiError> {
-        Ok(vec![])
+    async fn blocks(self, _: Context, _page: PageRequest) -> Result<Page<BlockInfo>, ApiError> {
+        Ok(Page::whole(vec![]))
     }
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {
@@ -547,6 +585,51 @@ async fn leases_json() {
     assert_eq!(arr[0]["ends"], "2030-01-01T00:00:00Z");
     assert_eq!(arr[0]["state"], "bound");
     assert_eq!(arr[1]["hostname"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leases_larger_than_a_frame_stream_in_pages() {
+    let d = start_daemon().await;
+    let o = run(berth(
+        &d.socket,
+        &["--json", "leases", "--subnet", BIG_SUBNET],
+    ))
+    .await;
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert!(
+        o.stdout.len() > berth_proto::MAX_FRAME_BYTES,
+        "{} bytes",
+        o.stdout.len()
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    let arr = v.as_array().expect("an array");
+    assert_eq!(arr.len(), BIG_COUNT as usize);
+    assert_eq!(arr[0]["ip"], "10.0.0.1");
+    assert_eq!(
+        arr[5_999]["ip"],
+        Ipv4Addr::from(u32::from(BIG_FIRST) + 5_999).to_string()
+    );
+    let exact: String = format!("000017{}", "\u{1b}".repeat(194));
+    assert_eq!(arr[17]["hostname"], exact.as_str(), "--json stays exact");
+
+    let o = run(berth(&d.socket, &["leases", "--subnet", BIG_SUBNET])).await;
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines.len(),
+        BIG_COUNT as usize + 1,
+        "one header, one line per lease"
+    );
+    assert!(!out.contains('\u{1b}'), "escapes neutralised in the table");
+    // Every page keeps the first page's columns.
+    let col = lines[1].find("02:00:5e").expect("mac column");
+    assert!(
+        lines
+            .iter()
+            .skip(1)
+            .all(|l| l.find("02:00:5e") == Some(col))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

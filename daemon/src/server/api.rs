@@ -214,13 +214,25 @@ impl Control for Session {
         self.read("status", |c, now| Ok(c.status(now))).await
     }
 
-    async fn leases(self, _: Context, filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
-        self.read("leases", move |c, now| c.leases(&filter, now))
-            .await
+    async fn leases(
+        self,
+        _: Context,
+        filter: LeaseFilter,
+        page: PageRequest,
+    ) -> Result<Page<LeaseInfo>, ApiError> {
+        let req = page.clone();
+        let rows = self
+            .core
+            .read(move |c, now| c.lease_rows(&filter, &req, now))
+            .await;
+        // Formatting and sizing happen here, off the core.
+        self.calls
+            .count("leases", rows.map(|rows| rows.page(&page)))
     }
 
-    async fn hosts(self, _: Context) -> Result<Vec<HostInfo>, ApiError> {
-        self.read("hosts", |c, _| Ok(c.hosts_list())).await
+    async fn hosts(self, _: Context, page: PageRequest) -> Result<Page<HostInfo>, ApiError> {
+        self.read("hosts", move |c, _| Ok(c.hosts_page(&page)))
+            .await
     }
 
     async fn host_add(self, _: Context, host: HostSpec) -> Result<HostInfo, ApiError> {
@@ -280,8 +292,9 @@ impl Control for Session {
             .await
     }
 
-    async fn blocks(self, _: Context) -> Result<Vec<BlockInfo>, ApiError> {
-        self.read("blocks", |c, now| Ok(c.blocks_list(now))).await
+    async fn blocks(self, _: Context, page: PageRequest) -> Result<Page<BlockInfo>, ApiError> {
+        self.read("blocks", move |c, now| c.blocks_page(&page, now))
+            .await
     }
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {

@@ -27,8 +27,9 @@
 //! - [`hooks`]: a durable change as hook events, queued for the hooks module.
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
-//! - [`ops`]: control operations; [`api`]: the tarpc service that calls them;
-//!   [`quarantine`]: listing and clearing quarantined addresses.
+//! - [`ops`]: control operations; [`pages`]: the list calls' pages;
+//!   [`quarantine`]: listing and clearing quarantined addresses;
+//!   [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
 //! - [`metrics`], [`scrape`]: the Prometheus endpoint's listener, and what a
 //!   scrape reads.
@@ -50,6 +51,7 @@ mod limits;
 mod log;
 mod metrics;
 mod ops;
+mod pages;
 mod probe;
 mod quarantine;
 mod reload;

@@ -65,7 +65,7 @@ pub(super) fn time(t: UnixTime) -> proto::UnixTime {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 
-fn lease_state(s: LeaseState) -> proto::LeaseState {
+pub(super) fn lease_state(s: LeaseState) -> proto::LeaseState {
     match s {
         LeaseState::Offered => proto::LeaseState::Offered,
         LeaseState::Bound => proto::LeaseState::Bound,
@@ -73,6 +73,30 @@ fn lease_state(s: LeaseState) -> proto::LeaseState {
         LeaseState::Expired => proto::LeaseState::Expired,
         LeaseState::Declined => proto::LeaseState::Declined,
         LeaseState::Observed => proto::LeaseState::Observed,
+    }
+}
+
+/// A lease's kind, its move target and its subnet, as [`Core::lease_view_facts`]
+/// found them.
+pub(crate) struct LeaseFacts {
+    kind: proto::LeaseKind,
+    moving_to: Option<Ipv4Addr>,
+    subnet: Option<crate::addr::Cidr>,
+}
+
+/// The API's view of a lease.
+pub(crate) fn lease_info(l: &Lease, f: LeaseFacts) -> proto::LeaseInfo {
+    proto::LeaseInfo {
+        ip: l.ip,
+        mac: l.mac.to_string(),
+        client_id: l.client.to_string(),
+        hostname: l.hostname.clone(),
+        kind: f.kind,
+        state: lease_state(l.state),
+        starts: time(l.starts),
+        ends: time(l.ends),
+        subnet: f.subnet.map(|c| c.to_string()),
+        moving_to: f.moving_to,
     }
 }
 
@@ -91,6 +115,13 @@ impl Core {
     }
 
     pub(crate) fn lease_info(&self, l: &Lease, now: UnixTime) -> proto::LeaseInfo {
+        lease_info(l, self.lease_view_facts(l, now))
+    }
+
+    /// What a lease's API view needs from the rest of the state (hosts,
+    /// subnets): cheap, so a list page takes these on the core and does
+    /// the formatting off it.
+    pub(crate) fn lease_view_facts(&self, l: &Lease, now: UnixTime) -> LeaseFacts {
         let host = self.host_for_lease(l);
         let (kind, moving_to) = match (l.state, host) {
             (LeaseState::Declined, _) => (proto::LeaseKind::Quarantined, None),
@@ -99,21 +130,14 @@ impl Core {
             (_, Some(h)) if l.is_active(now) => (proto::LeaseKind::Moving, Some(h.host.ip)),
             _ => (proto::LeaseKind::Dynamic, None),
         };
-        proto::LeaseInfo {
-            ip: l.ip,
-            mac: l.mac.to_string(),
-            client_id: l.client.to_string(),
-            hostname: l.hostname.clone(),
+        LeaseFacts {
             kind,
-            state: lease_state(l.state),
-            starts: time(l.starts),
-            ends: time(l.ends),
-            subnet: self.cfg.subnet_containing(l.ip).map(|s| s.cidr.to_string()),
             moving_to,
+            subnet: self.cfg.subnet_containing(l.ip).map(|s| s.cidr),
         }
     }
 
-    fn host_info(e: &HostEntry) -> proto::HostInfo {
+    pub(super) fn host_info(e: &HostEntry) -> proto::HostInfo {
         let (mac, client_id) = match &e.host.id {
             HostId::Mac(m) => (Some(m.to_string()), None),
             HostId::ClientId(id) => (None, Some(crate::lease::ClientKey(id.clone()).to_string())),
@@ -180,44 +204,6 @@ impl Core {
             arp: self.arp_status(),
             rate_limited_clients: self.limits.flooding(now),
         }
-    }
-
-    pub(crate) fn leases(
-        &self,
-        f: &proto::LeaseFilter,
-        now: UnixTime,
-    ) -> Result<Vec<proto::LeaseInfo>, ApiError> {
-        let subnet = match &f.subnet {
-            Some(s) => Some(
-                s.parse::<crate::addr::Cidr>()
-                    .map_err(|e| invalid(format!("subnet: {e}")))?,
-            ),
-            None => None,
-        };
-        let mac = f.mac.as_deref().map(parse_mac).transpose()?;
-        let needle = f.hostname.as_ref().map(|h| h.to_lowercase());
-        let mut out: Vec<proto::LeaseInfo> = self
-            .table
-            .iter()
-            .filter(|l| subnet.is_none_or(|c| c.contains(l.ip)))
-            .filter(|l| f.state.is_none_or(|s| lease_state(l.state) == s))
-            .filter(|l| mac.is_none_or(|m| l.mac == m))
-            .filter(|l| f.ip.is_none_or(|ip| l.ip == ip))
-            .filter(|l| {
-                needle.as_ref().is_none_or(|n| {
-                    l.hostname
-                        .as_ref()
-                        .is_some_and(|h| h.to_lowercase().contains(n.as_str()))
-                })
-            })
-            .map(|l| self.lease_info(l, now))
-            .collect();
-        out.sort_by_key(|l| l.ip);
-        Ok(out)
-    }
-
-    pub(crate) fn hosts_list(&self) -> Vec<proto::HostInfo> {
-        self.hosts.iter().map(Self::host_info).collect()
     }
 
     pub(crate) fn hosts_export(&self) -> String {
@@ -521,17 +507,6 @@ impl Core {
         })
     }
 
-    pub(crate) fn blocks_list(&self, now: UnixTime) -> Vec<proto::BlockInfo> {
-        let mut v: Vec<_> = self
-            .blocks
-            .iter()
-            .filter(|b| b.is_active(now))
-            .map(block_info)
-            .collect();
-        v.sort_by(|a, b| a.mac.cmp(&b.mac));
-        v
-    }
-
     pub(crate) fn pools(&self, now: UnixTime) -> Vec<proto::PoolInfo> {
         crate::pool::usage(&self.cfg, &self.hosts, &self.table, now)
             .into_iter()
@@ -551,7 +526,7 @@ impl Core {
     }
 }
 
-fn block_info(b: &Block) -> proto::BlockInfo {
+pub(super) fn block_info(b: &Block) -> proto::BlockInfo {
     proto::BlockInfo {
         mac: b.mac.to_string(),
         since: time(b.since),

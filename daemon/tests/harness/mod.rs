@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use berth_proto::page::collect_all;
 use berth_proto::{ControlClient, Event, EventKind, LeaseFilter, LeaseState};
 use berthd::addr::MacAddr;
 use berthd::blocks::Block;
@@ -131,18 +132,39 @@ impl Harness {
 
     /// [`Harness::start`] with `server_extra` lines in `[server]`.
     pub async fn start_with(server_extra: &str, hosts: &str) -> Harness {
-        Self::start_on(server_extra, hosts, Arc::new(SystemClocks)).await
+        Self::start_full(
+            MemoryStore::new(),
+            server_extra,
+            hosts,
+            Arc::new(SystemClocks),
+        )
+        .await
     }
 
     /// [`Harness::start_with`] on the clocks of `time` (e.g. a
     /// [`berthd::clock::ManualTime`]).
     pub async fn start_on(server_extra: &str, hosts: &str, time: Arc<dyn TimeSource>) -> Harness {
+        Self::start_full(MemoryStore::new(), server_extra, hosts, time).await
+    }
+
+    /// [`Harness::start_with`] on a store that already holds records (as
+    /// after a restart).
+    pub async fn start_with_store(inner: MemoryStore, server_extra: &str, hosts: &str) -> Harness {
+        Self::start_full(inner, server_extra, hosts, Arc::new(SystemClocks)).await
+    }
+
+    async fn start_full(
+        inner: MemoryStore,
+        server_extra: &str,
+        hosts: &str,
+        time: Arc<dyn TimeSource>,
+    ) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("berthd.toml");
         std::fs::write(&path, config_with(dir.path(), server_extra, hosts)).expect("write config");
         let cfg = berthd::config::load(&path).expect("config");
         let store = Gated {
-            inner: MemoryStore::new(),
+            inner,
             shut: Arc::new(Mutex::new(false)),
             attempts: Arc::new(AtomicU64::new(0)),
         };
@@ -293,12 +315,7 @@ impl Harness {
             ip: Some(ip),
             ..LeaseFilter::default()
         };
-        let leases = self
-            .api
-            .leases(ctx(), filter)
-            .await
-            .expect("rpc")
-            .expect("leases");
+        let leases = self.leases(filter).await;
         leases.first().map(|l| l.ends)
     }
 
@@ -314,13 +331,16 @@ impl Harness {
         }
     }
 
-    pub async fn lease_states(&self) -> Vec<(Ipv4Addr, String, LeaseState)> {
-        let leases = self
-            .api
-            .leases(ctx(), LeaseFilter::default())
+    /// Every lease matching `filter`, walked page by page.
+    pub async fn leases(&self, filter: LeaseFilter) -> Vec<berth_proto::LeaseInfo> {
+        collect_all(|p| self.api.leases(ctx(), filter.clone(), p))
             .await
             .expect("rpc")
-            .expect("leases");
+            .expect("leases")
+    }
+
+    pub async fn lease_states(&self) -> Vec<(Ipv4Addr, String, LeaseState)> {
+        let leases = self.leases(LeaseFilter::default()).await;
         leases.into_iter().map(|l| (l.ip, l.mac, l.state)).collect()
     }
 

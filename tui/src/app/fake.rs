@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use berth_proto::page::build_page;
 use berth_proto::{
     ApiError, BlockInfo, Control, ErrorKind, Event, EventBatch, EventKind, Gap, HostInfo, HostSpec,
-    InterfaceStatus, LeaseFilter, LeaseInfo, LeaseKind, LeaseState, Origin, PoolInfo,
-    PromoteRequest, PromoteResult, ReloadResult, Status, Target, UnixTime,
+    InterfaceStatus, LeaseFilter, LeaseInfo, LeaseKind, LeaseState, Origin, Page, PageRequest,
+    PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status, Target, UnixTime,
 };
 use futures::StreamExt;
 use tarpc::context::Context;
@@ -92,6 +93,48 @@ fn lease(
         subnet: Some(subnet.to_string()),
         moving_to: None,
     }
+}
+
+/// The page of `items` after the cursor, ordered by the string `key` (as
+/// the daemon orders hosts by name and blocks by MAC).
+fn page_by<T: Clone + serde::Serialize>(
+    items: &[T],
+    page: &PageRequest,
+    key: impl Fn(&T) -> &String,
+) -> Page<T> {
+    let mut after: Vec<&T> = items
+        .iter()
+        .filter(|i| page.after.as_ref().is_none_or(|a| key(i) > a))
+        .collect();
+    after.sort_by(|a, b| key(a).cmp(key(b)));
+    build_page(after.into_iter().cloned(), page, items.len() as u64, |i| {
+        key(i).clone()
+    })
+}
+
+/// `n` dynamic leases in 10.0.0.0/8 from 10.0.0.1 up, each with its own
+/// MAC and host name, ending at different times after `now`: a large site
+/// for scale tests.
+pub fn many_leases(n: u32, now: UnixTime) -> Vec<LeaseInfo> {
+    (0..n)
+        .map(|i| {
+            let ip = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 0, 1)) + i);
+            let [_, b, c, d] = i.to_be_bytes();
+            let mac = format!("02:5a:00:{b:02x}:{c:02x}:{d:02x}");
+            let mut l = lease(
+                "10.0.0.1",
+                &mac,
+                Some(&format!("host-{i:06}")),
+                LeaseKind::Dynamic,
+                LeaseState::Bound,
+                now - 600,
+                now + 600 + i64::from(i % 7200),
+            );
+            l.ip = ip;
+            l.subnet = Some("10.0.0.0/8".to_string());
+            l
+        })
+        .collect()
 }
 
 fn host(name: &str, mac: &str, ip_s: &str, origin: Origin, created: Option<UnixTime>) -> HostInfo {
@@ -462,7 +505,8 @@ impl FakeDaemon {
             let Some(range) = s.data.pools.first().cloned() else {
                 return;
             };
-            let used: Vec<Ipv4Addr> = s.data.leases.iter().map(|l| l.ip).collect();
+            let used: std::collections::HashSet<Ipv4Addr> =
+                s.data.leases.iter().map(|l| l.ip).collect();
             let Some(addr) = (u32::from(range.start)..=u32::from(range.end))
                 .map(Ipv4Addr::from)
                 .find(|a| !used.contains(a))
@@ -553,20 +597,36 @@ impl Control for FakeDaemon {
         Ok(status_of(&self.lock().data, unix_now()))
     }
 
-    async fn leases(self, _: Context, filter: LeaseFilter) -> Result<Vec<LeaseInfo>, ApiError> {
+    async fn leases(
+        self,
+        _: Context,
+        filter: LeaseFilter,
+        page: PageRequest,
+    ) -> Result<Page<LeaseInfo>, ApiError> {
+        let after = match page.after.as_deref() {
+            None => None,
+            Some(c) => Some(c.parse::<Ipv4Addr>().map_err(|_| {
+                ApiError::new(
+                    ErrorKind::Invalid,
+                    format!("page cursor `{c}` is not an address"),
+                )
+            })?),
+        };
         let s = self.lock();
-        Ok(s.data
-            .leases
-            .iter()
-            .filter(|l| filter.state.is_none_or(|st| st == l.state))
-            .filter(|l| filter.mac.as_ref().is_none_or(|m| *m == l.mac))
-            .filter(|l| filter.ip.is_none_or(|a| a == l.ip))
-            .cloned()
-            .collect())
+        let wanted = |l: &&LeaseInfo| {
+            filter.state.is_none_or(|st| st == l.state)
+                && filter.mac.as_ref().is_none_or(|m| *m == l.mac)
+                && filter.ip.is_none_or(|a| a == l.ip)
+        };
+        let total = s.data.leases.iter().filter(wanted).count() as u64;
+        // The leases are kept by address: seek past the cursor.
+        let from = after.map_or(0, |a| s.data.leases.partition_point(|l| l.ip <= a));
+        let items = s.data.leases[from..].iter().filter(wanted).cloned();
+        Ok(build_page(items, &page, total, |l| l.ip.to_string()))
     }
 
-    async fn hosts(self, _: Context) -> Result<Vec<HostInfo>, ApiError> {
-        Ok(self.lock().data.hosts.clone())
+    async fn hosts(self, _: Context, page: PageRequest) -> Result<Page<HostInfo>, ApiError> {
+        Ok(page_by(&self.lock().data.hosts, &page, |h| &h.name))
     }
 
     async fn host_add(self, _: Context, spec: HostSpec) -> Result<HostInfo, ApiError> {
@@ -771,8 +831,8 @@ impl Control for FakeDaemon {
         Ok(s.data.blocks.remove(i))
     }
 
-    async fn blocks(self, _: Context) -> Result<Vec<BlockInfo>, ApiError> {
-        Ok(self.lock().data.blocks.clone())
+    async fn blocks(self, _: Context, page: PageRequest) -> Result<Page<BlockInfo>, ApiError> {
+        Ok(page_by(&self.lock().data.blocks, &page, |b| &b.mac))
     }
 
     async fn pools(self, _: Context) -> Result<Vec<PoolInfo>, ApiError> {

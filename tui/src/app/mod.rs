@@ -19,6 +19,7 @@
 pub mod fake;
 pub mod fmt;
 mod inspect;
+pub mod lease_set;
 pub mod model;
 mod pool_keys;
 pub mod rows;
@@ -46,6 +47,9 @@ use tokio::sync::mpsc;
 pub use model::{Command, Model, Msg};
 pub use update::update;
 pub use view::view;
+/// The connection worker, for driving the TUI's update and view without a
+/// terminal (the scale benchmark does).
+pub use worker::run as run_worker;
 
 /// Fewest milliseconds between two frames: bursts of events and key
 /// repeats redraw at most this often.

@@ -13,6 +13,8 @@ use berth_proto::{
 };
 use crossterm::event::KeyEvent;
 
+use super::lease_set::LeaseSet;
+
 /// How many feed entries the arrivals view keeps; older ones fall off.
 pub const FEED_CAP: usize = 1000;
 
@@ -50,6 +52,35 @@ pub enum Msg {
         /// The daemon restarted since the last batch.
         restarted: bool,
     },
+    /// A page of a full load of the leases, in address order.
+    LeasesPage {
+        /// The load's first page: a new load starts.
+        first: bool,
+        /// This page's leases.
+        items: Vec<LeaseInfo>,
+        /// How many the whole list holds.
+        total: u64,
+        /// The load's last page.
+        done: bool,
+    },
+    /// After events: the daemon's leases with addresses in `from..=to`
+    /// are exactly `items`.
+    LeasesChanged {
+        /// First address of the range.
+        from: Ipv4Addr,
+        /// Last address of the range.
+        to: Ipv4Addr,
+        /// The leases there now.
+        items: Vec<LeaseInfo>,
+    },
+    /// After an event about a client (promote, host change): its leases
+    /// are exactly `items`.
+    LeasesOfMac {
+        /// Lowercase colon form.
+        mac: String,
+        /// The leases it has now.
+        items: Vec<LeaseInfo>,
+    },
     /// A read call failed with an API error (e.g. `leases` refused).
     ReadFailed {
         /// What was being read ("leases", ...).
@@ -85,7 +116,8 @@ pub enum Msg {
 pub struct Snapshot {
     /// `status`.
     pub status: Option<Status>,
-    /// `leases` with no filter.
+    /// `leases` with no filter, all at once (the worker sends them as
+    /// [`Msg::LeasesPage`]s instead).
     pub leases: Option<Vec<LeaseInfo>>,
     /// `hosts`.
     pub hosts: Option<Vec<HostInfo>>,
@@ -339,6 +371,18 @@ pub struct Notice {
     pub text: String,
 }
 
+/// A full load of the leases, page by page.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LeaseLoad {
+    /// Leases received so far.
+    pub received: u64,
+    /// How many the daemon said there are.
+    pub total: u64,
+    /// A reload's pages, shown only once complete (the first load shows
+    /// each page as it arrives instead).
+    pub staged: Option<Vec<LeaseInfo>>,
+}
+
 /// The whole TUI state.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -356,8 +400,10 @@ pub struct Model {
     pub loaded: bool,
     /// The daemon's last status.
     pub status: Option<Status>,
-    /// Leases as the daemon ordered them (by address).
-    pub leases: Vec<LeaseInfo>,
+    /// Leases by address, kept current from the event stream.
+    pub leases: LeaseSet,
+    /// A full load of the leases under way.
+    pub lease_load: Option<LeaseLoad>,
     /// Static hosts.
     pub hosts: Vec<HostInfo>,
     /// Range usage.
@@ -410,7 +456,8 @@ impl Model {
             stale: false,
             loaded: false,
             status: None,
-            leases: Vec::new(),
+            leases: LeaseSet::default(),
+            lease_load: None,
             hosts: Vec::new(),
             pools: Vec::new(),
             feed: VecDeque::new(),

@@ -1,12 +1,9 @@
 //! The rows each view shows, after filtering and sorting. Shared by the
 //! update function (cursor movement, the target of an action) and the views,
 //! so both always agree on what row N is.
-
-use std::cmp::Ordering;
-
 use berth_proto::{EventKind, HostInfo, LeaseInfo, Origin, PoolInfo, QuarantineInfo};
 
-use super::model::{FeedEntry, FeedItem, LeaseSort, Model, View};
+use super::model::{FeedEntry, FeedItem, Model, View};
 
 /// Whether any of `fields` contains `filter`, ignoring case. An empty filter
 /// matches everything.
@@ -20,46 +17,10 @@ pub fn matches<'a>(filter: &str, fields: impl IntoIterator<Item = &'a str>) -> b
         .any(|f| f.to_lowercase().contains(&needle))
 }
 
-/// The leases view's rows.
+/// The leases view's rows (cached by [`super::lease_set::LeaseSet`]
+/// until the leases, the filter or the sort change).
 pub fn leases(m: &Model) -> Vec<&LeaseInfo> {
-    let mut rows: Vec<&LeaseInfo> = m
-        .leases
-        .iter()
-        .filter(|l| {
-            let ip = l.ip.to_string();
-            let to = l.moving_to.map(|a| a.to_string()).unwrap_or_default();
-            matches(
-                &m.filter,
-                [
-                    ip.as_str(),
-                    l.mac.as_str(),
-                    l.hostname.as_deref().unwrap_or(""),
-                    l.kind.as_str(),
-                    l.state.as_str(),
-                    to.as_str(),
-                    l.subnet.as_deref().unwrap_or(""),
-                ],
-            )
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        let primary = match m.sort {
-            LeaseSort::Ip => Ordering::Equal,
-            LeaseSort::Mac => a.mac.cmp(&b.mac),
-            LeaseSort::Hostname => {
-                let ha = a.hostname.as_deref().unwrap_or("").to_lowercase();
-                let hb = b.hostname.as_deref().unwrap_or("").to_lowercase();
-                ha.cmp(&hb)
-            }
-            LeaseSort::Kind => a.kind.as_str().cmp(b.kind.as_str()),
-            LeaseSort::State => a.state.as_str().cmp(b.state.as_str()),
-            LeaseSort::Ends => a.ends.cmp(&b.ends),
-        };
-        // The address breaks ties so equal keys keep a stable, useful order.
-        let ord = primary.then(a.ip.cmp(&b.ip));
-        if m.sort_desc { ord.reverse() } else { ord }
-    });
-    rows
+    m.leases.view(&m.filter, m.sort, m.sort_desc)
 }
 
 /// The hosts view's rows, by address.

@@ -15,6 +15,7 @@ use super::model::{Model, Msg, Snapshot};
 use super::update::update;
 use super::view::view;
 
+mod lease_sync;
 mod screens;
 mod updates;
 mod worker;

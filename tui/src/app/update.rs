@@ -8,8 +8,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::inspect::{on_panel_key, printable_explanation, start_explain, start_history};
 use super::model::{
-    Command, Confirm, Conn, Dialog, FEED_CAP, FeedEntry, FeedItem, Level, Model, Msg, Notice,
-    PromoteField, PromoteForm, View,
+    Command, Confirm, Conn, Dialog, FEED_CAP, FeedEntry, FeedItem, LeaseLoad, Level, Model, Msg,
+    Notice, PromoteField, PromoteForm, View,
 };
 use super::pool_keys::{start_clear, start_sweep};
 use super::rows;
@@ -69,7 +69,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Command> {
             }
             if let Some(mut l) = snap.leases {
                 l.iter_mut().for_each(printable_lease);
-                model.leases = l;
+                model.leases.replace_all(l);
+                model.lease_load = None;
             }
             if let Some(mut h) = snap.hosts {
                 h.iter_mut().for_each(printable_host);
@@ -100,6 +101,30 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Command> {
                 printable_event(&mut e);
                 push_feed(model, FeedEntry::Event(e));
             }
+            Vec::new()
+        }
+        Msg::LeasesPage {
+            first,
+            mut items,
+            total,
+            done,
+        } => {
+            items.iter_mut().for_each(printable_lease);
+            on_leases_page(model, first, items, total, done);
+            Vec::new()
+        }
+        Msg::LeasesChanged {
+            from,
+            to,
+            mut items,
+        } => {
+            items.iter_mut().for_each(printable_lease);
+            model.leases.replace_range(from, to, items);
+            Vec::new()
+        }
+        Msg::LeasesOfMac { mac, mut items } => {
+            items.iter_mut().for_each(printable_lease);
+            model.leases.replace_mac(&mac, items);
             Vec::new()
         }
         Msg::ReadFailed { what, error } => {
@@ -146,6 +171,39 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Command> {
                 }
             }
             Vec::new()
+        }
+    }
+}
+
+/// A page of a full lease load. The first load shows each page as it
+/// comes; a reload keeps the old copy on screen until it is complete.
+fn on_leases_page(model: &mut Model, first: bool, items: Vec<LeaseInfo>, total: u64, done: bool) {
+    let received = items.len() as u64;
+    if first {
+        let had = !model.leases.is_empty();
+        model.lease_load = Some(LeaseLoad {
+            received: 0,
+            total,
+            staged: had.then(Vec::new),
+        });
+        if !had {
+            model.leases.replace_all(Vec::new());
+        }
+    }
+    let Some(load) = model.lease_load.as_mut() else {
+        // A page of a load this model never saw start: take it as news.
+        model.leases.extend(items);
+        return;
+    };
+    load.received += received;
+    load.total = total;
+    match load.staged.as_mut() {
+        Some(staged) => staged.extend(items),
+        None => model.leases.extend(items),
+    }
+    if done {
+        if let Some(staged) = model.lease_load.take().and_then(|l| l.staged) {
+            model.leases.replace_all(staged);
         }
     }
 }

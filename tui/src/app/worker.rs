@@ -1,18 +1,26 @@
 //! The background task that owns the API client. It connects (and
-//! reconnects with backoff), long-polls `events_since`, reloads the views on
-//! relevant events and every few seconds, executes [`Command`]s, and reports
-//! everything as [`Msg`]s. The draw loop never waits on the daemon.
+//! reconnects with backoff), loads the leases once by pages, long-polls
+//! `events_since` and refetches only the leases events name (by address,
+//! or by MAC for host changes), reloads the small views (status, hosts,
+//! pools) on events and every few seconds, executes [`Command`]s, and
+//! reports everything as [`Msg`]s. The leases are loaded in full again only
+//! on a gap in the events, a daemon restart, a config reload, a refresh
+//! key, and once a minute (the screen keeps the old copy until the new one
+//! is complete). The draw loop never waits on the daemon.
 
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use berth_proto::page::collect_all;
 use berth_proto::{
-    ApiError, ControlClient, Event, EventKind, LeaseFilter, PageRequest, QuarantineInfo, Target,
-    UnixTime,
+    ApiError, ControlClient, Event, EventKind, HostInfo, LeaseFilter, LeaseInfo, Page, PageRequest,
+    QuarantineInfo, Target, UnixTime,
 };
 use tarpc::client::RpcError;
 use tarpc::context;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 use super::model::{Command, Msg, Snapshot};
 
@@ -21,11 +29,16 @@ const LONG_POLL_MS: u64 = 1000;
 /// Reload everything this often even without events (counts, countdowns
 /// that the daemon ended, hosts changed by another client).
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// Load every lease again this often, off screen: a few record changes
+/// have no event (a quarantine or an ARP observation running out).
+const RESYNC_EVERY: Duration = Duration::from_secs(60);
 /// How long an event-triggered reload waits for more events first.
 const RELOAD_DEBOUNCE: Duration = Duration::from_millis(150);
 /// Backoff bounds between connection attempts.
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Addresses this close together are refetched as one range.
+const CLUSTER_GAP: u32 = 64;
 
 /// Where the event stream stands, kept across reconnects so a client that
 /// reconnects to the same daemon run continues where it stopped.
@@ -118,28 +131,36 @@ async fn session(
     cmds: &mut mpsc::UnboundedReceiver<Command>,
     cursor: &mut Cursor,
 ) -> Ended {
-    if let Err(e) = reload(client, tx).await {
+    if let Err(e) = reload(client, tx, true).await {
         return Ended::Lost(e);
     }
-    let wanted = Notify::new();
-    let poller = poll_events(client, tx, cursor, &wanted);
+    let (touched_tx, mut touched) = mpsc::unbounded_channel();
+    let poller = poll_events(client, tx, cursor, &touched_tx);
     tokio::pin!(poller);
     let mut every = tokio::time::interval(REFRESH_EVERY);
     every.tick().await; // The first tick is immediate; we just reloaded.
+    let mut resync = tokio::time::interval(RESYNC_EVERY);
+    resync.tick().await;
     loop {
         let result = tokio::select! {
             e = &mut poller => return Ended::Lost(e),
-            _ = wanted.notified() => {
-                // Let a burst of events (a party arriving) settle into one reload.
+            _ = resync.tick() => reload(client, tx, true).await,
+            Some(first) = touched.recv() => {
+                // Let a burst of events (a party arriving) settle into one refresh.
                 tokio::time::sleep(RELOAD_DEBOUNCE).await;
-                reload(client, tx).await
+                let mut all: Touched = first;
+                while let Ok(more) = touched.try_recv() {
+                    all.merge(more);
+                }
+                refresh(client, tx, all).await
             }
-            _ = every.tick() => reload(client, tx).await,
+            _ = every.tick() => reload(client, tx, false).await,
             cmd = cmds.recv() => match cmd {
                 None | Some(Command::Quit) => return Ended::UiGone,
-                Some(Command::Refresh) => reload(client, tx).await,
+                Some(Command::Refresh) => reload(client, tx, true).await,
+                // The action's events bring its lease changes.
                 Some(cmd) => match execute(client, tx, cmd).await {
-                    Ok(()) => reload(client, tx).await,
+                    Ok(()) => reload(client, tx, false).await,
                     Err(e) => Err(e),
                 },
             },
@@ -150,13 +171,60 @@ async fn session(
     }
 }
 
-/// Long-polls events until the connection fails; asks for a reload through
-/// `wanted` whenever something changed.
+/// What a batch of events changed, for [`refresh`].
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Touched {
+    /// Load every lease again (events were lost, the daemon restarted or
+    /// reloaded its config).
+    pub all: bool,
+    /// Addresses whose lease changed.
+    pub ips: BTreeSet<Ipv4Addr>,
+    /// Clients whose leases changed kind (promoted, host added or changed).
+    pub macs: BTreeSet<String>,
+}
+
+impl Touched {
+    fn merge(&mut self, other: Touched) {
+        self.all |= other.all;
+        self.ips.extend(other.ips);
+        self.macs.extend(other.macs);
+    }
+
+    /// What `events` changed.
+    pub(super) fn of(events: &[Event]) -> Touched {
+        let mut t = Touched::default();
+        for e in events {
+            match e.kind {
+                EventKind::Arrival
+                | EventKind::Block
+                | EventKind::Unblock
+                | EventKind::HookResult
+                | EventKind::StoreFailing
+                | EventKind::StoreRecovered
+                | EventKind::Flood
+                | EventKind::WebhookDropped => {}
+                EventKind::Promote | EventKind::HostAdded | EventKind::HostUpdated => {
+                    t.macs.extend(e.mac.clone());
+                    t.ips.extend(e.ip);
+                }
+                // Which client's leases a removed host leaves is not said;
+                // a clock jump shifted every lease's times.
+                EventKind::HostRemoved | EventKind::Reload | EventKind::ClockJump => t.all = true,
+                // A lease event, or one this TUI does not know: its address.
+                _ => t.ips.extend(e.ip),
+            }
+        }
+        t
+    }
+}
+
+/// Long-polls events until the connection fails; reports what they
+/// changed through `touched`.
 async fn poll_events(
     client: &ControlClient,
     tx: &mpsc::UnboundedSender<Msg>,
     cursor: &mut Cursor,
-    wanted: &Notify,
+    touched: &mpsc::UnboundedSender<Touched>,
 ) -> RpcError {
     // The first call fetches the buffer's history without waiting, so the
     // feed is not empty when the TUI opens during a busy party.
@@ -188,14 +256,18 @@ async fn poll_events(
                 missed: false,
                 restarted: true,
             });
-            wanted.notify_one();
+            let _ = touched.send(Touched {
+                all: true,
+                ..Touched::default()
+            });
             continue;
         }
         cursor.epoch = Some(batch.epoch);
         // From seq 0 a gap only means the buffer wrapped before we came.
         let missed = batch.gap.is_some() && cursor.seq != 0;
         cursor.seq = batch.last_seq;
-        let relevant = missed || batch.events.iter().any(|e| e.kind != EventKind::HookResult);
+        let mut t = Touched::of(&batch.events);
+        t.all |= missed;
         if !batch.events.is_empty() || missed {
             let _ = tx.send(Msg::Events {
                 events: batch.events,
@@ -203,71 +275,193 @@ async fn poll_events(
                 restarted: false,
             });
         }
-        if relevant {
-            wanted.notify_one();
+        // History from before the load is refetched too: cheap, and an
+        // event that raced the load is not lost.
+        if t != Touched::default() {
+            let _ = touched.send(t);
         }
     }
 }
 
-/// Reads everything at once; API errors are reported and leave that part
-/// unchanged, transport errors end the session.
-async fn reload(client: &ControlClient, tx: &mpsc::UnboundedSender<Msg>) -> Result<(), RpcError> {
-    let (status, leases, hosts, pools, quarantine) = futures::join!(
-        client.status(context::current()),
-        client.leases(context::current(), LeaseFilter::default()),
-        client.hosts(context::current()),
-        client.pools(context::current()),
-        quarantine_all(client),
-    );
-    let report = |what: &str, e: berth_proto::ApiError| {
-        let _ = tx.send(Msg::ReadFailed {
-            what: what.to_string(),
-            error: e,
-        });
-    };
-    let mut snap = Snapshot::default();
-    match status? {
-        Ok(s) => snap.status = Some(s),
-        Err(e) => report("status", e),
+/// Brings the copy up to date after events.
+async fn refresh(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+    t: Touched,
+) -> Result<(), RpcError> {
+    if t.all {
+        return reload(client, tx, true).await;
     }
-    match leases? {
-        Ok(l) => snap.leases = Some(l),
-        Err(e) => report("leases", e),
+    reload(client, tx, false).await?;
+    for mac in t.macs {
+        let filter = LeaseFilter {
+            mac: Some(mac.clone()),
+            ..LeaseFilter::default()
+        };
+        match collect_all(|p| client.leases(context::current(), filter.clone(), p)).await? {
+            Ok(items) => {
+                let _ = tx.send(Msg::LeasesOfMac { mac, items });
+            }
+            Err(e) => report(tx, "leases", e),
+        }
     }
-    match hosts? {
-        Ok(h) => snap.hosts = Some(h),
-        Err(e) => report("hosts", e),
+    for (from, to) in clusters(&t.ips) {
+        refetch_range(client, tx, from, to).await?;
     }
-    match pools? {
-        Ok(p) => snap.pools = Some(p),
-        Err(e) => report("pools", e),
-    }
-    match quarantine? {
-        Ok(q) => snap.quarantine = Some(q),
-        Err(e) => report("quarantine", e),
-    }
-    let _ = tx.send(Msg::Snapshot(Box::new(snap)));
     Ok(())
 }
 
-/// Every page of `quarantine`.
-async fn quarantine_all(
-    client: &ControlClient,
-) -> Result<Result<Vec<QuarantineInfo>, ApiError>, RpcError> {
-    let mut all = Vec::new();
-    let mut page = PageRequest::first();
-    loop {
-        match client.quarantine(context::current(), page).await? {
-            Err(e) => return Ok(Err(e)),
-            Ok(p) => {
-                all.extend(p.items);
-                match p.next {
-                    Some(next) => page = PageRequest::after(next),
-                    None => return Ok(Ok(all)),
-                }
-            }
+/// `ips` as ranges of nearby addresses, lowest first.
+pub(super) fn clusters(ips: &BTreeSet<Ipv4Addr>) -> Vec<(Ipv4Addr, Ipv4Addr)> {
+    let mut out: Vec<(Ipv4Addr, Ipv4Addr)> = Vec::new();
+    for &ip in ips {
+        match out.last_mut() {
+            Some((_, to)) if u32::from(ip) - u32::from(*to) <= CLUSTER_GAP => *to = ip,
+            _ => out.push((ip, ip)),
         }
     }
+    out
+}
+
+/// Fetches the leases in `from..=to` and reports them page by page.
+async fn refetch_range(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+    from: Ipv4Addr,
+    to: Ipv4Addr,
+) -> Result<(), RpcError> {
+    if from == to {
+        let filter = LeaseFilter {
+            ip: Some(from),
+            ..LeaseFilter::default()
+        };
+        if let Some(page) = leases_page(client, tx, filter, PageRequest::first()).await? {
+            let _ = tx.send(Msg::LeasesChanged {
+                from,
+                to,
+                items: page.items,
+            });
+        }
+        return Ok(());
+    }
+    // Pages continue after their cursor: start just before `from`.
+    let mut req = match u32::from(from).checked_sub(1) {
+        Some(before) => PageRequest::after(Ipv4Addr::from(before).to_string()),
+        None => PageRequest::first(),
+    };
+    let mut start = from;
+    loop {
+        let Some(page) = leases_page(client, tx, LeaseFilter::default(), req).await? else {
+            return Ok(());
+        };
+        let past = page.next.is_none() || page.items.last().is_none_or(|l| l.ip >= to);
+        let next = page.next_request(0);
+        let mut items = page.items;
+        items.retain(|l| l.ip <= to);
+        let end = match (past, items.last()) {
+            (false, Some(l)) => l.ip,
+            _ => to,
+        };
+        let _ = tx.send(Msg::LeasesChanged {
+            from: start,
+            to: end,
+            items,
+        });
+        match next {
+            Some(r) if !past => {
+                req = r;
+                start = Ipv4Addr::from(u32::from(end).saturating_add(1));
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// One page of `leases`; `None` when the daemon refused (reported).
+async fn leases_page(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+    filter: LeaseFilter,
+    req: PageRequest,
+) -> Result<Option<Page<LeaseInfo>>, RpcError> {
+    match client.leases(context::current(), filter, req).await? {
+        Ok(p) => Ok(Some(p)),
+        Err(e) => {
+            report(tx, "leases", e);
+            Ok(None)
+        }
+    }
+}
+
+fn report(tx: &mpsc::UnboundedSender<Msg>, what: &str, e: ApiError) {
+    let _ = tx.send(Msg::ReadFailed {
+        what: what.to_string(),
+        error: e,
+    });
+}
+
+/// Loads every lease by pages, each reported as it arrives.
+async fn load_leases(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Result<(), RpcError> {
+    let mut req = PageRequest::first();
+    let mut first = true;
+    loop {
+        let Some(page) = leases_page(client, tx, LeaseFilter::default(), req).await? else {
+            return Ok(());
+        };
+        let next = page.next_request(0);
+        let _ = tx.send(Msg::LeasesPage {
+            first,
+            items: page.items,
+            total: page.total,
+            done: next.is_none(),
+        });
+        first = false;
+        match next {
+            Some(r) => req = r,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Reads the small views (status, hosts, pools) and, with `leases`, loads
+/// every lease again. API errors are reported and leave that part
+/// unchanged; transport errors end the session.
+async fn reload(
+    client: &ControlClient,
+    tx: &mpsc::UnboundedSender<Msg>,
+    leases: bool,
+) -> Result<(), RpcError> {
+    let (status, hosts, pools, quarantine) = futures::join!(
+        client.status(context::current()),
+        collect_all::<HostInfo, _, _>(|p| client.hosts(context::current(), p)),
+        client.pools(context::current()),
+        collect_all::<QuarantineInfo, _, _>(|p| client.quarantine(context::current(), p)),
+    );
+    let mut snap = Snapshot::default();
+    match status? {
+        Ok(s) => snap.status = Some(s),
+        Err(e) => report(tx, "status", e),
+    }
+    match hosts? {
+        Ok(h) => snap.hosts = Some(h),
+        Err(e) => report(tx, "hosts", e),
+    }
+    match pools? {
+        Ok(p) => snap.pools = Some(p),
+        Err(e) => report(tx, "pools", e),
+    }
+    match quarantine? {
+        Ok(q) => snap.quarantine = Some(q),
+        Err(e) => report(tx, "quarantine", e),
+    }
+    let _ = tx.send(Msg::Snapshot(Box::new(snap)));
+    if leases {
+        load_leases(client, tx).await?;
+    }
+    Ok(())
 }
 
 /// Most `events_since` calls one history read makes (each reply is bounded

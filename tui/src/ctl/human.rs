@@ -159,8 +159,16 @@ fn lease_kind(l: &LeaseInfo) -> String {
 /// address (offered, bound, declined in quarantine).
 pub fn leases(ls: &[LeaseInfo], now: Timestamp, tz: &TimeZone) -> String {
     if ls.is_empty() {
-        return "no leases\n".to_string();
+        return NO_LEASES.to_string();
     }
+    leases_table(ls, now, tz).render()
+}
+
+/// What `leases` prints when there are none.
+pub const NO_LEASES: &str = "no leases\n";
+
+/// One page of `leases` as table rows.
+pub fn leases_table(ls: &[LeaseInfo], now: Timestamp, tz: &TimeZone) -> Table {
     let mut t = Table::new(&[
         "IP",
         "MAC",
@@ -190,7 +198,7 @@ pub fn leases(ls: &[LeaseInfo], now: Timestamp, tz: &TimeZone) -> String {
             or_dash(l.subnet.as_deref()),
         ]);
     }
-    t.render()
+    t
 }
 
 /// Options as `name=value; name=value` (values may hold commas).
@@ -216,8 +224,16 @@ fn host_id(h: &HostInfo) -> String {
 /// `hosts`: a table.
 pub fn hosts(hs: &[HostInfo], tz: &TimeZone) -> String {
     if hs.is_empty() {
-        return "no static hosts\n".to_string();
+        return NO_HOSTS.to_string();
     }
+    hosts_table(hs, tz).render()
+}
+
+/// What `hosts` prints when there are none.
+pub const NO_HOSTS: &str = "no static hosts\n";
+
+/// One page of `hosts` as table rows.
+pub fn hosts_table(hs: &[HostInfo], tz: &TimeZone) -> Table {
     let mut t = Table::new(&["NAME", "MAC", "IP", "ORIGIN", "CREATED", "OPTIONS"]);
     for h in hs {
         t.row(vec![
@@ -235,7 +251,7 @@ pub fn hosts(hs: &[HostInfo], tz: &TimeZone) -> String {
             options(&h.options),
         ]);
     }
-    t.render()
+    t
 }
 
 /// What a host command did, e.g. `added host printer (02:..., 192.0.2.5)`.
@@ -311,8 +327,16 @@ pub fn unblock(b: &BlockInfo) -> String {
 /// `blocks`: a table.
 pub fn blocks(bs: &[BlockInfo], now: Timestamp, tz: &TimeZone) -> String {
     if bs.is_empty() {
-        return "no blocks\n".to_string();
+        return NO_BLOCKS.to_string();
     }
+    blocks_table(bs, now, tz).render()
+}
+
+/// What `blocks` prints when there are none.
+pub const NO_BLOCKS: &str = "no blocks\n";
+
+/// One page of `blocks` as table rows.
+pub fn blocks_table(bs: &[BlockInfo], now: Timestamp, tz: &TimeZone) -> Table {
     let mut t = Table::new(&["MAC", "SINCE", "UNTIL", "REMAINING"]);
     for b in bs {
         let (until, left) = match b.until {
@@ -321,7 +345,7 @@ pub fn blocks(bs: &[BlockInfo], now: Timestamp, tz: &TimeZone) -> String {
         };
         t.row(vec![b.mac.clone(), local_time(b.since, tz), until, left]);
     }
-    t.render()
+    t
 }
 
 /// `pools`: a table; USED counts leased and quarantined addresses.

@@ -284,6 +284,39 @@ fn document<T: Serialize + ?Sized>(v: &T) -> String {
     s
 }
 
+/// A JSON array written chunk by chunk: the same text [`document`] writes
+/// for the whole array, without holding it.
+#[derive(Debug, Default)]
+pub struct ArrayStream {
+    items: u64,
+}
+
+impl ArrayStream {
+    /// The text for the next items.
+    pub fn chunk<T: Serialize>(&mut self, items: impl IntoIterator<Item = T>) -> String {
+        let mut out = String::new();
+        for item in items {
+            out.push_str(if self.items == 0 { "[\n" } else { ",\n" });
+            self.items += 1;
+            let text = document(&item);
+            // Indented one level, as inside the pretty-printed array.
+            for (i, line) in text.trim_end().lines().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str("  ");
+                out.push_str(line);
+            }
+        }
+        out
+    }
+
+    /// The text that closes the array.
+    pub fn end(&self) -> &'static str {
+        if self.items == 0 { "[]\n" } else { "\n]\n" }
+    }
+}
+
 /// `status --json`: one object.
 pub fn status(s: &Status) -> String {
     document(&StatusJson::from(s))

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod follow;
 pub mod human;
 pub mod json;
+pub mod pages;
 pub mod table;
 
 use std::future::Future;
@@ -212,20 +213,26 @@ pub async fn execute(cmd: Command, socket: &Path, view: &View) -> Result<(), Ctl
                 ip: a.ip,
                 hostname: a.hostname,
             };
-            let ls = call(socket, c.leases(ctx(), filter)).await?;
-            if json {
-                json::leases(&ls)
-            } else {
-                human::leases(&ls, now, tz)
-            }
+            let printer = pages::Printer {
+                json,
+                to_json: &|a, xs| a.chunk(xs.iter().map(json::LeaseJson::from)),
+                table: &|ls| human::leases_table(ls, now, tz),
+                none: human::NO_LEASES,
+                // IP and MAC.
+                min_widths: &[15, 17],
+            };
+            let fetch = |p| c.leases(ctx(), filter.clone(), p);
+            return pages::stream(socket, fetch, printer).await;
         }
         Command::Hosts { action: None } => {
-            let hs = call(socket, c.hosts(ctx())).await?;
-            if json {
-                json::hosts(&hs)
-            } else {
-                human::hosts(&hs, tz)
-            }
+            let printer = pages::Printer {
+                json,
+                to_json: &|a, xs| a.chunk(xs.iter().map(json::HostJson::from)),
+                table: &|hs| human::hosts_table(hs, tz),
+                none: human::NO_HOSTS,
+                min_widths: &[],
+            };
+            return pages::stream(socket, |p| c.hosts(ctx(), p), printer).await;
         }
         Command::Hosts {
             action: Some(HostsAction::Export),
@@ -252,9 +259,18 @@ pub async fn execute(cmd: Command, socket: &Path, view: &View) -> Result<(), Ctl
                     ("removed", call(socket, c.host_remove(ctx(), name)).await?)
                 }
                 HostAction::Edit(a) => {
-                    let hosts = call(socket, c.hosts(ctx())).await?;
                     let name = a.name.clone();
-                    let current = hosts.into_iter().find(|h| h.name == name).ok_or_else(|| {
+                    let mut found = None;
+                    pages::walk(
+                        socket,
+                        |p| c.hosts(ctx(), p),
+                        |page| {
+                            found = page.items.into_iter().find(|h| h.name == name);
+                            Ok(found.is_none())
+                        },
+                    )
+                    .await?;
+                    let current = found.ok_or_else(|| {
                         CtlError::Failed(format!(
                             "no static host named `{name}` (see `berth hosts`)"
                         ))
@@ -311,12 +327,14 @@ pub async fn execute(cmd: Command, socket: &Path, view: &View) -> Result<(), Ctl
             }
         }
         Command::Blocks => {
-            let bs = call(socket, c.blocks(ctx())).await?;
-            if json {
-                json::blocks(&bs)
-            } else {
-                human::blocks(&bs, now, tz)
-            }
+            let printer = pages::Printer {
+                json,
+                to_json: &|a, xs| a.chunk(xs.iter().map(json::BlockJson::from)),
+                table: &|bs| human::blocks_table(bs, now, tz),
+                none: human::NO_BLOCKS,
+                min_widths: &[17],
+            };
+            return pages::stream(socket, |p| c.blocks(ctx(), p), printer).await;
         }
         Command::Pools => {
             let ps = call(socket, c.pools(ctx())).await?;

@@ -975,7 +975,7 @@ fn print_all() {
 fn client_control_characters_never_reach_the_terminal() {
     const HOSTILE: &str = "pwn\x1b]0;owned\x07\x1b[2J\u{9b}1m";
     let mut m = loaded(true);
-    let mut leases = m.leases.clone();
+    let mut leases: Vec<_> = m.leases.iter().cloned().collect();
     for l in &mut leases {
         l.hostname = Some(HOSTILE.into());
     }

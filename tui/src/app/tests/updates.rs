@@ -170,7 +170,7 @@ fn promote_from_the_arrivals_view_uses_the_events_mac() {
 fn moving_is_what_the_daemon_says_after_a_refresh() {
     let mut m = loaded(true);
     select_lease(&mut m, "192.168.0.101");
-    let mut leases = m.leases.clone();
+    let mut leases: Vec<_> = m.leases.iter().cloned().collect();
     let l = leases
         .iter_mut()
         .find(|l| l.ip == ip("192.168.0.101"))

@@ -5,11 +5,12 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use berth_proto::{ErrorKind, EventKind, LeaseKind, PromoteRequest, Target};
+use berth_proto::{ErrorKind, EventKind, LeaseInfo, LeaseKind, PromoteRequest, Target};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 use super::super::fake::{self, FakeDaemon};
-use super::super::model::{Command, Msg};
+use super::super::model::{Command, Model, Msg};
+use super::super::update::update;
 use super::super::worker;
 
 fn ip(s: &str) -> Ipv4Addr {
@@ -41,8 +42,33 @@ async fn wait_for(rx: &mut UnboundedReceiver<Msg>, what: &str, pred: impl Fn(&Ms
     }
 }
 
-fn snapshot_with(pred: impl Fn(&[berth_proto::LeaseInfo]) -> bool) -> impl Fn(&Msg) -> bool {
-    move |m| matches!(m, Msg::Snapshot(s) if s.leases.as_deref().is_some_and(&pred))
+/// Applies the worker's messages to `model` until its leases satisfy
+/// `pred` (with no load under way); fails after 10 s.
+async fn leases_until(
+    rx: &mut UnboundedReceiver<Msg>,
+    model: &mut Model,
+    what: &str,
+    pred: impl Fn(&[LeaseInfo]) -> bool,
+) {
+    let ok = |m: &Model| {
+        let all: Vec<LeaseInfo> = m.leases.iter().cloned().collect();
+        m.lease_load.is_none() && pred(&all)
+    };
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        while !ok(model) {
+            let Some(m) = rx.recv().await else {
+                return false;
+            };
+            update(model, m);
+        }
+        true
+    })
+    .await;
+    match found {
+        Ok(true) => {}
+        Ok(false) => panic!("worker stopped while waiting for {what}"),
+        Err(_) => panic!("timed out waiting for {what}"),
+    }
 }
 
 #[tokio::test]
@@ -63,10 +89,13 @@ async fn worker_loads_follows_acts_and_reconnects() {
     let Msg::Snapshot(snap) = snap else {
         unreachable!()
     };
-    assert_eq!(snap.leases.map(|l| l.len()), Some(9));
-    assert_eq!(snap.hosts.map(|h| h.len()), Some(3));
-    assert_eq!(snap.pools.map(|p| p.len()), Some(2));
+    assert_eq!(snap.leases, None, "leases come by pages");
+    assert_eq!(snap.hosts.as_ref().map(|h| h.len()), Some(3));
+    assert_eq!(snap.pools.as_ref().map(|p| p.len()), Some(2));
     assert!(snap.status.is_some());
+    let mut model = Model::new("test", false);
+    update(&mut model, Msg::Snapshot(snap));
+    leases_until(&mut rx, &mut model, "the first load", |l| l.len() == 9).await;
     wait_for(
         &mut rx,
         "history",
@@ -81,12 +110,7 @@ async fn worker_loads_follows_acts_and_reconnects() {
             if events.iter().any(|e| e.kind == EventKind::Arrival && e.hostname.as_deref() == Some("guest")))
     })
     .await;
-    wait_for(
-        &mut rx,
-        "reload after the arrival",
-        snapshot_with(|l| l.len() == 10),
-    )
-    .await;
+    leases_until(&mut rx, &mut model, "the new lease", |l| l.len() == 10).await;
 
     // Promote: the outcome, then a reload that shows the client moving.
     cmds.send(Command::Promote(PromoteRequest {
@@ -107,14 +131,10 @@ async fn worker_loads_follows_acts_and_reconnects() {
         text.contains("192.168.0.200") && text.contains("192.168.0.101"),
         "{text}"
     );
-    wait_for(
-        &mut rx,
-        "the moving lease",
-        snapshot_with(|l| {
-            l.iter()
-                .any(|l| l.kind == LeaseKind::Moving && l.moving_to == Some(ip("192.168.0.200")))
-        }),
-    )
+    leases_until(&mut rx, &mut model, "the moving lease", |l| {
+        l.iter()
+            .any(|l| l.kind == LeaseKind::Moving && l.moving_to == Some(ip("192.168.0.200")))
+    })
     .await;
 
     // A read-only user is refused with PermissionDenied.
@@ -168,11 +188,10 @@ async fn worker_loads_follows_acts_and_reconnects() {
         )
     })
     .await;
-    wait_for(
-        &mut rx,
-        "reload from the new run",
-        snapshot_with(|l| l.len() == 9),
-    )
+    let mut model = Model::new("test", false);
+    leases_until(&mut rx, &mut model, "reload from the new run", |l| {
+        l.len() == 9
+    })
     .await;
     wait_for(
         &mut rx,

@@ -33,8 +33,15 @@ pub(super) fn leases_lines<'a>(
     tz: &TimeZone,
 ) -> Vec<Line<'a>> {
     let leases = rows::leases(m);
+    let selected = rows::selected_index(m, View::Leases);
+    // Only the rows on screen are formatted (and size the columns): with
+    // 100,000 leases a frame costs a screenful, not the table. The header
+    // and the detail line take two lines.
+    let h = usize::from(area.height.saturating_sub(2)).max(1);
+    let offset = fmt::scroll_offset(selected, h);
+    let window = &leases[offset.min(leases.len())..(offset + h).min(leases.len())];
     let n = now.as_second();
-    let cells: Vec<[String; 7]> = leases
+    let cells: Vec<[String; 7]> = window
         .iter()
         .map(|l| {
             [
@@ -68,7 +75,7 @@ pub(super) fn leases_lines<'a>(
         Col::fixed("Expires", 5, col(6)),
     ];
     let widths = fmt::fit_hiding(&cols, area.width, &m.hidden_columns);
-    let lines: Vec<Line<'a>> = leases
+    let lines: Vec<Line<'a>> = window
         .iter()
         .zip(cells)
         .map(|(l, c)| {
@@ -90,12 +97,11 @@ pub(super) fn leases_lines<'a>(
             )
         })
         .collect();
-    let selected = rows::selected_index(m, View::Leases);
     let detail = leases.get(selected).map(|l| lease_detail(l, tz));
     with_detail(
         fmt::header(&cols, &widths, t.header()),
         lines,
-        selected,
+        selected - offset,
         area,
         empty_text(m, "leases"),
         detail,

@@ -150,6 +150,9 @@ fn draw_body(m: &Model, f: &mut Frame, area: Rect, t: Theme, now: Timestamp, tz:
     if m.view == View::Leases {
         let arrow = if m.sort_desc { "▼" } else { "▲" };
         title.push_str(&format!("· sort {}{arrow} ", m.sort.name()));
+        if let Some(load) = &m.lease_load {
+            title.push_str(&format!("· loading {}/{} ", load.received, load.total));
+        }
     }
     if !m.filter.is_empty() {
         title.push_str(&format!("· filter \"{}\" ", m.filter));
