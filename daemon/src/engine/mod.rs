@@ -32,7 +32,7 @@ use crate::packet::{BOOTREQUEST, MessageType, Packet, code};
 use crate::pool::Pool;
 
 pub use explain::{Explained, Explanation, explain};
-pub use reply::{Destination, Reply, option_scopes};
+pub use reply::{Destination, Reply, nak_instead_of, option_scopes};
 pub use sweep::{Findings, Squatter, probe_answered, sweep_findings};
 
 /// The interface a request arrived on, as the engine needs to know it.

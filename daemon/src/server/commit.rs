@@ -25,7 +25,7 @@ use crate::blocks::Block;
 use crate::engine::{self, Effect, Reply};
 use crate::hosts::{HostConflict, HostEntry};
 use crate::lease::{Lease, UnixTime};
-use crate::store::{StoreError, Write};
+use crate::store::{Lost, StoreError, Write};
 
 /// A change to the core's state: a lease effect from the engine (or from an
 /// operator, in the same terms), or an operator's host or block change.
@@ -238,7 +238,7 @@ struct InFlight {
 /// The "committed" or "failed" message for one change.
 pub(crate) struct Done {
     flight: InFlight,
-    result: Result<(), StoreError>,
+    result: Result<Vec<Lost>, StoreError>,
 }
 
 /// The operator's error for a change that could not be saved.
@@ -386,17 +386,17 @@ impl Core {
         let Done { flight, result } = done;
         let undo = self.journal.close(flight.seq);
         match result {
+            Ok(lost) if !lost.is_empty() => {
+                self.store_ok(flight.at);
+                self.lost_claims(flight, undo, lost);
+            }
             // `undo` holds each changed record before and after: what
             // hooks are given as old_* and new_*.
-            Ok(()) => {
+            Ok(_) => {
                 if let Some((sock, reply)) = flight.reply {
                     send_now(sock, &reply);
                 }
-                if let Some(e) = self.health.ok(flight.at) {
-                    info!("store writes again");
-                    self.notifier.status(&self.health.status_line());
-                    self.publish(Report::events(vec![e]), flight.at);
-                }
+                self.store_ok(flight.at);
                 self.publish_with(flight.report, flight.at, &undo);
                 if let Some(answer) = flight.answer {
                     answer(Ok(()));
@@ -428,6 +428,55 @@ impl Core {
                     self.fatal = Some(e);
                 }
             }
+        }
+    }
+
+    /// A write became durable: ends a store failure, if one was on.
+    fn store_ok(&mut self, at: UnixTime) {
+        if let Some(e) = self.health.ok(at) {
+            info!("store writes again");
+            self.notifier.status(&self.health.status_line());
+            self.publish(Report::events(vec![e]), at);
+        }
+    }
+
+    /// A change of which the shared database refused some lease writes
+    /// (another daemon holds those addresses): for those, as for a failed
+    /// write, what the change did in memory is undone, but what comes back
+    /// is the winner's record, so the next offer picks another address. The
+    /// change's other writes are durable and stay. Nothing of it is
+    /// announced; an ACK becomes a NAK (see [`engine::nak_instead_of`]), an
+    /// operator hears of the conflict.
+    fn lost_claims(&mut self, flight: InFlight, undo: Vec<Undo>, lost: Vec<Lost>) {
+        let (mut back, mut kept): (Vec<Undo>, Vec<Undo>) = (Vec::new(), Vec::new());
+        for u in undo {
+            match &u {
+                Undo::Lease { ip, .. } if lost.iter().any(|l| l.ip == *ip) => back.push(u),
+                _ => kept.push(u),
+            }
+        }
+        for u in &mut back {
+            if let Undo::Lease { ip, before, .. } = u {
+                *before = lost
+                    .iter()
+                    .find(|l| l.ip == *ip)
+                    .and_then(|l| l.holder.clone());
+            }
+        }
+        drop(kept); // durable: nothing to put back
+        let ips: Vec<String> = lost.iter().map(|l| l.ip.to_string()).collect();
+        let ips = ips.join(", ");
+        self.counters.bump("claim_lost");
+        warn!(addresses = %ips, "lease claim lost: another daemon holds the address");
+        self.roll_back(flight.seq, back);
+        if let Some((sock, ack)) = flight.reply {
+            send_now(sock, &engine::nak_instead_of(&ack, "address taken"));
+        }
+        if let Some(answer) = flight.answer {
+            answer(Err(ApiError::new(
+                ErrorKind::Conflict,
+                format!("{ips}: held by another daemon sharing the database; not changed"),
+            )));
         }
     }
 

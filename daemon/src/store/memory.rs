@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{Store, StoreError, StoredHost, Write};
+use super::{Lost, Store, StoreError, StoredHost, Write};
 use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::lease::Lease;
@@ -19,6 +19,8 @@ struct Inner {
     blocks: BTreeMap<MacAddr, Block>,
     fail_next: usize,
     rejected: BTreeSet<Ipv4Addr>,
+    /// Addresses "another daemon" holds: a put on one is refused as a lost claim.
+    taken: BTreeMap<Ipv4Addr, Lease>,
     applied: u64,
 }
 
@@ -64,6 +66,13 @@ impl MemoryStore {
         self.lock().rejected.remove(&ip);
     }
 
+    /// Make `holder.ip` another daemon's: the next put on that address is
+    /// refused as a lost claim (as a shared PostgreSQL would refuse it), and
+    /// `holder` becomes the stored lease. Once.
+    pub fn taken_by_another(&self, holder: Lease) {
+        self.lock().taken.insert(holder.ip, holder);
+    }
+
     /// The stored leases, sorted by address.
     pub fn leases(&self) -> Vec<Lease> {
         self.lock().leases.values().cloned().collect()
@@ -92,7 +101,7 @@ impl Store for MemoryStore {
         Ok(self.lock().blocks.values().copied().collect())
     }
 
-    fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+    fn apply(&mut self, batch: &[Write]) -> Result<Vec<Lost>, StoreError> {
         let mut inner = self.lock();
         if inner.fail_next > 0 {
             inner.fail_next -= 1;
@@ -114,11 +123,22 @@ impl Store for MemoryStore {
                 )));
             }
         }
-        for w in batch {
+        let mut lost = Vec::new();
+        for (index, w) in batch.iter().enumerate() {
             match w {
-                Write::PutLease(l) => {
-                    inner.leases.insert(l.ip, l.clone());
-                }
+                Write::PutLease(l) => match inner.taken.remove(&l.ip) {
+                    Some(holder) => {
+                        inner.leases.insert(l.ip, holder.clone());
+                        lost.push(Lost {
+                            index,
+                            ip: l.ip,
+                            holder: Some(holder),
+                        });
+                    }
+                    None => {
+                        inner.leases.insert(l.ip, l.clone());
+                    }
+                },
                 Write::DeleteLease(ip) => {
                     inner.leases.remove(ip);
                 }
@@ -137,7 +157,7 @@ impl Store for MemoryStore {
             }
         }
         inner.applied += 1;
-        Ok(())
+        Ok(lost)
     }
 }
 

@@ -174,8 +174,26 @@ pub trait Store: Send + 'static {
     fn load_hosts(&mut self) -> Result<Vec<StoredHost>, StoreError>;
     /// Every block.
     fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError>;
-    /// Apply all writes in one transaction: all or nothing, durable on return.
-    fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError>;
+    /// Apply all writes in one transaction: all or nothing, durable on
+    /// return. A lease write is a claim that a backend shared by several
+    /// daemons may refuse without failing the batch (another daemon holds
+    /// the address): those come back as [`Lost`], every other write of the
+    /// batch stands. Backends with one writer (SQLite, memory) never refuse.
+    fn apply(&mut self, batch: &[Write]) -> Result<Vec<Lost>, StoreError>;
+}
+
+/// A lease write the database refused because the address is another
+/// client's (leased through another daemon sharing the database); nothing
+/// was written for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lost {
+    /// The write's position in the batch (or the request) it came in.
+    pub index: usize,
+    /// The address of the refused write.
+    pub ip: Ipv4Addr,
+    /// The record as the database holds it after the commit (`None`: no
+    /// row any more, or one that does not decode).
+    pub holder: Option<Lease>,
 }
 
 #[cfg(test)]

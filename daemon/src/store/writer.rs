@@ -18,14 +18,18 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::{Store, StoreError, Write};
+use super::{Lost, Store, StoreError, Write};
 
 /// Upper bound on the writes gathered from several requests into one
 /// transaction, so a large backlog does not become one huge transaction. A
 /// single larger request is still applied whole (it must be atomic).
 pub const MAX_BATCH_WRITES: usize = 4096;
 
-type Reply = oneshot::Sender<Result<(), StoreError>>;
+/// What one request hears: its writes are durable, except the lost
+/// claims listed (indexes into the request's writes), or nothing was written.
+pub type Committed = Result<Vec<Lost>, StoreError>;
+
+type Reply = oneshot::Sender<Committed>;
 
 enum Msg {
     Commit { writes: Vec<Write>, reply: Reply },
@@ -107,17 +111,15 @@ impl Writer {
     }
 
     /// Queue `writes` to be applied atomically and resolve once they are
-    /// durable, or with the error that prevented it.
+    /// durable (but for the lost claims listed, see [`Store::apply`]), or
+    /// with the error that prevented it.
     ///
     /// The writes are queued when this is *called*, not when the future is
     /// first polled, so commit order is call order. Dropping the future does
     /// not cancel the writes; it only stops listening for the result. Never
     /// blocks: safe to call from async tasks. An empty `writes` resolves once
     /// everything queued before it has been applied (a barrier).
-    pub fn commit(
-        &self,
-        writes: Vec<Write>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+    pub fn commit(&self, writes: Vec<Write>) -> impl Future<Output = Committed> + Send + 'static {
         let (reply, rx) = oneshot::channel();
         let sent = self.tx.send(Msg::Commit { writes, reply }).is_ok();
         async move {
@@ -189,19 +191,29 @@ impl Group {
         }
         if batch.is_empty() {
             for (_, reply) in waiters {
-                let _ = reply.send(Ok(()));
+                let _ = reply.send(Ok(Vec::new()));
             }
             return;
         }
         shared.batches.fetch_add(1, Ordering::Relaxed);
         match store.apply(&batch) {
-            Ok(()) => {
-                shared
-                    .writes
-                    .fetch_add(count(batch.len()), Ordering::Relaxed);
-                for (_, reply) in waiters {
+            Ok(lost) => {
+                shared.writes.fetch_add(
+                    count(batch.len().saturating_sub(lost.len())),
+                    Ordering::Relaxed,
+                );
+                let mut lost = lost.into_iter().peekable();
+                for (range, reply) in waiters {
+                    // Lost claims come in batch order, as the ranges do.
+                    let mut mine = Vec::new();
+                    while let Some(l) = lost.next_if(|l| l.index < range.end) {
+                        mine.push(Lost {
+                            index: l.index - range.start,
+                            ..l
+                        });
+                    }
                     // The waiter may have stopped listening; the write stands regardless.
-                    let _ = reply.send(Ok(()));
+                    let _ = reply.send(Ok(mine));
                 }
             }
             Err(e) if waiters.len() == 1 => {
@@ -223,8 +235,10 @@ impl Group {
                     let n = range.len();
                     let result = store.apply(&batch[range]);
                     match &result {
-                        Ok(()) => {
-                            shared.writes.fetch_add(count(n), Ordering::Relaxed);
+                        Ok(lost) => {
+                            shared
+                                .writes
+                                .fetch_add(count(n - lost.len()), Ordering::Relaxed);
                         }
                         Err(e) => {
                             shared.failures.fetch_add(1, Ordering::Relaxed);
@@ -366,7 +380,7 @@ mod tests {
         fn load_blocks(&mut self) -> Result<Vec<crate::blocks::Block>, StoreError> {
             self.inner.load_blocks()
         }
-        fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+        fn apply(&mut self, batch: &[Write]) -> Result<Vec<Lost>, StoreError> {
             if let (Some(entered), Some(release)) = (self.entered.take(), self.release.take()) {
                 entered.send(()).expect("signal entered");
                 release.recv().expect("wait for release");
@@ -615,7 +629,7 @@ mod tests {
         fn load_blocks(&mut self) -> Result<Vec<crate::blocks::Block>, StoreError> {
             Ok(Vec::new())
         }
-        fn apply(&mut self, _: &[Write]) -> Result<(), StoreError> {
+        fn apply(&mut self, _: &[Write]) -> Result<Vec<Lost>, StoreError> {
             panic!("backend bug (expected in this test)");
         }
     }

@@ -33,6 +33,31 @@ pub const MIGRATIONS: &[&str] = &[
          since bigint NOT NULL,               -- UTC unix seconds
          until bigint                         -- UTC unix seconds; NULL: until unblocked
      );",
+    // 1 -> 2: every change is announced to the other daemons on the
+    // `berth_changes` channel as "<table> <origin> <key>", where origin is
+    // the writing daemon's `berth.origin` setting (so it can skip its own)
+    // and key the row's address, host name or MAC.
+    "CREATE FUNCTION berth_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+     DECLARE
+         key text;
+         origin text := coalesce(current_setting('berth.origin', true), '');
+     BEGIN
+         IF TG_OP = 'DELETE' THEN
+             key := CASE TG_TABLE_NAME WHEN 'leases' THEN host(OLD.ip)
+                    WHEN 'hosts' THEN OLD.name ELSE OLD.mac::text END;
+         ELSE
+             key := CASE TG_TABLE_NAME WHEN 'leases' THEN host(NEW.ip)
+                    WHEN 'hosts' THEN NEW.name ELSE NEW.mac::text END;
+         END IF;
+         PERFORM pg_notify('berth_changes', TG_TABLE_NAME || ' ' || origin || ' ' || key);
+         RETURN NULL;
+     END $$;
+     CREATE TRIGGER leases_notify AFTER INSERT OR UPDATE OR DELETE ON leases
+         FOR EACH ROW EXECUTE FUNCTION berth_notify();
+     CREATE TRIGGER hosts_notify AFTER INSERT OR UPDATE OR DELETE ON hosts
+         FOR EACH ROW EXECUTE FUNCTION berth_notify();
+     CREATE TRIGGER blocks_notify AFTER INSERT OR UPDATE OR DELETE ON blocks
+         FOR EACH ROW EXECUTE FUNCTION berth_notify();",
 ];
 
 /// The schema version this build creates and understands.
