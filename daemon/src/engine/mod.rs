@@ -446,6 +446,7 @@ impl Ctx<'_> {
             classes: &self.class_names,
             grace: self.cfg.server.expiry_grace.into(),
             now: self.now,
+            spread: self.cfg.server.postgres.is_some(),
         }
     }
 

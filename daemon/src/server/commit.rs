@@ -153,6 +153,11 @@ impl Journal {
         self.open.remove(&seq).unwrap_or_default()
     }
 
+    /// The records the changes in flight touch.
+    pub(crate) fn records(&self) -> impl Iterator<Item = super::learn::Record> + '_ {
+        self.open.values().flatten().map(super::learn::Record::of)
+    }
+
     /// Gives `u` to the next change after `seq` that is still in flight and
     /// changed the same record; hands it back if there is none.
     fn hand_down(&mut self, seq: u64, u: Undo) -> Option<Undo> {
@@ -396,6 +401,9 @@ impl Core {
                 if let Some((sock, reply)) = flight.reply {
                     send_now(sock, &reply);
                 }
+                if let Some(r) = self.recent.as_mut() {
+                    r.touch(&undo);
+                }
                 self.store_ok(flight.at);
                 self.publish_with(flight.report, flight.at, &undo);
                 if let Some(answer) = flight.answer {
@@ -463,7 +471,11 @@ impl Core {
                     .and_then(|l| l.holder.clone());
             }
         }
-        drop(kept); // durable: nothing to put back
+        if let Some(r) = self.recent.as_mut() {
+            // Both are durable now: the kept writes, and the winners' records.
+            r.touch(&kept);
+            r.touch(&back);
+        }
         let ips: Vec<String> = lost.iter().map(|l| l.ip.to_string()).collect();
         let ips = ips.join(", ");
         self.counters.bump("claim_lost");

@@ -125,6 +125,9 @@ impl Core {
                 },
                 Some(done) = self.arp.done_rx.recv() => self.on_arp(done, now()),
                 Some(job) = jobs.recv() => job(self, now()),
+                Some(learned) = async { self.learned.as_mut()?.recv().await } => {
+                    self.learn(learned);
+                }
                 Some(done) = self.in_flight.next(), if !self.in_flight.is_empty() => {
                     self.joined(done);
                 }

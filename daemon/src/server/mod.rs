@@ -26,6 +26,7 @@
 //!   which clients are new.
 //! - [`hooks`]: a durable change as hook events, queued for the hooks module.
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
+//! - [`learn`]: other daemons' changes to a shared database, into memory.
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
@@ -42,6 +43,7 @@ mod explain;
 mod health;
 mod hooks;
 mod housekeeping;
+mod learn;
 mod limits;
 mod log;
 mod ops;
@@ -139,4 +141,11 @@ pub(crate) struct Core {
     health: health::Health,
     /// ARP sweeps and probes.
     arp: sweep::ArpState,
+    /// Other daemons' changes to a shared database ([`learn`]); `None`
+    /// when this daemon is the store's only writer.
+    learned: Option<tokio::sync::mpsc::Receiver<crate::store::Learned>>,
+    /// Keeps the store following those changes.
+    _follower: Option<crate::store::Follower>,
+    /// When own changes became durable, while following.
+    recent: Option<learn::Recent>,
 }

@@ -82,6 +82,11 @@ impl Core {
         }
         let mut table = LeaseTable::from_leases(leases);
         pool::Layout::new(&cfg, &hosts).index(&mut table);
+        // Started before the store moves to its writer thread; what it
+        // reads first (everything) covers the time since the loads above.
+        let (learned_tx, learned_rx) = tokio::sync::mpsc::channel(64);
+        let follower = store.follow(learned_tx);
+        let following = follower.is_some();
         let writer = Writer::try_spawn(store)?;
         let interfaces = sockets.iter().map(|s| s.interface()).collect();
         let started_at = now();
@@ -112,6 +117,9 @@ impl Core {
             fatal: None,
             health: super::health::Health::default(),
             arp: ArpState::off("not started"),
+            learned: following.then_some(learned_rx),
+            _follower: follower,
+            recent: following.then(super::learn::Recent::default),
         })
     }
 }

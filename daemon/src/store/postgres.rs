@@ -30,13 +30,14 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, NoTls, Row};
 
-use super::{Lost, Store, StoreError, StoredHost, Write};
+use super::{Learned, Lost, Store, StoreError, StoredHost, Write};
 use crate::blocks::Block;
 use crate::config::PostgresConfig;
 use crate::lease::Lease;
 use batch::Statements;
 
 mod batch;
+mod follow;
 mod rows;
 mod schema;
 
@@ -87,6 +88,8 @@ pub struct PostgresStore {
     conn: Option<Conn>,
     /// How this store's writes are named on the change channel.
     origin: String,
+    /// The settings, for the change follower's own connection.
+    cfg: PostgresConfig,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -293,6 +296,7 @@ impl PostgresStore {
             runner,
             conn: Some(conn),
             origin,
+            cfg: cfg.clone(),
         })
     }
 
@@ -383,6 +387,18 @@ impl Store for PostgresStore {
 
     fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError> {
         self.load(rows::LOAD_BLOCKS_SQL, "loading blocks", rows::decode_block)
+    }
+
+    /// Other daemons' changes, through LISTEN/NOTIFY and periodic re-reads
+    /// (see [`follow`]).
+    fn follow(&self, tx: tokio::sync::mpsc::Sender<Learned>) -> Option<super::Follower> {
+        match follow::start(&self.cfg, self.origin.clone(), tx) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::error!(store = %self.runner.label, "cannot follow other daemons' changes: {e}");
+                None
+            }
+        }
     }
 
     /// One transaction in one round trip; a second query, after the

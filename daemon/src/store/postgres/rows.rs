@@ -27,6 +27,14 @@ pub(super) const LEASES_AT_SQL: &str =
     "SELECT host(ip), client_id, mac::text, hostname, state, starts, ends
      FROM leases WHERE ip = ANY($1::inet[])";
 
+/// [`LOAD_HOSTS_SQL`] for some names only.
+pub(super) const HOSTS_AT_SQL: &str =
+    "SELECT name, mac::text, host(ip), options, created_at FROM hosts WHERE name = ANY($1)";
+
+/// [`LOAD_BLOCKS_SQL`] for some MACs only.
+pub(super) const BLOCKS_AT_SQL: &str =
+    "SELECT mac::text, since, until FROM blocks WHERE mac = ANY($1::text[]::macaddr[])";
+
 /// The leases the database holds now at `ips` (rows that do not decode
 /// are left out, as absent).
 pub(super) async fn leases_at(
