@@ -39,25 +39,20 @@ pub const MIGRATIONS: &[&str] = &[
     // and key the row's address, host name or MAC.
     "CREATE FUNCTION berth_notify() RETURNS trigger LANGUAGE plpgsql AS $$
      DECLARE
-         key text;
-         origin text := coalesce(current_setting('berth.origin', true), '');
+         row_json jsonb;
      BEGIN
-         IF TG_OP = 'DELETE' THEN
-             key := CASE TG_TABLE_NAME WHEN 'leases' THEN host(OLD.ip)
-                    WHEN 'hosts' THEN OLD.name ELSE OLD.mac::text END;
-         ELSE
-             key := CASE TG_TABLE_NAME WHEN 'leases' THEN host(NEW.ip)
-                    WHEN 'hosts' THEN NEW.name ELSE NEW.mac::text END;
-         END IF;
-         PERFORM pg_notify('berth_changes', TG_TABLE_NAME || ' ' || origin || ' ' || key);
+         IF TG_OP = 'DELETE' THEN row_json := to_jsonb(OLD); ELSE row_json := to_jsonb(NEW); END IF;
+         PERFORM pg_notify('berth_changes', TG_TABLE_NAME || ' '
+             || coalesce(current_setting('berth.origin', true), '') || ' '
+             || (row_json ->> TG_ARGV[0]));
          RETURN NULL;
      END $$;
      CREATE TRIGGER leases_notify AFTER INSERT OR UPDATE OR DELETE ON leases
-         FOR EACH ROW EXECUTE FUNCTION berth_notify();
+         FOR EACH ROW EXECUTE FUNCTION berth_notify('ip');
      CREATE TRIGGER hosts_notify AFTER INSERT OR UPDATE OR DELETE ON hosts
-         FOR EACH ROW EXECUTE FUNCTION berth_notify();
+         FOR EACH ROW EXECUTE FUNCTION berth_notify('name');
      CREATE TRIGGER blocks_notify AFTER INSERT OR UPDATE OR DELETE ON blocks
-         FOR EACH ROW EXECUTE FUNCTION berth_notify();",
+         FOR EACH ROW EXECUTE FUNCTION berth_notify('mac');",
 ];
 
 /// The schema version this build creates and understands.
