@@ -585,9 +585,26 @@ fn postgres_store_reconnects_after_the_server_restarts() {
         .apply(&[Write::PutLease(lease(2, LeaseState::Bound))])
         .expect_err("no server: the write must fail");
     assert!(err.to_string().contains(&cfg.display_url()), "{err}");
+    // While it is away, every call fails at once (reconnects back off).
+    let t = std::time::Instant::now();
+    for _ in 0..20 {
+        s.apply(&[Write::PutLease(lease(2, LeaseState::Bound))])
+            .expect_err("still no server");
+    }
+    println!("20 writes without a server failed in {:?}", t.elapsed());
     cluster.start_server().expect("start server");
-    s.apply(&[Write::PutLease(lease(3, LeaseState::Bound))])
-        .expect("apply after restart");
+    // Back within the longest backoff (4 s); given 10.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match s.apply(&[Write::PutLease(lease(3, LeaseState::Bound))]) {
+            Ok(_) => break,
+            Err(e) if std::time::Instant::now() < deadline => {
+                println!("not yet: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("no reconnect within 10 s: {e}"),
+        }
+    }
     let ips: Vec<_> = s
         .load_leases()
         .expect("load")

@@ -90,7 +90,16 @@ pub struct PostgresStore {
     origin: String,
     /// The settings, for the change follower's own connection.
     cfg: PostgresConfig,
+    /// After a failed reconnect: not before this, and the wait after the
+    /// next failure (doubling up to [`RECONNECT_MAX`]).
+    retry: Option<(std::time::Instant, Duration, StoreError)>,
 }
+
+/// The first wait after a failed reconnect; it doubles up to [`RECONNECT_MAX`].
+const RECONNECT_MIN: Duration = Duration::from_millis(250);
+/// The longest wait between reconnects: how long after the database is
+/// back a daemon may still refuse writes at most.
+const RECONNECT_MAX: Duration = Duration::from_secs(4);
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -297,6 +306,7 @@ impl PostgresStore {
             conn: Some(conn),
             origin,
             cfg: cfg.clone(),
+            retry: None,
         })
     }
 
@@ -310,20 +320,40 @@ impl PostgresStore {
         &self.runner.label
     }
 
-    /// The live connection, reconnecting first if it was lost.
+    /// The live connection, reconnecting first if it was lost. While the
+    /// database is away, reconnects are tried with backoff and the calls in
+    /// between fail at once with the last error (the writer thread must
+    /// not wait out a connect timeout for every batch).
     fn conn(&mut self) -> Result<(Arc<Client>, Arc<Statements>), StoreError> {
         let conn = match self.conn.take().filter(|c| !c.client.is_closed()) {
             Some(c) => c,
             None => {
+                if let Some((at, _, e)) = &self.retry
+                    && std::time::Instant::now() < *at
+                {
+                    return Err(e.clone());
+                }
                 let job = open_conn(
                     self.runner.pg.clone(),
                     self.runner.label.clone(),
                     self.origin.clone(),
                     false,
                 );
-                let c = self.runner.run(job)??;
-                tracing::info!(store = %self.runner.label, "reconnected to PostgreSQL");
-                c
+                match self.runner.run(job)? {
+                    Ok(c) => {
+                        self.retry = None;
+                        tracing::info!(store = %self.runner.label, "reconnected to PostgreSQL");
+                        c
+                    }
+                    Err(e) => {
+                        let wait = self
+                            .retry
+                            .as_ref()
+                            .map_or(RECONNECT_MIN, |(_, w, _)| (*w * 2).min(RECONNECT_MAX));
+                        self.retry = Some((std::time::Instant::now() + wait, wait, e.clone()));
+                        return Err(e);
+                    }
+                }
             }
         };
         let handles = (conn.client.clone(), conn.stmts.clone());
