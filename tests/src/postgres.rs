@@ -213,6 +213,26 @@ impl Cluster {
         Ok(())
     }
 
+    /// Kills the server by its PID (SIGKILL: a crash, no shutdown at all),
+    /// keeping the data directory; its backends notice and exit.
+    /// [`Cluster::start_server`] brings it back (crash recovery).
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(mut server) = self.server.take() {
+            server.signal(Signal::SIGKILL)?;
+            if server.wait_exit(Duration::from_secs(15))?.is_none() {
+                bail!("postgres did not die within 15 s of SIGKILL");
+            }
+            // The backends hold the shared memory until they have gone;
+            // a new postmaster refuses to start before that.
+            let data = self.dir.path().join("data");
+            let _ = wait_until(Duration::from_secs(15), || {
+                let busy = backends_of(&data);
+                (!busy).then_some(())
+            });
+        }
+        Ok(())
+    }
+
     /// The directory holding the server's Unix socket.
     pub fn socket_dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
@@ -275,6 +295,19 @@ fn server_user() -> Result<Option<(u32, u32)>> {
         .context("looking up the postgres user")?
         .context("no `postgres` user (the postgresql package creates it)")?;
     Ok(Some((user.uid.as_raw(), user.gid.as_raw())))
+}
+
+/// Whether any process still runs from the cluster at `data` (a
+/// `postgres` whose command line or working directory names it).
+fn backends_of(data: &Path) -> bool {
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.filter_map(|e| e.ok()).any(|e| {
+        let cwd = fs::read_link(e.path().join("cwd")).ok();
+        let comm = fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+        comm.trim() == "postgres" && cwd.is_some_and(|c| c.starts_with(data))
+    })
 }
 
 fn as_owner(cmd: &mut Command, dir: &Path, owner: Option<(u32, u32)>) {
