@@ -40,6 +40,11 @@ const A_ID: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const B_ID: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 
 fn pair(test: &str) -> Option<Pair> {
+    pair_with(test, "")
+}
+
+/// [`pair`] with `settings` added to the store table.
+fn pair_with(test: &str, settings: &str) -> Option<Pair> {
     if !root_or_skip(test) || !postgres_or_skip(test) {
         return None;
     }
@@ -55,7 +60,7 @@ fn pair(test: &str) -> Option<Pair> {
     let cfg = ServerConfig::lab()
         .pool("192.0.2.10", "192.0.2.250")
         .lease("1h")
-        .postgres(&url, r#"resync = "5s""#);
+        .postgres(&url, &format!(r#"resync = "5s"{settings}"#));
     let a = Daemon::start(&lab, &cfg).expect("berthd a");
     let mut cfg_b = cfg.clone();
     cfg_b.interfaces = vec![berth_tests::netns::CLIENT_IFACE.to_string()];
@@ -307,5 +312,75 @@ fn no_ack_while_the_database_is_dead_and_service_resumes_after() {
             (!status(d).contains("FAILING")).then_some(())
         });
         assert!(ok.is_some(), "status still failing:\n{}", status(d));
+    }
+}
+
+#[test]
+fn renew_from_memory_acks_only_held_leases_while_the_database_is_dead() {
+    let Some(mut p) = pair_with(
+        "renew_from_memory_acks_only_held_leases_while_the_database_is_dead",
+        ", renew_from_memory = true",
+    ) else {
+        return;
+    };
+    run_perfdhcp(&p.clients, 50, 2);
+    // What the database holds before it dies: who holds which address.
+    let held: BTreeMap<String, Ipv4Addr> = db_leases(&p.pg)
+        .into_iter()
+        .filter(|(_, (_, state))| state == "bound")
+        .map(|(ip, (mac, _))| (mac, ip))
+        .collect();
+    assert!(!held.is_empty());
+
+    p.pg.kill().expect("kill postgres");
+    let file = p.a.dir().join("outage.pcap");
+    let tcpdump = capture(&p.clients, &file);
+    run_perfdhcp(&p.clients, 100, 3);
+    stop_capture(tcpdump);
+    let w = wire(&file);
+    assert!(!w.acks.is_empty(), "no renewal was ACKed from memory");
+    for (mac, ip, _) in &w.acks {
+        assert_eq!(
+            held.get(mac),
+            Some(ip),
+            "{mac} was ACKed {ip} from memory, but held {:?} before the outage",
+            held.get(mac)
+        );
+    }
+    let new_clients = w
+        .discovers
+        .iter()
+        .filter(|m| !held.contains_key(*m))
+        .count();
+    println!(
+        "outage: {} renewals ACKed from memory; {new_clients} clients without a lease got nothing",
+        w.acks.len()
+    );
+    let renewed = counter(&p.a, "renewed_from_memory") + counter(&p.b, "renewed_from_memory");
+    assert!(renewed > 0);
+    let s = status(&p.a) + &status(&p.b);
+    assert!(
+        s.contains("FAILING") && s.contains("renewals ACKed from memory not yet written"),
+        "{s}"
+    );
+
+    // Back: the renewals are written by themselves.
+    p.pg.start_server().expect("restart postgres");
+    for d in [&p.a, &p.b] {
+        let done = wait_until(Duration::from_secs(20), || {
+            let v: serde_json::Value =
+                serde_json::from_str(&d.ctl(&["status", "--json"])).expect("json");
+            let h = &v["store_health"];
+            (h["ok"] == true && h["unsaved_renewals"] == 0).then_some(())
+        });
+        assert!(done.is_some(), "renewals never written:\n{}", status(d));
+    }
+    let db = db_leases(&p.pg);
+    for (mac, ip, _) in &w.acks {
+        assert_eq!(
+            db.get(ip).map(|(m, _)| m),
+            Some(mac),
+            "{ip} in the database"
+        );
     }
 }

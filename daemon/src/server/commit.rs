@@ -178,6 +178,16 @@ pub(crate) struct Staged {
     writes: Vec<Write>,
 }
 
+impl Staged {
+    /// Writes with nothing in memory to undo should they fail.
+    pub(crate) fn writes_only(writes: Vec<Write>) -> Staged {
+        Staged {
+            undo: Vec::new(),
+            writes,
+        }
+    }
+}
+
 /// What to make known once a change is durable, and only then.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
@@ -214,6 +224,8 @@ pub(crate) enum Source {
     Packet,
     Operator,
     Housekeeping,
+    /// Renewals ACKed from memory, written again (see `unsaved`).
+    Unsaved,
 }
 
 /// Answers a control call once its change is durable (or failed).
@@ -398,6 +410,9 @@ impl Core {
             // `undo` holds each changed record before and after: what
             // hooks are given as old_* and new_*.
             Ok(_) => {
+                if flight.source == Source::Unsaved {
+                    self.unsaved_written();
+                }
                 if let Some((sock, reply)) = flight.reply {
                     send_now(sock, &reply);
                 }
@@ -415,6 +430,14 @@ impl Core {
                     self.notifier.status(&self.health.status_line());
                     self.publish(Report::events(vec![ev]), flight.at);
                 }
+                if flight.source == Source::Packet
+                    && let Some((sock, reply)) = &flight.reply
+                    && self.renews_from_memory(&e, reply, &undo, flight.at)
+                {
+                    send_now(sock.clone(), reply);
+                    self.publish_with(flight.report, flight.at, &undo);
+                    return;
+                }
                 match flight.source {
                     Source::Packet => {
                         self.counters.bump("write_failed");
@@ -424,6 +447,7 @@ impl Core {
                     Source::Housekeeping => {
                         error!(error = %e, "recording expiries failed; they are tried again");
                     }
+                    Source::Unsaved => self.unsaved_failed(),
                 }
                 self.roll_back(flight.seq, undo);
                 if let Some(answer) = flight.answer {
@@ -475,6 +499,24 @@ impl Core {
             // Both are durable now: the kept writes, and the winners' records.
             r.touch(&kept);
             r.touch(&back);
+        }
+        if flight.source == Source::Unsaved {
+            self.unsaved_written(); // durable, or settled in the winner's favour
+        }
+        // A lost write with nothing to undo (a renewal written again): the
+        // winner's record is learned directly.
+        for l in &lost {
+            if !back
+                .iter()
+                .any(|u| matches!(u, Undo::Lease { ip, .. } if *ip == l.ip))
+            {
+                match &l.holder {
+                    Some(h) => self.table.insert(h.clone()),
+                    None => {
+                        self.table.remove(l.ip);
+                    }
+                }
+            }
         }
         let ips: Vec<String> = lost.iter().map(|l| l.ip.to_string()).collect();
         let ips = ips.join(", ");

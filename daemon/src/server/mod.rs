@@ -26,7 +26,8 @@
 //!   which clients are new.
 //! - [`hooks`]: a durable change as hook events, queued for the hooks module.
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
-//! - [`learn`]: other daemons' changes to a shared database, into memory.
+//! - [`learn`]: other daemons' changes to a shared database, into memory;
+//!   [`unsaved`]: renewals ACKed from memory while it is away (opt-in).
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
 //! - [`ops`]: control operations; [`api`]: the tarpc service that calls them.
 //! - [`transport`]: the [`Socket`] trait the core receives and replies through.
@@ -52,6 +53,7 @@ mod reload;
 mod start;
 mod sweep;
 pub mod transport;
+mod unsaved;
 mod webhooks;
 
 use std::collections::BTreeMap;
@@ -148,4 +150,6 @@ pub(crate) struct Core {
     _follower: Option<crate::store::Follower>,
     /// When own changes became durable, while following.
     recent: Option<learn::Recent>,
+    /// Renewals ACKed from memory while the database was away.
+    unsaved: unsaved::Unsaved,
 }

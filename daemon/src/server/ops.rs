@@ -176,7 +176,10 @@ impl Core {
                 .iter()
                 .map(|(k, v)| ((*k).to_string(), *v))
                 .collect(),
-            store_health: self.health.info(self.in_flight.len()),
+            store_health: berth_proto::StoreHealth {
+                unsaved_renewals: self.unsaved.len() as u64,
+                ..self.health.info(self.in_flight.len())
+            },
             arp: self.arp_status(),
         }
     }

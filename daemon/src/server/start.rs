@@ -120,6 +120,7 @@ impl Core {
             learned: following.then_some(learned_rx),
             _follower: follower,
             recent: following.then(super::learn::Recent::default),
+            unsaved: super::unsaved::Unsaved::default(),
         })
     }
 }
