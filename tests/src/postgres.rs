@@ -226,11 +226,15 @@ impl Cluster {
             // a new postmaster refuses to start before that.
             let data = self.dir.path().join("data");
             let _ = wait_until(Duration::from_secs(15), || {
-                let busy = backends_of(&data);
-                (!busy).then_some(())
+                processes_of(&data).is_empty().then_some(())
             });
         }
         Ok(())
+    }
+
+    /// The PIDs of the server and its backends (for CPU accounting).
+    pub fn pids(&self) -> Vec<u32> {
+        processes_of(&self.dir.path().join("data"))
     }
 
     /// The directory holding the server's Unix socket.
@@ -297,17 +301,21 @@ fn server_user() -> Result<Option<(u32, u32)>> {
     Ok(Some((user.uid.as_raw(), user.gid.as_raw())))
 }
 
-/// Whether any process still runs from the cluster at `data` (a
-/// `postgres` whose command line or working directory names it).
-fn backends_of(data: &Path) -> bool {
+/// The processes of the cluster at `data`: `postgres` processes working in
+/// that directory (the server chdirs there; its backends inherit it).
+fn processes_of(data: &Path) -> Vec<u32> {
     let Ok(procs) = fs::read_dir("/proc") else {
-        return false;
+        return Vec::new();
     };
-    procs.filter_map(|e| e.ok()).any(|e| {
-        let cwd = fs::read_link(e.path().join("cwd")).ok();
-        let comm = fs::read_to_string(e.path().join("comm")).unwrap_or_default();
-        comm.trim() == "postgres" && cwd.is_some_and(|c| c.starts_with(data))
-    })
+    procs
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cwd = fs::read_link(e.path().join("cwd")).ok()?;
+            let comm = fs::read_to_string(e.path().join("comm")).ok()?;
+            (comm.trim() == "postgres" && cwd.starts_with(data)).then_some(pid)
+        })
+        .collect()
 }
 
 fn as_owner(cmd: &mut Command, dir: &Path, owner: Option<(u32, u32)>) {
