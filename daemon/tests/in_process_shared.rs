@@ -62,3 +62,65 @@ async fn a_lost_claim_naks_the_request_and_learns_the_winner() {
     h.counted("no_address", 1).await;
     h.stop().await;
 }
+
+fn learned(
+    leases: Vec<(std::net::Ipv4Addr, Option<Lease>)>,
+    hosts: Vec<(String, Option<berthd::store::StoredHost>)>,
+    full: bool,
+) -> berthd::store::Learned {
+    berthd::store::Learned {
+        leases,
+        hosts,
+        blocks: Vec::new(),
+        full,
+        read_at: std::time::Instant::now(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_daemons_changes_reach_memory_and_are_not_written_back() {
+    let mem = berthd::store::MemoryStore::shared();
+    let mut h = Harness::start_on(mem.clone(), "", "").await;
+    // Another daemon leased the pool's only address to B.
+    assert!(mem.announce(learned(vec![(POOL, Some(bs_lease()))], vec![], false)));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while h.lease_states().await.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "never learned");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        h.discover_within(A, QUIET).await.is_none(),
+        "offered B's address"
+    );
+
+    // ... and added A as a static host.
+    let host = berthd::store::StoredHost {
+        name: "printer".into(),
+        mac: A,
+        ip: STATIC,
+        options: String::new(),
+        created_at: 1,
+    };
+    assert!(mem.announce(learned(vec![], vec![("printer".into(), Some(host))], false)));
+    let offer = loop {
+        if let Some(o) = h.discover_within(A, QUIET).await {
+            break o;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "host never served");
+    };
+    assert_eq!(offer.yiaddr, STATIC);
+
+    // A full re-read without either: both gone, the address is A's to have.
+    assert!(mem.announce(learned(vec![], vec![], true)));
+    let offer = loop {
+        let o = h.discover(A).await.expect("an offer");
+        if o.yiaddr == POOL {
+            break o;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never forgot them");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert_eq!(offer.yiaddr, POOL);
+    assert_eq!(mem.applied_batches(), 0, "nothing learned was written back");
+    h.stop().await;
+}

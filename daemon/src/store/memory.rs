@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{Lost, Store, StoreError, StoredHost, Write};
+use super::{Follower, Learned, Lost, Store, StoreError, StoredHost, Write};
 use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::lease::Lease;
@@ -22,6 +22,10 @@ struct Inner {
     /// Addresses "another daemon" holds: a put on one is refused as a lost claim.
     taken: BTreeMap<Ipv4Addr, Lease>,
     applied: u64,
+    /// Set by [`MemoryStore::shared`]: the store acts as one other daemons
+    /// write too, and [`MemoryStore::announce`] plays their changes.
+    shared: bool,
+    feed: Option<tokio::sync::mpsc::Sender<Learned>>,
 }
 
 /// A non-durable store with the same all-or-nothing `apply` as the real ones.
@@ -73,6 +77,22 @@ impl MemoryStore {
         self.lock().taken.insert(holder.ip, holder);
     }
 
+    /// A store that other daemons write too, as far as the server can
+    /// tell: it follows it ([`Store::follow`]), and
+    /// [`MemoryStore::announce`] plays the others' changes.
+    pub fn shared() -> Self {
+        let s = Self::new();
+        s.lock().shared = true;
+        s
+    }
+
+    /// Hands `learned` to the server following this store, as if read
+    /// back after another daemon's writes. False if nobody follows (yet).
+    pub fn announce(&self, learned: Learned) -> bool {
+        let feed = self.lock().feed.clone();
+        feed.is_some_and(|f| f.try_send(learned).is_ok())
+    }
+
     /// The stored leases, sorted by address.
     pub fn leases(&self) -> Vec<Lease> {
         self.lock().leases.values().cloned().collect()
@@ -99,6 +119,15 @@ impl Store for MemoryStore {
 
     fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError> {
         Ok(self.lock().blocks.values().copied().collect())
+    }
+
+    fn follow(&self, tx: tokio::sync::mpsc::Sender<Learned>) -> Option<Follower> {
+        let mut inner = self.lock();
+        if !inner.shared {
+            return None;
+        }
+        inner.feed = Some(tx);
+        Some(Follower::new(()))
     }
 
     fn apply(&mut self, batch: &[Write]) -> Result<Vec<Lost>, StoreError> {

@@ -103,6 +103,13 @@ impl Store for Gated {
     fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError> {
         self.inner.load_blocks()
     }
+    fn follow(
+        &self,
+        tx: tokio::sync::mpsc::Sender<berthd::store::Learned>,
+    ) -> Option<berthd::store::Follower> {
+        self.inner.follow(tx)
+    }
+
     fn apply(&mut self, batch: &[Write]) -> Result<Vec<berthd::store::Lost>, StoreError> {
         while *self.shut.lock().expect("gate") {
             std::thread::sleep(Duration::from_millis(5));
@@ -130,12 +137,17 @@ impl Harness {
 
     /// [`Harness::start`] with `server_extra` lines in `[server]`.
     pub async fn start_with(server_extra: &str, hosts: &str) -> Harness {
+        Self::start_on(MemoryStore::new(), server_extra, hosts).await
+    }
+
+    /// [`Harness::start_with`] over `inner` (e.g. [`MemoryStore::shared`]).
+    pub async fn start_on(inner: MemoryStore, server_extra: &str, hosts: &str) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("berthd.toml");
         std::fs::write(&path, config_with(dir.path(), server_extra, hosts)).expect("write config");
         let cfg = berthd::config::load(&path).expect("config");
         let store = Gated {
-            inner: MemoryStore::new(),
+            inner,
             shut: Arc::new(Mutex::new(false)),
             attempts: Arc::new(AtomicU64::new(0)),
         };
