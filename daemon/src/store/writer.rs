@@ -516,6 +516,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_request_hears_of_its_own_lost_claims() {
+        let mem = MemoryStore::new();
+        let (store, gate) = gated(mem.clone());
+        let writer = Writer::spawn(Box::new(store));
+        let first = writer.commit(vec![put(0)]);
+        gate.wait_entered();
+        let mut theirs = lease(3);
+        theirs.client = ClientKey(vec![9]);
+        mem.taken_by_another(theirs.clone());
+        let a = writer.commit(vec![put(1)]);
+        let b = writer.commit(vec![put(2), put(3)]);
+        let c = writer.commit(vec![put(4)]);
+        gate.open();
+        first.await.expect("first");
+        assert_eq!(a.await, Ok(vec![]));
+        assert_eq!(
+            b.await,
+            Ok(vec![Lost {
+                index: 1,
+                ip: theirs.ip,
+                holder: Some(theirs.clone()),
+            }]),
+            "the index is into the request's own writes"
+        );
+        assert_eq!(c.await, Ok(vec![]));
+        assert_eq!(writer.stats().batches, 2, "one group");
+        assert_eq!(writer.stats().writes, 1 + 3, "lost claims are not counted");
+    }
+
+    #[tokio::test]
     async fn single_failed_request_gets_its_error_and_writer_carries_on() {
         let mem = MemoryStore::new();
         let writer = Writer::spawn(Box::new(mem.clone()));
