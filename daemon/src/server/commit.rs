@@ -242,13 +242,13 @@ pub(crate) enum Then {
 
 /// A change whose writes are queued; its undo records wait in the
 /// [`Journal`] under `seq`.
-struct InFlight {
-    seq: u64,
-    source: Source,
+pub(crate) struct InFlight {
+    pub(crate) seq: u64,
+    pub(crate) source: Source,
     report: Report,
-    answer: Option<Answer>,
+    pub(crate) answer: Option<Answer>,
     /// The ACK to send once durable.
-    reply: Option<(Arc<dyn Socket>, Reply)>,
+    pub(crate) reply: Option<(Arc<dyn Socket>, Reply)>,
     at: UnixTime,
 }
 
@@ -472,72 +472,10 @@ impl Core {
         }
     }
 
-    /// A change of which the shared database refused some lease writes
-    /// (another daemon holds those addresses): for those, as for a failed
-    /// write, what the change did in memory is undone, but what comes back
-    /// is the winner's record, so the next offer picks another address. The
-    /// change's other writes are durable and stay. Nothing of it is
-    /// announced; an ACK becomes a NAK (see [`engine::nak_instead_of`]), an
-    /// operator hears of the conflict.
-    fn lost_claims(&mut self, flight: InFlight, undo: Vec<Undo>, lost: Vec<Lost>) {
-        let (mut back, mut kept): (Vec<Undo>, Vec<Undo>) = (Vec::new(), Vec::new());
-        for u in undo {
-            match &u {
-                Undo::Lease { ip, .. } if lost.iter().any(|l| l.ip == *ip) => back.push(u),
-                _ => kept.push(u),
-            }
-        }
-        for u in &mut back {
-            if let Undo::Lease { ip, before, .. } = u {
-                *before = lost
-                    .iter()
-                    .find(|l| l.ip == *ip)
-                    .and_then(|l| l.holder.clone());
-            }
-        }
-        if let Some(r) = self.recent.as_mut() {
-            // Both are durable now: the kept writes, and the winners' records.
-            r.touch(&kept);
-            r.touch(&back);
-        }
-        if flight.source == Source::Unsaved {
-            self.unsaved_written(); // durable, or settled in the winner's favour
-        }
-        // A lost write with nothing to undo (a renewal written again): the
-        // winner's record is learned directly.
-        for l in &lost {
-            if !back
-                .iter()
-                .any(|u| matches!(u, Undo::Lease { ip, .. } if *ip == l.ip))
-            {
-                match &l.holder {
-                    Some(h) => self.table.insert(h.clone()),
-                    None => {
-                        self.table.remove(l.ip);
-                    }
-                }
-            }
-        }
-        let ips: Vec<String> = lost.iter().map(|l| l.ip.to_string()).collect();
-        let ips = ips.join(", ");
-        self.counters.bump("claim_lost");
-        warn!(addresses = %ips, "lease claim lost: another daemon holds the address");
-        self.roll_back(flight.seq, back);
-        if let Some((sock, ack)) = flight.reply {
-            send_now(sock, &engine::nak_instead_of(&ack, "address taken"));
-        }
-        if let Some(answer) = flight.answer {
-            answer(Err(ApiError::new(
-                ErrorKind::Conflict,
-                format!("{ips}: held by another daemon sharing the database; not changed"),
-            )));
-        }
-    }
-
     /// Puts back what the failed change `seq` replaced, newest first. A
     /// later change in flight on the same record inherits it instead; a
     /// later change already made wins over the rollback.
-    fn roll_back(&mut self, seq: u64, undo: Vec<Undo>) {
+    pub(crate) fn roll_back(&mut self, seq: u64, undo: Vec<Undo>) {
         let hosts_change = undo.iter().any(|u| matches!(u, Undo::Host { .. }));
         for u in undo.into_iter().rev() {
             if let Some(u) = self.journal.hand_down(seq, u) {

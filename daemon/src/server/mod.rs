@@ -21,7 +21,8 @@
 //!
 //! - [`start`]: loading the store, opening the sockets, running and stopping.
 //! - [`core`]: the event loop and the packet path.
-//! - [`commit`]: changes to memory, their writes, and committed or failed.
+//! - [`commit`]: changes to memory, their writes, and committed or failed;
+//!   [`claims`]: a write a shared database refused (another daemon's address).
 //! - [`events`]: a decision as events for the control API; [`arrival`]:
 //!   which clients are new.
 //! - [`hooks`]: a durable change as hook events, queued for the hooks module.
@@ -37,6 +38,7 @@
 
 mod api;
 mod arrival;
+mod claims;
 mod commit;
 mod core;
 mod events;
