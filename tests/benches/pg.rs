@@ -12,7 +12,7 @@
 //! perfdhcp as a relay in a third (198.18.0.2); one throw-away PostgreSQL
 //! cluster on a Unix socket (fsync off, as every test cluster: commits
 //! still wait for their WAL write). Pool of 60,000 addresses, 3600 s
-//! leases, a fresh store (database) for every step. With two daemons both
+//! leases, no ARP probes, a fresh store (database) for every step. With two daemons both
 //! answer every DISCOVER and the client takes one offer: each exchange costs
 //! both of them an OFFER, and one of them the durable claim.
 //!
@@ -20,7 +20,7 @@
 //! `BENCH_SETUPS` (default `sqlite,pg1,pg2`), `BENCH_CLIENTS` (50000),
 //! `BENCH_STEP_SECS` (5), `BENCH_START_RATE` (500), `BENCH_MAX_RATE`
 //! (32000), `BENCH_BISECT` (2), `BENCH_FIXED_RATE` (500),
-//! `BENCH_FIXED_SECS` (10).
+//! `BENCH_FIXED_SECS` (10), `BENCH_VERBOSE` (print perfdhcp's reports).
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -89,6 +89,9 @@ impl Bed {
                 &net.host(POOL_OFFSET + POOL_SIZE - 1).to_string(),
             )
             .lease("1h");
+        // As the compare bench: no conflict probe, so no ARP sweeps or
+        // pre-offer probes (a probe delays each first OFFER by 200 ms).
+        cfg.server_extra = "arp = false".into();
         if setup != Setup::Sqlite {
             let n = self.dbs.fetch_add(1, Ordering::Relaxed);
             let url = self.pg.create_database(&format!("bench{n}"))?;
@@ -115,7 +118,11 @@ impl Bed {
             clients,
             seconds,
         };
-        Ok(perfdhcp::run(&self.perf, &run)?.0)
+        let (report, text) = perfdhcp::run(&self.perf, &run)?;
+        if std::env::var_os("BENCH_VERBOSE").is_some() {
+            println!("{text}");
+        }
+        Ok(report)
     }
 }
 

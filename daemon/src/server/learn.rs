@@ -5,7 +5,8 @@
 //! A learned record is skipped when this daemon's own change to it is in
 //! flight (its outcome, won or lost, settles the record) or became durable
 //! after the record was read (the read is older than what memory holds).
-//! Offer holds are memory only: a read that lacks one does not drop it.
+//! Offer holds are memory only: a read that lacks one does not drop it;
+//! nor does a read replace a renewal ACKed from memory not yet written.
 
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
@@ -77,7 +78,11 @@ impl Core {
     /// Applies what other daemons changed (see the module comment).
     pub(crate) fn learn(&mut self, l: Learned) {
         let busy: HashSet<Record> = self.journal.records().collect();
-        let skip = |core: &Core, r: &Record| busy.contains(r) || core.recent_newer(r, l.read_at);
+        let skip = |core: &Core, r: &Record| {
+            busy.contains(r)
+                || core.recent_newer(r, l.read_at)
+                || matches!(r, Record::Lease(ip) if core.unsaved.holds(*ip))
+        };
         let mut changed = Changed::default();
 
         let mut seen_ips = HashSet::new();

@@ -35,6 +35,12 @@ impl Unsaved {
     pub(crate) fn len(&self) -> usize {
         self.leases.len()
     }
+
+    /// Whether a renewal of `ip` ACKed from memory waits to be written:
+    /// the database's older record must not replace it in memory.
+    pub(crate) fn holds(&self, ip: Ipv4Addr) -> bool {
+        self.leases.contains_key(&ip)
+    }
 }
 
 /// Whether a change whose writes failed is a renewal `renew_from_memory`
