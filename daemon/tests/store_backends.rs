@@ -465,7 +465,10 @@ fn postgres_rows_are_readable_with_plain_sql() {
         b.psql("SELECT mac, until IS NULL FROM blocks"),
         "02:00:00:00:01:03|t"
     );
-    assert_eq!(b.psql("SELECT version FROM schema_version"), "1");
+    assert_eq!(
+        b.psql("SELECT max(version) FROM schema_version"),
+        pg::SCHEMA_VERSION.to_string()
+    );
 }
 
 #[test]
@@ -559,7 +562,11 @@ fn postgres_two_stores_opening_one_new_database_both_succeed() {
     for r in opened {
         r.expect("thread").expect("open");
     }
-    assert_eq!(b.psql("SELECT count(*) FROM schema_version"), "1");
+    assert_eq!(
+        b.psql("SELECT count(*) FROM schema_version"),
+        pg::SCHEMA_VERSION.to_string(),
+        "each step applied once"
+    );
 }
 
 #[test]
@@ -578,9 +585,26 @@ fn postgres_store_reconnects_after_the_server_restarts() {
         .apply(&[Write::PutLease(lease(2, LeaseState::Bound))])
         .expect_err("no server: the write must fail");
     assert!(err.to_string().contains(&cfg.display_url()), "{err}");
+    // While it is away, every call fails at once (reconnects back off).
+    let t = std::time::Instant::now();
+    for _ in 0..20 {
+        s.apply(&[Write::PutLease(lease(2, LeaseState::Bound))])
+            .expect_err("still no server");
+    }
+    println!("20 writes without a server failed in {:?}", t.elapsed());
     cluster.start_server().expect("start server");
-    s.apply(&[Write::PutLease(lease(3, LeaseState::Bound))])
-        .expect("apply after restart");
+    // Back within the longest backoff (4 s); given 10.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match s.apply(&[Write::PutLease(lease(3, LeaseState::Bound))]) {
+            Ok(_) => break,
+            Err(e) if std::time::Instant::now() < deadline => {
+                println!("not yet: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("no reconnect within 10 s: {e}"),
+        }
+    }
     let ips: Vec<_> = s
         .load_leases()
         .expect("load")
@@ -638,7 +662,8 @@ fn postgres_check_config_checks_that_the_database_answers() {
     );
     drop(b.open().expect("open"));
     let (ok, stdout, _) = check(&b.cfg.url);
-    assert!(ok && stdout.contains("schema version 1)"), "{stdout}");
+    let current = format!("schema version {})", pg::SCHEMA_VERSION);
+    assert!(ok && stdout.contains(&current), "{stdout}");
 
     b.set_version(99);
     let (ok, _, stderr) = check(&b.cfg.url);
@@ -658,4 +683,210 @@ fn postgres_check_config_checks_that_the_database_answers() {
         "{stderr}"
     );
     assert!(!stderr.contains("s3cret"), "password leaked: {stderr}");
+}
+
+// ------------------------------------------------------------ several daemons, one PostgreSQL
+
+fn now() -> u64 {
+    berthd::clock::TimeSource::wall(&berthd::clock::SystemClocks)
+}
+
+/// `client`'s lease on 192.168.0.`last`, from `starts` for an hour.
+fn claim(last: u8, client: u8, starts: u64) -> Lease {
+    Lease {
+        ip: ip(last),
+        client: ClientKey(vec![1, client]),
+        mac: MacAddr([2, 0, 0, 0, 0, client]),
+        hostname: None,
+        state: LeaseState::Bound,
+        starts,
+        ends: starts + 3600,
+    }
+}
+
+#[test]
+fn postgres_lease_writes_are_claims_the_database_arbitrates() {
+    let Some(b) = postgres("postgres_lease_writes_are_claims_the_database_arbitrates") else {
+        return;
+    };
+    let (mut one, mut two) = (b.open().expect("one"), b.open().expect("two"));
+    let t = now();
+    assert_eq!(one.apply(&[Write::PutLease(claim(1, 7, t))]), Ok(vec![]));
+
+    // Another client's claim on a bound address loses, and says who holds
+    // it; the batch's other writes stand.
+    let lost = two
+        .apply(&[
+            Write::PutLease(claim(2, 8, t)),
+            Write::PutLease(claim(1, 8, t)),
+            Write::PutBlock(block(1, None)),
+        ])
+        .expect("apply");
+    assert_eq!(
+        lost,
+        vec![berthd::store::Lost {
+            index: 1,
+            ip: ip(1),
+            holder: Some(claim(1, 7, t)),
+        }]
+    );
+    let leases = two.load_leases().expect("load");
+    assert_eq!(leases, vec![claim(1, 7, t), claim(2, 8, t)]);
+    assert_eq!(two.load_blocks().expect("blocks").len(), 1);
+
+    // The holder renews through either daemon.
+    assert_eq!(
+        two.apply(&[Write::PutLease(claim(1, 7, t + 10))]),
+        Ok(vec![])
+    );
+    // A stale write of the same client (decided before that renewal, e.g.
+    // an expiry) loses to it.
+    let mut stale = claim(1, 7, t);
+    stale.state = LeaseState::Expired;
+    let lost = one.apply(&[Write::PutLease(stale)]).expect("apply");
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(lost[0].holder, Some(claim(1, 7, t + 10)));
+    // A delete of a bound lease (a stale unquarantine) loses too; of an
+    // absent row it is no loss.
+    let lost = one
+        .apply(&[Write::DeleteLease(ip(1)), Write::DeleteLease(ip(99))])
+        .expect("apply");
+    assert_eq!(lost.iter().map(|l| l.index).collect::<Vec<_>>(), vec![0]);
+
+    // Released, expired or ended, the address is anyone's.
+    let mut released = claim(1, 7, t + 10);
+    released.state = LeaseState::Released;
+    assert_eq!(one.apply(&[Write::PutLease(released)]), Ok(vec![]));
+    assert_eq!(
+        two.apply(&[Write::PutLease(claim(1, 8, t + 20))]),
+        Ok(vec![])
+    );
+    let ended = claim(3, 7, t - 7200);
+    assert_eq!(one.apply(&[Write::PutLease(ended)]), Ok(vec![]));
+    assert_eq!(two.apply(&[Write::PutLease(claim(3, 8, t))]), Ok(vec![]));
+}
+
+#[test]
+fn postgres_concurrent_claims_on_one_address_have_one_winner() {
+    let Some(b) = postgres("postgres_concurrent_claims_on_one_address_have_one_winner") else {
+        return;
+    };
+    // Eight stores race for the same 50 addresses, each in its own order,
+    // in batches: every address ends up with exactly one winner, and each
+    // store is told exactly which of its claims it lost.
+    let t = now();
+    let results: Vec<Vec<(u8, bool)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8u8)
+            .map(|c| {
+                let b = &b;
+                scope.spawn(move || {
+                    let mut s = b.open().expect("open");
+                    let mut order: Vec<u8> = (1..=50).collect();
+                    order.rotate_left(usize::from(c) * 6);
+                    let mut out = Vec::new();
+                    for chunk in order.chunks(10) {
+                        let batch: Vec<Write> = chunk
+                            .iter()
+                            .map(|&last| Write::PutLease(claim(last, 100 + c, t)))
+                            .collect();
+                        let lost = s.apply(&batch).expect("apply");
+                        for (i, &last) in chunk.iter().enumerate() {
+                            out.push((last, !lost.iter().any(|l| l.index == i)));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let mut s = b.open().expect("open");
+    let stored = s.load_leases().expect("load");
+    assert_eq!(stored.len(), 50);
+    for l in &stored {
+        let last = l.ip.octets()[3];
+        let winners: Vec<usize> = results
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.contains(&(last, true)))
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(winners.len(), 1, "{}: winners {winners:?}", l.ip);
+        assert_eq!(l.client, ClientKey(vec![1, 100 + winners[0] as u8]));
+    }
+}
+
+#[test]
+fn postgres_follower_hears_the_other_daemons_changes_not_its_own() {
+    let Some(b) = postgres("postgres_follower_hears_the_other_daemons_changes_not_its_own") else {
+        return;
+    };
+    let mut me = b.open().expect("me");
+    let mut other = b.open().expect("other");
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let _follower = me.follow(tx).expect("postgres follows");
+    let next = |rx: &mut tokio::sync::mpsc::Receiver<berthd::store::Learned>| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            match rx.try_recv() {
+                Ok(l) => return l,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                Err(e) => panic!("nothing learned: {e}"),
+            }
+        }
+    };
+    // First everything (empty), then changes as they come.
+    let first = next(&mut rx);
+    assert!(first.full && first.leases.is_empty());
+
+    let t = now();
+    me.apply(&[Write::PutLease(claim(5, 1, t))]).expect("mine");
+    other
+        .apply(&[
+            Write::PutLease(claim(6, 2, t)),
+            Write::PutHost(host("printer", 9)),
+            Write::PutBlock(block(4, None)),
+        ])
+        .expect("theirs");
+    let mut learned = Vec::new();
+    while learned.len() < 3 {
+        let l = next(&mut rx);
+        assert!(!l.full, "no resync within the default minute");
+        learned.extend(
+            l.leases
+                .into_iter()
+                .map(|(ip, l)| format!("{ip} {:?}", l.map(|l| l.client))),
+        );
+        learned.extend(
+            l.hosts
+                .into_iter()
+                .map(|(n, h)| format!("{n} {:?}", h.map(|h| h.ip))),
+        );
+        learned.extend(
+            l.blocks
+                .into_iter()
+                .map(|(m, b)| format!("{m} {}", b.is_some())),
+        );
+    }
+    learned.sort();
+    assert_eq!(
+        learned,
+        vec![
+            "02:00:00:00:01:04 true".to_string(),
+            format!("{} Some(01:02)", ip(6)),
+            "printer Some(192.0.2.9)".to_string(),
+        ],
+        "only the other store's writes, not {} (mine)",
+        ip(5)
+    );
+    other
+        .apply(&[Write::DeleteHost("printer".into())])
+        .expect("delete");
+    let l = next(&mut rx);
+    assert_eq!(l.hosts, vec![("printer".to_string(), None)]);
 }

@@ -168,6 +168,10 @@ pub struct StoreHealth {
     pub last_error: Option<String>,
     /// Changes waiting for the store.
     pub pending_writes: u64,
+    /// Renewals ACKed from memory while the store failed (`renew_from_memory`)
+    /// and not yet written.
+    #[serde(default)]
+    pub unsaved_renewals: u64,
 }
 
 impl Default for StoreHealth {
@@ -178,6 +182,7 @@ impl Default for StoreHealth {
             failing_since: None,
             last_error: None,
             pending_writes: 0,
+            unsaved_renewals: 0,
         }
     }
 }

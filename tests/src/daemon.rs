@@ -70,6 +70,9 @@ pub struct ServerConfig {
     pub extra: String,
     /// Raw `key = value` lines added to `[server]` (e.g. the `arp_*` keys).
     pub server_extra: String,
+    /// The `store` value as raw TOML (e.g. a PostgreSQL table) instead of
+    /// the SQLite file in the daemon's directory.
+    pub store: Option<String>,
 }
 
 impl ServerConfig {
@@ -105,7 +108,23 @@ impl ServerConfig {
             relays: Vec::new(),
             extra: String::new(),
             server_extra: String::new(),
+            store: None,
         }
+    }
+
+    /// Keeps the store in PostgreSQL at `url` (`store = { backend = "postgres", ... }`),
+    /// with `settings` (e.g. `resync = "5s"`) added to the table.
+    pub fn postgres(mut self, url: &str, settings: &str) -> Self {
+        let extra = if settings.is_empty() {
+            String::new()
+        } else {
+            format!(", {settings}")
+        };
+        self.store = Some(format!(
+            "{{ backend = \"postgres\", url = {}{extra} }}",
+            q(url)
+        ));
+        self
     }
 
     /// Sets the first subnet's pool.
@@ -158,7 +177,14 @@ impl ServerConfig {
         let _ = writeln!(t, "max_lease = {}", q(&self.max_lease));
         let _ = writeln!(t, "min_lease = {}", q(&self.min_lease));
         let _ = writeln!(t, "offer_hold = {}", q(&self.offer_hold));
-        let _ = writeln!(t, "store = {}", q(&store.display().to_string()));
+        match &self.store {
+            Some(raw) => {
+                let _ = writeln!(t, "store = {raw}");
+            }
+            None => {
+                let _ = writeln!(t, "store = {}", q(&store.display().to_string()));
+            }
+        }
         if let Some(c) = &self.control_socket {
             let _ = writeln!(t, "control_socket = {}", q(&c.display().to_string()));
         }
@@ -270,10 +296,21 @@ impl Daemon {
         Self::start_with(lab, cfg, DaemonOptions::default())
     }
 
+    /// Like [`Daemon::start`], in namespace `ns` instead of the lab's
+    /// server namespace (a second server on the lab's bridge: a namespace
+    /// from [`Lab::add_client`] with an address of its own).
+    pub fn start_in(ns: &str, cfg: &ServerConfig) -> Result<Daemon> {
+        Self::start_in_with(ns, cfg, DaemonOptions::default())
+    }
+
     /// Like [`Daemon::start`], with extra arguments and environment (kept
     /// for [`Daemon::start_again`] and [`Daemon::restart`]).
     pub fn start_with(lab: &Lab, cfg: &ServerConfig, opts: DaemonOptions) -> Result<Daemon> {
-        let mut d = Self::prepare(lab.server_ns())?;
+        Self::start_in_with(lab.server_ns(), cfg, opts)
+    }
+
+    fn start_in_with(ns: &str, cfg: &ServerConfig, opts: DaemonOptions) -> Result<Daemon> {
+        let mut d = Self::prepare(ns)?;
         d.opts = opts;
         if let Some(c) = &cfg.control_socket {
             d.control = c.clone();

@@ -213,6 +213,30 @@ impl Cluster {
         Ok(())
     }
 
+    /// Kills the server by its PID (SIGKILL: a crash, no shutdown at all),
+    /// keeping the data directory; its backends notice and exit.
+    /// [`Cluster::start_server`] brings it back (crash recovery).
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(mut server) = self.server.take() {
+            server.signal(Signal::SIGKILL)?;
+            if server.wait_exit(Duration::from_secs(15))?.is_none() {
+                bail!("postgres did not die within 15 s of SIGKILL");
+            }
+            // The backends hold the shared memory until they have gone;
+            // a new postmaster refuses to start before that.
+            let data = self.dir.path().join("data");
+            let _ = wait_until(Duration::from_secs(15), || {
+                processes_of(&data).is_empty().then_some(())
+            });
+        }
+        Ok(())
+    }
+
+    /// The PIDs of the server and its backends (for CPU accounting).
+    pub fn pids(&self) -> Vec<u32> {
+        processes_of(&self.dir.path().join("data"))
+    }
+
     /// The directory holding the server's Unix socket.
     pub fn socket_dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
@@ -275,6 +299,23 @@ fn server_user() -> Result<Option<(u32, u32)>> {
         .context("looking up the postgres user")?
         .context("no `postgres` user (the postgresql package creates it)")?;
     Ok(Some((user.uid.as_raw(), user.gid.as_raw())))
+}
+
+/// The processes of the cluster at `data`: `postgres` processes working in
+/// that directory (the server chdirs there; its backends inherit it).
+fn processes_of(data: &Path) -> Vec<u32> {
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cwd = fs::read_link(e.path().join("cwd")).ok()?;
+            let comm = fs::read_to_string(e.path().join("comm")).ok()?;
+            (comm.trim() == "postgres" && cwd.starts_with(data)).then_some(pid)
+        })
+        .collect()
 }
 
 fn as_owner(cmd: &mut Command, dir: &Path, owner: Option<(u32, u32)>) {

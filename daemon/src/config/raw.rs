@@ -138,6 +138,8 @@ pub(super) struct RawStoreTable {
     pub path: Option<Spanned<String>>,
     pub url: Option<Spanned<String>>,
     pub pool: Option<Spanned<i64>>,
+    pub resync: Option<Spanned<RawDuration>>,
+    pub renew_from_memory: Option<Spanned<bool>>,
 }
 
 impl<'de> Deserialize<'de> for RawStore {

@@ -25,6 +25,14 @@ pub struct PostgresConfig {
     /// Connections to keep open. Phase 1 uses one, on the writer thread;
     /// the setting is validated now so configurations stay valid later.
     pub pool: u32,
+    /// Seconds between full re-reads of the database, on top of the change
+    /// notifications: bounds how stale the daemon's view of other daemons'
+    /// changes can get should a notification be missed.
+    pub resync: u32,
+    /// While the database is unreachable, ACK renewals of leases this
+    /// daemon already holds from memory (their writes are retried when it
+    /// is back). Off by default: such an ACK is not durable.
+    pub renew_from_memory: bool,
 }
 
 impl PostgresConfig {
@@ -32,12 +40,16 @@ impl PostgresConfig {
     pub const POOL: u32 = 4;
     /// Largest `pool` accepted.
     pub const MAX_POOL: u32 = 64;
+    /// Default `resync`, seconds.
+    pub const RESYNC: u32 = 60;
 
-    /// A settings with the default pool size.
+    /// Settings with the defaults for everything but the URL.
     pub fn new(url: impl Into<String>) -> PostgresConfig {
         PostgresConfig {
             url: url.into(),
             pool: Self::POOL,
+            resync: Self::RESYNC,
+            renew_from_memory: false,
         }
     }
 
@@ -108,6 +120,18 @@ pub(super) fn store(report: &mut Reporter<'_>, raw: &Spanned<RawStore>, server: 
                     "sqlite",
                     "pool",
                     table.pool.as_ref().map(Spanned::span),
+                );
+                no_key(
+                    report,
+                    "sqlite",
+                    "resync",
+                    table.resync.as_ref().map(Spanned::span),
+                );
+                no_key(
+                    report,
+                    "sqlite",
+                    "renew_from_memory",
+                    table.renew_from_memory.as_ref().map(Spanned::span),
                 );
                 match &table.path {
                     Some(p) => sqlite_path(report, p.span(), p.get_ref(), server),
@@ -182,6 +206,20 @@ fn postgres(
             }
         },
     };
+    let resync = match &table.resync {
+        None => Some(PostgresConfig::RESYNC),
+        Some(d) => match super::validate::duration(report, "store: resync", d)? {
+            0 => {
+                report.error(d.span(), "store: resync must be at least 1s");
+                None
+            }
+            s => Some(s),
+        },
+    };
+    let renew_from_memory = table
+        .renew_from_memory
+        .as_ref()
+        .is_some_and(|b| *b.get_ref());
     let Some(url) = &table.url else {
         report.error(
             table_span,
@@ -224,6 +262,8 @@ fn postgres(
     Some(PostgresConfig {
         url: url.get_ref().clone(),
         pool: pool?,
+        resync: resync?,
+        renew_from_memory,
     })
 }
 
@@ -276,10 +316,15 @@ mod tests {
         assert_eq!(
             c.server.postgres,
             Some(PostgresConfig {
-                url: url.into(),
-                pool: 8
+                pool: 8,
+                ..PostgresConfig::new(url)
             })
         );
+        let c = ok(&format!(
+            r#"{{ backend = "postgres", url = "{url}", resync = "5s", renew_from_memory = true }}"#
+        ));
+        let pg = c.server.postgres.expect("postgres");
+        assert_eq!((pg.resync, pg.renew_from_memory), (5, true));
         let c = ok(&format!(r#"{{ backend = "postgres", url = "{url}" }}"#));
         assert_eq!(
             c.server.postgres.map(|p| p.pool),
@@ -304,6 +349,14 @@ mod tests {
         assert_eq!(
             errors(r#"{ backend = "postgres", url = "postgresql://h/db", pool = 0 }"#),
             ["berth.toml:3:67: store: pool must be between 1 and 64 connections"]
+        );
+        assert_eq!(
+            errors(r#"{ backend = "postgres", url = "postgresql://h/db", resync = "0s" }"#),
+            ["berth.toml:3:69: store: resync must be at least 1s"]
+        );
+        assert_eq!(
+            errors(r#"{ backend = "sqlite", path = "/x.db", resync = "1m" }"#),
+            [r#"berth.toml:3:56: store: `resync` does not apply to backend "sqlite""#]
         );
         assert_eq!(
             errors(r#"{ backend = "sqlite", path = "/x.db", url = "postgresql://h/db" }"#),

@@ -32,7 +32,7 @@ use crate::packet::{BOOTREQUEST, MessageType, Packet, code};
 use crate::pool::Pool;
 
 pub use explain::{Explained, Explanation, explain};
-pub use reply::{Destination, Reply, option_scopes};
+pub use reply::{Destination, Reply, nak_instead_of, option_scopes};
 pub use sweep::{
     Findings, Squatter, is_probe_hit, probe_answered, probe_hit_client, sweep_findings,
 };
@@ -448,6 +448,7 @@ impl Ctx<'_> {
             classes: &self.class_names,
             grace: self.cfg.server.expiry_grace.into(),
             now: self.now,
+            spread: self.cfg.server.postgres.is_some(),
         }
     }
 

@@ -88,6 +88,42 @@ pub(super) fn nak(c: &Ctx<'_>, why: &str) -> Reply {
     finish(c, p, true)
 }
 
+/// The NAK to send instead of `ack` when the address it promises could not
+/// be made this client's after all (another server sharing the database
+/// holds it): RFC 2131 4.3.2, a server that cannot satisfy a REQUEST (the
+/// address is already allocated) should NAK it, and the client starts over
+/// with a DISCOVER at once instead of retrying its REQUEST for seconds.
+/// Same transaction, server identifier and relay information as `ack`;
+/// broadcast, or through the relay with the broadcast bit (RFC 2131 4.1).
+pub fn nak_instead_of(ack: &Reply, why: &str) -> Reply {
+    let mut p = ack.packet.clone();
+    p.ciaddr = Ipv4Addr::UNSPECIFIED;
+    p.yiaddr = Ipv4Addr::UNSPECIFIED;
+    p.siaddr = Ipv4Addr::UNSPECIFIED;
+    p.sname.clear();
+    p.file.clear();
+    p.options = Options::new();
+    put(&mut p, code::MESSAGE_TYPE, vec![MessageType::Nak as u8]);
+    for c in [code::SERVER_ID, code::RELAY_AGENT_INFO] {
+        if let Some(v) = ack.packet.options.get(c) {
+            put(&mut p, c, v.to_vec());
+        }
+    }
+    put(&mut p, code::MESSAGE, why.as_bytes().to_vec());
+    let dest = match ack.dest {
+        Destination::Relay(giaddr) => {
+            p.flags |= FLAG_BROADCAST;
+            Destination::Relay(giaddr)
+        }
+        _ => Destination::Broadcast,
+    };
+    Reply {
+        packet: p,
+        dest,
+        max_len: ack.max_len,
+    }
+}
+
 /// Builds a BOOTP reply: a static address and options, no DHCP options.
 pub(super) fn bootp(c: &Ctx<'_>, ip: Ipv4Addr) -> Reply {
     let mut p = Packet::reply_to(c.req);

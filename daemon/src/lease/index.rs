@@ -107,6 +107,25 @@ impl RunSet {
             .iter()
             .flat_map(|(&a, &b)| (a..=b).map(Ipv4Addr::from))
     }
+
+    /// Every member from `x` up, then those below `x`: a search that
+    /// starts at `x` and wraps around.
+    fn iter_from(&self, x: u32) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        // The run holding `x` (if any) is split at it.
+        let head = self.run_of(x).map(|(_, b)| (x, b));
+        let above = self
+            .runs
+            .range(x.saturating_add(1)..)
+            .map(|(&a, &b)| (a, b));
+        let below = self
+            .runs
+            .range(..=x)
+            .map(move |(&a, &b)| (a, b.min(x.wrapping_sub(1))));
+        head.into_iter()
+            .chain(above.filter(move |&(a, _)| a > x))
+            .chain(below.filter(move |&(a, b)| a < x && a <= b))
+            .flat_map(|(a, b)| (a..=b).map(Ipv4Addr::from))
+    }
 }
 
 /// Where a record sorts in its range's index, by state.
@@ -227,6 +246,16 @@ impl RangeIndex {
         self.unused.iter()
     }
 
+    /// [`RangeIndex::unused`], starting at the `nth` address of the range
+    /// (modulo its size) and wrapping around: each daemon sharing a
+    /// database starts its search somewhere else.
+    pub fn unused_from(&self, nth: u64) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        let len = self.range.len().max(1);
+        let start = u64::from(u32::from(self.range.start)) + nth % len;
+        self.unused
+            .iter_from(u32::try_from(start).unwrap_or(u32::MAX))
+    }
+
     /// How many addresses no record names.
     pub fn unused_count(&self) -> u64 {
         self.unused.len
@@ -344,6 +373,24 @@ mod tests {
             start: Ipv4Addr::from(a),
             end: Ipv4Addr::from(b),
         }
+    }
+
+    #[test]
+    fn a_search_from_a_point_wraps_around_once() {
+        let mut s = RunSet::full(&range(10, 20));
+        for x in [12, 13, 17] {
+            s.remove(x);
+        }
+        let from = |x: u32| s.iter_from(x).map(u32::from).collect::<Vec<_>>();
+        assert_eq!(from(10), vec![10, 11, 14, 15, 16, 18, 19, 20]);
+        assert_eq!(from(15), vec![15, 16, 18, 19, 20, 10, 11, 14]);
+        assert_eq!(
+            from(13),
+            vec![14, 15, 16, 18, 19, 20, 10, 11],
+            "not a member"
+        );
+        assert_eq!(from(20), vec![20, 10, 11, 14, 15, 16, 18, 19]);
+        assert_eq!(from(0), from(10));
     }
 
     #[test]

@@ -122,6 +122,11 @@ pub struct Pool<'a> {
     pub grace: u64,
     /// The moment of the request.
     pub now: UnixTime,
+    /// Whether other daemons allocate from the same pool (a shared
+    /// database): the search for a never-used address then starts at a
+    /// point derived from `server_id` instead of the lowest address, so
+    /// daemons seldom pick the same one at once.
+    pub spread: bool,
 }
 
 impl Pool<'_> {
@@ -181,10 +186,13 @@ impl Pool<'_> {
         let indexes: Vec<_> = self.ranges().map(|r| self.leases.range_index(r)).collect();
         // The rule only refuses a never-used address in an open range when
         // it is reserved, so this looks at one or two candidates per range.
-        if let Some(ip) = indexes
-            .iter()
-            .find_map(|ix| ix.unused().find(|&ip| self.may_give(ip)))
-        {
+        let never_used = |ix: &RangeIndex| match self.spread {
+            true => ix
+                .unused_from(spread_point(self.server_id))
+                .find(|&ip| self.may_give(ip)),
+            false => ix.unused().find(|&ip| self.may_give(ip)),
+        };
+        if let Some(ip) = indexes.iter().find_map(|ix| never_used(ix)) {
             return Some(ip);
         }
         indexes
@@ -255,6 +263,18 @@ impl Pool<'_> {
         ];
         candidates.into_iter().flatten().min()
     }
+}
+
+/// Where a daemon with this server identifier starts its search in a
+/// range shared with other daemons: a hash, so that daemons on neighbouring
+/// addresses start far apart (FNV-1a over the address).
+fn spread_point(server_id: Ipv4Addr) -> u64 {
+    server_id
+        .octets()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 /// One dynamic range's figures at a moment.

@@ -219,6 +219,7 @@ fn a_range_for_classes_is_closed_to_non_members() {
         known: true,
         classes,
         grace: 0,
+        spread: false,
         now: NOW,
     };
     assert!(!pool(&[]).may_give(ip("192.0.2.200")));

@@ -110,6 +110,7 @@ impl Fixture {
             known: false,
             classes: &[],
             grace: 0,
+            spread: false,
             now,
         }
     }
@@ -392,6 +393,7 @@ fn a_host_added_after_indexing_is_still_refused() {
         known: false,
         classes: &[],
         grace: 0,
+        spread: false,
         now: NOW,
     };
     // The stale index still lists .30 as unused; the rule refuses it.
@@ -420,6 +422,7 @@ fn reload_with_other_ranges_reindexes() {
             known: false,
             classes: &[],
             grace: 0,
+            spread: false,
             now: NOW,
         }
         .choose(None)
@@ -506,4 +509,28 @@ fn replacing_a_record_keeps_client_lookups_as_before() {
     t.remove(ip("10.0.0.30"));
     assert!(t.is_empty());
     assert_eq!(t.records_of(&client(1)).count(), 0);
+}
+
+#[test]
+fn daemons_sharing_a_pool_start_their_search_apart() {
+    let f = Fixture::new();
+    let mut t = LeaseTable::new();
+    f.indexed(&mut t);
+    let me = client(1);
+    let pool = |server: &str| {
+        let mut p = f.pool(&t, 0, &me, NOW);
+        p.spread = true;
+        p.server_id = ip(server);
+        p
+    };
+    let pick = |server: &str| pool(server).choose(None);
+    let servers = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
+    let picks: std::collections::BTreeSet<_> = servers.into_iter().map(pick).collect();
+    assert!(picks.len() > 1, "every daemon picked {picks:?}");
+    for s in servers {
+        let p = pick(s).expect("an address");
+        assert!(pool(s).may_give(p), "{p} is in the rule");
+    }
+    // The same daemon always starts at the same point.
+    assert_eq!(pick("10.0.0.1"), pick("10.0.0.1"));
 }

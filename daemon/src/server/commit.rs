@@ -25,7 +25,7 @@ use crate::blocks::Block;
 use crate::engine::{self, Effect, Reply};
 use crate::hosts::{HostConflict, HostEntry};
 use crate::lease::{Lease, UnixTime};
-use crate::store::{StoreError, Write};
+use crate::store::{Lost, StoreError, Write};
 
 /// A change to the core's state: a lease effect from the engine (or from an
 /// operator, in the same terms), or an operator's host or block change.
@@ -153,6 +153,11 @@ impl Journal {
         self.open.remove(&seq).unwrap_or_default()
     }
 
+    /// The records the changes in flight touch.
+    pub(crate) fn records(&self) -> impl Iterator<Item = super::learn::Record> + '_ {
+        self.open.values().flatten().map(super::learn::Record::of)
+    }
+
     /// Gives `u` to the next change after `seq` that is still in flight and
     /// changed the same record; hands it back if there is none.
     fn hand_down(&mut self, seq: u64, u: Undo) -> Option<Undo> {
@@ -171,6 +176,16 @@ impl Journal {
 pub(crate) struct Staged {
     undo: Vec<Undo>,
     writes: Vec<Write>,
+}
+
+impl Staged {
+    /// Writes with nothing in memory to undo should they fail.
+    pub(crate) fn writes_only(writes: Vec<Write>) -> Staged {
+        Staged {
+            undo: Vec::new(),
+            writes,
+        }
+    }
 }
 
 /// What to make known once a change is durable, and only then.
@@ -209,6 +224,8 @@ pub(crate) enum Source {
     Packet,
     Operator,
     Housekeeping,
+    /// Renewals ACKed from memory, written again (see `unsaved`).
+    Unsaved,
 }
 
 /// Answers a control call once its change is durable (or failed).
@@ -225,20 +242,20 @@ pub(crate) enum Then {
 
 /// A change whose writes are queued; its undo records wait in the
 /// [`Journal`] under `seq`.
-struct InFlight {
-    seq: u64,
-    source: Source,
+pub(crate) struct InFlight {
+    pub(crate) seq: u64,
+    pub(crate) source: Source,
     report: Report,
-    answer: Option<Answer>,
+    pub(crate) answer: Option<Answer>,
     /// The ACK to send once durable.
-    reply: Option<(Arc<dyn Socket>, Reply)>,
+    pub(crate) reply: Option<(Arc<dyn Socket>, Reply)>,
     at: UnixTime,
 }
 
 /// The "committed" or "failed" message for one change.
 pub(crate) struct Done {
     flight: InFlight,
-    result: Result<(), StoreError>,
+    result: Result<Vec<Lost>, StoreError>,
 }
 
 /// The operator's error for a change that could not be saved.
@@ -389,18 +406,24 @@ impl Core {
         let Done { flight, result } = done;
         let undo = self.journal.close(flight.seq);
         match result {
+            Ok(lost) if !lost.is_empty() => {
+                self.store_ok(flight.at);
+                self.lost_claims(flight, undo, lost);
+            }
             // `undo` holds each changed record before and after: what
             // hooks are given as old_* and new_*.
-            Ok(()) => {
+            Ok(_) => {
+                if flight.source == Source::Unsaved {
+                    self.unsaved_written();
+                }
                 if let Some((sock, reply)) = flight.reply {
                     self.traffic.sent(&reply.packet);
                     send_now(sock, &reply);
                 }
-                if let Some(e) = self.health.ok(flight.at) {
-                    info!("store writes again");
-                    self.notifier.status(&self.health.status_line());
-                    self.publish(Report::events(vec![e]), flight.at);
+                if let Some(r) = self.recent.as_mut() {
+                    r.touch(&undo);
                 }
+                self.store_ok(flight.at);
                 self.publish_with(flight.report, flight.at, &undo);
                 if let Some(answer) = flight.answer {
                     answer(Ok(()));
@@ -411,6 +434,14 @@ impl Core {
                     self.notifier.status(&self.health.status_line());
                     self.publish(Report::events(vec![ev]), flight.at);
                 }
+                if flight.source == Source::Packet
+                    && let Some((sock, reply)) = &flight.reply
+                    && self.renews_from_memory(&e, reply, &undo, flight.at)
+                {
+                    send_now(sock.clone(), reply);
+                    self.publish_with(flight.report, flight.at, &undo);
+                    return;
+                }
                 match flight.source {
                     Source::Packet => {
                         self.counters.bump("write_failed");
@@ -420,6 +451,7 @@ impl Core {
                     Source::Housekeeping => {
                         error!(error = %e, "recording expiries failed; they are tried again");
                     }
+                    Source::Unsaved => self.unsaved_failed(),
                 }
                 self.roll_back(flight.seq, undo);
                 if let Some(answer) = flight.answer {
@@ -435,10 +467,19 @@ impl Core {
         }
     }
 
+    /// A write became durable: ends a store failure, if one was on.
+    fn store_ok(&mut self, at: UnixTime) {
+        if let Some(e) = self.health.ok(at) {
+            info!("store writes again");
+            self.notifier.status(&self.health.status_line());
+            self.publish(Report::events(vec![e]), at);
+        }
+    }
+
     /// Puts back what the failed change `seq` replaced, newest first. A
     /// later change in flight on the same record inherits it instead; a
     /// later change already made wins over the rollback.
-    fn roll_back(&mut self, seq: u64, undo: Vec<Undo>) {
+    pub(crate) fn roll_back(&mut self, seq: u64, undo: Vec<Undo>) {
         let hosts_change = undo.iter().any(|u| matches!(u, Undo::Host { .. }));
         for u in undo.into_iter().rev() {
             if let Some(u) = self.journal.hand_down(seq, u) {

@@ -131,6 +131,9 @@ impl Core {
                     let at = self.now();
                     job(self, at);
                 }
+                Some(learned) = async { self.learned.as_mut()?.recv().await } => {
+                    self.learn(learned);
+                }
                 Some(done) = self.in_flight.next(), if !self.in_flight.is_empty() => {
                     self.joined(done);
                 }

@@ -78,6 +78,7 @@ impl Health {
             failing_since: self.failing_since.map(time),
             last_error: self.last_error.clone(),
             pending_writes: pending as u64,
+            unsaved_renewals: 0,
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::lease::UnixTime;
 
 impl Core {
     pub(crate) fn housekeeping(&mut self, at: UnixTime) {
+        self.retry_unsaved(at);
         let mut changes = Vec::new();
         let mut report = Report::default();
         for mac in self.blocks.expired(at) {

@@ -21,11 +21,14 @@
 //!
 //! - [`start`]: loading the store, opening the sockets, running and stopping.
 //! - [`core`]: the event loop and the packet path.
-//! - [`commit`]: changes to memory, their writes, and committed or failed.
+//! - [`commit`]: changes to memory, their writes, and committed or failed;
+//!   [`claims`]: a write a shared database refused (another daemon's address).
 //! - [`events`]: a decision as events for the control API; [`arrival`]:
 //!   which clients are new.
 //! - [`hooks`]: a durable change as hook events, queued for the hooks module.
 //! - [`housekeeping`], [`reload`], [`log`]: what their names say.
+//! - [`learn`]: other daemons' changes to a shared database, into memory;
+//!   [`unsaved`]: renewals ACKed from memory while it is away (opt-in).
 //! - [`limits`]: flood protection before the engine, the renewal limit after it.
 //! - [`ops`]: control operations; [`pages`]: the list calls' pages;
 //!   [`quarantine`]: listing and clearing quarantined addresses;
@@ -39,6 +42,7 @@
 
 mod api;
 mod arrival;
+mod claims;
 mod clock_jump;
 mod commit;
 mod core;
@@ -47,6 +51,7 @@ mod explain;
 mod health;
 mod hooks;
 mod housekeeping;
+mod learn;
 mod limits;
 mod log;
 mod metrics;
@@ -59,6 +64,7 @@ mod scrape;
 mod start;
 mod sweep;
 pub mod transport;
+mod unsaved;
 mod webhooks;
 
 use std::collections::BTreeMap;
@@ -151,6 +157,15 @@ pub(crate) struct Core {
     traffic: scrape::Traffic,
     /// The Prometheus endpoint (`[metrics]`).
     metrics: metrics::Metrics,
+    /// Other daemons' changes to a shared database ([`learn`]); `None`
+    /// when this daemon is the store's only writer.
+    learned: Option<tokio::sync::mpsc::Receiver<crate::store::Learned>>,
+    /// Keeps the store following those changes.
+    _follower: Option<crate::store::Follower>,
+    /// When own changes became durable, while following.
+    recent: Option<learn::Recent>,
+    /// Renewals ACKed from memory while the database was away.
+    unsaved: unsaved::Unsaved,
 }
 
 impl Core {

@@ -200,7 +200,10 @@ impl Core {
                 .iter()
                 .map(|(k, v)| ((*k).to_string(), *v))
                 .collect(),
-            store_health: self.health.info(self.in_flight.len()),
+            store_health: berth_proto::StoreHealth {
+                unsaved_renewals: self.unsaved.len() as u64,
+                ..self.health.info(self.in_flight.len())
+            },
             arp: self.arp_status(),
             rate_limited_clients: self.limits.flooding(now),
         }

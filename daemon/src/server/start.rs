@@ -103,6 +103,11 @@ impl Core {
         }
         let mut table = LeaseTable::from_leases(leases);
         pool::Layout::new(&cfg, &hosts).index(&mut table);
+        // Started before the store moves to its writer thread; what it
+        // reads first (everything) covers the time since the loads above.
+        let (learned_tx, learned_rx) = tokio::sync::mpsc::channel(64);
+        let follower = store.follow(learned_tx);
+        let following = follower.is_some();
         let writer = Writer::try_spawn(store)?;
         let interfaces = sockets.iter().map(|s| s.interface()).collect();
         let clock = Clock::anchored(time.wall(), time.mono());
@@ -138,6 +143,10 @@ impl Core {
             clock,
             traffic: super::scrape::Traffic::default(),
             metrics: super::metrics::Metrics::default(),
+            learned: following.then_some(learned_rx),
+            _follower: follower,
+            recent: following.then(super::learn::Recent::default),
+            unsaved: super::unsaved::Unsaved::default(),
         })
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{Store, StoreError, StoredHost, Write};
+use super::{Follower, Learned, Lost, Store, StoreError, StoredHost, Write};
 use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::lease::Lease;
@@ -19,7 +19,13 @@ struct Inner {
     blocks: BTreeMap<MacAddr, Block>,
     fail_next: usize,
     rejected: BTreeSet<Ipv4Addr>,
+    /// Addresses "another daemon" holds: a put on one is refused as a lost claim.
+    taken: BTreeMap<Ipv4Addr, Lease>,
     applied: u64,
+    /// Set by [`MemoryStore::shared`]: the store acts as one other daemons
+    /// write too, and [`MemoryStore::announce`] plays their changes.
+    shared: bool,
+    feed: Option<tokio::sync::mpsc::Sender<Learned>>,
 }
 
 /// A non-durable store with the same all-or-nothing `apply` as the real ones.
@@ -64,6 +70,29 @@ impl MemoryStore {
         self.lock().rejected.remove(&ip);
     }
 
+    /// Make `holder.ip` another daemon's: the next put on that address is
+    /// refused as a lost claim (as a shared PostgreSQL would refuse it), and
+    /// `holder` becomes the stored lease. Once.
+    pub fn taken_by_another(&self, holder: Lease) {
+        self.lock().taken.insert(holder.ip, holder);
+    }
+
+    /// A store that other daemons write too, as far as the server can
+    /// tell: it follows it ([`Store::follow`]), and
+    /// [`MemoryStore::announce`] plays the others' changes.
+    pub fn shared() -> Self {
+        let s = Self::new();
+        s.lock().shared = true;
+        s
+    }
+
+    /// Hands `learned` to the server following this store, as if read
+    /// back after another daemon's writes. False if nobody follows (yet).
+    pub fn announce(&self, learned: Learned) -> bool {
+        let feed = self.lock().feed.clone();
+        feed.is_some_and(|f| f.try_send(learned).is_ok())
+    }
+
     /// The stored leases, sorted by address.
     pub fn leases(&self) -> Vec<Lease> {
         self.lock().leases.values().cloned().collect()
@@ -92,7 +121,16 @@ impl Store for MemoryStore {
         Ok(self.lock().blocks.values().copied().collect())
     }
 
-    fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+    fn follow(&self, tx: tokio::sync::mpsc::Sender<Learned>) -> Option<Follower> {
+        let mut inner = self.lock();
+        if !inner.shared {
+            return None;
+        }
+        inner.feed = Some(tx);
+        Some(Follower::new(()))
+    }
+
+    fn apply(&mut self, batch: &[Write]) -> Result<Vec<Lost>, StoreError> {
         let mut inner = self.lock();
         if inner.fail_next > 0 {
             inner.fail_next -= 1;
@@ -114,11 +152,22 @@ impl Store for MemoryStore {
                 )));
             }
         }
-        for w in batch {
+        let mut lost = Vec::new();
+        for (index, w) in batch.iter().enumerate() {
             match w {
-                Write::PutLease(l) => {
-                    inner.leases.insert(l.ip, l.clone());
-                }
+                Write::PutLease(l) => match inner.taken.remove(&l.ip) {
+                    Some(holder) => {
+                        inner.leases.insert(l.ip, holder.clone());
+                        lost.push(Lost {
+                            index,
+                            ip: l.ip,
+                            holder: Some(holder),
+                        });
+                    }
+                    None => {
+                        inner.leases.insert(l.ip, l.clone());
+                    }
+                },
                 Write::DeleteLease(ip) => {
                     inner.leases.remove(ip);
                 }
@@ -137,7 +186,7 @@ impl Store for MemoryStore {
             }
         }
         inner.applied += 1;
-        Ok(())
+        Ok(lost)
     }
 }
 

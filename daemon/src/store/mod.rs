@@ -174,8 +174,66 @@ pub trait Store: Send + 'static {
     fn load_hosts(&mut self) -> Result<Vec<StoredHost>, StoreError>;
     /// Every block.
     fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError>;
-    /// Apply all writes in one transaction: all or nothing, durable on return.
-    fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError>;
+    /// Apply all writes in one transaction: all or nothing, durable on
+    /// return. A lease write is a claim that a backend shared by several
+    /// daemons may refuse without failing the batch (another daemon holds
+    /// the address): those come back as [`Lost`], every other write of the
+    /// batch stands. Backends with one writer (SQLite, memory) never refuse.
+    fn apply(&mut self, batch: &[Write]) -> Result<Vec<Lost>, StoreError>;
+
+    /// For a database other daemons write too: start following their
+    /// changes, sent to `tx` as they are read back, until the returned
+    /// [`Follower`] is dropped. `None` (the default) for a backend that has
+    /// only this daemon as its writer.
+    fn follow(&self, tx: tokio::sync::mpsc::Sender<Learned>) -> Option<Follower> {
+        let _ = tx;
+        None
+    }
+}
+
+/// Records other daemons changed in a shared database, as the database
+/// holds them now (`None`: gone).
+#[derive(Debug, Clone)]
+pub struct Learned {
+    pub leases: Vec<(Ipv4Addr, Option<Lease>)>,
+    pub hosts: Vec<(String, Option<StoredHost>)>,
+    pub blocks: Vec<(MacAddr, Option<Block>)>,
+    /// Everything the database holds (a resync, or the first read after
+    /// connecting): a record this daemon knows and that is not here is gone.
+    pub full: bool,
+    /// When the read was sent: a change of this daemon's own that became
+    /// durable later is newer than what was read.
+    pub read_at: std::time::Instant,
+}
+
+/// Keeps a [`Store::follow`] running; dropping it stops following.
+pub struct Follower(#[allow(dead_code)] Box<dyn Send>);
+
+impl Follower {
+    /// Wraps whatever keeps the following alive (a runtime, a task handle).
+    pub fn new(guard: impl Send + 'static) -> Follower {
+        Follower(Box::new(guard))
+    }
+}
+
+impl std::fmt::Debug for Follower {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Follower")
+    }
+}
+
+/// A lease write the database refused because the address is another
+/// client's (leased through another daemon sharing the database); nothing
+/// was written for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lost {
+    /// The write's position in the batch (or the request) it came in.
+    pub index: usize,
+    /// The address of the refused write.
+    pub ip: Ipv4Addr,
+    /// The record as the database holds it after the commit (`None`: no
+    /// row any more, or one that does not decode).
+    pub holder: Option<Lease>,
 }
 
 #[cfg(test)]

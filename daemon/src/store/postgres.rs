@@ -30,13 +30,14 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, NoTls, Row};
 
-use super::{Store, StoreError, StoredHost, Write};
+use super::{Learned, Lost, Store, StoreError, StoredHost, Write};
 use crate::blocks::Block;
 use crate::config::PostgresConfig;
 use crate::lease::Lease;
 use batch::Statements;
 
 mod batch;
+mod follow;
 mod rows;
 mod schema;
 
@@ -85,7 +86,20 @@ pub struct PostgresStore {
     runner: Runner,
     /// `None` after the connection was lost.
     conn: Option<Conn>,
+    /// How this store's writes are named on the change channel.
+    origin: String,
+    /// The settings, for the change follower's own connection.
+    cfg: PostgresConfig,
+    /// After a failed reconnect: not before this, and the wait after the
+    /// next failure (doubling up to [`RECONNECT_MAX`]).
+    retry: Option<(std::time::Instant, Duration, StoreError)>,
 }
+
+/// The first wait after a failed reconnect; it doubles up to [`RECONNECT_MAX`].
+const RECONNECT_MIN: Duration = Duration::from_millis(250);
+/// The longest wait between reconnects: how long after the database is
+/// back a daemon may still refuse writes at most.
+const RECONNECT_MAX: Duration = Duration::from_secs(4);
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,6 +107,25 @@ impl std::fmt::Debug for PostgresStore {
             .field("url", &self.runner.label)
             .finish()
     }
+}
+
+/// This process's name on the change channel: a daemon skips the
+/// notifications of its own writes. Unique per store opened (host, process,
+/// and a counter), so two daemons on one machine, or two stores in one test
+/// process, tell each other apart.
+fn new_origin() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host: String = host
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .collect();
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A live connection and its prepared statements.
@@ -215,13 +248,19 @@ async fn connect(
     Ok((client, task))
 }
 
-/// Connect, check (and with `migrate_schema`, upgrade) the schema, prepare the statements.
+/// Connect, check (and with `migrate_schema`, upgrade) the schema, prepare
+/// the statements; the connection's writes are announced as `origin`'s.
 async fn open_conn(
     pg: tokio_postgres::Config,
     label: String,
+    origin: String,
     migrate_schema: bool,
 ) -> Result<Conn, StoreError> {
     let (mut client, task) = connect(&pg, &label).await?;
+    client
+        .execute("SELECT set_config('berth.origin', $1, false)", &[&origin])
+        .await
+        .map_err(pg_err(&label, "setting berth.origin"))?;
     if migrate_schema {
         schema::migrate(&mut client, &label).await?;
     } else {
@@ -254,11 +293,26 @@ impl PostgresStore {
     /// which case nothing in it is changed).
     pub fn open(cfg: &PostgresConfig) -> Result<PostgresStore, StoreError> {
         let runner = Runner::new(cfg)?;
-        let conn = runner.run(open_conn(runner.pg.clone(), runner.label.clone(), true))??;
+        let origin = new_origin();
+        let job = open_conn(
+            runner.pg.clone(),
+            runner.label.clone(),
+            origin.clone(),
+            true,
+        );
+        let conn = runner.run(job)??;
         Ok(PostgresStore {
             runner,
             conn: Some(conn),
+            origin,
+            cfg: cfg.clone(),
+            retry: None,
         })
+    }
+
+    /// How this store's writes are named on the change channel.
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The database, password left out.
@@ -266,15 +320,40 @@ impl PostgresStore {
         &self.runner.label
     }
 
-    /// The live connection, reconnecting first if it was lost.
+    /// The live connection, reconnecting first if it was lost. While the
+    /// database is away, reconnects are tried with backoff and the calls in
+    /// between fail at once with the last error (the writer thread must
+    /// not wait out a connect timeout for every batch).
     fn conn(&mut self) -> Result<(Arc<Client>, Arc<Statements>), StoreError> {
         let conn = match self.conn.take().filter(|c| !c.client.is_closed()) {
             Some(c) => c,
             None => {
-                let job = open_conn(self.runner.pg.clone(), self.runner.label.clone(), false);
-                let c = self.runner.run(job)??;
-                tracing::info!(store = %self.runner.label, "reconnected to PostgreSQL");
-                c
+                if let Some((at, _, e)) = &self.retry
+                    && std::time::Instant::now() < *at
+                {
+                    return Err(e.clone());
+                }
+                let job = open_conn(
+                    self.runner.pg.clone(),
+                    self.runner.label.clone(),
+                    self.origin.clone(),
+                    false,
+                );
+                match self.runner.run(job)? {
+                    Ok(c) => {
+                        self.retry = None;
+                        tracing::info!(store = %self.runner.label, "reconnected to PostgreSQL");
+                        c
+                    }
+                    Err(e) => {
+                        let wait = self
+                            .retry
+                            .as_ref()
+                            .map_or(RECONNECT_MIN, |(_, w, _)| (*w * 2).min(RECONNECT_MAX));
+                        self.retry = Some((std::time::Instant::now() + wait, wait, e.clone()));
+                        return Err(e);
+                    }
+                }
             }
         };
         let handles = (conn.client.clone(), conn.stmts.clone());
@@ -340,22 +419,76 @@ impl Store for PostgresStore {
         self.load(rows::LOAD_BLOCKS_SQL, "loading blocks", rows::decode_block)
     }
 
-    fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+    /// Other daemons' changes, through LISTEN/NOTIFY and periodic re-reads
+    /// (see [`follow`]).
+    fn follow(&self, tx: tokio::sync::mpsc::Sender<Learned>) -> Option<super::Follower> {
+        match follow::start(&self.cfg, self.origin.clone(), tx) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::error!(store = %self.runner.label, "cannot follow other daemons' changes: {e}");
+                None
+            }
+        }
+    }
+
+    /// One transaction in one round trip; a second query, after the
+    /// commit, only when claims were lost: it reads who holds those addresses.
+    fn apply(&mut self, batch: &[Write]) -> Result<Vec<Lost>, StoreError> {
         if batch.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let label = self.runner.label.clone();
-        let batch = batch
+        let params = batch
             .iter()
             .map(|w| Ok((batch::subject(w), batch::Params::of(w, &label)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let (client, stmts) = self.conn()?;
-        let result = self
-            .runner
-            .run(batch::apply_pipelined(client, stmts, batch, label))?;
+        let result = self.runner.run(batch::apply_pipelined(
+            client.clone(),
+            stmts,
+            params,
+            label.clone(),
+        ))?;
         if self.conn.as_ref().is_some_and(|c| c.client.is_closed()) {
             self.conn = None; // reconnect on the next call
         }
-        result
+        let affected = result?;
+        // A put that changed no row lost its claim; a delete that changed
+        // none lost only if a row is still there (else it was already gone).
+        let refused: Vec<(usize, std::net::Ipv4Addr)> = batch
+            .iter()
+            .zip(&affected)
+            .enumerate()
+            .filter(|(_, (_, n))| **n == 0)
+            .filter_map(|(i, (w, _))| match w {
+                Write::PutLease(l) => Some((i, l.ip)),
+                Write::DeleteLease(ip) => Some((i, *ip)),
+                _ => None,
+            })
+            .collect();
+        if refused.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ips: Vec<std::net::Ipv4Addr> = refused.iter().map(|&(_, ip)| ip).collect();
+        let holders = match self
+            .runner
+            .run(rows::leases_at(client, ips, label.clone()))?
+        {
+            Ok(h) => h,
+            Err(e) => {
+                // The batch is committed; only who won is unknown. The
+                // change feed tells it soon.
+                tracing::warn!(store = %label, "reading the holders of lost claims: {e}");
+                Default::default()
+            }
+        };
+        Ok(refused
+            .into_iter()
+            .filter_map(|(index, ip)| {
+                let holder = holders.get(&ip).cloned();
+                let lost = matches!(batch[index], Write::PutLease(_)) || holder.is_some();
+                lost.then_some(Lost { index, ip, holder })
+            })
+            .collect())
     }
 }

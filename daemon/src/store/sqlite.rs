@@ -17,7 +17,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 
 use super::StoredHost;
-use super::{Store, StoreError, Write};
+use super::{Lost, Store, StoreError, Write};
 use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::lease::{ClientKey, Lease, LeaseState};
@@ -388,9 +388,10 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+    /// One writer per file: no claim is ever lost.
+    fn apply(&mut self, batch: &[Write]) -> Result<Vec<Lost>, StoreError> {
         if batch.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let label = &self.label;
         // IMMEDIATE: take the write lock now (honouring the busy timeout)
@@ -476,7 +477,8 @@ impl Store for SqliteStore {
             }
         }
         // Any early return above drops `tx`, which rolls the whole batch back.
-        tx.commit().map_err(sql_err(label, "committing"))
+        tx.commit().map_err(sql_err(label, "committing"))?;
+        Ok(Vec::new())
     }
 }
 

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::{Store, StoreError, Write};
+use super::{Lost, Store, StoreError, Write};
 use crate::metrics::{Histogram, HistogramSnapshot};
 
 /// Upper bound on the writes gathered from several requests into one
@@ -27,7 +27,11 @@ use crate::metrics::{Histogram, HistogramSnapshot};
 /// single larger request is still applied whole (it must be atomic).
 pub const MAX_BATCH_WRITES: usize = 4096;
 
-type Reply = oneshot::Sender<Result<(), StoreError>>;
+/// What one request hears: its writes are durable, except the lost
+/// claims listed (indexes into the request's writes), or nothing was written.
+pub type Committed = Result<Vec<Lost>, StoreError>;
+
+type Reply = oneshot::Sender<Committed>;
 
 enum Msg {
     Commit { writes: Vec<Write>, reply: Reply },
@@ -69,7 +73,7 @@ impl Default for Shared {
 
 impl Shared {
     /// Applies `batch` as one transaction, timing it.
-    fn apply(&self, store: &mut dyn Store, batch: &[Write]) -> Result<(), StoreError> {
+    fn apply(&self, store: &mut dyn Store, batch: &[Write]) -> Result<Vec<Lost>, StoreError> {
         let started = Instant::now();
         let result = store.apply(batch);
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -153,17 +157,15 @@ impl Writer {
     }
 
     /// Queue `writes` to be applied atomically and resolve once they are
-    /// durable, or with the error that prevented it.
+    /// durable (but for the lost claims listed, see [`Store::apply`]), or
+    /// with the error that prevented it.
     ///
     /// The writes are queued when this is *called*, not when the future is
     /// first polled, so commit order is call order. Dropping the future does
     /// not cancel the writes; it only stops listening for the result. Never
     /// blocks: safe to call from async tasks. An empty `writes` resolves once
     /// everything queued before it has been applied (a barrier).
-    pub fn commit(
-        &self,
-        writes: Vec<Write>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+    pub fn commit(&self, writes: Vec<Write>) -> impl Future<Output = Committed> + Send + 'static {
         let (reply, rx) = oneshot::channel();
         let sent = self.tx.send(Msg::Commit { writes, reply }).is_ok();
         async move {
@@ -243,20 +245,30 @@ impl Group {
         }
         if batch.is_empty() {
             for (_, reply) in waiters {
-                let _ = reply.send(Ok(()));
+                let _ = reply.send(Ok(Vec::new()));
             }
             return;
         }
         shared.batches.fetch_add(1, Ordering::Relaxed);
         shared.batch_writes.observe(count(batch.len()));
         match shared.apply(store, &batch) {
-            Ok(()) => {
-                shared
-                    .writes
-                    .fetch_add(count(batch.len()), Ordering::Relaxed);
-                for (_, reply) in waiters {
+            Ok(lost) => {
+                shared.writes.fetch_add(
+                    count(batch.len().saturating_sub(lost.len())),
+                    Ordering::Relaxed,
+                );
+                let mut lost = lost.into_iter().peekable();
+                for (range, reply) in waiters {
+                    // Lost claims come in batch order, as the ranges do.
+                    let mut mine = Vec::new();
+                    while let Some(l) = lost.next_if(|l| l.index < range.end) {
+                        mine.push(Lost {
+                            index: l.index - range.start,
+                            ..l
+                        });
+                    }
                     // The waiter may have stopped listening; the write stands regardless.
-                    let _ = reply.send(Ok(()));
+                    let _ = reply.send(Ok(mine));
                 }
             }
             Err(e) if waiters.len() == 1 => {
@@ -278,8 +290,10 @@ impl Group {
                     let n = range.len();
                     let result = shared.apply(store, &batch[range]);
                     match &result {
-                        Ok(()) => {
-                            shared.writes.fetch_add(count(n), Ordering::Relaxed);
+                        Ok(lost) => {
+                            shared
+                                .writes
+                                .fetch_add(count(n - lost.len()), Ordering::Relaxed);
                         }
                         Err(e) => {
                             shared.failures.fetch_add(1, Ordering::Relaxed);
@@ -421,7 +435,7 @@ mod tests {
         fn load_blocks(&mut self) -> Result<Vec<crate::blocks::Block>, StoreError> {
             self.inner.load_blocks()
         }
-        fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+        fn apply(&mut self, batch: &[Write]) -> Result<Vec<Lost>, StoreError> {
             if let (Some(entered), Some(release)) = (self.entered.take(), self.release.take()) {
                 entered.send(()).expect("signal entered");
                 release.recv().expect("wait for release");
@@ -554,6 +568,36 @@ mod tests {
             reopened.load_leases().expect("load"),
             vec![lease(1), lease(4)]
         );
+    }
+
+    #[tokio::test]
+    async fn each_request_hears_of_its_own_lost_claims() {
+        let mem = MemoryStore::new();
+        let (store, gate) = gated(mem.clone());
+        let writer = Writer::spawn(Box::new(store));
+        let first = writer.commit(vec![put(0)]);
+        gate.wait_entered();
+        let mut theirs = lease(3);
+        theirs.client = ClientKey(vec![9]);
+        mem.taken_by_another(theirs.clone());
+        let a = writer.commit(vec![put(1)]);
+        let b = writer.commit(vec![put(2), put(3)]);
+        let c = writer.commit(vec![put(4)]);
+        gate.open();
+        first.await.expect("first");
+        assert_eq!(a.await, Ok(vec![]));
+        assert_eq!(
+            b.await,
+            Ok(vec![Lost {
+                index: 1,
+                ip: theirs.ip,
+                holder: Some(theirs.clone()),
+            }]),
+            "the index is into the request's own writes"
+        );
+        assert_eq!(c.await, Ok(vec![]));
+        assert_eq!(writer.stats().batches, 2, "one group");
+        assert_eq!(writer.stats().writes, 1 + 3, "lost claims are not counted");
     }
 
     #[tokio::test]
@@ -692,7 +736,7 @@ mod tests {
         fn load_blocks(&mut self) -> Result<Vec<crate::blocks::Block>, StoreError> {
             Ok(Vec::new())
         }
-        fn apply(&mut self, _: &[Write]) -> Result<(), StoreError> {
+        fn apply(&mut self, _: &[Write]) -> Result<Vec<Lost>, StoreError> {
             panic!("backend bug (expected in this test)");
         }
     }

@@ -105,7 +105,14 @@ impl Store for Gated {
     fn load_blocks(&mut self) -> Result<Vec<Block>, StoreError> {
         self.inner.load_blocks()
     }
-    fn apply(&mut self, batch: &[Write]) -> Result<(), StoreError> {
+    fn follow(
+        &self,
+        tx: tokio::sync::mpsc::Sender<berthd::store::Learned>,
+    ) -> Option<berthd::store::Follower> {
+        self.inner.follow(tx)
+    }
+
+    fn apply(&mut self, batch: &[Write]) -> Result<Vec<berthd::store::Lost>, StoreError> {
         while *self.shut.lock().expect("gate") {
             std::thread::sleep(Duration::from_millis(5));
         }

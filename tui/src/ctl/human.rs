@@ -119,10 +119,14 @@ fn store_state(h: &berth_proto::StoreHealth, tz: &TimeZone) -> String {
         || "no write yet".to_string(),
         |t| format!("last write {}", local_time(t, tz)),
     );
+    let unsaved = match h.unsaved_renewals {
+        0 => String::new(),
+        n => format!(", {n} renewals ACKed from memory not yet written"),
+    };
     match (h.ok, h.failing_since) {
-        (true, _) => format!("ok, {last}, {} pending", h.pending_writes),
+        (true, _) => format!("ok, {last}, {} pending{unsaved}", h.pending_writes),
         (false, since) => format!(
-            "FAILING since {}: {} ({last}, {} pending)",
+            "FAILING since {}: {} ({last}, {} pending{unsaved})",
             since.map_or_else(|| "?".into(), |t| local_time(t, tz)),
             h.last_error.as_deref().unwrap_or("unknown error"),
             h.pending_writes

@@ -59,6 +59,7 @@ pub struct StoreHealthJson<'a> {
     failing_since: Option<Rfc3339>,
     last_error: Option<&'a str>,
     pending_writes: u64,
+    unsaved_renewals: u64,
 }
 
 impl<'a> From<&'a Status> for StatusJson<'a> {
@@ -103,6 +104,7 @@ impl<'a> From<&'a Status> for StatusJson<'a> {
                 failing_since: store_health.failing_since.map(Rfc3339),
                 last_error: store_health.last_error.as_deref(),
                 pending_writes: store_health.pending_writes,
+                unsaved_renewals: store_health.unsaved_renewals,
             },
             arp,
             rate_limited_clients: *rate_limited_clients,

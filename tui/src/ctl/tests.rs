@@ -269,6 +269,7 @@ blocked     1
         failing_since: Some(NOW - 60),
         last_error: Some("database or disk is full".into()),
         pending_writes: 7,
+        unsaved_renewals: 0,
     };
     let out = human::status(&failing, &berlin());
     assert!(
@@ -276,6 +277,12 @@ blocked     1
             "store state FAILING since 2024-05-01 13:59:00: database or disk is full \
              (last write 2024-05-01 13:58:00, 7 pending)"
         ),
+        "{out}"
+    );
+    failing.store_health.unsaved_renewals = 3;
+    let out = human::status(&failing, &berlin());
+    assert!(
+        out.contains("7 pending, 3 renewals ACKed from memory not yet written)"),
         "{out}"
     );
 }
@@ -309,7 +316,8 @@ fn status_json() {
                 "last_ok": null,
                 "failing_since": null,
                 "last_error": null,
-                "pending_writes": 0
+                "pending_writes": 0,
+                "unsaved_renewals": 0
             },
             "arp": {
                 "enabled": false, "detail": "", "sweep_interval_secs": null,

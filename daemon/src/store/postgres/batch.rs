@@ -13,13 +13,26 @@ use tokio_postgres::{Client, Statement};
 use super::pg_err;
 use crate::store::{StoreError, Write};
 
-const PUT_LEASE_SQL: &str = "INSERT INTO leases (ip, client_id, mac, hostname, state, starts, ends)
+/// A lease write is a claim the database arbitrates between daemons: it
+/// takes the address only if it is free (no row; released or expired;
+/// ended by the database's clock) or already this client's and not renewed
+/// since the write was decided (a stale expiry or release loses to a newer
+/// renewal through another daemon). A refused claim changes nothing and
+/// affects no row, which is how it is told from a won one.
+const PUT_LEASE_SQL: &str =
+    "INSERT INTO leases AS l (ip, client_id, mac, hostname, state, starts, ends)
      VALUES ($1, $2, $3::text::macaddr, $4, $5, $6, $7)
      ON CONFLICT (ip) DO UPDATE SET
          client_id = EXCLUDED.client_id, mac = EXCLUDED.mac, hostname = EXCLUDED.hostname,
-         state = EXCLUDED.state, starts = EXCLUDED.starts, ends = EXCLUDED.ends";
+         state = EXCLUDED.state, starts = EXCLUDED.starts, ends = EXCLUDED.ends
+     WHERE (l.client_id = EXCLUDED.client_id AND l.starts <= EXCLUDED.starts)
+        OR l.state IN ('released', 'expired')
+        OR l.ends <= extract(epoch FROM now())::bigint";
 
-const DELETE_LEASE_SQL: &str = "DELETE FROM leases WHERE ip = $1";
+/// Deletes free quarantines and observations; never a lease that is still
+/// bound (another daemon renewed it): that delete is a lost claim.
+const DELETE_LEASE_SQL: &str = "DELETE FROM leases
+     WHERE ip = $1 AND (state <> 'bound' OR ends <= extract(epoch FROM now())::bigint)";
 
 const PUT_HOST_SQL: &str = "INSERT INTO hosts (name, mac, ip, options, created_at)
      VALUES ($1, $2::text::macaddr, $3, $4, $5)
@@ -152,6 +165,14 @@ impl Params {
         })
     }
 
+    /// The address of a lease write: the writes that are claims.
+    pub(super) fn claim(&self) -> Option<IpAddr> {
+        match self {
+            Params::PutLease { ip, .. } | Params::DeleteLease(ip) => Some(*ip),
+            _ => None,
+        }
+    }
+
     fn statement<'s>(&self, s: &'s Statements) -> &'s Statement {
         match self {
             Params::PutLease { .. } => &s.put_lease,
@@ -222,18 +243,44 @@ impl<F: Future> Sent<F> {
     }
 }
 
+/// The order to send a batch's writes in: lease writes sorted by address
+/// among the positions lease writes hold (stable, so writes to one address
+/// keep their order), everything else where it was. Two daemons' batches
+/// then lock the rows they share in the same order and cannot deadlock on
+/// them. Other tables keep their order: their unique constraints make it
+/// matter.
+pub(super) fn send_order(batch: &[(String, Params)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    let slots: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| batch[i].1.claim().is_some())
+        .collect();
+    let mut sorted = slots.clone();
+    sorted.sort_by_key(|&i| batch[i].1.claim());
+    for (slot, i) in slots.into_iter().zip(sorted) {
+        order[slot] = i;
+    }
+    order
+}
+
 /// BEGIN, every write, COMMIT: all queued before any reply is read, so the
 /// batch costs one round trip. Runs on the store's runtime, whose single
 /// worker cannot run the connection task between these first polls.
+///
+/// Returns, for each write (in batch order), the rows it affected: 0 for a
+/// refused claim (or a delete of an absent row).
 pub(super) async fn apply_pipelined(
     client: Arc<Client>,
     stmts: Arc<Statements>,
     batch: Vec<(String, Params)>,
     label: String,
-) -> Result<(), StoreError> {
+) -> Result<Vec<u64>, StoreError> {
+    let order = send_order(&batch);
     let begin = Sent::send(client.batch_execute("BEGIN")).await;
     let mut writes = Vec::with_capacity(batch.len());
-    for (_, params) in &batch {
+    for &i in &order {
+        let params = &batch[i].1;
         writes
             .push(Sent::send(client.execute_raw(params.statement(&stmts), params.values())).await);
     }
@@ -248,9 +295,13 @@ pub(super) async fn apply_pipelined(
         .await
         .err()
         .map(pg_err(&label, "starting transaction"));
-    for ((subject, _), write) in batch.iter().zip(writes) {
-        if let Err(e) = write.reply().await {
-            failure.get_or_insert_with(|| pg_err(&label, subject.as_str())(e));
+    let mut affected = vec![0; batch.len()];
+    for (&i, write) in order.iter().zip(writes) {
+        match write.reply().await {
+            Ok(n) => affected[i] = n,
+            Err(e) => {
+                failure.get_or_insert_with(|| pg_err(&label, batch[i].0.as_str())(e));
+            }
         }
     }
     let ended = end.reply().await;
@@ -266,7 +317,8 @@ pub(super) async fn apply_pipelined(
             reason: "a request finished before it was sent; the batch was rolled back".into(),
         });
     }
-    ended.map_err(pg_err(&label, "committing"))
+    ended.map_err(pg_err(&label, "committing"))?;
+    Ok(affected)
 }
 
 /// How a write is named in an error, matching the SQLite backend's wording.

@@ -1,14 +1,16 @@
 //! Reading rows back: the load queries and the decoding of each row, which
 //! skips (and logs) a row it cannot read instead of failing the load.
 
-use std::net::Ipv4Addr;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
 
 use tokio_postgres::Row;
 
-use super::reason;
+use super::{pg_err, reason};
 use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::lease::{ClientKey, Lease, LeaseState};
+use crate::store::StoreError;
 use crate::store::StoredHost;
 
 pub(super) const LOAD_LEASES_SQL: &str =
@@ -19,6 +21,38 @@ pub(super) const LOAD_HOSTS_SQL: &str =
     "SELECT name, mac::text, host(ip), options, created_at FROM hosts ORDER BY name";
 
 pub(super) const LOAD_BLOCKS_SQL: &str = "SELECT mac::text, since, until FROM blocks ORDER BY mac";
+
+/// [`LOAD_LEASES_SQL`] for some addresses only.
+pub(super) const LEASES_AT_SQL: &str =
+    "SELECT host(ip), client_id, mac::text, hostname, state, starts, ends
+     FROM leases WHERE ip = ANY($1::inet[])";
+
+/// [`LOAD_HOSTS_SQL`] for some names only.
+pub(super) const HOSTS_AT_SQL: &str =
+    "SELECT name, mac::text, host(ip), options, created_at FROM hosts WHERE name = ANY($1)";
+
+/// [`LOAD_BLOCKS_SQL`] for some MACs only.
+pub(super) const BLOCKS_AT_SQL: &str =
+    "SELECT mac::text, since, until FROM blocks WHERE mac = ANY($1::text[]::macaddr[])";
+
+/// The leases the database holds now at `ips` (rows that do not decode
+/// are left out, as absent).
+pub(super) async fn leases_at(
+    client: std::sync::Arc<tokio_postgres::Client>,
+    ips: Vec<Ipv4Addr>,
+    label: String,
+) -> Result<HashMap<Ipv4Addr, Lease>, StoreError> {
+    let ips: Vec<IpAddr> = ips.into_iter().map(IpAddr::V4).collect();
+    let rows = client
+        .query(LEASES_AT_SQL, &[&ips])
+        .await
+        .map_err(pg_err(&label, "reading leases"))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| decode_lease(r).ok())
+        .map(|l| (l.ip, l))
+        .collect())
+}
 
 /// The first column of a row, for naming it in a warning.
 pub(super) fn describe(row: &Row) -> String {

@@ -33,6 +33,26 @@ pub const MIGRATIONS: &[&str] = &[
          since bigint NOT NULL,               -- UTC unix seconds
          until bigint                         -- UTC unix seconds; NULL: until unblocked
      );",
+    // 1 -> 2: every change is announced to the other daemons on the
+    // `berth_changes` channel as "<table> <origin> <key>", where origin is
+    // the writing daemon's `berth.origin` setting (so it can skip its own)
+    // and key the row's address, host name or MAC.
+    "CREATE FUNCTION berth_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+     DECLARE
+         row_json jsonb;
+     BEGIN
+         IF TG_OP = 'DELETE' THEN row_json := to_jsonb(OLD); ELSE row_json := to_jsonb(NEW); END IF;
+         PERFORM pg_notify('berth_changes', TG_TABLE_NAME || ' '
+             || coalesce(current_setting('berth.origin', true), '') || ' '
+             || (row_json ->> TG_ARGV[0]));
+         RETURN NULL;
+     END $$;
+     CREATE TRIGGER leases_notify AFTER INSERT OR UPDATE OR DELETE ON leases
+         FOR EACH ROW EXECUTE FUNCTION berth_notify('ip');
+     CREATE TRIGGER hosts_notify AFTER INSERT OR UPDATE OR DELETE ON hosts
+         FOR EACH ROW EXECUTE FUNCTION berth_notify('name');
+     CREATE TRIGGER blocks_notify AFTER INSERT OR UPDATE OR DELETE ON blocks
+         FOR EACH ROW EXECUTE FUNCTION berth_notify('mac');",
 ];
 
 /// The schema version this build creates and understands.
