@@ -10,6 +10,14 @@ use berthd::packet::Packet;
 /// Every UDP payload in the capture that decodes as DHCP. A record cut
 /// short at the end (tcpdump still writing) is ignored.
 pub fn dhcp_messages(path: &Path) -> Result<Vec<Packet>> {
+    Ok(dhcp_messages_at(path)?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect())
+}
+
+/// [`dhcp_messages`] with each one's capture time (UTC unix seconds).
+pub fn dhcp_messages_at(path: &Path) -> Result<Vec<(f64, Packet)>> {
     let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     if data.len() < 24 {
         return Ok(Vec::new());
@@ -33,6 +41,8 @@ pub fn dhcp_messages(path: &Path) -> Result<Vec<Packet>> {
     let mut out = Vec::new();
     let mut at = 24;
     while at + 16 <= data.len() {
+        let secs =
+            f64::from(u32_at(&data[at..at + 4])) + f64::from(u32_at(&data[at + 4..at + 8])) / 1e6;
         let len = u32_at(&data[at + 8..at + 12]) as usize;
         let start = at + 16;
         let Some(frame) = data.get(start..start + len) else {
@@ -42,7 +52,7 @@ pub fn dhcp_messages(path: &Path) -> Result<Vec<Packet>> {
         if let Some(payload) = udp_payload(frame)
             && let Ok(p) = Packet::decode(payload)
         {
-            out.push(p);
+            out.push((secs, p));
         }
     }
     Ok(out)
@@ -70,5 +80,33 @@ pub fn acks(path: &Path) -> Result<Vec<(String, Ipv4Addr)>> {
         .filter(|p| p.message_type() == Some(Ok(berthd::packet::MessageType::Ack)))
         .filter(|p| !p.yiaddr.is_unspecified())
         .filter_map(|p| Some((p.mac()?.to_string(), p.yiaddr)))
+        .collect())
+}
+
+/// One DHCPACK seen on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ack {
+    /// When tcpdump saw it (UTC unix seconds).
+    pub at: f64,
+    pub mac: String,
+    pub ip: Ipv4Addr,
+    /// Option 51, seconds.
+    pub lease_secs: Option<u32>,
+}
+
+/// Every DHCPACK with an address in the capture, with its time and lease.
+pub fn acks_at(path: &Path) -> Result<Vec<Ack>> {
+    Ok(dhcp_messages_at(path)?
+        .into_iter()
+        .filter(|(_, p)| p.message_type() == Some(Ok(berthd::packet::MessageType::Ack)))
+        .filter(|(_, p)| !p.yiaddr.is_unspecified())
+        .filter_map(|(at, p)| {
+            Some(Ack {
+                at,
+                mac: p.mac()?.to_string(),
+                ip: p.yiaddr,
+                lease_secs: p.options.get_u32(berthd::options::code::LEASE_TIME),
+            })
+        })
         .collect())
 }
