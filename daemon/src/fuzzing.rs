@@ -59,6 +59,28 @@ pub fn config_parse(data: &[u8]) {
     }
 }
 
+/// Any bytes as what a control client sends: split into frames by the
+/// codec the server uses, each frame's JSON decoded as the server decodes a
+/// request. Neither step panics, and no frame over the limit gets through.
+pub fn control_frame(data: &[u8]) {
+    use berth_proto::{ControlRequest, MAX_FRAME_BYTES};
+    use tarpc::tokio_util::bytes::BytesMut;
+    use tarpc::tokio_util::codec::Decoder;
+
+    let decode = |json: &[u8]| {
+        let _ = serde_json::from_slice::<tarpc::ClientMessage<ControlRequest>>(json);
+    };
+    let mut codec = berth_proto::transport::codec();
+    let mut buf = BytesMut::from(data);
+    while let Ok(Some(frame)) = codec.decode(&mut buf) {
+        assert!(frame.len() <= MAX_FRAME_BYTES, "{} byte frame", frame.len());
+        decode(&frame);
+    }
+    // The same bytes as one frame's payload, so the JSON decoder sees them
+    // even without a valid length in front.
+    decode(data);
+}
+
 const SEQUENCE_CONFIG: &str = r#"
 [server]
 interfaces = ["eth0"]

@@ -49,3 +49,8 @@ fn config_parse_corpus() {
 fn engine_sequence_corpus() {
     replay("engine_sequence", berthd::fuzzing::engine_sequence);
 }
+
+#[test]
+fn control_frame_corpus() {
+    replay("control_frame", berthd::fuzzing::control_frame);
+}
