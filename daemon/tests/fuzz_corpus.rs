@@ -123,7 +123,10 @@ fn mutated(target: &str, rounds: usize, check: fn(&[u8])) {
         if std::panic::catch_unwind(|| check(&input)).is_err() {
             let out = std::env::temp_dir().join(format!("berth-fuzz-{target}-{round}"));
             let _ = fs::write(&out, &input);
-            panic!("{target}: mutation {round} fails; input kept in {}", out.display());
+            panic!(
+                "{target}: mutation {round} fails; input kept in {}",
+                out.display()
+            );
         }
     }
 }

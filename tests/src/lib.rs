@@ -32,6 +32,7 @@ pub mod postgres;
 pub mod process;
 pub mod procstat;
 pub mod ratesearch;
+pub mod store;
 pub mod tmpfs;
 pub mod tmux;
 

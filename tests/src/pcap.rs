@@ -7,6 +7,54 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use berthd::packet::Packet;
 
+use crate::netns::{BRIDGE, netns_command};
+use crate::process::Proc;
+
+/// tcpdump on the lab bridge in the server namespace, writing every DHCP
+/// packet to a pcap file as it comes (`-U`). Stopped on drop.
+#[derive(Debug)]
+pub struct Capture {
+    proc: Option<Proc>,
+    file: std::path::PathBuf,
+}
+
+impl Capture {
+    /// Starts tcpdump in namespace `ns`, writing `dir/wire.pcap` (its log
+    /// in `dir/tcpdump.log`), and gives it half a second to start.
+    pub fn start(ns: &str, dir: &Path) -> Result<Capture> {
+        let file = dir.join("wire.pcap");
+        let mut cmd = netns_command(ns, "tcpdump");
+        cmd.args(["-i", BRIDGE, "-U", "-n", "-w"])
+            .arg(&file)
+            .args(["udp", "port", "67", "or", "udp", "port", "68"]);
+        let proc = Proc::spawn("tcpdump", &mut cmd, &dir.join("tcpdump.log"))?;
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        Ok(Capture {
+            proc: Some(proc),
+            file,
+        })
+    }
+
+    /// The pcap file (readable while tcpdump runs).
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// Stops tcpdump (SIGINT, so it flushes) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            let _ = p.signal(nix::sys::signal::Signal::SIGINT);
+            let _ = p.wait_exit(std::time::Duration::from_secs(5));
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// Every UDP payload in the capture that decodes as DHCP. A record cut
 /// short at the end (tcpdump still writing) is ignored.
 pub fn dhcp_messages(path: &Path) -> Result<Vec<Packet>> {

@@ -15,10 +15,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use berth_proto::{Event, EventKind};
-use berth_tests::netns::netns_command;
-use berth_tests::pcap;
+use berth_tests::pcap::{self, Capture};
 use berth_tests::perfdhcp::{self, PerfdhcpRun};
-use berth_tests::process::Proc;
+use berth_tests::store::{self, StoredLease};
 use berth_tests::tmpfs::Tmpfs;
 use berth_tests::{
     Api, Daemon, Lab, ServerConfig, Udhcpc, require_tools, root_or_skip, wait_until,
@@ -27,52 +26,6 @@ use berth_tests::{
 /// The tmpfs: room for the store and its WAL, small enough to fill at once.
 const TMPFS_BYTES: u64 = 4 << 20;
 
-/// One lease row: (mac, state, ends).
-type Row = (String, String, i64);
-
-/// The store's leases by address, and its integrity check verdict.
-fn store_view(path: &Path) -> (BTreeMap<Ipv4Addr, Row>, String) {
-    let db = rusqlite::Connection::open(path).expect("open the store");
-    let verdict: String = db
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity check");
-    let mut stmt = db
-        .prepare("SELECT ip, mac, state, ends FROM leases")
-        .expect("query");
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })
-        .expect("rows");
-    let mut out = BTreeMap::new();
-    for row in rows {
-        let (ip, mac, state, ends) = row.expect("row");
-        if let Ok(ip) = ip.parse() {
-            out.insert(ip, (mac, state, ends));
-        }
-    }
-    (out, verdict)
-}
-
-/// Every event in the daemon's buffer.
-fn all_events(api: &Api) -> Vec<Event> {
-    let mut out = Vec::new();
-    let mut seq = 0;
-    loop {
-        let batch = api.events_since(seq, 0).expect("events_since");
-        if batch.events.is_empty() {
-            return out;
-        }
-        seq = batch.last_seq;
-        out.extend(batch.events);
-    }
-}
-
 fn count(events: &[Event], kind: EventKind) -> usize {
     events.iter().filter(|e| e.kind == kind).count()
 }
@@ -80,12 +33,16 @@ fn count(events: &[Event], kind: EventKind) -> usize {
 /// Every ACK on the wire is for a lease the store holds: same client,
 /// bound, and ending no earlier than the ACK promised (2 s of slack for the
 /// time between the decision and the capture).
-fn assert_acks_stored(capture: &Path, store: &BTreeMap<Ipv4Addr, Row>, berthd: &Daemon) -> usize {
+fn assert_acks_stored(
+    capture: &Path,
+    store: &BTreeMap<Ipv4Addr, StoredLease>,
+    berthd: &Daemon,
+) -> usize {
     let acks = pcap::acks_at(capture).expect("read the capture");
     for a in &acks {
         let promised = a.at as i64 + i64::from(a.lease_secs.unwrap_or(0)) - 2;
         match store.get(&a.ip) {
-            Some((mac, state, ends)) if *mac == a.mac && state == "bound" && *ends >= promised => {}
+            Some(l) if l.mac == a.mac && l.state == "bound" && l.ends >= promised => {}
             other => panic!(
                 "{} was ACKed to {} at {:.3} for {:?}s, but the store has {other:?}\n{}",
                 a.ip,
@@ -116,15 +73,7 @@ fn a_full_disk_withholds_acks_and_service_recovers_when_space_returns() {
     let mut berthd = Daemon::start_toml(&lab, &cfg.to_toml(&store)).expect("berthd");
     let api = Api::connect(berthd.control_socket()).expect("control API");
 
-    let capture = berthd.dir().join("wire.pcap");
-    let mut tcpdump_cmd = netns_command(lab.server_ns(), "tcpdump");
-    tcpdump_cmd
-        .args(["-i", "br0", "-U", "-n", "-w"])
-        .arg(&capture)
-        .args(["udp", "port", "67", "or", "udp", "port", "68"]);
-    let tcpdump_log = berthd.dir().join("tcpdump.log");
-    let mut tcpdump = Proc::spawn("tcpdump", &mut tcpdump_cmd, &tcpdump_log).expect("tcpdump");
-    std::thread::sleep(Duration::from_millis(500));
+    let mut capture = Capture::start(lab.server_ns(), berthd.dir()).expect("tcpdump");
 
     // With room: a client gets its lease, perfdhcp (a relay) fills some more.
     let a_ns = lab.add_client(None).expect("client a");
@@ -178,7 +127,7 @@ fn a_full_disk_withholds_acks_and_service_recovers_when_space_returns() {
     assert!(!error.is_empty(), "{:?}", status.store_health);
     let human = berthd.ctl(&["status"]);
     assert!(human.contains("FAILING since"), "berth status:\n{human}");
-    let events = all_events(&api);
+    let events = api.all_events();
     assert_eq!(count(&events, EventKind::StoreFailing), 1, "{events:#?}");
     assert_eq!(count(&events, EventKind::StoreRecovered), 0);
 
@@ -189,7 +138,7 @@ fn a_full_disk_withholds_acks_and_service_recovers_when_space_returns() {
         .expect("b gets its lease once there is room, without a restart");
     assert_ne!(b_lease.ip, a_lease.ip);
     let recovered = wait_until(Duration::from_secs(10), || {
-        let e = all_events(&api);
+        let e = api.all_events();
         (count(&e, EventKind::StoreRecovered) == 1).then_some(e)
     })
     .expect("a store_recovered event");
@@ -207,13 +156,12 @@ fn a_full_disk_withholds_acks_and_service_recovers_when_space_returns() {
     let (after, text) = perfdhcp::run(&perf_ns, &load(2)).expect("perfdhcp after");
     assert!(after.completed() > 20, "perfdhcp after recovery:\n{text}");
 
-    let _ = tcpdump.signal(nix::sys::signal::Signal::SIGINT);
-    let _ = tcpdump.wait_exit(Duration::from_secs(5));
+    capture.stop();
     drop(api);
     berthd.stop().expect("clean stop");
-    let (rows, verdict) = store_view(&store);
+    let (rows, verdict) = store::leases(&store).expect("read the store");
     assert_eq!(verdict, "ok", "integrity check");
-    let acks = assert_acks_stored(&capture, &rows, &berthd);
+    let acks = assert_acks_stored(capture.file(), &rows, &berthd);
     eprintln!(
         "diskfull: {acks} ACKs on the wire, all stored; {} leases in the store; error while full: {error}",
         rows.len()

@@ -9,14 +9,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use berth_proto::EventKind;
-use berth_tests::netns::netns_command;
+use berth_tests::pcap::Capture;
 use berth_tests::perfdhcp::{self, PerfdhcpRun};
-use berth_tests::process::Proc;
-use berth_tests::{Api, Daemon, Lab, ServerConfig, Udhcpc, pcap, require_tools, root_or_skip};
+use berth_tests::{
+    Api, Daemon, Lab, ServerConfig, Udhcpc, pcap, require_tools, root_or_skip, store,
+};
 use nix::sys::signal::Signal;
 
 /// Reloads sent while perfdhcp runs.
@@ -24,26 +24,6 @@ const RELOADS: usize = 16;
 /// The host one of the reloads adds (outside the pool, a MAC perfdhcp does not use).
 const ADDED_MAC: &str = "02:00:00:00:99:01";
 const ADDED_IP: &str = "192.0.2.5";
-
-/// The store's leases: address -> (mac, state).
-fn store_leases(path: &Path) -> BTreeMap<Ipv4Addr, (String, String)> {
-    let db = rusqlite::Connection::open(path).expect("open the store");
-    let mut stmt = db
-        .prepare("SELECT ip, mac, state FROM leases")
-        .expect("query");
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .expect("rows");
-    rows.map(|r| r.expect("row"))
-        .filter_map(|(ip, mac, state)| Some((ip.parse().ok()?, (mac, state))))
-        .collect()
-}
 
 /// The config of reload `round`: the same ranges, options that differ from
 /// one round to the next, and from round `RELOADS / 2` on the added host.
@@ -70,15 +50,7 @@ fn reloads_under_load_drop_or_duplicate_no_lease() {
     let lab = Lab::new().expect("lab");
     let mut berthd = Daemon::start(&lab, &config(0)).expect("berthd");
     let api = Api::connect(berthd.control_socket()).expect("control API");
-    let capture = berthd.dir().join("wire.pcap");
-    let mut tcpdump_cmd = netns_command(lab.server_ns(), "tcpdump");
-    tcpdump_cmd
-        .args(["-i", "br0", "-U", "-n", "-w"])
-        .arg(&capture)
-        .args(["udp", "port", "67", "or", "udp", "port", "68"]);
-    let tcpdump_log = berthd.dir().join("tcpdump.log");
-    let mut tcpdump = Proc::spawn("tcpdump", &mut tcpdump_cmd, &tcpdump_log).expect("tcpdump");
-    std::thread::sleep(Duration::from_millis(500));
+    let mut capture = Capture::start(lab.server_ns(), berthd.dir()).expect("tcpdump");
 
     let c_ns = lab.add_client(None).expect("client");
     let mut c = Udhcpc::start(&c_ns).expect("udhcpc");
@@ -140,8 +112,7 @@ fn reloads_under_load_drop_or_duplicate_no_lease() {
 
     let (perf, _perf_ns) = load.join().expect("perfdhcp thread");
     let (report, text) = perf.expect("perfdhcp ran");
-    let _ = tcpdump.signal(Signal::SIGINT);
-    let _ = tcpdump.wait_exit(Duration::from_secs(5));
+    capture.stop();
 
     // Every reload is a successful reload event.
     let mut reloads = Vec::new();
@@ -164,7 +135,7 @@ fn reloads_under_load_drop_or_duplicate_no_lease() {
     drop(api);
     berthd.stop().expect("clean stop");
 
-    let acks = pcap::acks(&capture).expect("read the capture");
+    let acks = pcap::acks(capture.file()).expect("read the capture");
     assert!(
         report.completed() > 1000,
         "too few ACKs for the test to mean anything; perfdhcp:\n{text}"
@@ -186,11 +157,12 @@ fn reloads_under_load_drop_or_duplicate_no_lease() {
             "{mac} was ACKed {ips:?}: it lost its lease\n{log}"
         );
     }
-    let store = store_leases(berthd.store_path());
+    let (store, verdict) = store::leases(berthd.store_path()).expect("read the store");
+    assert_eq!(verdict, "ok", "integrity check");
     for (mac, ips) in &by_mac {
         for ip in ips {
             match store.get(ip) {
-                Some((m, state)) if m == mac && state == "bound" => {}
+                Some(l) if l.mac == **mac && l.state == "bound" => {}
                 other => panic!("{ip} was ACKed to {mac}; the store has {other:?}\n{log}"),
             }
         }
