@@ -26,6 +26,15 @@ use berth_tests::{
 /// The tmpfs: room for the store and its WAL, small enough to fill at once.
 const TMPFS_BYTES: u64 = 4 << 20;
 
+/// The store health events, in order, for a failure message.
+fn kinds(events: &[Event]) -> Vec<&'static str> {
+    events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::StoreFailing | EventKind::StoreRecovered))
+        .map(|e| e.kind.as_str())
+        .collect()
+}
+
 fn count(events: &[Event], kind: EventKind) -> usize {
     events.iter().filter(|e| e.kind == kind).count()
 }
@@ -109,17 +118,33 @@ fn a_full_disk_withholds_acks_and_service_recovers_when_space_returns() {
         full.discover_offer.received > 0,
         "offers need no write and still go out:\n{text}"
     );
+    // One `store_failing` when failing starts. A write may still succeed
+    // now and then while full (a checkpoint lets SQLite reuse its WAL from
+    // the start): then a `store_recovered` and the next `store_failing`
+    // follow, and what it stored may be ACKed. Whatever happens, the store
+    // is failing now.
+    let events = api.all_events();
+    let failing = count(&events, EventKind::StoreFailing);
+    let recovered = count(&events, EventKind::StoreRecovered);
     assert!(
-        b.records().iter().all(|r| r.reason() != "bound"),
-        "b was bound while the disk was full:\n{}",
-        b.log()
+        failing >= 1 && failing == recovered + 1,
+        "{failing} store_failing, {recovered} store_recovered while full: {:?}",
+        kinds(&events)
     );
-    assert!(
-        a.records()[renews_before..]
-            .iter()
-            .all(|r| r.reason() != "renew"),
-        "a's renewal was ACKed while the disk was full"
-    );
+    // With no write through, nobody got an ACK.
+    if recovered == 0 {
+        assert!(
+            b.records().iter().all(|r| r.reason() != "bound"),
+            "b was bound while the disk was full:\n{}",
+            b.log()
+        );
+        assert!(
+            a.records()[renews_before..]
+                .iter()
+                .all(|r| r.reason() != "renew"),
+            "a's renewal was ACKed while the disk was full"
+        );
+    }
     let status = api.status().expect("status");
     assert!(!status.store_health.ok, "{:?}", status.store_health);
     assert!(status.store_health.failing_since.is_some());
@@ -127,9 +152,6 @@ fn a_full_disk_withholds_acks_and_service_recovers_when_space_returns() {
     assert!(!error.is_empty(), "{:?}", status.store_health);
     let human = berthd.ctl(&["status"]);
     assert!(human.contains("FAILING since"), "berth status:\n{human}");
-    let events = api.all_events();
-    assert_eq!(count(&events, EventKind::StoreFailing), 1, "{events:#?}");
-    assert_eq!(count(&events, EventKind::StoreRecovered), 0);
 
     // Space returns: berthd recovers by itself.
     std::fs::remove_file(&filler).expect("remove the filler");
@@ -137,12 +159,11 @@ fn a_full_disk_withholds_acks_and_service_recovers_when_space_returns() {
         .wait_bound(Duration::from_secs(30))
         .expect("b gets its lease once there is room, without a restart");
     assert_ne!(b_lease.ip, a_lease.ip);
-    let recovered = wait_until(Duration::from_secs(10), || {
+    wait_until(Duration::from_secs(10), || {
         let e = api.all_events();
-        (count(&e, EventKind::StoreRecovered) == 1).then_some(e)
+        (count(&e, EventKind::StoreRecovered) == count(&e, EventKind::StoreFailing)).then_some(())
     })
-    .expect("a store_recovered event");
-    assert_eq!(count(&recovered, EventKind::StoreFailing), 1);
+    .unwrap_or_else(|| panic!("no store_recovered event: {:?}", kinds(&api.all_events())));
     let status = api.status().expect("status");
     assert!(
         status.store_health.ok && status.store_health.failing_since.is_none(),
