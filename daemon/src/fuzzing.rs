@@ -68,7 +68,24 @@ pub fn control_frame(data: &[u8]) {
     use tarpc::tokio_util::codec::Decoder;
 
     let decode = |json: &[u8]| {
-        let _ = serde_json::from_slice::<tarpc::ClientMessage<ControlRequest>>(json);
+        let decoded = std::panic::catch_unwind(|| {
+            let _ = serde_json::from_slice::<tarpc::ClientMessage<ControlRequest>>(json);
+        });
+        // Decoding a request's deadline panics when it overflows (serde's
+        // `Duration`, or tarpc adding it to `Instant::now()`); the server
+        // (`control::Idle`) ends such a connection. Any other panic is a
+        // finding.
+        if let Err(payload) = decoded {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            assert!(
+                msg.contains("overflow") && (msg.contains("instant") || msg.contains("Duration")),
+                "decoding a control frame panicked: {msg}"
+            );
+        }
     };
     let mut codec = berth_proto::transport::codec();
     let mut buf = BytesMut::from(data);
