@@ -5,7 +5,9 @@
 #      systemd for systemd-analyze, postgresql for the PostgreSQL store's tests,
 #      which run their own throw-away cluster);
 #   2. checks formatting, builds every binary, lints (warnings are errors);
-#   3. runs every test of the workspace.
+#   3. runs every test of the workspace;
+#   4. runs the fuzz smoke (contrib/dev/fuzz-smoke.sh: each cargo-fuzz target
+#      for FUZZ_SMOKE_SECS, default 20 s, when the nightly toolchain is there).
 # The end-to-end tests need root (network namespaces). Without root they
 # print SKIPPED, except under CI=true, where they fail.
 #
@@ -61,6 +63,7 @@ step fmt cargo fmt --all --check
 step build cargo build --workspace --bins
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step test cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
+step fuzz contrib/dev/fuzz-smoke.sh
 
 if ((${#failed[@]})); then
 	echo "test.sh: failed steps: ${failed[*]}" >&2

@@ -310,7 +310,19 @@ impl<T: futures::Stream + Unpin> futures::Stream for Idle<T> {
     ) -> std::task::Poll<Option<T::Item>> {
         use std::task::Poll;
         let this = &mut *self;
-        match std::pin::Pin::new(&mut this.inner).poll_next(cx) {
+        // Decoding a request runs inside this poll. tarpc panics on some
+        // frames (a deadline that overflows `Instant`, found by fuzzing
+        // `control_frame`): such a frame ends this connection only, as any
+        // other malformed frame does, and the next poll is not made.
+        let inner = &mut this.inner;
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::pin::Pin::new(inner).poll_next(cx)
+        }));
+        let Ok(polled) = polled else {
+            warn!("control request could not be decoded: connection closed");
+            return Poll::Ready(None);
+        };
+        match polled {
             Poll::Ready(item) => {
                 let next = tokio::time::Instant::now() + this.idle;
                 this.timer.as_mut().reset(next);

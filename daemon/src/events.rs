@@ -1,12 +1,15 @@
 //! The event ring buffer behind `events_since`: a bounded, sequence-numbered
 //! log of what the daemon saw and did, read by long poll.
 //!
-//! Writers never block on readers: the buffer drops its oldest events when
+//! Writers never wait for readers: the buffer drops its oldest events when
 //! full, and a reader that asks for a sequence number no longer held is told
-//! so ([`Gap`]) and reloads.
+//! so ([`Gap`]) and reloads. A reader holds the lock only to find its
+//! events by index (seqs in the buffer are consecutive) and take shared
+//! references to them; copying them for the reply happens after, so a
+//! thousand readers following the stream do not hold up the core's `push`.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use berth_proto::{Event, EventBatch, EventKind, Gap, UnixTime};
@@ -50,8 +53,16 @@ pub fn new_event(kind: EventKind) -> Event {
     }
 }
 
+/// An event as the ring holds it: shared with readers, with its JSON bound
+/// worked out once at push.
+struct Held {
+    event: Arc<Event>,
+    json: usize,
+}
+
 struct Ring {
-    buf: VecDeque<Event>,
+    /// Consecutive seqs, oldest first.
+    buf: VecDeque<Held>,
     cap: usize,
     /// The seq the next event gets; seqs start at 1 so 0 means "from the start".
     next_seq: u64,
@@ -99,15 +110,13 @@ impl EventLog {
 
     /// Appends an event at time `at`, giving it the next seq; returns it.
     pub fn push(&self, mut e: Event, at: UnixTime) -> u64 {
+        let json = json_bound(&e);
+        e.at = at;
         let seq = {
             let mut r = self.ring();
             let seq = r.next_seq;
             r.next_seq += 1;
-            if r.buf.len() == r.cap {
-                r.buf.pop_front();
-            }
             e.seq = seq;
-            e.at = at;
             let i = e.kind as usize;
             if r.tally.len() <= i {
                 r.tally.resize(i + 1, None);
@@ -122,7 +131,18 @@ impl EventLog {
             } else {
                 t.failed += 1;
             }
-            r.buf.push_back(e);
+            let dropped = if r.buf.len() == r.cap {
+                r.buf.pop_front()
+            } else {
+                None
+            };
+            r.buf.push_back(Held {
+                event: Arc::new(e),
+                json,
+            });
+            // The dropped event is freed after the lock is given back.
+            drop(r);
+            drop(dropped);
             seq
         };
         self.latest.send_replace(seq);
@@ -132,28 +152,34 @@ impl EventLog {
     /// Events with seq > `after`, at most [`MAX_BATCH`] of them and at most
     /// [`MAX_BATCH_BYTES`] as JSON.
     pub fn since(&self, after: u64) -> EventBatch {
-        let r = self.ring();
-        let oldest = r.buf.front().map_or(r.next_seq, |e| e.seq);
-        // The caller missed events if the first one it wants is gone. Seq 0
-        // asks for whatever is held, so it never has a gap.
-        let gap =
-            (after > 0 && after.saturating_add(1) < oldest).then_some(Gap { oldest_seq: oldest });
-        let mut bytes = 0;
-        let events: Vec<Event> = r
-            .buf
-            .iter()
-            .filter(|e| e.seq > after)
-            .take(MAX_BATCH)
-            // Always at least one, so a reader makes progress.
-            .take_while(|e| {
-                bytes += json_bound(e);
-                bytes <= MAX_BATCH_BYTES || bytes == json_bound(e)
-            })
-            .cloned()
-            .collect();
-        let last_seq = events.last().map_or(after.min(r.next_seq - 1), |e| e.seq);
+        let (picked, gap, last_seq) = {
+            let r = self.ring();
+            let oldest = r.buf.front().map_or(r.next_seq, |h| h.event.seq);
+            // The caller missed events if the first one it wants is gone. Seq 0
+            // asks for whatever is held, so it never has a gap.
+            let gap = (after > 0 && after.saturating_add(1) < oldest)
+                .then_some(Gap { oldest_seq: oldest });
+            // Seqs are consecutive: the first one wanted is found by index.
+            let skip = usize::try_from(after.saturating_add(1).saturating_sub(oldest))
+                .unwrap_or(usize::MAX)
+                .min(r.buf.len());
+            let mut bytes = 0;
+            let picked: Vec<Arc<Event>> = r
+                .buf
+                .range(skip..)
+                .take(MAX_BATCH)
+                // Always at least one, so a reader makes progress.
+                .take_while(|h| {
+                    bytes += h.json;
+                    bytes <= MAX_BATCH_BYTES || bytes == h.json
+                })
+                .map(|h| Arc::clone(&h.event))
+                .collect();
+            let last_seq = picked.last().map_or(after.min(r.next_seq - 1), |e| e.seq);
+            (picked, gap, last_seq)
+        };
         EventBatch {
-            events,
+            events: picked.iter().map(|e| Event::clone(e)).collect(),
             last_seq,
             gap,
             epoch: self.epoch,
@@ -241,6 +267,22 @@ mod tests {
         assert_eq!(b.events.first().map(|e| e.seq), Some(8));
         assert!(log.since(7).gap.is_none(), "next wanted is the oldest held");
         assert!(log.since(0).gap.is_none(), "seq 0 asks for what is held");
+    }
+
+    #[test]
+    fn a_wrapped_ring_is_read_from_the_seq_asked() {
+        let log = EventLog::new(5, 0);
+        for _ in 0..12 {
+            log.push(new_event(EventKind::Ack), 1);
+        }
+        let seqs = |after| -> Vec<u64> { log.since(after).events.iter().map(|e| e.seq).collect() };
+        assert_eq!(seqs(9), vec![10, 11, 12]);
+        assert_eq!(seqs(7), vec![8, 9, 10, 11, 12]);
+        assert_eq!(seqs(0), vec![8, 9, 10, 11, 12]);
+        assert!(seqs(12).is_empty());
+        let ahead = log.since(20);
+        assert!(ahead.events.is_empty() && ahead.gap.is_none());
+        assert_eq!(ahead.last_seq, 12, "a seq from the future is brought back");
     }
 
     #[test]

@@ -59,6 +59,45 @@ pub fn config_parse(data: &[u8]) {
     }
 }
 
+/// Any bytes as what a control client sends: split into frames by the
+/// codec the server uses, each frame's JSON decoded as the server decodes a
+/// request. Neither step panics, and no frame over the limit gets through.
+pub fn control_frame(data: &[u8]) {
+    use berth_proto::{ControlRequest, MAX_FRAME_BYTES};
+    use tarpc::tokio_util::bytes::BytesMut;
+    use tarpc::tokio_util::codec::Decoder;
+
+    let decode = |json: &[u8]| {
+        let decoded = std::panic::catch_unwind(|| {
+            let _ = serde_json::from_slice::<tarpc::ClientMessage<ControlRequest>>(json);
+        });
+        // Decoding a request's deadline panics when it overflows (serde's
+        // `Duration`, or tarpc adding it to `Instant::now()`); the server
+        // (`control::Idle`) ends such a connection. Any other panic is a
+        // finding.
+        if let Err(payload) = decoded {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            assert!(
+                msg.contains("overflow") && (msg.contains("instant") || msg.contains("Duration")),
+                "decoding a control frame panicked: {msg}"
+            );
+        }
+    };
+    let mut codec = berth_proto::transport::codec();
+    let mut buf = BytesMut::from(data);
+    while let Ok(Some(frame)) = codec.decode(&mut buf) {
+        assert!(frame.len() <= MAX_FRAME_BYTES, "{} byte frame", frame.len());
+        decode(&frame);
+    }
+    // The same bytes as one frame's payload, so the JSON decoder sees them
+    // even without a valid length in front.
+    decode(data);
+}
+
 const SEQUENCE_CONFIG: &str = r#"
 [server]
 interfaces = ["eth0"]

@@ -105,3 +105,24 @@ async fn calls_in_flight_on_one_connection_are_bounded() {
     let v = h.api.api_version(context::current()).await.expect("call");
     assert_eq!(v, berth_proto::API_VERSION);
 }
+
+#[tokio::test]
+async fn a_request_whose_deadline_overflows_ends_only_its_connection() {
+    // Found by fuzzing `control_frame`: decoding this deadline panics inside
+    // tarpc. The connection is closed; the daemon and others go on.
+    let h = Harness::start("").await;
+    let sock = h.dir.path().join("control.sock");
+    let frame = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/regressions/control_frame/deadline-overflow"),
+    )
+    .expect("regression input");
+    let mut s = UnixStream::connect(&sock).await.expect("connect");
+    s.write_all(&frame).await.expect("send");
+    assert!(closed_within(&mut s, WAIT).await, "the connection must end");
+    let v = h.api.api_version(context::current()).await.expect("call");
+    assert_eq!(v, berth_proto::API_VERSION);
+    let fresh = connect(&sock).await;
+    let v = fresh.api_version(context::current()).await.expect("call");
+    assert_eq!(v, berth_proto::API_VERSION);
+}

@@ -1,10 +1,5 @@
-//! Any bytes as a control-API frame (what a connecting client may send):
-//! decoding a request never panics.
+//! Any bytes as what a control client sends (see
+//! `berthd::fuzzing::control_frame`): framing and decoding never panic.
 #![no_main]
 
-use berth_proto::ControlRequest;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let _ = serde_json::from_slice::<tarpc::ClientMessage<ControlRequest>>(data);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| berthd::fuzzing::control_frame(data));

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tarpc::serde_transport::Transport;
 use tarpc::tokio_serde::formats::Json;
+use tarpc::tokio_util::codec::Decoder as _;
 use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
 use tokio::net::UnixStream;
 
@@ -20,10 +21,15 @@ where
     Item: DeserializeOwned,
     SinkItem: Serialize,
 {
-    let framed = LengthDelimitedCodec::builder()
+    tarpc::serde_transport::new(codec().framed(stream), Json::default())
+}
+
+/// The frame codec both ends use: a 4-byte big-endian length, then that
+/// many bytes of JSON; a frame over [`MAX_FRAME_BYTES`] is an error.
+pub fn codec() -> LengthDelimitedCodec {
+    LengthDelimitedCodec::builder()
         .max_frame_length(MAX_FRAME_BYTES)
-        .new_framed(stream);
-    tarpc::serde_transport::new(framed, Json::default())
+        .new_codec()
 }
 
 /// Why a client could not talk to the daemon. Messages say what to do.

@@ -15,8 +15,9 @@ use anyhow::{Context, Result, anyhow};
 use berth_proto::page::collect_all;
 use berth_proto::transport::connect;
 use berth_proto::{
-    ApiError, BlockInfo, ControlClient, EventBatch, HostInfo, HostSpec, LeaseFilter, LeaseInfo,
-    Page, PageRequest, PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status, Target,
+    ApiError, BlockInfo, ControlClient, Event, EventBatch, HostInfo, HostSpec, LeaseFilter,
+    LeaseInfo, Page, PageRequest, PoolInfo, PromoteRequest, PromoteResult, ReloadResult, Status,
+    Target,
 };
 use tarpc::client::RpcError;
 use tarpc::context;
@@ -214,6 +215,20 @@ impl Api {
 
     pub fn reload(&self) -> Result<ReloadResult, ApiError> {
         rpc("reload", self.block_on(self.client.reload(ctx())))
+    }
+
+    /// Every event the daemon's buffer holds, oldest first.
+    pub fn all_events(&self) -> Vec<Event> {
+        let mut all = Vec::new();
+        let mut seq = 0;
+        loop {
+            let b = self.events_since(seq, 0).expect("events_since");
+            if b.events.is_empty() {
+                return all;
+            }
+            seq = b.last_seq;
+            all.extend(b.events);
+        }
     }
 
     /// `events_since(seq, wait_ms)`, with an RPC deadline that covers the wait.

@@ -429,6 +429,14 @@ impl Daemon {
         Ok(())
     }
 
+    /// Sends `sig` (e.g. SIGHUP: reload the config).
+    pub fn signal(&mut self, sig: nix::sys::signal::Signal) -> Result<()> {
+        match self.proc.as_mut() {
+            Some(p) => p.signal(sig),
+            None => bail!("berthd is not running"),
+        }
+    }
+
     /// Starts berthd again with the same config and store.
     pub fn start_again(&mut self) -> Result<()> {
         self.spawn()

@@ -33,6 +33,8 @@ pub mod postgres;
 pub mod process;
 pub mod procstat;
 pub mod ratesearch;
+pub mod store;
+pub mod tmpfs;
 pub mod tmux;
 
 use std::io::Write;
