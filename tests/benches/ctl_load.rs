@@ -268,7 +268,9 @@ fn run() -> Result<(), String> {
     let lab = Lab::new().map_err(|e| format!("lab: {e:#}"))?;
     let mut cfg = ServerConfig::lab()
         .pool("192.0.2.10", "192.0.2.250")
-        .lease("1h");
+        .lease("1h")
+        // perfdhcp is a relay.
+        .relay("192.0.2.0/24");
     cfg.server_extra = "arp = false\ncontrol_idle_timeout = \"5s\"".into();
     cfg.control_socket = Some(socket.clone());
     cfg.control_group = Some("root".into());

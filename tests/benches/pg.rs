@@ -88,7 +88,9 @@ impl Bed {
                 &net.host(POOL_OFFSET).to_string(),
                 &net.host(POOL_OFFSET + POOL_SIZE - 1).to_string(),
             )
-            .lease("1h");
+            .lease("1h")
+            // perfdhcp is a relay on the lab's subnet.
+            .relay(&net.subnet_cidr());
         // As the compare bench: no conflict probe, so no ARP sweeps or
         // pre-offer probes (a probe delays each first OFFER by 200 ms).
         cfg.server_extra = "arp = false".into();

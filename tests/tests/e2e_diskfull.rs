@@ -76,7 +76,9 @@ fn a_full_disk_withholds_acks_and_service_recovers_when_space_returns() {
     let lab = Lab::new().expect("lab");
     let mut cfg = ServerConfig::lab()
         .pool("192.0.2.10", "192.0.2.250")
-        .lease("1h");
+        .lease("1h")
+        // perfdhcp is a relay.
+        .relay("192.0.2.0/24");
     // `{control}`: the daemon's tempdir (start_toml fills it in).
     cfg.control_socket = Some("{control}".into());
     let mut berthd = Daemon::start_toml(&lab, &cfg.to_toml(&store)).expect("berthd");

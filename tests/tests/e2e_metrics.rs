@@ -42,7 +42,9 @@ fn counters_move_with_dhclient_and_perfdhcp_traffic() {
     let lab = Lab::new().expect("lab");
     let mut cfg = ServerConfig::lab()
         .pool("192.0.2.10", "192.0.2.250")
-        .lease("1h");
+        .lease("1h")
+        // perfdhcp is a relay.
+        .relay("192.0.2.0/24");
     cfg.extra = format!("[metrics]\nlisten = \"{LISTEN}\"\n");
     let _berthd = Daemon::start(&lab, &cfg).expect("berthd starts");
 

@@ -60,6 +60,8 @@ fn pair_with(test: &str, settings: &str) -> Option<Pair> {
     let cfg = ServerConfig::lab()
         .pool("192.0.2.10", "192.0.2.250")
         .lease("1h")
+        // perfdhcp is a relay.
+        .relay("192.0.2.0/24")
         .postgres(&url, &format!(r#"resync = "5s"{settings}"#));
     let a = Daemon::start(&lab, &cfg).expect("berthd a");
     let mut cfg_b = cfg.clone();

@@ -30,7 +30,9 @@ const ADDED_IP: &str = "192.0.2.5";
 fn config(round: usize) -> ServerConfig {
     let mut cfg = ServerConfig::lab()
         .pool("192.0.2.10", "192.0.2.250")
-        .lease("1h");
+        .lease("1h")
+        // perfdhcp is a relay.
+        .relay("192.0.2.0/24");
     cfg.subnets[0].domain_name = Some(format!("round{round}.lab.test"));
     if round % 2 == 1 {
         cfg.dns.push("192.0.2.3".into());
