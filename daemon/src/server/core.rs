@@ -57,6 +57,24 @@ pub(crate) async fn receive(iface: usize, sock: Arc<dyn Socket>, tx: mpsc::Sende
     }
 }
 
+/// Sleeps until `at` (never, without one).
+async fn sleep_until(at: Option<std::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Stops holding log lines (writing what is held) when serving ends,
+/// however it ends.
+struct HeldLog;
+
+impl Drop for HeldLog {
+    fn drop(&mut self) {
+        crate::log::held::hold(false);
+    }
+}
+
 impl Core {
     /// What the engine reads: the core's state as it is now.
     pub(crate) fn view(&self) -> engine::View<'_> {
@@ -108,9 +126,15 @@ impl Core {
         };
         let mut watchdog = tokio::time::interval(self.notifier.watchdog_interval());
         tokio::pin!(shutdown);
+        // Log lines are held while serving and written together (see
+        // `log::held`): no write per transaction.
+        crate::log::held::hold(true);
+        let _write_held = HeldLog;
         while self.fatal.is_none() {
+            let log_due = crate::log::held::due();
             tokio::select! {
                 () = &mut shutdown => return,
+                () = sleep_until(log_due), if log_due.is_some() => crate::log::held::flush(),
                 msg = rx.recv() => match msg {
                     Some(m) => {
                         self.handle_inbound(m, 0);
@@ -129,6 +153,7 @@ impl Core {
                     self.joined(done);
                 }
                 _ = tick.tick() => {
+                    crate::log::held::flush();
                     self.housekeeping(now());
                     self.arp_tick(now());
                 }
