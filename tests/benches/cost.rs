@@ -196,12 +196,13 @@ fn counted(
     if verbose {
         println!("{text}");
     }
-    let (syscalls, switches) = parse_perf_csv(&fs::read_to_string(&counts).with_context(|| {
-        format!(
-            "perf stat wrote nothing: {}",
-            berth_tests::process::read_log(&dir.path().join("perf.log"))
-        )
-    })?)?;
+    let (syscalls, switches) =
+        parse_perf_csv(&fs::read_to_string(&counts).with_context(|| {
+            format!(
+                "perf stat wrote nothing: {}",
+                berth_tests::process::read_log(&dir.path().join("perf.log"))
+            )
+        })?)?;
     Ok(Counted {
         completed: report.completed(),
         syscalls,
