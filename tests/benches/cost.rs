@@ -12,7 +12,10 @@
 //! `BENCH_RATE` (500 exchanges/s), `BENCH_SECS` (10), `BENCH_CLIENTS`
 //! (50000), `BENCH_STRACE=1` (also a per-call breakdown from `strace -c -f`,
 //! which slows the server: its counts stand, its rate does not),
-//! `BERTHD_BIN`, `BENCH_VERBOSE`.
+//! `BERTHD_BIN`, `BENCH_VERBOSE`, `BENCH_FILL` (0; N > 0: afterwards,
+//! fill each server with N leases through the `filler` program and print
+//! its memory: VmRSS, VmHWM and the anonymous and file-backed parts).
+//! Memory is the other stable figure: run with `BENCH_FILL=50000`.
 
 #[path = "compare/servers.rs"]
 #[allow(dead_code)]
@@ -125,6 +128,12 @@ fn run() -> Result<()> {
         }
         rows.push((kind, c));
     }
+    let fill = env_u32("BENCH_FILL", 0)?.min(POOL_SIZE);
+    if fill > 0 {
+        for &kind in &servers {
+            filled_memory(kind, &lab, &client, &setup, fill)?;
+        }
+    }
     println!("\n| per completed DORA | syscalls | context switches | CPU ms |");
     println!("|---|---|---|---|");
     for (kind, c) in &rows {
@@ -233,4 +242,46 @@ fn top_lines(path: &Path, n: usize) -> String {
     fs::read_to_string(path)
         .map(|t| t.lines().take(n + 2).collect::<Vec<_>>().join("\n"))
         .unwrap_or_else(|e| format!("(no strace summary: {e})"))
+}
+
+/// Fills a fresh `kind` with `n` leases and prints its memory.
+fn filled_memory(
+    kind: Kind,
+    lab: &Lab,
+    client: &berth_tests::ClientNs,
+    setup: &Setup,
+    n: u32,
+) -> Result<()> {
+    let server = Server::start(kind, lab, setup).with_context(|| format!("starting {kind}"))?;
+    let pid = server.pid()?;
+    let mut cmd = berth_tests::netns::netns_command(client.name(), &setup.filler_bin);
+    cmd.args(["--relay", &setup.net.host(PERF_HOST).to_string()])
+        .args(["--server", &setup.net.server_ip.to_string()])
+        .args(["--clients", &n.to_string()])
+        .args(["--max-seconds", "300"]);
+    let out = berth_tests::process::run_output(&mut cmd, Duration::from_secs(330));
+    let text = out
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|e| format!("filler failed: {e:#}"));
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rollup = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    println!(
+        "cost:   {kind:<9} {text}; VmRSS {}, VmHWM {}, RssAnon {}, RssFile {}, threads {}",
+        field(&status, "VmRSS:"),
+        field(&status, "VmHWM:"),
+        field(&status, "RssAnon:"),
+        field(&status, "RssFile:"),
+        field(&status, "Threads:"),
+    );
+    if std::env::var_os("BENCH_VERBOSE").is_some() {
+        println!("{rollup}");
+    }
+    server.stop().with_context(|| format!("stopping {kind}"))?;
+    Ok(())
 }
