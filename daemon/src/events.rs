@@ -5,12 +5,16 @@
 //! full, and a reader that asks for a sequence number no longer held is told
 //! so ([`Gap`]) and reloads.
 
+mod compact;
+
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use berth_proto::{Event, EventBatch, EventKind, Gap, UnixTime};
 use tokio::sync::watch;
+
+use compact::Stored;
 
 /// How many events one answer carries at most.
 const MAX_BATCH: usize = 1000;
@@ -23,13 +27,8 @@ const _: () = assert!(MAX_BATCH_BYTES * 4 <= berth_proto::MAX_FRAME_BYTES);
 
 /// An upper bound on an event's size as JSON: JSON writes a control byte as
 /// six, so every string counts six times, plus room for the fixed fields.
-fn json_bound(e: &Event) -> usize {
-    let text = [&e.mac, &e.hostname, &e.vendor_class, &e.interface]
-        .into_iter()
-        .map(|s| s.as_ref().map_or(0, String::len))
-        .sum::<usize>()
-        + e.detail.len();
-    512 + 6 * text
+fn json_bound(e: &Stored) -> usize {
+    512 + 6 * e.text_len()
 }
 
 /// A new event of `kind` with nothing else filled in; [`EventLog::push`]
@@ -51,7 +50,7 @@ pub fn new_event(kind: EventKind) -> Event {
 }
 
 struct Ring {
-    buf: VecDeque<Event>,
+    buf: VecDeque<Stored>,
     cap: usize,
     /// The seq the next event gets; seqs start at 1 so 0 means "from the start".
     next_seq: u64,
@@ -94,7 +93,7 @@ impl EventLog {
             }
             e.seq = seq;
             e.at = at;
-            r.buf.push_back(e);
+            r.buf.push_back(Stored::new(e));
             seq
         };
         self.latest.send_replace(seq);
@@ -121,7 +120,7 @@ impl EventLog {
                 bytes += json_bound(e);
                 bytes <= MAX_BATCH_BYTES || bytes == json_bound(e)
             })
-            .cloned()
+            .map(Stored::event)
             .collect();
         let last_seq = events.last().map_or(after.min(r.next_seq - 1), |e| e.seq);
         EventBatch {

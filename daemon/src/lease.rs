@@ -178,8 +178,27 @@ impl LeaseTable {
             by_client: HashTable::with_capacity(n),
             ..Self::default()
         };
+        // The end index is built once, from sorted keys, rather than by a
+        // million inserts into a B-tree.
+        let mut ends = Vec::with_capacity(n);
         for l in leases {
-            t.insert(l);
+            if t.by_ip.contains_key(&l.ip) {
+                // Not from a store (addresses are its keys), but correct.
+                t.insert(l);
+                continue;
+            }
+            t.index_client(&l);
+            if index::ends_matter(l.state) {
+                ends.push((l.ends, l.ip));
+            }
+            t.ranges.add(&l);
+            t.by_ip.insert(l.ip, l);
+        }
+        if t.by_end.is_empty() {
+            // Collecting sorts once and builds the tree in bulk.
+            t.by_end = ends.into_iter().collect();
+        } else {
+            t.by_end.extend(ends);
         }
         t
     }
@@ -233,6 +252,15 @@ impl LeaseTable {
 
     /// Indexes `l`, which is not in `by_ip` yet.
     fn index(&mut self, l: &Lease) {
+        self.index_client(l);
+        if index::ends_matter(l.state) {
+            self.by_end.insert((l.ends, l.ip));
+        }
+        self.ranges.add(l);
+    }
+
+    /// Puts `l` (not in `by_ip` yet) in the client index as its client's latest.
+    fn index_client(&mut self, l: &Lease) {
         let hash = self.hasher.hash_one(&l.client);
         let by_ip = &self.by_ip;
         // The newest record is the client's latest; its others no longer.
@@ -254,10 +282,6 @@ impl LeaseTable {
                     .map_or(0, |o| hasher.hash_one(&o.client))
             },
         );
-        if index::ends_matter(l.state) {
-            self.by_end.insert((l.ends, l.ip));
-        }
-        self.ranges.add(l);
     }
 
     /// Takes `l` (already out of `by_ip`) out of every index.
