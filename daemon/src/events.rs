@@ -8,12 +8,16 @@
 //! references to them; copying them for the reply happens after, so a
 //! thousand readers following the stream do not hold up the core's `push`.
 
+mod compact;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use berth_proto::{Event, EventBatch, EventKind, Gap, UnixTime};
 use tokio::sync::watch;
+
+use compact::Stored;
 
 /// How many events one answer carries at most.
 const MAX_BATCH: usize = 1000;
@@ -26,13 +30,8 @@ const _: () = assert!(MAX_BATCH_BYTES * 4 <= berth_proto::MAX_FRAME_BYTES);
 
 /// An upper bound on an event's size as JSON: JSON writes a control byte as
 /// six, so every string counts six times, plus room for the fixed fields.
-fn json_bound(e: &Event) -> usize {
-    let text = [&e.mac, &e.hostname, &e.vendor_class, &e.interface]
-        .into_iter()
-        .map(|s| s.as_ref().map_or(0, String::len))
-        .sum::<usize>()
-        + e.detail.len();
-    512 + 6 * text
+fn json_bound(e: &Stored) -> usize {
+    512 + 6 * e.text_len()
 }
 
 /// A new event of `kind` with nothing else filled in; [`EventLog::push`]
@@ -53,16 +52,10 @@ pub fn new_event(kind: EventKind) -> Event {
     }
 }
 
-/// An event as the ring holds it: shared with readers, with its JSON bound
-/// worked out once at push.
-struct Held {
-    event: Arc<Event>,
-    json: usize,
-}
-
 struct Ring {
-    /// Consecutive seqs, oldest first.
-    buf: VecDeque<Held>,
+    /// Consecutive seqs, oldest first; shared with readers, who copy them
+    /// out after giving the lock back.
+    buf: VecDeque<Arc<Stored>>,
     cap: usize,
     /// The seq the next event gets; seqs start at 1 so 0 means "from the start".
     next_seq: u64,
@@ -110,23 +103,24 @@ impl EventLog {
 
     /// Appends an event at time `at`, giving it the next seq; returns it.
     pub fn push(&self, mut e: Event, at: UnixTime) -> u64 {
-        let json = json_bound(&e);
         e.at = at;
+        let (kind, ok) = (e.kind, e.ok);
+        // Built before the lock is taken; only its seq is set inside.
+        let mut stored = Stored::new(e);
         let seq = {
             let mut r = self.ring();
             let seq = r.next_seq;
             r.next_seq += 1;
-            e.seq = seq;
-            let i = e.kind as usize;
+            let i = kind as usize;
             if r.tally.len() <= i {
                 r.tally.resize(i + 1, None);
             }
             let t = r.tally[i].get_or_insert(Tally {
-                kind: e.kind,
+                kind,
                 ok: 0,
                 failed: 0,
             });
-            if e.ok {
+            if ok {
                 t.ok += 1;
             } else {
                 t.failed += 1;
@@ -136,10 +130,8 @@ impl EventLog {
             } else {
                 None
             };
-            r.buf.push_back(Held {
-                event: Arc::new(e),
-                json,
-            });
+            stored.seq = seq;
+            r.buf.push_back(Arc::new(stored));
             // The dropped event is freed after the lock is given back.
             drop(r);
             drop(dropped);
@@ -154,7 +146,7 @@ impl EventLog {
     pub fn since(&self, after: u64) -> EventBatch {
         let (picked, gap, last_seq) = {
             let r = self.ring();
-            let oldest = r.buf.front().map_or(r.next_seq, |h| h.event.seq);
+            let oldest = r.buf.front().map_or(r.next_seq, |e| e.seq);
             // The caller missed events if the first one it wants is gone. Seq 0
             // asks for whatever is held, so it never has a gap.
             let gap = (after > 0 && after.saturating_add(1) < oldest)
@@ -164,22 +156,23 @@ impl EventLog {
                 .unwrap_or(usize::MAX)
                 .min(r.buf.len());
             let mut bytes = 0;
-            let picked: Vec<Arc<Event>> = r
+            let picked: Vec<Arc<Stored>> = r
                 .buf
                 .range(skip..)
                 .take(MAX_BATCH)
                 // Always at least one, so a reader makes progress.
-                .take_while(|h| {
-                    bytes += h.json;
-                    bytes <= MAX_BATCH_BYTES || bytes == h.json
+                .take_while(|e| {
+                    let json = json_bound(e);
+                    bytes += json;
+                    bytes <= MAX_BATCH_BYTES || bytes == json
                 })
-                .map(|h| Arc::clone(&h.event))
+                .map(Arc::clone)
                 .collect();
             let last_seq = picked.last().map_or(after.min(r.next_seq - 1), |e| e.seq);
             (picked, gap, last_seq)
         };
         EventBatch {
-            events: picked.iter().map(|e| Event::clone(e)).collect(),
+            events: picked.iter().map(|e| e.event()).collect(),
             last_seq,
             gap,
             epoch: self.epoch,

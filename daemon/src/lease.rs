@@ -10,7 +10,10 @@ mod index;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
 use std::net::Ipv4Addr;
+
+use hashbrown::HashTable;
 
 use crate::addr::{MacAddr, Range};
 use index::Ranges;
@@ -130,12 +133,16 @@ impl Lease {
     }
 }
 
-/// A client's records: the most recent one, and all it holds.
-#[derive(Debug, Default, Clone)]
-struct ClientRecords {
-    /// Cleared when that record goes, even if older ones remain.
-    latest: Option<Ipv4Addr>,
-    all: Vec<Ipv4Addr>,
+/// One record in the client index: its address, and whether it is its
+/// client's most recent one. The client is the record's own (in `by_ip`),
+/// so the index stores no key: 8 bytes a record instead of a copy of the
+/// client id and a list per client.
+#[derive(Debug, Clone, Copy)]
+struct ClientSlot {
+    ip: Ipv4Addr,
+    /// Cleared when a newer record of the client comes; gone with the
+    /// record, even if older ones remain.
+    latest: bool,
 }
 
 /// The in-memory lease index: every known lease by address, each client's
@@ -146,7 +153,9 @@ struct ClientRecords {
 #[derive(Debug, Default, Clone)]
 pub struct LeaseTable {
     by_ip: HashMap<Ipv4Addr, Lease>,
-    by_client: HashMap<ClientKey, ClientRecords>,
+    /// Every record, by the hash of its client (see [`ClientSlot`]).
+    by_client: HashTable<ClientSlot>,
+    hasher: RandomState,
     /// Offered, bound, observed and declined records by (end, address).
     by_end: BTreeSet<(UnixTime, Ipv4Addr)>,
     /// Every record's address, in order: list pages seek into it.
@@ -168,11 +177,30 @@ impl LeaseTable {
         let (n, _) = leases.size_hint();
         let mut t = LeaseTable {
             by_ip: HashMap::with_capacity(n),
-            by_client: HashMap::with_capacity(n),
+            by_client: HashTable::with_capacity(n),
             ..Self::default()
         };
+        // The end index is built once, from sorted keys, rather than by a
+        // million inserts into a B-tree.
+        let mut ends = Vec::with_capacity(n);
         for l in leases {
-            t.insert(l);
+            if t.by_ip.contains_key(&l.ip) {
+                // Not from a store (addresses are its keys), but correct.
+                t.insert(l);
+                continue;
+            }
+            t.index_client(&l);
+            if index::ends_matter(l.state) {
+                ends.push((l.ends, l.ip));
+            }
+            t.ranges.add(&l);
+            t.by_ip.insert(l.ip, l);
+        }
+        if t.by_end.is_empty() {
+            // Collecting sorts once and builds the tree in bulk.
+            t.by_end = ends.into_iter().collect();
+        } else {
+            t.by_end.extend(ends);
         }
         t
     }
@@ -184,26 +212,34 @@ impl LeaseTable {
 
     /// The client's most recent lease record, in any state.
     pub fn for_client(&self, client: &ClientKey) -> Option<&Lease> {
-        self.by_client
-            .get(client)
-            .and_then(|r| r.latest)
-            .and_then(|ip| self.by_ip.get(&ip))
+        self.slots_of(client)
+            .find(|(slot, _)| slot.latest)
+            .map(|(_, l)| l)
     }
 
     /// Every record of the client, in no particular order.
     pub fn records_of(&self, client: &ClientKey) -> impl Iterator<Item = &Lease> {
+        self.slots_of(client).map(|(_, l)| l)
+    }
+
+    /// The client's slots with their records (other clients that share
+    /// the hash are left out by comparing the record's client).
+    fn slots_of<'a>(
+        &'a self,
+        client: &ClientKey,
+    ) -> impl Iterator<Item = (&'a ClientSlot, &'a Lease)> {
         self.by_client
-            .get(client)
-            .into_iter()
-            .flat_map(|r| r.all.iter())
-            .filter_map(|ip| self.by_ip.get(ip))
+            .iter_hash(self.hasher.hash_one(client))
+            .filter_map(move |slot| {
+                let l = self.by_ip.get(&slot.ip)?;
+                (l.client == *client).then_some((slot, l))
+            })
     }
 
     /// Inserts or replaces the record for `lease.ip`.
     pub fn insert(&mut self, lease: Lease) {
         if let Some(old) = self.by_ip.remove(&lease.ip) {
-            let keep_latest = old.client == lease.client;
-            self.unindex(&old, keep_latest);
+            self.unindex(&old);
         } else {
             self.addrs.insert(lease.ip);
         }
@@ -215,34 +251,52 @@ impl LeaseTable {
     pub fn remove(&mut self, ip: Ipv4Addr) -> Option<Lease> {
         let old = self.by_ip.remove(&ip)?;
         self.addrs.remove(&ip);
-        self.unindex(&old, false);
+        self.unindex(&old);
         Some(old)
     }
 
+    /// Indexes `l`, which is not in `by_ip` yet.
     fn index(&mut self, l: &Lease) {
-        // Look up before `entry`: the key is cloned only for a new client.
-        let r = match self.by_client.get_mut(&l.client) {
-            Some(r) => r,
-            None => self.by_client.entry(l.client.clone()).or_default(),
-        };
-        r.latest = Some(l.ip);
-        r.all.push(l.ip);
+        self.index_client(l);
         if index::ends_matter(l.state) {
             self.by_end.insert((l.ends, l.ip));
         }
         self.ranges.add(l);
     }
 
+    /// Puts `l` (not in `by_ip` yet) in the client index as its client's latest.
+    fn index_client(&mut self, l: &Lease) {
+        let hash = self.hasher.hash_one(&l.client);
+        let by_ip = &self.by_ip;
+        // The newest record is the client's latest; its others no longer.
+        for slot in self.by_client.iter_hash_mut(hash) {
+            if slot.latest && by_ip.get(&slot.ip).is_some_and(|o| o.client == l.client) {
+                slot.latest = false;
+            }
+        }
+        let hasher = &self.hasher;
+        self.by_client.insert_unique(
+            hash,
+            ClientSlot {
+                ip: l.ip,
+                latest: true,
+            },
+            |slot| {
+                by_ip
+                    .get(&slot.ip)
+                    .map_or(0, |o| hasher.hash_one(&o.client))
+            },
+        );
+    }
+
     /// Takes `l` (already out of `by_ip`) out of every index.
-    fn unindex(&mut self, l: &Lease, keep_latest: bool) {
-        if let Some(r) = self.by_client.get_mut(&l.client) {
-            r.all.retain(|&ip| ip != l.ip);
-            if r.latest == Some(l.ip) && !keep_latest {
-                r.latest = None;
-            }
-            if r.all.is_empty() && r.latest.is_none() {
-                self.by_client.remove(&l.client);
-            }
+    fn unindex(&mut self, l: &Lease) {
+        // An address has one record, so one slot: found by address.
+        if let Ok(slot) = self
+            .by_client
+            .find_entry(self.hasher.hash_one(&l.client), |s| s.ip == l.ip)
+        {
+            slot.remove();
         }
         self.by_end.remove(&(l.ends, l.ip));
         self.ranges.drop_record(l);
@@ -305,5 +359,58 @@ impl LeaseTable {
     /// The ranges the table is indexed for, lowest first.
     pub fn indexed_ranges(&self) -> impl Iterator<Item = Range> + '_ {
         self.ranges.iter().map(|ix| ix.range())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(last: u8, client: u8, starts: UnixTime) -> Lease {
+        Lease {
+            ip: Ipv4Addr::new(192, 0, 2, last),
+            client: ClientKey(vec![1, 2, 0, 0, 0, 0, client]),
+            mac: MacAddr([2, 0, 0, 0, 0, client]),
+            hostname: None,
+            state: LeaseState::Bound,
+            starts,
+            ends: starts + 3600,
+        }
+    }
+
+    fn ips<'a>(it: impl Iterator<Item = &'a Lease>) -> Vec<u8> {
+        let mut v: Vec<u8> = it.map(|l| l.ip.octets()[3]).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn the_client_index_follows_inserts_replacements_and_removals() {
+        let mut t = LeaseTable::new();
+        let (a, b) = (rec(10, 1, 0).client, rec(10, 2, 0).client);
+        t.insert(rec(10, 1, 0));
+        t.insert(rec(11, 1, 5));
+        t.insert(rec(12, 2, 5));
+        assert_eq!(t.for_client(&a).map(|l| l.ip.octets()[3]), Some(11));
+        assert_eq!(ips(t.records_of(&a)), vec![10, 11]);
+        assert_eq!(ips(t.records_of(&b)), vec![12]);
+
+        // The same record renewed stays the latest.
+        t.insert(rec(11, 1, 9));
+        assert_eq!(t.for_client(&a).map(|l| l.starts), Some(9));
+        // Another client takes .10 over: gone from a's records.
+        t.insert(rec(10, 2, 10));
+        assert_eq!(ips(t.records_of(&a)), vec![11]);
+        assert_eq!(t.for_client(&b).map(|l| l.ip.octets()[3]), Some(10));
+        assert_eq!(ips(t.records_of(&b)), vec![10, 12]);
+
+        // Removing the latest leaves the older record without a latest.
+        t.remove(Ipv4Addr::new(192, 0, 2, 10));
+        assert_eq!(t.for_client(&b), None);
+        assert_eq!(ips(t.records_of(&b)), vec![12]);
+        t.remove(Ipv4Addr::new(192, 0, 2, 12));
+        t.remove(Ipv4Addr::new(192, 0, 2, 11));
+        assert_eq!(t.records_of(&a).count() + t.records_of(&b).count(), 0);
+        assert!(t.by_client.is_empty());
     }
 }

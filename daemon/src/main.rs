@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use berthd::log::{LogTarget, Syslog};
+use berthd::log::{HeldStderr, LogTarget, Syslog};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -47,7 +47,7 @@ fn init_logging(verbose: u8, target: &LogTarget) {
     match target {
         LogTarget::Stderr => tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(std::io::stderr)
+            .with_writer(HeldStderr)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
         // Syslog stamps each line itself; one line per datagram.
@@ -61,6 +61,12 @@ fn init_logging(verbose: u8, target: &LogTarget) {
 }
 
 fn main() -> ExitCode {
+    // Held log lines go out before a panic's message.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        berthd::log::held::flush_unless_locked();
+        report(info);
+    }));
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run) {
         Command::CheckConfig { file } => {
@@ -169,7 +175,11 @@ fn serve(config: PathBuf, cfg: berthd::config::Config, user: &str) -> anyhow::Re
     } else {
         berthd::privilege::drop_bind_service()?;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // One thread serves everything async: the core, its sockets and the
+    // control API. A packet then reaches the core without waking another
+    // thread (a futex and an eventfd write per packet with worker threads);
+    // the store's writer and the ARP threads are threads of their own.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .thread_name("berthd")
         .build()?;

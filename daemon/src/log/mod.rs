@@ -2,10 +2,12 @@
 //! systemd), or syslog for operators whose tooling expects it
 //! (`[server] log = "local7"`).
 
+pub mod held;
 pub mod syslog;
 
 use std::path::PathBuf;
 
+pub use held::HeldStderr;
 pub use syslog::{Facility, Syslog};
 
 /// The log's destination.

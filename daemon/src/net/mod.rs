@@ -4,12 +4,19 @@
 //! (SO_BINDTODEVICE), so a request's interface is known without packet info
 //! and a reply leaves on the interface its request came in on.
 
+pub mod batch;
+
 use std::io;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::UdpSocket;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+
+use batch::RecvBufs;
 
 use crate::addr::MacAddr;
 use crate::engine::Destination;
@@ -73,13 +80,42 @@ pub fn interface_info(name: &str) -> Result<InterfaceInfo, NetError> {
     Err(NetError::NoAddress(name.to_string()))
 }
 
+/// The receive buffer asked for, so a burst waits in the kernel rather
+/// than being dropped while the core is busy (needs CAP_NET_ADMIN above
+/// `net.core.rmem_max`; otherwise the kernel's maximum).
+const RECV_BUFFER: usize = 4 << 20;
+
+/// How long [`InterfaceSocket::send`] keeps retrying a full send buffer.
+const SEND_RETRY: Duration = Duration::from_millis(1);
+const SEND_RETRIES: u32 = 200;
+
+/// Asks for a receive buffer of `bytes`: forced past the system's maximum
+/// when allowed, else as much as it grants.
+fn set_recv_buffer(s: &Socket, bytes: usize) {
+    let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: a valid socket fd and a c_int option value of the right size.
+    let forced = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    } == 0;
+    if !forced {
+        // Capped at net.core.rmem_max; the default is still usable.
+        let _ = s.set_recv_buffer_size(bytes);
+    }
+}
+
 /// A DHCP socket on one interface, bound but not yet registered with a
 /// runtime: binding port 67 needs CAP_NET_BIND_SERVICE, which the daemon
 /// drops once every socket is bound, before its runtime starts.
 #[derive(Debug)]
 pub struct BoundSocket {
     pub info: InterfaceInfo,
-    socket: std::net::UdpSocket,
+    socket: UdpSocket,
 }
 
 impl BoundSocket {
@@ -101,6 +137,7 @@ impl BoundSocket {
         s.bind_device(Some(info.name.as_bytes()))
             .map_err(err("binding to device (needs CAP_NET_RAW)"))?;
         s.set_nonblocking(true).map_err(err("non-blocking mode"))?;
+        set_recv_buffer(&s, RECV_BUFFER);
         let addr = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
         s.bind(&addr.into())
             .map_err(err("binding port 67 (needs CAP_NET_BIND_SERVICE)"))?;
@@ -114,20 +151,33 @@ impl BoundSocket {
     /// inside one.
     pub fn register(self) -> Result<InterfaceSocket, NetError> {
         let BoundSocket { info, socket } = self;
-        let socket = UdpSocket::from_std(socket).map_err(|source| NetError::Io {
-            iface: info.name.clone(),
-            what: "registering with tokio",
-            source,
-        })?;
-        Ok(InterfaceSocket { info, socket })
+        // SAFETY: the UdpSocket owns its fd, which is neither replaced nor
+        // closed while the AsyncFd owns it.
+        let socket = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }
+            .map_err(io::Error::from)
+            .map_err(|source| NetError::Io {
+                iface: info.name.clone(),
+                what: "registering with tokio",
+                source,
+            })?;
+        Ok(InterfaceSocket {
+            info,
+            socket,
+            bufs: Mutex::new(RecvBufs::default()),
+        })
     }
 }
 
 /// A DHCP socket on one interface.
+///
+/// Registered with the runtime for reading only: replies are sent without
+/// waiting (a datagram socket's buffer is almost never full), so the
+/// "writable again" edge after each send wakes nobody.
 #[derive(Debug)]
 pub struct InterfaceSocket {
     pub info: InterfaceInfo,
-    pub socket: UdpSocket,
+    socket: AsyncFd<UdpSocket>,
+    bufs: Mutex<RecvBufs>,
 }
 
 impl InterfaceSocket {
@@ -138,21 +188,67 @@ impl InterfaceSocket {
         BoundSocket::bind(info, port)?.register()
     }
 
+    /// Waits for one datagram and receives it into `buf`.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.socket
+            .async_io(Interest::READABLE, |s| s.recv_from(buf))
+            .await
+    }
+
+    /// Waits for datagrams and appends every one waiting (up to
+    /// [`batch::SLOTS`]) to `out`: one system call for a burst, and none
+    /// that only learns the queue is empty.
+    pub async fn recv_many(&self, out: &mut Vec<(Vec<u8>, SocketAddr)>) -> io::Result<()> {
+        loop {
+            let mut ready = self.socket.readable().await?;
+            let mut bufs = self.bufs.lock().unwrap_or_else(PoisonError::into_inner);
+            match bufs.recv(self.socket.get_ref().as_raw_fd()) {
+                Ok(n) => {
+                    if n < batch::SLOTS {
+                        // Fewer than asked for: the queue was empty, and
+                        // the next datagram's arrival marks it ready again.
+                        ready.clear_ready();
+                    }
+                    for r in bufs.received() {
+                        if r.truncated {
+                            tracing::debug!(iface = %self.info.name, from = %r.from,
+                                "dropped a datagram longer than {} bytes", batch::SLOT_BYTES);
+                            continue;
+                        }
+                        out.push((r.bytes.to_vec(), r.from));
+                    }
+                    if !out.is_empty() {
+                        return Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready.clear_ready(),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Sends a reply to `dest`. A unicast to a client without an address
     /// needs its hardware address in the ARP cache first; when that cannot
     /// be arranged (no CAP_NET_ADMIN), the reply is broadcast instead, which
-    /// every client accepts.
+    /// every client accepts. A full send buffer is retried for a while.
     pub async fn send(&self, bytes: &[u8], dest: Destination) -> io::Result<SocketAddrV4> {
-        let to = self.target(dest);
-        self.socket.send_to(bytes, to).await?;
-        Ok(to)
+        let mut tries = 0;
+        loop {
+            match self.try_send(bytes, dest) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && tries < SEND_RETRIES => {
+                    tries += 1;
+                    tokio::time::sleep(SEND_RETRY).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// [`InterfaceSocket::send`] without waiting: `ErrorKind::WouldBlock`
     /// when the socket's send buffer is full.
     pub fn try_send(&self, bytes: &[u8], dest: Destination) -> io::Result<SocketAddrV4> {
         let to = self.target(dest);
-        self.socket.try_send_to(bytes, to.into())?;
+        self.socket.get_ref().send_to(bytes, to)?;
         Ok(to)
     }
 

@@ -14,14 +14,13 @@ use super::Core;
 use super::commit::{Change, Report, Source, Then};
 use super::health::MAX_IN_FLIGHT;
 use super::log::Line;
-use super::transport::Socket;
+use super::transport::{Datagram, Socket};
 use crate::engine;
 use crate::lease::UnixTime;
 use crate::packet::{MessageType, Packet};
 
-/// Requests served in one turn of the event loop at most, so ACKs that
-/// became durable meanwhile and control jobs still get their turn soon.
-const BURST: usize = 32;
+/// How long a socket whose receive failed rests before the next try.
+const RECV_PAUSE: Duration = Duration::from_millis(100);
 
 /// A request off the wire.
 pub(crate) struct Inbound {
@@ -34,26 +33,50 @@ pub(crate) struct Inbound {
 /// at time `now`.
 pub(crate) type Job = Box<dyn FnOnce(&mut Core, UnixTime) + Send>;
 
-/// Reads one interface's socket forever, feeding the core.
-pub(crate) async fn receive(iface: usize, sock: Arc<dyn Socket>, tx: mpsc::Sender<Inbound>) {
-    let mut buf = vec![0u8; 65536];
-    loop {
-        match sock.recv(&mut buf).await {
-            Ok((n, from)) => {
-                let msg = Inbound {
-                    iface,
-                    bytes: buf[..n].to_vec(),
-                    from,
-                };
-                if tx.send(msg).await.is_err() {
-                    return;
+/// Datagrams one socket hands over per turn, at most: a burst is served
+/// in one turn (one wake-up), and ACKs that became durable meanwhile and
+/// control jobs still get their turn soon.
+const BURST: usize = 32;
+
+/// Waits until one of `sockets` has datagrams and moves them into its
+/// inbox: the index of that socket, or its error. A socket that failed
+/// waits a moment first (`paused`), so a broken one cannot spin the core.
+async fn recv_any(
+    sockets: &[Arc<dyn Socket>],
+    inboxes: &mut [Vec<Datagram>],
+    paused: &[Option<std::time::Instant>],
+) -> (usize, std::io::Result<()>) {
+    let waits = sockets
+        .iter()
+        .zip(inboxes.iter_mut())
+        .zip(paused)
+        .enumerate()
+        .map(|(i, ((sock, inbox), pause))| {
+            Box::pin(async move {
+                if let Some(until) = pause {
+                    tokio::time::sleep_until((*until).into()).await;
                 }
-            }
-            Err(e) => {
-                warn!(iface = %sock.interface().name, error = %e, "receive failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
+                (i, sock.recv_many(inbox).await)
+            })
+        });
+    futures::future::select_all(waits).await.0
+}
+
+/// Sleeps until `at` (never, without one).
+async fn sleep_until(at: Option<std::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Stops holding log lines (writing what is held) when serving ends,
+/// however it ends.
+struct HeldLog;
+
+impl Drop for HeldLog {
+    fn drop(&mut self) {
+        crate::log::held::hold(false);
     }
 }
 
@@ -90,13 +113,21 @@ impl Core {
         self.notifier.watchdog();
     }
 
-    /// Serves until `shutdown` resolves, the sockets close or the store fails for good.
+    /// Serves until `shutdown` resolves or the store fails for good (or at
+    /// once, without sockets). The core receives from the sockets itself:
+    /// a datagram reaches the engine without a task or a channel between.
     pub(crate) async fn serve(
         &mut self,
-        mut rx: mpsc::Receiver<Inbound>,
         mut jobs: mpsc::Receiver<Job>,
         shutdown: impl Future<Output = ()>,
     ) {
+        if self.sockets.is_empty() {
+            return;
+        }
+        let sockets = self.sockets.clone();
+        let mut inboxes: Vec<Vec<Datagram>> =
+            sockets.iter().map(|_| Vec::with_capacity(BURST)).collect();
+        let mut paused: Vec<Option<std::time::Instant>> = vec![None; sockets.len()];
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
@@ -108,21 +139,27 @@ impl Core {
         };
         let mut watchdog = tokio::time::interval(self.notifier.watchdog_interval());
         tokio::pin!(shutdown);
+        // Log lines are held while serving and written together (see
+        // `log::held`): no write per transaction.
+        crate::log::held::hold(true);
+        let _write_held = HeldLog;
         while self.fatal.is_none() {
+            let log_due = crate::log::held::due();
             tokio::select! {
                 () = &mut shutdown => return,
-                msg = rx.recv() => match msg {
-                    Some(m) => {
-                        self.handle_inbound(m, 0);
-                        // What else has arrived is served in the same turn:
-                        // one wake-up per burst, not per packet.
-                        for _ in 1..BURST {
-                            let Ok(m) = rx.try_recv() else { break };
-                            self.handle_inbound(m, 0);
-                        }
+                () = sleep_until(log_due), if log_due.is_some() => crate::log::held::flush(),
+                (iface, got) = recv_any(&sockets, &mut inboxes, &paused) => {
+                    paused[iface] = None;
+                    if let Err(e) = got {
+                        warn!(iface = %sockets[iface].interface().name, error = %e, "receive failed");
+                        paused[iface] = Some(std::time::Instant::now() + RECV_PAUSE);
                     }
-                    None => return,
-                },
+                    // What has arrived is served in the same turn: one
+                    // wake-up per burst, not per packet.
+                    for (bytes, from) in inboxes[iface].drain(..) {
+                        self.handle_inbound(Inbound { iface, bytes, from }, 0);
+                    }
+                }
                 Some(done) = self.arp.done_rx.recv() => {
                     let at = self.now();
                     self.on_arp(done, at);
@@ -138,6 +175,7 @@ impl Core {
                     self.joined(done);
                 }
                 _ = tick.tick() => {
+                    crate::log::held::flush();
                     self.check_clock();
                     let at = self.now();
                     self.housekeeping(at);

@@ -13,7 +13,7 @@ use tracing::{error, info, warn};
 
 use super::api::{self, CoreHandle};
 use super::commit::Journal;
-use super::core::{Inbound, Job, receive};
+use super::core::Job;
 use super::sweep::ArpState;
 use super::transport::Socket;
 use super::webhooks;
@@ -213,9 +213,7 @@ pub async fn run_with_time(
         Duration::from_secs(u64::from(core.cfg.server.control_idle_timeout)),
     ));
 
-    let (tx, rx) = mpsc::channel::<Inbound>(4096);
-    for (i, s) in core.sockets.iter().enumerate() {
-        background.spawn(receive(i, s.clone(), tx.clone()));
+    for s in &core.sockets {
         let iface = s.interface();
         info!(
             "berthd ready: serving DHCP, listening on {} ({}), control socket {}",
@@ -224,11 +222,10 @@ pub async fn run_with_time(
             control_path.display()
         );
     }
-    drop(tx);
 
     core.start_arp(core.now());
     core.notifier.ready();
-    core.serve(rx, jobs_rx, shutdown).await;
+    core.serve(jobs_rx, shutdown).await;
 
     core.notifier.stopping();
     background.abort_all();

@@ -23,6 +23,18 @@ pub trait Socket: Send + Sync + 'static {
     fn interface(&self) -> Interface;
     /// Receives one datagram into `buf`: its length and sender.
     fn recv<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>>;
+    /// Waits for the first datagram and appends it, and whatever else has
+    /// arrived, to `out`: how the core receives. The default takes one
+    /// through [`Socket::recv`]. Dropping the future loses nothing.
+    fn recv_many<'a>(&'a self, out: &'a mut Vec<Datagram>) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            let mut buf = vec![0u8; 65536];
+            let (n, from) = self.recv(&mut buf).await?;
+            buf.truncate(n);
+            out.push((buf, from));
+            Ok(())
+        })
+    }
     /// Sends one encoded reply to `dest`.
     fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>>;
     /// Sends one encoded reply to `dest` now, without waiting: the hot
@@ -43,7 +55,11 @@ impl Socket for InterfaceSocket {
     }
 
     fn recv<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>> {
-        Box::pin(self.socket.recv_from(buf))
+        Box::pin(InterfaceSocket::recv(self, buf))
+    }
+
+    fn recv_many<'a>(&'a self, out: &'a mut Vec<Datagram>) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(InterfaceSocket::recv_many(self, out))
     }
 
     fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>> {
@@ -125,6 +141,21 @@ impl Socket for ChannelSocket {
             let n = bytes.len().min(buf.len());
             buf[..n].copy_from_slice(&bytes[..n]);
             Ok((n, from))
+        })
+    }
+
+    fn recv_many<'a>(&'a self, out: &'a mut Vec<Datagram>) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            let mut inbound = self.inbound.lock().await;
+            let Some(first) = inbound.recv().await else {
+                return std::future::pending().await;
+            };
+            out.push(first);
+            while out.len() < 32 {
+                let Ok(more) = inbound.try_recv() else { break };
+                out.push(more);
+            }
+            Ok(())
         })
     }
 

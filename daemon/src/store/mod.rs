@@ -27,6 +27,7 @@ use crate::blocks::Block;
 use crate::config::ServerConfig;
 use crate::lease::{Lease, UnixTime};
 
+mod checkpoint;
 pub mod memory;
 pub mod postgres;
 pub mod sqlite;

@@ -17,6 +17,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 
 use super::StoredHost;
+use super::checkpoint::{CHECKPOINT_PAGES, Checkpointer, WAL_BOUND_PAGES};
 use super::{Lost, Store, StoreError, Write};
 use crate::addr::MacAddr;
 use crate::blocks::Block;
@@ -60,6 +61,10 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// `sqlite3` shell) before a write fails instead of hanging a commit forever.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The writer connection's page cache, as SQLite's `cache_size` takes it
+/// (negative: KiB). SQLite's default is 2000 KiB.
+const CACHE_KIB: i64 = -1024;
+
 const PUT_SQL: &str = "INSERT INTO leases (ip, client_id, mac, hostname, state, starts, ends)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
      ON CONFLICT(ip) DO UPDATE SET
@@ -81,6 +86,10 @@ const LOAD_SQL: &str = "SELECT ip, client_id, mac, hostname, state, starts, ends
 /// The SQLite lease store. Owns one connection; meant to be moved into a
 /// [`super::Writer`] after [`Store::load_leases`] has filled the index.
 pub struct SqliteStore {
+    /// Declared first so it stops (and closes its connection) before
+    /// `conn` closes: the last connection to close checkpoints the WAL
+    /// and removes it.
+    _checkpointer: Option<Checkpointer>,
     conn: Connection,
     path: PathBuf,
     /// `path` for messages, computed once.
@@ -151,7 +160,33 @@ impl SqliteStore {
         }
 
         migrate(&mut conn, &label)?;
+        // The writer's page cache: the pages a commit touches (the
+        // database's inner pages, mostly); the OS caches the rest.
+        conn.pragma_update(None, "cache_size", CACHE_KIB)
+            .map_err(sql_err(&label, "setting cache_size"))?;
+        let checkpointer = match Checkpointer::start(path, &label) {
+            Ok((c, nudge)) => {
+                // Replaces SQLite's auto-checkpoint on this connection.
+                conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
+                    if pages >= WAL_BOUND_PAGES {
+                        // The thread never caught up (a WAL only restarts
+                        // after a complete checkpoint): bound it here.
+                        let _ = wal.checkpoint();
+                    } else if pages >= CHECKPOINT_PAGES {
+                        nudge.nudge();
+                    }
+                    Ok(())
+                }))
+                .map_err(sql_err(&label, "setting the WAL hook"))?;
+                Some(c)
+            }
+            Err(e) => {
+                tracing::warn!(store = %label, "no checkpoint thread ({e}); SQLite checkpoints on commit");
+                None
+            }
+        };
         Ok(SqliteStore {
+            _checkpointer: checkpointer,
             conn,
             path: path.to_path_buf(),
             label,
