@@ -36,9 +36,10 @@ pub enum ControlError {
     },
 }
 
-/// The bound control socket.
+/// The bound control socket, not yet served: binding needs no runtime, so
+/// the socket can be bound on one thread and served on another.
 pub struct Listener {
-    listener: UnixListener,
+    listener: std::os::unix::net::UnixListener,
     path: PathBuf,
     admin_gid: Option<Gid>,
     slots: Arc<Slots>,
@@ -75,9 +76,12 @@ impl Listener {
         // Created 0660 from the start: with the process umask a window
         // would open between bind and chmod in which anyone may connect.
         let old_mask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o117));
-        let bound = UnixListener::bind(&path);
+        let bound = std::os::unix::net::UnixListener::bind(&path);
         nix::sys::stat::umask(old_mask);
         let listener = bound.map_err(err("binding"))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(err("non-blocking mode"))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660))
             .map_err(err("setting mode 0660"))?;
         let current_gid = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::gid(&m));
@@ -118,6 +122,36 @@ impl Listener {
         &self.path
     }
 
+    /// Hands the socket to the tokio runtime this is called in, to accept
+    /// on.
+    pub fn register(self) -> Result<Accepting, ControlError> {
+        let Listener {
+            listener,
+            path,
+            admin_gid,
+            slots,
+        } = self;
+        let listener = UnixListener::from_std(listener).map_err(|source| ControlError::Io {
+            path: path.clone(),
+            what: "registering with the runtime",
+            source,
+        })?;
+        Ok(Accepting {
+            listener,
+            admin_gid,
+            slots,
+        })
+    }
+}
+
+/// The control socket, accepting on a runtime.
+pub struct Accepting {
+    listener: UnixListener,
+    admin_gid: Option<Gid>,
+    slots: Arc<Slots>,
+}
+
+impl Accepting {
     /// Waits for the next connection and says who is on the other end. A
     /// failed accept, a peer whose credentials cannot be read, and a peer
     /// over its connection limit are logged and skipped. Nothing here

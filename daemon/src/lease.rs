@@ -183,6 +183,7 @@ impl LeaseTable {
         // The end index is built once, from sorted keys, rather than by a
         // million inserts into a B-tree.
         let mut ends = Vec::with_capacity(n);
+        let mut addrs = Vec::with_capacity(n);
         for l in leases {
             if t.by_ip.contains_key(&l.ip) {
                 // Not from a store (addresses are its keys), but correct.
@@ -194,13 +195,19 @@ impl LeaseTable {
                 ends.push((l.ends, l.ip));
             }
             t.ranges.add(&l);
+            addrs.push(l.ip);
             t.by_ip.insert(l.ip, l);
         }
+        // Collecting sorts once and builds each tree in bulk.
         if t.by_end.is_empty() {
-            // Collecting sorts once and builds the tree in bulk.
             t.by_end = ends.into_iter().collect();
         } else {
             t.by_end.extend(ends);
+        }
+        if t.addrs.is_empty() {
+            t.addrs = addrs.into_iter().collect();
+        } else {
+            t.addrs.extend(addrs);
         }
         t
     }
@@ -382,6 +389,21 @@ mod tests {
         let mut v: Vec<u8> = it.map(|l| l.ip.octets()[3]).collect();
         v.sort_unstable();
         v
+    }
+
+    #[test]
+    fn a_table_built_from_stored_leases_lists_them_in_address_order() {
+        // Regression: the bulk build at start left the address index (the
+        // one list pages walk) empty, so `berth leases` showed nothing
+        // after a restart.
+        let t = LeaseTable::from_leases([rec(12, 1, 0), rec(10, 2, 0), rec(11, 3, 0)]);
+        let listed: Vec<u8> = t.after(None).map(|l| l.ip.octets()[3]).collect();
+        assert_eq!(listed, vec![10, 11, 12]);
+        let rest: Vec<u8> = t
+            .after(Some(Ipv4Addr::new(192, 0, 2, 10)))
+            .map(|l| l.ip.octets()[3])
+            .collect();
+        assert_eq!(rest, vec![11, 12]);
     }
 
     #[test]

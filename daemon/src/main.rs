@@ -175,10 +175,10 @@ fn serve(config: PathBuf, cfg: berthd::config::Config, user: &str) -> anyhow::Re
     } else {
         berthd::privilege::drop_bind_service()?;
     }
-    // One thread serves everything async: the core, its sockets and the
-    // control API. A packet then reaches the core without waking another
-    // thread (a futex and an eventfd write per packet with worker threads);
-    // the store's writer and the ARP threads are threads of their own.
+    // One thread serves the core and its sockets: a packet then reaches the
+    // core without waking another thread (a futex and an eventfd write per
+    // packet with worker threads). The control API, the store's writer and
+    // the ARP threads are threads of their own.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .thread_name("berthd")

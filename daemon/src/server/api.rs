@@ -111,16 +111,80 @@ impl CoreHandle {
     }
 }
 
+/// What the control API's connections need.
+pub(crate) struct Service {
+    pub core: CoreHandle,
+    pub calls: Arc<ApiCalls>,
+    pub events: Arc<EventLog>,
+    pub admin_group: String,
+    pub idle: Duration,
+}
+
+/// The control API served on a thread and runtime of its own: the JSON,
+/// paging and long polls of a thousand control connections then share no
+/// thread with the DHCP core, which only runs each call's short job on the
+/// core. Stopped (and joined) when dropped.
+pub(crate) struct ControlThread {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ControlThread {
+    /// Starts serving `listener`.
+    pub(crate) fn spawn(listener: Listener, service: Service) -> std::io::Result<ControlThread> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("berthd-control")
+            .build()?;
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("berthd-control".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    tokio::select! {
+                        () = serve(listener, service) => {}
+                        _ = stop_rx => {}
+                    }
+                });
+                // Dropping the runtime ends every connection's task.
+            })?;
+        Ok(ControlThread {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for ControlThread {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            warn!("the control API's thread panicked");
+        }
+    }
+}
+
 /// Accepts control connections until the task is aborted; each is its own
 /// tarpc channel, so an oversized or malformed frame ends only that one.
-pub(crate) async fn serve(
-    listener: Listener,
-    core: CoreHandle,
-    calls: Arc<ApiCalls>,
-    events: Arc<EventLog>,
-    admin_group: String,
-    idle: Duration,
-) {
+async fn serve(listener: Listener, service: Service) {
+    let Service {
+        core,
+        calls,
+        events,
+        admin_group,
+        idle,
+    } = service;
+    let listener = match listener.register() {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("control API not served: {e}");
+            return;
+        }
+    };
     loop {
         let (stream, peer) = listener.accept().await;
         let core = core.clone();

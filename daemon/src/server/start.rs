@@ -204,14 +204,19 @@ pub async fn run_with_time(
         drops_tx,
     ));
     background.spawn(webhooks::forward_drops(drops_rx, jobs_tx.clone()));
-    background.spawn(api::serve(
-        control,
-        CoreHandle::new(jobs_tx),
-        core.metrics.api.clone(),
-        core.events.clone(),
-        core.cfg.server.admin_group.clone(),
-        Duration::from_secs(u64::from(core.cfg.server.control_idle_timeout)),
-    ));
+    let service = api::Service {
+        core: CoreHandle::new(jobs_tx),
+        calls: core.metrics.api.clone(),
+        events: core.events.clone(),
+        admin_group: core.cfg.server.admin_group.clone(),
+        idle: Duration::from_secs(u64::from(core.cfg.server.control_idle_timeout)),
+    };
+    let control_thread =
+        api::ControlThread::spawn(control, service).map_err(|source| control::ControlError::Io {
+            path: control_path.clone(),
+            what: "starting its thread",
+            source,
+        })?;
 
     for s in &core.sockets {
         let iface = s.interface();
@@ -228,6 +233,7 @@ pub async fn run_with_time(
     core.serve(jobs_rx, shutdown).await;
 
     core.notifier.stopping();
+    drop(control_thread);
     background.abort_all();
     core.metrics.stop();
     info!(
