@@ -211,12 +211,13 @@ pub async fn run_with_time(
         admin_group: core.cfg.server.admin_group.clone(),
         idle: Duration::from_secs(u64::from(core.cfg.server.control_idle_timeout)),
     };
-    let control_thread =
-        api::ControlThread::spawn(control, service).map_err(|source| control::ControlError::Io {
+    let control_thread = api::ControlThread::spawn(control, service).map_err(|source| {
+        control::ControlError::Io {
             path: control_path.clone(),
             what: "starting its thread",
             source,
-        })?;
+        }
+    })?;
 
     for s in &core.sockets {
         let iface = s.interface();
