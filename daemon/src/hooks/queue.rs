@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use berth_proto::{Event, EventKind};
 use tokio::sync::{Semaphore, mpsc};
@@ -13,6 +13,7 @@ use tracing::{info, warn};
 
 use super::run::{self, Ending, Program, RunAs};
 use super::{HookConfig, HookEvent, HookKind, env};
+use crate::clock::{SystemClocks, TimeSource};
 use crate::events::{EventLog, new_event};
 
 /// What became of a submitted event.
@@ -60,9 +61,7 @@ struct Job {
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    i64::try_from(SystemClocks.wall()).unwrap_or(i64::MAX)
 }
 
 /// The last line(s) of stderr worth showing in an event, at most 300 bytes.

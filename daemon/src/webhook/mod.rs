@@ -27,6 +27,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+use crate::clock::{SystemClocks, TimeSource};
 use crate::config::Webhook;
 use crate::events::EventLog;
 pub use http::PostError;
@@ -240,9 +241,7 @@ fn report_delivery(events: &EventLog, url: &str, failing: Option<&http::PostErro
         }
         None => e.detail = format!("webhook {url}: delivers again"),
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = i64::try_from(SystemClocks.wall()).unwrap_or(i64::MAX);
     events.push(e, now);
 }
 
