@@ -132,20 +132,12 @@ pub fn engine_sequence(data: &[u8]) {
     let Some((&adopt, steps)) = data.split_first() else {
         return;
     };
-    let text = SEQUENCE_CONFIG.replace(
-        "bootp = true",
-        if adopt & 1 == 1 {
-            "bootp = true\nadopt_rebooting_clients = true"
-        } else {
-            "bootp = true"
-        },
-    );
-    let Ok(cfg) = crate::config::parse(&text, Path::new("fuzz.toml")) else {
-        panic!("the sequence config must parse");
-    };
-    let (hosts, _) = HostTable::build(&cfg.hosts, Vec::new());
-    let mut table = LeaseTable::new();
-    pool::Layout::new(&cfg, &hosts).index(&mut table);
+    // Parsing the config and laying out the pool cost more than a short
+    // sequence does, so each variant is built once per process.
+    static BEDS: std::sync::OnceLock<[SequenceBed; 2]> = std::sync::OnceLock::new();
+    let beds = BEDS.get_or_init(|| [SequenceBed::new(false), SequenceBed::new(true)]);
+    let SequenceBed { cfg, hosts, table } = &beds[usize::from(adopt & 1)];
+    let mut table = table.clone();
     let blocks = Blocklist::default();
     let iface = Interface {
         name: "eth0".into(),
@@ -189,11 +181,10 @@ pub fn engine_sequence(data: &[u8]) {
             p.options
                 .set(code::MAX_MESSAGE_SIZE, 300u16.to_be_bytes().to_vec());
         }
-        let before = table.clone();
         let view = View {
-            config: &cfg,
-            hosts: &hosts,
-            leases: &before,
+            config: cfg,
+            hosts,
+            leases: &table,
             blocks: &blocks,
             interfaces: &interfaces,
             probe_subnets: &[],
@@ -208,7 +199,7 @@ pub fn engine_sequence(data: &[u8]) {
         );
         for e in &d.effects {
             let Effect::Bind(l) = e else { continue };
-            if let Some(held) = before.get(l.ip) {
+            if let Some(held) = table.get(l.ip) {
                 assert!(
                     held.client == l.client || !held.is_active(now),
                     "{} bound to {:?} while {:?} holds it ({:?})",
@@ -242,5 +233,33 @@ pub fn engine_sequence(data: &[u8]) {
             }
         }
         engine::apply(&mut table, &d.effects);
+    }
+}
+
+/// What every sequence starts from: the parsed config, its hosts and the
+/// empty lease table with the pool laid out.
+struct SequenceBed {
+    cfg: crate::config::Config,
+    hosts: HostTable,
+    table: LeaseTable,
+}
+
+impl SequenceBed {
+    fn new(adopt_rebooting: bool) -> Self {
+        let text = SEQUENCE_CONFIG.replace(
+            "bootp = true",
+            if adopt_rebooting {
+                "bootp = true\nadopt_rebooting_clients = true"
+            } else {
+                "bootp = true"
+            },
+        );
+        let Ok(cfg) = crate::config::parse(&text, Path::new("fuzz.toml")) else {
+            panic!("the sequence config must parse");
+        };
+        let (hosts, _) = HostTable::build(&cfg.hosts, Vec::new());
+        let mut table = LeaseTable::new();
+        pool::Layout::new(&cfg, &hosts).index(&mut table);
+        Self { cfg, hosts, table }
     }
 }
