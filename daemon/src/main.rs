@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use berthd::log::{HeldStderr, LogTarget, Syslog};
+use berthd::log::{HeldStderr, LineFormat, LogTarget, Syslog};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -49,13 +49,14 @@ fn init_logging(verbose: u8, target: &LogTarget) {
             .with_env_filter(filter)
             .with_writer(HeldStderr)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .event_format(LineFormat::new())
             .init(),
         // Syslog stamps each line itself; one line per datagram.
         LogTarget::Syslog { facility, socket } => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(Syslog::new(*facility, socket))
             .with_ansi(false)
-            .without_time()
+            .event_format(LineFormat::without_time())
             .init(),
     }
 }

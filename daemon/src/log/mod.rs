@@ -2,11 +2,13 @@
 //! systemd), or syslog for operators whose tooling expects it
 //! (`[server] log = "local7"`).
 
+pub mod format;
 pub mod held;
 pub mod syslog;
 
 use std::path::PathBuf;
 
+pub use format::LineFormat;
 pub use held::HeldStderr;
 pub use syslog::{Facility, Syslog};
 
