@@ -16,6 +16,12 @@
 //! fill each server with N leases through the `filler` program and print
 //! its memory: VmRSS, VmHWM and the anonymous and file-backed parts).
 //! Memory is the other stable figure: run with `BENCH_FILL=50000`.
+//! `BENCH_CALLGRIND=1` runs berthd under `valgrind --tool=callgrind`
+//! (through `contrib/dev/callgrind-berthd.sh`) and adds the instructions
+//! it executed per completed DORA, all threads, counted from just before
+//! perfdhcp starts to just after it ends: the steadiest figure of all.
+//! Valgrind slows berthd some fifty times, so keep `BENCH_RATE` low (100)
+//! and the servers to `berthd`.
 
 #[path = "compare/servers.rs"]
 #[allow(dead_code)]
@@ -60,6 +66,8 @@ fn main() -> ExitCode {
 /// What one counted run gave.
 struct Counted {
     completed: u64,
+    /// Instructions executed while perfdhcp ran (`BENCH_CALLGRIND`).
+    instructions: Option<u64>,
     syscalls: u64,
     switches: u64,
     cpu_secs: f64,
@@ -82,6 +90,10 @@ fn run() -> Result<()> {
     if strace {
         require_tools(&["strace"]);
     }
+    let callgrind = match std::env::var_os("BENCH_CALLGRIND") {
+        Some(_) => Some(under_callgrind()?),
+        None => None,
+    };
     let run = PerfdhcpRun {
         rate: env_u32("BENCH_RATE", 500)?,
         clients: env_u32("BENCH_CLIENTS", 50_000)?.min(POOL_SIZE),
@@ -118,10 +130,19 @@ fn run() -> Result<()> {
 
     let mut rows = Vec::new();
     for &kind in &servers {
-        let c = counted(kind, &lab, &client, &setup, &run, strace, verbose)?;
+        let callgrind = callgrind.as_ref().filter(|_| kind == Kind::Berthd);
+        let c = counted(
+            kind, &lab, &client, &setup, &run, strace, callgrind, verbose,
+        )?;
         println!(
-            "cost:   {kind:<9} {} DORA: {} syscalls, {} context switches, {:.2} s CPU",
-            c.completed, c.syscalls, c.switches, c.cpu_secs
+            "cost:   {kind:<9} {} DORA: {} syscalls, {} context switches, {:.2} s CPU{}",
+            c.completed,
+            c.syscalls,
+            c.switches,
+            c.cpu_secs,
+            c.instructions
+                .map(|i| format!(", {i} instructions"))
+                .unwrap_or_default()
         );
         if let Some(s) = &c.strace {
             println!("{s}");
@@ -134,8 +155,8 @@ fn run() -> Result<()> {
             filled_memory(kind, &lab, &client, &setup, fill)?;
         }
     }
-    println!("\n| per completed DORA | syscalls | context switches | CPU ms |");
-    println!("|---|---|---|---|");
+    println!("\n| per completed DORA | syscalls | context switches | CPU ms | instructions |");
+    println!("|---|---|---|---|---|");
     for (kind, c) in &rows {
         let per = |v: f64| {
             if c.completed == 0 {
@@ -145,13 +166,65 @@ fn run() -> Result<()> {
             }
         };
         println!(
-            "| {kind} | {:.1} | {:.2} | {:.3} |",
+            "| {kind} | {:.1} | {:.2} | {:.3} | {} |",
             per(c.syscalls as f64),
             per(c.switches as f64),
-            per(c.cpu_secs * 1000.0)
+            per(c.cpu_secs * 1000.0),
+            c.instructions
+                .map(|i| format!("{:.0}", per(i as f64)))
+                .unwrap_or_else(|| "-".into())
         );
     }
     Ok(())
+}
+
+/// Where callgrind's counts go, while berthd runs under it.
+struct Callgrind {
+    out: tempfile::TempDir,
+}
+
+/// Points `BERTHD_BIN` at the callgrind wrapper (see the module docs).
+fn under_callgrind() -> Result<Callgrind> {
+    require_tools(&["valgrind", "callgrind_control"]);
+    let out = tempfile::tempdir().context("tempdir for callgrind")?;
+    let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contrib/dev/callgrind-berthd.sh");
+    let real = berthd_bin();
+    // SAFETY: called from `run` before the bench starts any thread; the
+    // servers it spawns inherit the variables.
+    unsafe {
+        std::env::set_var("CALLGRIND_BERTHD", &real);
+        std::env::set_var("CALLGRIND_OUT", out.path());
+        std::env::set_var("BERTHD_BIN", &wrapper);
+    }
+    Ok(Callgrind { out })
+}
+
+impl Callgrind {
+    /// `callgrind_control -z` (zero the counts) or `-d` (dump them).
+    fn control(&self, flag: &str, pid: &str) -> Result<()> {
+        let out = berth_tests::process::run_output(
+            Command::new("callgrind_control").args([flag, pid]),
+            Duration::from_secs(30),
+        )?;
+        if !out.status.success() {
+            bail!(
+                "callgrind_control {flag} {pid}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    /// The instructions of berthd `pid`'s first dump.
+    fn dumped(&self, pid: &str) -> Result<u64> {
+        let path = self.out.path().join(format!("berthd.{pid}.1"));
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("callgrind wrote no dump {}", path.display()))?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("summary:"))
+            .and_then(|v| v.trim().parse().ok())
+            .with_context(|| format!("no summary line in {}", path.display()))
+    }
 }
 
 fn counted(
@@ -161,6 +234,7 @@ fn counted(
     setup: &Setup,
     run: &PerfdhcpRun,
     strace: bool,
+    callgrind: Option<&Callgrind>,
     verbose: bool,
 ) -> Result<Counted> {
     let dir = tempfile::tempdir().context("tempdir")?;
@@ -191,7 +265,13 @@ fn counted(
     // Both attach within a moment; the idle server makes few calls meanwhile.
     std::thread::sleep(Duration::from_millis(500));
     let cpu0 = procstat::cpu_seconds(server.pid()?)?;
+    if let Some(cg) = callgrind {
+        cg.control("-z", &pid)?;
+    }
     let outcome = perfdhcp::run(client, run);
+    if let Some(cg) = callgrind {
+        cg.control("-d", &pid)?;
+    }
     let cpu1 = procstat::cpu_seconds(server.pid()?);
     for p in tracer.iter_mut().chain([&mut perf]) {
         p.signal(Signal::SIGINT)?;
@@ -212,8 +292,10 @@ fn counted(
                 berth_tests::process::read_log(&dir.path().join("perf.log"))
             )
         })?)?;
+    let instructions = callgrind.map(|cg| cg.dumped(&pid)).transpose()?;
     Ok(Counted {
         completed: report.completed(),
+        instructions,
         syscalls,
         switches,
         cpu_secs: cpu1? - cpu0,
