@@ -131,9 +131,12 @@ fn run() -> Result<()> {
     let mut rows = Vec::new();
     for &kind in &servers {
         let callgrind = callgrind.as_ref().filter(|_| kind == Kind::Berthd);
-        let c = counted(
-            kind, &lab, &client, &setup, &run, strace, callgrind, verbose,
-        )?;
+        let how = How {
+            strace,
+            callgrind,
+            verbose,
+        };
+        let c = counted(kind, &lab, &client, &setup, &run, how)?;
         println!(
             "cost:   {kind:<9} {} DORA: {} syscalls, {} context switches, {:.2} s CPU{}",
             c.completed,
@@ -176,6 +179,14 @@ fn run() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// What a counted run watches besides perf's counts.
+#[derive(Clone, Copy)]
+struct How<'a> {
+    strace: bool,
+    callgrind: Option<&'a Callgrind>,
+    verbose: bool,
 }
 
 /// Where callgrind's counts go, while berthd runs under it.
@@ -233,10 +244,13 @@ fn counted(
     client: &berth_tests::ClientNs,
     setup: &Setup,
     run: &PerfdhcpRun,
-    strace: bool,
-    callgrind: Option<&Callgrind>,
-    verbose: bool,
+    how: How<'_>,
 ) -> Result<Counted> {
+    let How {
+        strace,
+        callgrind,
+        verbose,
+    } = how;
     let dir = tempfile::tempdir().context("tempdir")?;
     let server = Server::start(kind, lab, setup).with_context(|| format!("starting {kind}"))?;
     let pid = server.pid()?.to_string();
