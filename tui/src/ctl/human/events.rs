@@ -28,6 +28,20 @@ fn event_detail(e: &Event) -> String {
     }
 }
 
+/// An event's cells, in the order both forms show them.
+fn cells(e: &Event, tz: &TimeZone) -> [String; 8] {
+    [
+        e.seq.to_string(),
+        local_time(e.at, tz),
+        e.kind.as_str().to_string(),
+        e.ip.map_or_else(|| "-".to_string(), |i| i.to_string()),
+        or_dash(e.mac.as_deref()),
+        or_dash(e.hostname.as_deref()),
+        or_dash(e.interface.as_deref()),
+        event_detail(e),
+    ]
+}
+
 /// `events`: a table of the events held.
 pub fn events(es: &[Event], tz: &TimeZone) -> String {
     if es.is_empty() {
@@ -45,17 +59,7 @@ pub fn events(es: &[Event], tz: &TimeZone) -> String {
     ])
     .right(0);
     for e in es {
-        t.row(vec![
-            e.seq.to_string(),
-            local_time(e.at, tz),
-            e.kind.as_str().to_string(),
-            e.ip.map(|i| i.to_string())
-                .unwrap_or_else(|| "-".to_string()),
-            or_dash(e.mac.as_deref()),
-            or_dash(e.hostname.as_deref()),
-            or_dash(e.interface.as_deref()),
-            event_detail(e),
-        ]);
+        t.row(cells(e, tz).into());
     }
     t.render()
 }
@@ -63,17 +67,9 @@ pub fn events(es: &[Event], tz: &TimeZone) -> String {
 /// `events --follow`: one event per line. Later events are not known yet,
 /// so columns get fixed widths that fit the usual values instead of a table.
 pub fn event_line(e: &Event, tz: &TimeZone) -> String {
+    let [seq, time, kind, ip, mac, hostname, interface, detail] = cells(e, tz);
     let line = format!(
-        "{:>6}  {}  {:<12}  {:<15}  {:<17}  {:<16}  {:<8}  {}",
-        e.seq,
-        local_time(e.at, tz),
-        e.kind.as_str(),
-        e.ip.map(|i| i.to_string())
-            .unwrap_or_else(|| "-".to_string()),
-        or_dash(e.mac.as_deref()),
-        or_dash(e.hostname.as_deref()),
-        or_dash(e.interface.as_deref()),
-        event_detail(e),
+        "{seq:>6}  {time}  {kind:<12}  {ip:<15}  {mac:<17}  {hostname:<16}  {interface:<8}  {detail}"
     );
     format!("{}\n", line.trim_end())
 }
