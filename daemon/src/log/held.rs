@@ -42,6 +42,8 @@ struct Shared {
     /// Whether anything is held: read on every turn of the core, so kept
     /// apart from the lock.
     pending: AtomicBool,
+    /// Whether the sink wants each line's time ([`Sink::stamps`]).
+    stamps: bool,
 }
 
 /// The holding layer over a sink; the [`MakeWriter`] for
@@ -55,6 +57,7 @@ static INSTALLED: OnceLock<Held> = OnceLock::new();
 impl Held {
     /// A layer over `sink`, not holding yet.
     pub fn new(sink: impl Sink) -> Held {
+        let stamps = sink.stamps();
         Held(Arc::new(Shared {
             state: Mutex::new(State {
                 batch: Batch::default(),
@@ -63,6 +66,7 @@ impl Held {
             }),
             holding: AtomicBool::new(false),
             pending: AtomicBool::new(false),
+            stamps,
         }))
     }
 
@@ -124,7 +128,7 @@ impl Shared {
 
     /// Takes one finished line: holds it, or writes it with what is held.
     fn take(&self, level: Level, urgent: bool, text: &[u8]) {
-        let at = jiff::Timestamp::now();
+        let at = self.stamps.then(jiff::Timestamp::now);
         let mut s = self.lock();
         s.batch.push(level, at, text);
         if urgent || !self.holding.load(Ordering::Acquire) || s.batch.len() >= LIMIT {
@@ -292,6 +296,35 @@ pub(super) mod tests {
         held.hold(false);
         assert_eq!(held.due(), None, "stopping writes what is held");
         assert_eq!(out.take(), ["four\n"]);
+    }
+
+    /// A sink that stamps lines, and keeps whether each had its time.
+    #[derive(Clone, Default)]
+    struct Stamped(Arc<Mutex<Vec<bool>>>);
+
+    impl Sink for Stamped {
+        fn write(&mut self, batch: &Batch) {
+            let mut got = self.0.lock().expect("lock");
+            got.extend(batch.entries().map(|e| e.at.is_some()));
+        }
+
+        fn stamps(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn lines_carry_their_time_only_to_a_sink_that_stamps() {
+        let stamped = Stamped::default();
+        let held = Held::new(stamped.clone());
+        held.hold(true);
+        log(&held, Level::INFO, "one\n");
+        held.hold(false);
+        assert_eq!(*stamped.0.lock().expect("lock"), [true]);
+
+        let out = Record::default();
+        let plain = Held::new(out.clone());
+        assert!(!plain.0.stamps, "stderr-like sinks read no clock per line");
     }
 
     #[test]

@@ -12,6 +12,13 @@ pub trait Sink: Send + 'static {
     /// Writes the lines of `batch`, in order. There is nowhere to report a
     /// failure, so a sink falls back (or drops the lines) itself.
     fn write(&mut self, batch: &Batch);
+
+    /// Whether each line needs the time it was logged ([`Entry::at`]): a
+    /// sink that stamps lines itself. Others are spared a clock read per
+    /// line.
+    fn stamps(&self) -> bool {
+        false
+    }
 }
 
 /// Finished lines, back to back, with where each ends and its level and
@@ -26,7 +33,7 @@ pub struct Batch {
 struct Mark {
     end: usize,
     level: Level,
-    at: jiff::Timestamp,
+    at: Option<jiff::Timestamp>,
 }
 
 /// One line of a [`Batch`].
@@ -34,8 +41,9 @@ struct Mark {
 pub struct Entry<'a> {
     /// Its level.
     pub level: Level,
-    /// When it was logged (not when it is written).
-    pub at: jiff::Timestamp,
+    /// When it was logged (not when it is written), for a sink that
+    /// [stamps](Sink::stamps) lines.
+    pub at: Option<jiff::Timestamp>,
     /// The formatted line, with its newline.
     pub text: &'a [u8],
 }
@@ -70,7 +78,7 @@ impl Batch {
         self.marks.is_empty()
     }
 
-    pub(super) fn push(&mut self, level: Level, at: jiff::Timestamp, text: &[u8]) {
+    pub(super) fn push(&mut self, level: Level, at: Option<jiff::Timestamp>, text: &[u8]) {
         self.bytes.extend_from_slice(text);
         self.marks.push(Mark {
             end: self.bytes.len(),
@@ -103,7 +111,7 @@ mod tests {
 
     #[test]
     fn a_batch_keeps_each_line_with_its_level() {
-        let at = jiff::Timestamp::UNIX_EPOCH;
+        let at = None;
         let mut b = Batch::default();
         assert!(b.is_empty());
         b.push(Level::INFO, at, b"one\n");

@@ -142,12 +142,18 @@ impl Sink for Syslog {
         let pid = std::process::id();
         for line in batch.entries() {
             let text = String::from_utf8_lossy(line.text);
-            let msg = frame(self.facility, &line.level, line.at, pid, &text);
+            let at = line.at.unwrap_or_else(jiff::Timestamp::now);
+            let msg = frame(self.facility, &line.level, at, pid, &text);
             if self.send(&msg).is_err() {
                 // Not lost silently.
                 let _ = io::stderr().write_all(line.text);
             }
         }
+    }
+
+    /// Lines are stamped when logged, not when a held batch is sent.
+    fn stamps(&self) -> bool {
+        true
     }
 }
 
