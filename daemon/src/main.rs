@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use berthd::log::{Held, LogTarget, Stderr, Syslog};
+use berthd::log::{Held, LineFormat, LogTarget, Stderr, Syslog};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -50,13 +50,14 @@ fn init_logging(verbose: u8, target: &LogTarget) {
             .with_env_filter(filter)
             .with_writer(Held::install(Stderr))
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .event_format(LineFormat::new())
             .init(),
         // Syslog stamps each line itself; one line per datagram.
         LogTarget::Syslog { facility, socket } => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(Held::install(Syslog::new(*facility, socket)))
             .with_ansi(false)
-            .without_time()
+            .event_format(LineFormat::without_time())
             .init(),
     }
 }

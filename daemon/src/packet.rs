@@ -307,63 +307,75 @@ impl Packet {
         copy_c_string(&mut out[file_at..file_at + FILE_LEN], &self.file);
         out.extend_from_slice(&MAGIC_COOKIE);
 
-        // Encoded options, essential ones first in a stable order so that
-        // dropping from the end never drops them; 82 goes last of all.
-        let mut items: Vec<(u8, Vec<u8>)> = Vec::with_capacity(self.options.len());
+        // Options go essential ones first, each group in list order, so
+        // that dropping from the end never drops them; 82 goes last of all.
+        let in_body = |c: u8| c != code::RELAY_AGENT_INFO && c != code::PAD && c != code::END;
         let relay = self.options.get(code::RELAY_AGENT_INFO);
-        for (c, v) in self.options.iter() {
-            if c == code::RELAY_AGENT_INFO || c == code::PAD || c == code::END {
-                continue;
+        let total: usize = self
+            .options
+            .iter()
+            .filter(|&(c, _)| in_body(c))
+            .map(|(_, v)| encoded_len(v))
+            .sum();
+        // Room in the options field: all but the END byte (and option 82).
+        let reserved = 1 + relay.map_or(0, encoded_len);
+        let main_room = max_len.saturating_sub(out.len() + reserved);
+        if total <= main_room {
+            // Everything fits (nearly every reply): written in place.
+            for essential in [true, false] {
+                for (c, v) in self.options.iter() {
+                    if in_body(c) && keep.contains(&c) == essential {
+                        put_option(&mut out, c, v);
+                    }
+                }
             }
-            items.push((c, encode_option(c, v)));
+            if let Some(r) = relay {
+                put_option(&mut out, code::RELAY_AGENT_INFO, r);
+            }
+            return (finish_reply(out), Vec::new());
+        }
+        let mut items: Vec<(u8, Vec<u8>)> = Vec::with_capacity(self.options.len());
+        for (c, v) in self.options.iter() {
+            if in_body(c) {
+                items.push((c, encode_option(c, v)));
+            }
         }
         items.sort_by_key(|(c, _)| !keep.contains(c));
         let relay = relay.map(|v| encode_option(code::RELAY_AGENT_INFO, v));
-
-        // Room in the options field: all but the END byte (and option 82).
-        let reserved = 1 + relay.as_ref().map_or(0, Vec::len);
-        let main_room = max_len.saturating_sub(out.len() + reserved);
-        let total: usize = items.iter().map(|(_, b)| b.len()).sum();
         let mut main: Vec<u8> = Vec::new();
         let mut file_area: Vec<u8> = Vec::new();
         let mut sname_area: Vec<u8> = Vec::new();
         let mut dropped = Vec::new();
         let mut overload = 0u8;
-        if total <= main_room {
-            for (_, bytes) in &items {
-                main.extend_from_slice(bytes);
-            }
+        // Overflow: option 52 itself takes 3 bytes of the main area; the
+        // fixed fields can be borrowed only when the reply leaves them
+        // empty. Each overflow area keeps a byte for its own END.
+        let main_room = main_room.saturating_sub(3);
+        let file_room = if self.file.is_empty() {
+            FILE_LEN - 1
         } else {
-            // Overflow: option 52 itself takes 3 bytes of the main area; the
-            // fixed fields can be borrowed only when the reply leaves them
-            // empty. Each overflow area keeps a byte for its own END.
-            let main_room = main_room.saturating_sub(3);
-            let file_room = if self.file.is_empty() {
-                FILE_LEN - 1
+            0
+        };
+        let sname_room = if self.sname.is_empty() {
+            SNAME_LEN - 1
+        } else {
+            0
+        };
+        for (c, bytes) in items {
+            if main.len() + bytes.len() <= main_room {
+                main.extend_from_slice(&bytes);
+            } else if file_area.len() + bytes.len() <= file_room {
+                overload |= 1;
+                file_area.extend_from_slice(&bytes);
+            } else if sname_area.len() + bytes.len() <= sname_room {
+                overload |= 2;
+                sname_area.extend_from_slice(&bytes);
+            } else if keep.contains(&c) {
+                // Essential options always go in: a reply without them
+                // is useless, and the cap is only a courtesy.
+                main.extend_from_slice(&bytes);
             } else {
-                0
-            };
-            let sname_room = if self.sname.is_empty() {
-                SNAME_LEN - 1
-            } else {
-                0
-            };
-            for (c, bytes) in items {
-                if main.len() + bytes.len() <= main_room {
-                    main.extend_from_slice(&bytes);
-                } else if file_area.len() + bytes.len() <= file_room {
-                    overload |= 1;
-                    file_area.extend_from_slice(&bytes);
-                } else if sname_area.len() + bytes.len() <= sname_room {
-                    overload |= 2;
-                    sname_area.extend_from_slice(&bytes);
-                } else if keep.contains(&c) {
-                    // Essential options always go in: a reply without them
-                    // is useless, and the cap is only a courtesy.
-                    main.extend_from_slice(&bytes);
-                } else {
-                    dropped.push(c);
-                }
+                dropped.push(c);
             }
         }
         if overload != 0 {
@@ -383,28 +395,43 @@ impl Packet {
         if let Some(r) = relay {
             out.extend_from_slice(&r);
         }
-        out.push(code::END);
-        // Pad to the BOOTP minimum of 300 bytes: some old clients and relays
-        // drop shorter replies.
-        if out.len() < 300 {
-            out.resize(300, 0);
-        }
-        (out, dropped)
+        (finish_reply(out), dropped)
     }
 }
 
-/// Encodes one option, splitting values over 255 bytes (RFC 3396).
-fn encode_option(c: u8, v: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len() + 2);
+/// Ends the options with END and pads to the BOOTP minimum of 300 bytes:
+/// some old clients and relays drop shorter replies.
+fn finish_reply(mut out: Vec<u8>) -> Vec<u8> {
+    out.push(code::END);
+    if out.len() < 300 {
+        out.resize(300, 0);
+    }
+    out
+}
+
+/// Bytes option value `v` takes on the wire, split as [`put_option`] does.
+fn encoded_len(v: &[u8]) -> usize {
+    v.len() + 2 * v.len().div_ceil(255).max(1)
+}
+
+/// Appends one option, splitting values over 255 bytes (RFC 3396).
+fn put_option(out: &mut Vec<u8>, c: u8, v: &[u8]) {
     if v.is_empty() {
         out.extend_from_slice(&[c, 0]);
-        return out;
+        return;
     }
     for chunk in v.chunks(255) {
         out.push(c);
         out.push(chunk.len() as u8);
         out.extend_from_slice(chunk);
     }
+}
+
+/// One option on its own, for the overflow path that places options one
+/// by one.
+fn encode_option(c: u8, v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(encoded_len(v));
+    put_option(&mut out, c, v);
     out
 }
 
@@ -567,6 +594,31 @@ mod tests {
         assert_eq!(kept + dropped.len(), 10);
         assert!(kept >= 7, "file and sname fields used: kept {kept}");
         assert!(back.options.contains(code::MESSAGE_TYPE));
+    }
+
+    #[test]
+    fn options_go_essential_first_in_list_order_with_82_last() {
+        let mut p = Packet::request(MacAddr([2, 0, 0, 0, 0, 1]), MessageType::Ack, 1);
+        p.options = Options::new();
+        p.options
+            .set(code::RELAY_AGENT_INFO, vec![1, 2, 0xaa, 0xbb]);
+        p.options.set(code::ROUTERS, vec![192, 0, 2, 1]);
+        p.options
+            .set(code::MESSAGE_TYPE, vec![MessageType::Ack as u8]);
+        p.options.set(code::HOST_NAME, vec![b'x'; 300]);
+        p.options.set(code::SERVER_ID, vec![192, 0, 2, 1]);
+        let (bytes, dropped) = p.encode(1500, &[code::SERVER_ID, code::MESSAGE_TYPE]);
+        assert!(dropped.is_empty());
+        let mut want = vec![code::MESSAGE_TYPE, 1, MessageType::Ack as u8];
+        want.extend([code::SERVER_ID, 4, 192, 0, 2, 1]);
+        want.extend([code::ROUTERS, 4, 192, 0, 2, 1]);
+        want.extend([code::HOST_NAME, 255]);
+        want.extend([b'x'; 255]);
+        want.extend([code::HOST_NAME, 45]);
+        want.extend([b'x'; 45]);
+        want.extend([code::RELAY_AGENT_INFO, 4, 1, 2, 0xaa, 0xbb, code::END]);
+        assert_eq!(&bytes[240..240 + want.len()], &want[..]);
+        assert!(bytes[240 + want.len()..].iter().all(|&b| b == 0), "padding");
     }
 
     #[test]

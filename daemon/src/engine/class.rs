@@ -54,11 +54,9 @@ pub(super) fn facts(c: &Ctx<'_>, ip: Option<Ipv4Addr>) -> Facts {
                     .join(",")
             })
             .filter(|s| !s.is_empty()),
-        mac: super::client_mac(p).map(|m| m.to_string()),
+        mac: super::client_mac(p),
         hostname: c.hostname(),
-        ip: ip
-            .filter(|ip| !ip.is_unspecified())
-            .map(|ip| ip.to_string()),
+        ip: ip.filter(|ip| !ip.is_unspecified()),
         circuit_id: relay_sub_option(p, 1).and_then(text),
         remote_id: relay_sub_option(p, 2).and_then(text),
     }

@@ -23,7 +23,7 @@ mod class_tests;
 
 use std::net::Ipv4Addr;
 
-use crate::addr::{Cidr, MacAddr};
+use crate::addr::{Cidr, Dotted, MacAddr};
 use crate::blocks::Blocklist;
 use crate::config::{Class, Config, Host, Subnet};
 use crate::hosts::HostTable;
@@ -139,11 +139,11 @@ pub enum Outcome {
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Outcome::Offered(ip) => write!(f, "offered {ip}"),
-            Outcome::Acked(ip) => write!(f, "acked {ip}"),
+            Outcome::Offered(ip) => write!(f, "offered {}", Dotted(*ip)),
+            Outcome::Acked(ip) => write!(f, "acked {}", Dotted(*ip)),
             Outcome::Informed => f.write_str("informed"),
             Outcome::Naked(why) => write!(f, "naked: {why}"),
-            Outcome::Released(ip) => write!(f, "released {ip}"),
+            Outcome::Released(ip) => write!(f, "released {}", Dotted(*ip)),
             Outcome::Declined(ip) => write!(f, "declined {ip}, quarantined"),
             Outcome::BootpReply(ip) => write!(f, "bootp reply {ip}"),
             Outcome::NoAddress(why) => write!(f, "no address: {why}"),

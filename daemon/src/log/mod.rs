@@ -3,12 +3,14 @@
 //! (`[server] log = "local7"`). Either sink sits under [`held`], which
 //! gathers lines while the core serves.
 
+pub mod format;
 pub mod held;
 pub mod sink;
 pub mod syslog;
 
 use std::path::PathBuf;
 
+pub use format::LineFormat;
 pub use held::Held;
 pub use sink::{Sink, Stderr};
 pub use syslog::{Facility, Syslog};

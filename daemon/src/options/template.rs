@@ -10,6 +10,9 @@
 //! than sent half filled.
 
 use std::fmt;
+use std::net::Ipv4Addr;
+
+use crate::addr::{Dotted, MacAddr};
 
 /// A field a template can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,12 +71,13 @@ pub struct Facts {
     pub vendor_class: Option<String>,
     /// `{user_class}`: option 77's classes joined with `,`.
     pub user_class: Option<String>,
-    /// `{mac}`: the client's MAC.
-    pub mac: Option<String>,
+    /// `{mac}`: the client's MAC (shown only when a template names it).
+    pub mac: Option<MacAddr>,
     /// `{hostname}`: the static host's name, else option 12.
     pub hostname: Option<String>,
-    /// `{ip}`: the address the reply gives.
-    pub ip: Option<String>,
+    /// `{ip}`: the address the reply gives (shown only when a template
+    /// names it).
+    pub ip: Option<Ipv4Addr>,
     /// `{circuit_id}`: option 82 sub-option 1.
     pub circuit_id: Option<String>,
     /// `{remote_id}`: option 82 sub-option 2.
@@ -81,17 +85,22 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// The value of `field`, if the request supplied it.
-    pub fn get(&self, field: Field) -> Option<&str> {
-        match field {
-            Field::VendorClass => self.vendor_class.as_deref(),
-            Field::UserClass => self.user_class.as_deref(),
-            Field::Mac => self.mac.as_deref(),
-            Field::Hostname => self.hostname.as_deref(),
-            Field::Ip => self.ip.as_deref(),
-            Field::CircuitId => self.circuit_id.as_deref(),
-            Field::RemoteId => self.remote_id.as_deref(),
+    /// Appends the value of `field` to `out`; `None` if the request did
+    /// not supply it.
+    pub fn push(&self, field: Field, out: &mut String) -> Option<()> {
+        fn text(s: &Option<String>) -> Option<&str> {
+            s.as_deref()
         }
+        match field {
+            Field::VendorClass => out.push_str(text(&self.vendor_class)?),
+            Field::UserClass => out.push_str(text(&self.user_class)?),
+            Field::Mac => out.push_str(self.mac?.text().as_str()),
+            Field::Hostname => out.push_str(text(&self.hostname)?),
+            Field::Ip => out.push_str(Dotted(self.ip?).text().as_str()),
+            Field::CircuitId => out.push_str(text(&self.circuit_id)?),
+            Field::RemoteId => out.push_str(text(&self.remote_id)?),
+        }
+        Some(())
     }
 }
 
@@ -198,7 +207,7 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
-                Part::Field(f) => out.push_str(facts.get(*f)?),
+                Part::Field(f) => facts.push(*f, &mut out)?,
             }
         }
         (!out.is_empty()).then_some(out)
@@ -238,8 +247,8 @@ mod tests {
     fn facts() -> Facts {
         Facts {
             vendor_class: Some("snom370".into()),
-            mac: Some("02:00:00:00:00:01".into()),
-            ip: Some("192.0.2.100".into()),
+            mac: Some(MacAddr([2, 0, 0, 0, 0, 1])),
+            ip: Some(Ipv4Addr::new(192, 0, 2, 100)),
             ..Facts::default()
         }
     }
@@ -258,16 +267,19 @@ mod tests {
         let all = Facts {
             vendor_class: Some("v".into()),
             user_class: Some("u".into()),
-            mac: Some("m".into()),
+            mac: Some(MacAddr([2, 0, 0, 0, 0, 1])),
             hostname: Some("h".into()),
-            ip: Some("i".into()),
+            ip: Some(Ipv4Addr::new(192, 0, 2, 100)),
             circuit_id: Some("c".into()),
             remote_id: Some("r".into()),
         };
         let t =
             Template::parse("{vendor_class}{user_class}{mac}{hostname}{ip}{circuit_id}{remote_id}")
                 .expect("parses");
-        assert_eq!(t.fill(&all).as_deref(), Some("vumhicr"));
+        assert_eq!(
+            t.fill(&all).as_deref(),
+            Some("vu02:00:00:00:00:01h192.0.2.100cr")
+        );
         assert_eq!(t.fill(&facts()), None, "user_class is absent");
         assert_eq!(
             Template::parse("{ip}-{mac}")

@@ -5,6 +5,7 @@ use berth_proto::{Event, EventKind};
 
 use super::Core;
 use super::commit::Report;
+use crate::addr::Dotted;
 use crate::engine::{self, Decision, Outcome};
 use crate::events::new_event;
 use crate::lease::UnixTime;
@@ -82,7 +83,7 @@ impl Core {
         let host = engine::client_host(&self.hosts, p);
         let text = |c: u8| engine::client_text(p, c);
         let mut e = new_event(kind);
-        e.mac = mac.map(|m| m.to_string());
+        e.mac = mac.map(|m| m.text().as_str().to_string());
         e.hostname = host
             .map(|h| h.name.clone())
             .or_else(|| text(code::HOST_NAME));
@@ -90,7 +91,7 @@ impl Core {
         e.interface = Some(if p.giaddr.is_unspecified() {
             self.interfaces[iface].name.clone()
         } else {
-            format!("{} via {}", self.interfaces[iface].name, p.giaddr)
+            format!("{} via {}", self.interfaces[iface].name, Dotted(p.giaddr))
         });
         e.unknown = host.is_none();
         e

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use tracing::{debug, info, warn};
 
 use super::Core;
-use crate::addr::MacAddr;
+use crate::addr::{Dotted, MacAddr};
 use crate::engine::{self, Outcome};
 use crate::lease::ClientKey;
 use crate::packet::Packet;
@@ -121,7 +121,7 @@ impl std::fmt::Display for Shown<'_> {
             Client::Key(k) => write!(f, "{k}")?,
         }
         if let Some(relay) = who.relay {
-            write!(f, " via relay {relay}")?;
+            write!(f, " via relay {}", Dotted(relay))?;
         }
         let iface = core.interfaces.get(who.iface).map_or("?", |i| &i.name);
         write!(f, " on {iface}")

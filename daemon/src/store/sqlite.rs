@@ -19,7 +19,7 @@ use rusqlite::{Connection, Row, TransactionBehavior, params};
 use super::StoredHost;
 use super::checkpoint::{CHECKPOINT_PAGES, Checkpointer, WAL_BOUND_PAGES};
 use super::{Lost, Store, StoreError, Write};
-use crate::addr::MacAddr;
+use crate::addr::{Dotted, MacAddr};
 use crate::blocks::Block;
 use crate::lease::{ClientKey, Lease, LeaseState};
 
@@ -428,93 +428,104 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let label = &self.label;
+        let (conn, label) = (&self.conn, &self.label);
         // IMMEDIATE: take the write lock now (honouring the busy timeout)
-        // rather than failing to upgrade a read lock halfway through.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        // rather than failing to upgrade a read lock halfway through. BEGIN
+        // and COMMIT are prepared once, like the writes: at a low rate a
+        // batch is one lease, and parsing them cost as much as the write.
+        conn.prepare_cached("BEGIN IMMEDIATE")
+            .and_then(|mut st| st.execute([]))
             .map_err(sql_err(label, "starting transaction"))?;
-        {
-            let mut put = tx
-                .prepare_cached(PUT_SQL)
-                .map_err(sql_err(label, "preparing put"))?;
-            let mut delete = tx
-                .prepare_cached(DELETE_SQL)
-                .map_err(sql_err(label, "preparing delete"))?;
-            for w in batch {
-                match w {
-                    Write::PutLease(l) => {
-                        let ip = l.ip.to_string();
-                        let range = |col: &str, v: u64| {
-                            i64::try_from(v).map_err(|_| StoreError::BadRow {
-                                path: label.clone(),
-                                ip: ip.clone(),
-                                reason: format!(
-                                    "{col} {v} does not fit in a signed 64-bit integer"
-                                ),
-                            })
-                        };
-                        let starts = range("starts", l.starts)?;
-                        let ends = range("ends", l.ends)?;
-                        put.execute(params![
-                            ip,
-                            l.client.0,
-                            l.mac.to_string(),
-                            l.hostname,
-                            l.state.as_str(),
-                            starts,
-                            ends,
+        let done = write_batch(conn, label, batch).and_then(|()| {
+            conn.prepare_cached("COMMIT")
+                .and_then(|mut st| st.execute([]))
+                .map(drop)
+                .map_err(sql_err(label, "committing"))
+        });
+        if done.is_err() {
+            // Nothing of the batch stays: the caller treats it all as unwritten.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        done.map(|()| Vec::new())
+    }
+}
+
+/// The statements for `batch`, inside the open transaction.
+fn write_batch(conn: &Connection, label: &str, batch: &[Write]) -> Result<(), StoreError> {
+    let mut put = conn
+        .prepare_cached(PUT_SQL)
+        .map_err(sql_err(label, "preparing put"))?;
+    let mut delete = conn
+        .prepare_cached(DELETE_SQL)
+        .map_err(sql_err(label, "preparing delete"))?;
+    for w in batch {
+        match w {
+            Write::PutLease(l) => {
+                let ip = Dotted(l.ip).text();
+                let ip = ip.as_str();
+                let range = |col: &str, v: u64| {
+                    i64::try_from(v).map_err(|_| StoreError::BadRow {
+                        path: label.to_string(),
+                        ip: ip.to_string(),
+                        reason: format!("{col} {v} does not fit in a signed 64-bit integer"),
+                    })
+                };
+                let starts = range("starts", l.starts)?;
+                let ends = range("ends", l.ends)?;
+                put.execute(params![
+                    ip,
+                    l.client.0,
+                    l.mac.text().as_str(),
+                    l.hostname,
+                    l.state.as_str(),
+                    starts,
+                    ends,
+                ])
+                .map_err(|e| sql_err(label, format!("put {ip}"))(e))?;
+            }
+            Write::DeleteLease(ip) => {
+                delete
+                    .execute([Dotted(*ip).text().as_str()])
+                    .map_err(|e| sql_err(label, format!("delete {ip}"))(e))?;
+            }
+            Write::PutHost(h) => {
+                let created = to_i64(label, &h.name, "created_at", h.created_at)?;
+                conn.prepare_cached(PUT_HOST_SQL)
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            h.name,
+                            h.mac.to_string(),
+                            h.ip.to_string(),
+                            h.options,
+                            created
                         ])
-                        .map_err(|e| sql_err(label, format!("put {ip}"))(e))?;
-                    }
-                    Write::DeleteLease(ip) => {
-                        delete
-                            .execute([ip.to_string()])
-                            .map_err(|e| sql_err(label, format!("delete {ip}"))(e))?;
-                    }
-                    Write::PutHost(h) => {
-                        let created = to_i64(label, &h.name, "created_at", h.created_at)?;
-                        tx.prepare_cached(PUT_HOST_SQL)
-                            .and_then(|mut st| {
-                                st.execute(params![
-                                    h.name,
-                                    h.mac.to_string(),
-                                    h.ip.to_string(),
-                                    h.options,
-                                    created
-                                ])
-                            })
-                            .map_err(sql_err(label, format!("put host {}", h.name)))?;
-                    }
-                    Write::DeleteHost(name) => {
-                        tx.prepare_cached(DELETE_HOST_SQL)
-                            .and_then(|mut st| st.execute([name]))
-                            .map_err(sql_err(label, format!("delete host {name}")))?;
-                    }
-                    Write::PutBlock(b) => {
-                        let mac = b.mac.to_string();
-                        let since = to_i64(label, &mac, "since", b.since)?;
-                        let until = b
-                            .until
-                            .map(|u| to_i64(label, &mac, "until", u))
-                            .transpose()?;
-                        tx.prepare_cached(PUT_BLOCK_SQL)
-                            .and_then(|mut st| st.execute(params![mac, since, until]))
-                            .map_err(sql_err(label, format!("put block {}", b.mac)))?;
-                    }
-                    Write::DeleteBlock(mac) => {
-                        tx.prepare_cached(DELETE_BLOCK_SQL)
-                            .and_then(|mut st| st.execute([mac.to_string()]))
-                            .map_err(sql_err(label, format!("delete block {mac}")))?;
-                    }
-                }
+                    })
+                    .map_err(sql_err(label, format!("put host {}", h.name)))?;
+            }
+            Write::DeleteHost(name) => {
+                conn.prepare_cached(DELETE_HOST_SQL)
+                    .and_then(|mut st| st.execute([name]))
+                    .map_err(sql_err(label, format!("delete host {name}")))?;
+            }
+            Write::PutBlock(b) => {
+                let mac = b.mac.to_string();
+                let since = to_i64(label, &mac, "since", b.since)?;
+                let until = b
+                    .until
+                    .map(|u| to_i64(label, &mac, "until", u))
+                    .transpose()?;
+                conn.prepare_cached(PUT_BLOCK_SQL)
+                    .and_then(|mut st| st.execute(params![mac, since, until]))
+                    .map_err(sql_err(label, format!("put block {}", b.mac)))?;
+            }
+            Write::DeleteBlock(mac) => {
+                conn.prepare_cached(DELETE_BLOCK_SQL)
+                    .and_then(|mut st| st.execute([mac.to_string()]))
+                    .map_err(sql_err(label, format!("delete block {mac}")))?;
             }
         }
-        // Any early return above drops `tx`, which rolls the whole batch back.
-        tx.commit().map_err(sql_err(label, "committing"))?;
-        Ok(Vec::new())
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -31,4 +31,4 @@ mod mac;
 
 pub use duration::{DURATION_HELP, DurationError, format_duration, parse_duration};
 pub use hostname::{HostnameError, MAX_HOSTNAME_LEN, MAX_LABEL_LEN, check_hostname};
-pub use mac::{BadMac, MacAddr};
+pub use mac::{BadMac, MacAddr, MacText};
