@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use berthd::log::{HeldStderr, LineFormat, LogTarget, Syslog};
+use berthd::log::{Held, LineFormat, LogTarget, Stderr, Syslog};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -36,7 +36,8 @@ enum Command {
     },
 }
 
-/// Logs to stderr, or to syslog when the config says `log = "<facility>"`.
+/// Logs to stderr, or to syslog when the config says `log = "<facility>"`;
+/// either way through the layer that holds lines while the core serves.
 fn init_logging(verbose: u8, target: &LogTarget) {
     let level = match verbose {
         0 => "info",
@@ -47,14 +48,14 @@ fn init_logging(verbose: u8, target: &LogTarget) {
     match target {
         LogTarget::Stderr => tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(HeldStderr)
+            .with_writer(Held::install(Stderr))
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .event_format(LineFormat::new())
             .init(),
         // Syslog stamps each line itself; one line per datagram.
         LogTarget::Syslog { facility, socket } => tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(Syslog::new(*facility, socket))
+            .with_writer(Held::install(Syslog::new(*facility, socket)))
             .with_ansi(false)
             .event_format(LineFormat::without_time())
             .init(),

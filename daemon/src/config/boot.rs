@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use toml::Spanned;
 
 use super::Reporter;
-use super::validate::ip;
+use super::field::ip;
 use crate::options;
 
 /// Check a BOOTP header text (`filename`: 128 bytes, `server_name`: 64,

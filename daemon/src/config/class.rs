@@ -10,8 +10,8 @@ use toml::Spanned;
 
 use super::Reporter;
 use super::boot::boot_fields;
+use super::field::{lease, option_set};
 use super::raw_class::{RawClass, RawMatch, RawOptionDef, RawOptionTest, RawSpaces};
-use super::validate::{lease, option_set};
 use crate::class::{Match, Test};
 use crate::options::{
     self, Catalogue, CatalogueError, OptionDef, OptionKind, Options, Value, VendorOptions,

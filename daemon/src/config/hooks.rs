@@ -7,9 +7,9 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::Reporter;
+use super::field::duration;
 use super::raw::RawDuration;
 use super::raw_hooks::{RawHook, RawHooks};
-use super::validate::duration;
 use crate::hooks::{HookConfig, HookKind, HookSettings, HookSpec, Template};
 
 /// The hook configuration; problems are reported.

@@ -6,8 +6,8 @@
 use toml::Spanned;
 
 use super::Reporter;
+use super::field::duration;
 use super::raw_limits::{RawFlood, RawLimits, RawRate, RawRenewal};
-use super::validate::duration;
 use crate::addr::Cidr;
 
 /// `[limits]`.

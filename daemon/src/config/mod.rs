@@ -8,7 +8,9 @@
 //!   `[[subnet]]` / `[[host]]` entry is deserialized on its own, so a typo in
 //!   one entry does not hide the errors in the others.
 //! - `validate`: turns the raw document into a [`Config`], collecting every
-//!   problem it finds rather than stopping at the first.
+//!   problem it finds rather than stopping at the first. Each section has
+//!   its module (`subnet`, `host`, `server`, `class`, ...) over the shared
+//!   leaves in `field`.
 //!
 //! Both report through `diagnostic`'s `Reporter`, which turns byte spans
 //! into the file, line and column of a [`Diagnostic`].
@@ -20,7 +22,9 @@ mod arp;
 mod boot;
 mod class;
 mod diagnostic;
+mod field;
 mod hooks;
+mod host;
 mod limits;
 mod log;
 mod metrics;
@@ -35,6 +39,7 @@ mod raw_pool;
 mod raw_webhook;
 mod server;
 mod store;
+mod subnet;
 mod validate;
 mod webhook;
 

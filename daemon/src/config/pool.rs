@@ -9,8 +9,8 @@ use std::ops::Range as Span;
 use toml::Spanned;
 
 use super::Reporter;
+use super::field::{ip, lease, option_set, range};
 use super::raw_pool::RawPool;
-use super::validate::{ip, lease, option_set, range};
 use crate::addr::{Cidr, Range};
 use crate::options::{Catalogue, Options, Value, VendorOptions};
 

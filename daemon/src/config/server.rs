@@ -8,8 +8,8 @@ use std::ops::Range as Span;
 use toml::Spanned;
 
 use super::boot::boot_fields;
+use super::field::{Bound, duration, ip, lease, order};
 use super::raw::{RawDuration, RawServer};
-use super::validate::{Bound, duration, ip, lease, order};
 use super::{Reporter, ServerConfig};
 
 /// `[server]` as written, checked; the defaults where it is missing.

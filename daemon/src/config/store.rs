@@ -208,7 +208,7 @@ fn postgres(
     };
     let resync = match &table.resync {
         None => Some(PostgresConfig::RESYNC),
-        Some(d) => match super::validate::duration(report, "store: resync", d)? {
+        Some(d) => match super::field::duration(report, "store: resync", d)? {
             0 => {
                 report.error(d.span(), "store: resync must be at least 1s");
                 None

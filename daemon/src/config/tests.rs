@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use super::validate::{human, parse_duration};
+use super::field::{human, parse_duration};
 use super::*;
 use crate::addr::{CidrError, MacAddr};
 use crate::options::{Options, Value};

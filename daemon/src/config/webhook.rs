@@ -4,8 +4,8 @@
 use berth_proto::EventKind;
 
 use super::Reporter;
+use super::field::duration;
 use super::raw_webhook::RawWebhook;
-use super::validate::duration;
 
 /// One validated `[[webhook]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! A small syslog writer for tracing-subscriber: each log line is one
+//! A small syslog sink (under [`super::held`]): each log line is one
 //! datagram to the local syslog socket (`/dev/log`), framed as RFC 3164's
 //! local form, `<PRI>TIMESTAMP berthd[PID]: message`, which rsyslog,
 //! syslog-ng and journald's syslog socket all accept.
@@ -10,10 +10,10 @@
 use std::io::{self, Write};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 
-use tracing::{Level, Metadata};
-use tracing_subscriber::fmt::MakeWriter;
+use tracing::Level;
+
+use super::sink::{Batch, Sink};
 
 /// A syslog facility (RFC 5424 section 6.2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +91,25 @@ pub fn frame(
     format!("<{pri}>{stamp} berthd[{pid}]: {line}").into_bytes()
 }
 
-struct Conn {
+/// The syslog [`Sink`]: each line one datagram to the socket at its path.
+#[derive(Debug)]
+pub struct Syslog {
+    facility: Facility,
     path: PathBuf,
     sock: Option<UnixDatagram>,
 }
 
-impl Conn {
+impl Syslog {
+    /// A sink to the datagram socket at `path` with `facility`. It
+    /// connects now (before berthd drops root, should the socket need it).
+    pub fn new(facility: Facility, path: &Path) -> Syslog {
+        Syslog {
+            facility,
+            path: path.to_path_buf(),
+            sock: Self::connect(path),
+        }
+    }
+
     fn connect(path: &Path) -> Option<UnixDatagram> {
         let s = UnixDatagram::unbound().ok()?;
         s.connect(path).ok()?;
@@ -124,92 +137,30 @@ impl Conn {
     }
 }
 
-/// The [`MakeWriter`] for `tracing_subscriber::fmt().with_writer(..)`.
-#[derive(Clone)]
-pub struct Syslog {
-    facility: Facility,
-    conn: Arc<Mutex<Conn>>,
-}
-
-impl Syslog {
-    /// A writer to the datagram socket at `path` with `facility`. It
-    /// connects now (before berthd drops root, should the socket need it).
-    pub fn new(facility: Facility, path: &Path) -> Syslog {
-        Syslog {
-            facility,
-            conn: Arc::new(Mutex::new(Conn {
-                path: path.to_path_buf(),
-                sock: Conn::connect(path),
-            })),
-        }
-    }
-}
-
-/// One log line being formatted; sent when dropped.
-pub struct Line {
-    syslog: Syslog,
-    level: Level,
-    buf: Vec<u8>,
-}
-
-impl Write for Line {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(b);
-        Ok(b.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for Line {
-    fn drop(&mut self) {
-        if self.buf.is_empty() {
-            return;
-        }
-        let text = String::from_utf8_lossy(&self.buf);
-        let msg = frame(
-            self.syslog.facility,
-            &self.level,
-            jiff::Timestamp::now(),
-            std::process::id(),
-            &text,
-        );
-        let sent = self
-            .syslog
-            .conn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .send(&msg);
-        if sent.is_err() {
-            let _ = io::stderr().write_all(&self.buf);
-        }
-    }
-}
-
-impl<'a> MakeWriter<'a> for Syslog {
-    type Writer = Line;
-
-    fn make_writer(&'a self) -> Line {
-        Line {
-            syslog: self.clone(),
-            level: Level::INFO,
-            buf: Vec::new(),
+impl Sink for Syslog {
+    fn write(&mut self, batch: &Batch) {
+        let pid = std::process::id();
+        for line in batch.entries() {
+            let text = String::from_utf8_lossy(line.text);
+            let at = line.at.unwrap_or_else(jiff::Timestamp::now);
+            let msg = frame(self.facility, &line.level, at, pid, &text);
+            if self.send(&msg).is_err() {
+                // Not lost silently.
+                let _ = io::stderr().write_all(line.text);
+            }
         }
     }
 
-    fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Line {
-        Line {
-            syslog: self.clone(),
-            level: *meta.level(),
-            buf: Vec::new(),
-        }
+    /// Lines are stamped when logged, not when a held batch is sent.
+    fn stamps(&self) -> bool {
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::held::Held;
+    use super::super::held::tests::{line, log};
     use super::*;
 
     #[test]
@@ -239,30 +190,73 @@ mod tests {
         assert!(f.starts_with(b"<27>"), "daemon.err is 3*8+3");
     }
 
-    #[test]
-    fn lines_arrive_on_the_socket_one_datagram_each() {
+    /// A socket in a temp dir standing in for syslogd, and a layer over
+    /// a sink to it.
+    fn syslogd() -> (tempfile::TempDir, UnixDatagram, Held) {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("log");
         let server = UnixDatagram::bind(&path).expect("bind");
-        let s = Syslog::new(Facility::parse("local7").expect("f"), &path);
-        let meta_level = Level::WARN;
+        server.set_nonblocking(true).expect("nonblocking");
+        let facility = Facility::parse("local7").expect("facility");
+        (dir, server, Held::new(Syslog::new(facility, &path)))
+    }
+
+    /// The datagrams waiting on `server`.
+    fn received(server: &UnixDatagram) -> Vec<String> {
+        let mut buf = [0u8; 512];
+        let mut got = Vec::new();
+        while let Ok(n) = server.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        got
+    }
+
+    #[test]
+    fn lines_arrive_on_the_socket_one_datagram_each() {
+        let (_dir, server, held) = syslogd();
         {
-            let mut w = Line {
-                syslog: s.clone(),
-                level: meta_level,
-                buf: Vec::new(),
-            };
+            let mut w = line(&held, Level::WARN);
             write!(w, "first part, ").expect("write");
             writeln!(w, "second part").expect("write");
         }
-        let mut buf = [0u8; 512];
-        let n = server.recv(&mut buf).expect("a datagram");
-        let got = String::from_utf8_lossy(&buf[..n]);
-        assert!(got.starts_with("<188>"), "local7.warning: {got}");
+        let got = received(&server);
+        assert_eq!(got.len(), 1, "one datagram: {got:?}");
+        assert!(got[0].starts_with("<188>"), "local7.warning: {got:?}");
         let pid = std::process::id();
         assert!(
-            got.ends_with(&format!(" berthd[{pid}]: first part, second part")),
+            got[0].ends_with(&format!(" berthd[{pid}]: first part, second part")),
             "one datagram, no newline: {got:?}"
         );
+    }
+
+    #[test]
+    fn lines_are_held_over_syslog_too() {
+        let (_dir, server, held) = syslogd();
+        held.hold(true);
+        log(&held, Level::INFO, "one\n");
+        log(&held, Level::DEBUG, "two\n");
+        assert!(received(&server).is_empty(), "held, not sent yet");
+        assert!(held.due().is_some());
+
+        log(&held, Level::WARN, "a warning\n");
+        let got = received(&server);
+        let tails: Vec<_> = got
+            .iter()
+            .map(|d| d.rsplit_once(": ").expect("framed").1)
+            .collect();
+        assert_eq!(
+            tails,
+            ["one", "two", "a warning"],
+            "in order, a datagram each"
+        );
+        assert!(got[0].starts_with("<190>") && got[1].starts_with("<191>"));
+        assert!(got[2].starts_with("<188>"), "each with its own severity");
+
+        log(&held, Level::INFO, "three\n");
+        assert!(received(&server).is_empty());
+        held.hold(false);
+        assert_eq!(received(&server).len(), 1, "stopping sends what is held");
+        log(&held, Level::INFO, "four\n");
+        assert_eq!(received(&server).len(), 1, "not holding: sent at once");
     }
 }

@@ -6,9 +6,10 @@
 use berth_proto::ExplainRequest;
 use crossterm::event::{KeyCode, KeyEvent};
 
+use super::lease_keys::target_mac;
 use super::model::{Command, Dialog, FeedEntry, Level, Model, Panel, View};
+use super::notice::notify;
 use super::rows;
-use super::update::{notify, target_mac};
 use crate::text::{make_printable, make_printable_opt};
 
 /// Rows a PageUp/PageDown scrolls.

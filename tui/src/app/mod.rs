@@ -19,8 +19,11 @@
 pub mod fake;
 pub mod fmt;
 mod inspect;
+mod keys;
+mod lease_keys;
 pub mod lease_set;
 pub mod model;
+mod notice;
 mod pool_keys;
 pub mod rows;
 pub mod settings;

@@ -2,8 +2,8 @@
 //! (the `scan` call), `c` clears the selected quarantine after a confirm.
 
 use super::model::{Command, Confirm, Dialog, Level, Model, View};
+use super::notice::{check_live, notify};
 use super::rows;
-use super::update::{check_live, notify};
 
 pub(super) fn start_clear(model: &mut Model) {
     if model.view != View::Quarantine {
