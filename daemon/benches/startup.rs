@@ -45,7 +45,7 @@ fn lease(n: u32, now: u64) -> Lease {
     let mac = MacAddr([0x02, 0, a, b, c, d]);
     Lease {
         ip,
-        client: ClientKey(vec![1, 0x02, 0, a, b, c, d]),
+        client: ClientKey::from(vec![1, 0x02, 0, a, b, c, d]),
         mac,
         hostname: (n % 4 == 0).then(|| format!("host-{n}")),
         state: LeaseState::Bound,

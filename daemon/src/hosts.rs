@@ -169,7 +169,7 @@ impl HostTable {
             HostId::ClientId(id) => clash(self.by_client_id.get(id)).map(|e| {
                 (
                     "client id",
-                    crate::lease::ClientKey(id.clone()).to_string(),
+                    crate::lease::ClientKey::from(&id[..]).to_string(),
                     e,
                 )
             }),
@@ -339,7 +339,7 @@ pub fn export_toml(hosts: &HostTable, cfg: &Config) -> String {
             HostId::Mac(m) => out.push_str(&format!("mac = \"{m}\"\n")),
             HostId::ClientId(id) => out.push_str(&format!(
                 "client_id = \"{}\"\n",
-                crate::lease::ClientKey(id.clone())
+                crate::lease::ClientKey::from(&id[..])
             )),
         }
         out.push_str(&format!("ip = \"{}\"\n", e.host.ip));

@@ -14,6 +14,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::net::Ipv4Addr;
 
 use hashbrown::HashTable;
+use smallvec::SmallVec;
 
 use crate::addr::{MacAddr, Range};
 use index::Ranges;
@@ -26,18 +27,39 @@ pub type UnixTime = u64;
 
 /// How the server recognises a client: option 61 when the client sends it,
 /// otherwise its hardware type and address (RFC 2131 section 4.2).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClientKey(pub Vec<u8>);
+///
+/// Keys of up to 16 bytes (hardware type and MAC are 7, most option 61
+/// values are shorter than 16) live inline: a key per lease and per request
+/// costs no allocation of its own.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ClientKey(SmallVec<[u8; 16]>);
 
 impl ClientKey {
     /// The key for a client that sent no client identifier: its hardware
     /// type followed by its hardware address, as RFC 2132 suggests for
     /// option 61 itself.
     pub fn from_hw(htype: u8, hw: &[u8]) -> Self {
-        let mut v = Vec::with_capacity(hw.len() + 1);
+        let mut v = SmallVec::with_capacity(hw.len() + 1);
         v.push(htype);
         v.extend_from_slice(hw);
         ClientKey(v)
+    }
+
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<&[u8]> for ClientKey {
+    fn from(bytes: &[u8]) -> Self {
+        ClientKey(SmallVec::from_slice(bytes))
+    }
+}
+
+impl From<Vec<u8>> for ClientKey {
+    fn from(bytes: Vec<u8>) -> Self {
+        ClientKey(SmallVec::from_vec(bytes))
     }
 }
 
@@ -373,10 +395,23 @@ impl LeaseTable {
 mod tests {
     use super::*;
 
+    #[test]
+    fn usual_client_keys_live_inline_in_the_space_of_a_vec() {
+        assert_eq!(size_of::<ClientKey>(), size_of::<Vec<u8>>());
+        let hw = ClientKey::from_hw(1, &[2, 0, 0, 0, 0, 1]);
+        assert!(!hw.0.spilled(), "type and MAC: 7 bytes");
+        assert_eq!(hw.as_bytes(), [1, 2, 0, 0, 0, 0, 1]);
+        let long: Vec<u8> = (0..40).collect();
+        let key = ClientKey::from(long.as_slice());
+        assert!(key.0.spilled());
+        assert_eq!(key, ClientKey::from(long.clone()));
+        assert_eq!(key.as_bytes(), long.as_slice());
+    }
+
     fn rec(last: u8, client: u8, starts: UnixTime) -> Lease {
         Lease {
             ip: Ipv4Addr::new(192, 0, 2, last),
-            client: ClientKey(vec![1, 2, 0, 0, 0, 0, client]),
+            client: ClientKey::from(vec![1, 2, 0, 0, 0, 0, client]),
             mac: MacAddr([2, 0, 0, 0, 0, client]),
             hostname: None,
             state: LeaseState::Bound,

@@ -160,7 +160,7 @@ suite!(
 fn lease(last: u8, state: LeaseState) -> Lease {
     Lease {
         ip: Ipv4Addr::new(192, 168, 0, last),
-        client: ClientKey(vec![1, 0x00, 0x23, 0x32, 0xaa, 0xbb, last]),
+        client: ClientKey::from(vec![1, 0x00, 0x23, 0x32, 0xaa, 0xbb, last]),
         mac: MacAddr([0, 0x23, 0x32, 0xaa, 0xbb, last]),
         hostname: Some(format!("host-{last}")),
         state,
@@ -211,7 +211,7 @@ fn put_load_round_trips_every_field_and_state(b: &impl Backend) {
     let mut s = b.open().expect("open");
     let mut no_name = lease(5, Bound);
     no_name.hostname = None;
-    no_name.client = ClientKey(vec![0xff, 0, 1, 2, 3, 0, 0xfe]); // arbitrary bytes, incl. zero
+    no_name.client = ClientKey::from(vec![0xff, 0, 1, 2, 3, 0, 0xfe]); // arbitrary bytes, incl. zero
     let mut far = lease(6, Bound);
     far.starts = 0;
     far.ends = i64::MAX as u64;
@@ -235,7 +235,7 @@ fn put_load_round_trips_every_field_and_state(b: &impl Backend) {
 
     // A put on an existing address replaces every field.
     let mut moved = lease(2, Released);
-    moved.client = ClientKey(vec![9, 9]);
+    moved.client = ClientKey::from(vec![9, 9]);
     moved.mac = MacAddr([2, 0, 0, 0, 0, 9]);
     moved.hostname = None;
     s.apply(&[Write::PutLease(moved.clone())]).expect("replace");
@@ -695,7 +695,7 @@ fn now() -> u64 {
 fn claim(last: u8, client: u8, starts: u64) -> Lease {
     Lease {
         ip: ip(last),
-        client: ClientKey(vec![1, client]),
+        client: ClientKey::from(vec![1, client]),
         mac: MacAddr([2, 0, 0, 0, 0, client]),
         hostname: None,
         state: LeaseState::Bound,
@@ -815,7 +815,7 @@ fn postgres_concurrent_claims_on_one_address_have_one_winner() {
             .map(|(c, _)| c)
             .collect();
         assert_eq!(winners.len(), 1, "{}: winners {winners:?}", l.ip);
-        assert_eq!(l.client, ClientKey(vec![1, 100 + winners[0] as u8]));
+        assert_eq!(l.client, ClientKey::from(vec![1, 100 + winners[0] as u8]));
     }
 }
 

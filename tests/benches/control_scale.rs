@@ -70,7 +70,7 @@ fn lease(n: u32, now: u64) -> Lease {
     client.extend_from_slice(&m.0);
     Lease {
         ip: ip(n),
-        client: ClientKey(client),
+        client: ClientKey::from(client),
         mac: m,
         hostname: Some(format!("host-{n:06}")),
         state: LeaseState::Bound,

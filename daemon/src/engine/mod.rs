@@ -348,7 +348,7 @@ fn context<'a>(
 /// The client's identity: option 61 when present, else chaddr.
 pub fn client_key(p: &Packet) -> ClientKey {
     match p.options.get(code::CLIENT_ID) {
-        Some(id) if !id.is_empty() => ClientKey(id.to_vec()),
+        Some(id) if !id.is_empty() => ClientKey::from(id),
         _ => {
             let n = usize::from(p.hlen.min(16));
             ClientKey::from_hw(p.htype, &p.chaddr[..n])

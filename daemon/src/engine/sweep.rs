@@ -52,12 +52,12 @@ pub fn observed_client(mac: MacAddr) -> ClientKey {
 /// client can send (a client id under 2 bytes is dropped), so the record
 /// itself says it came from a probe rather than from a DECLINE.
 pub fn probe_hit_client() -> ClientKey {
-    ClientKey(Vec::new())
+    ClientKey::from(Vec::new())
 }
 
 /// Whether a quarantine record was made by a pre-offer probe.
 pub fn is_probe_hit(l: &Lease) -> bool {
-    l.state == LeaseState::Declined && l.client.0.is_empty()
+    l.state == LeaseState::Declined && l.client.as_bytes().is_empty()
 }
 
 fn observed(ip: Ipv4Addr, mac: MacAddr, now: UnixTime, ttl: u64) -> Lease {

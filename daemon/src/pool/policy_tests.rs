@@ -208,7 +208,7 @@ fn a_range_for_classes_is_closed_to_non_members() {
     let cfg = cfg();
     let (hosts, _) = HostTable::build(&cfg.hosts, Vec::new());
     let leases = LeaseTable::new();
-    let client = ClientKey(vec![1, 2, 0, 0, 0, 0, 9]);
+    let client = ClientKey::from(vec![1, 2, 0, 0, 0, 0, 9]);
     let snom = ["snom"];
     let pool = |classes: &'static [&'static str]| Pool {
         subnet: &cfg.subnets[0],

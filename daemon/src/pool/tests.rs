@@ -63,7 +63,7 @@ pub(super) fn ip(s: &str) -> Ipv4Addr {
 }
 
 fn client(n: u8) -> ClientKey {
-    ClientKey(vec![1, 2, 0, 0, 0, 0, n])
+    ClientKey::from(vec![1, 2, 0, 0, 0, 0, n])
 }
 
 fn lease(at: Ipv4Addr, who: u8, state: LeaseState, ends: UnixTime) -> Lease {

@@ -43,7 +43,7 @@ mod tests {
     use crate::lease::{Lease, LeaseState};
 
     fn key(n: u32) -> ClientKey {
-        ClientKey(n.to_be_bytes().to_vec())
+        ClientKey::from(n.to_be_bytes().to_vec())
     }
 
     #[test]

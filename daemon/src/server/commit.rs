@@ -614,7 +614,7 @@ mod tests {
     fn lease(state: LeaseState) -> Lease {
         Lease {
             ip: Ipv4Addr::new(192, 0, 2, 10),
-            client: ClientKey(vec![1, 2]),
+            client: ClientKey::from(vec![1, 2]),
             mac: MacAddr([2, 0, 0, 0, 0, 1]),
             hostname: None,
             state,

@@ -110,7 +110,7 @@ impl Core {
     /// The static host the lease's client has, if any.
     fn host_for_lease(&self, l: &Lease) -> Option<&HostEntry> {
         self.hosts
-            .by_client_id(&l.client.0)
+            .by_client_id(l.client.as_bytes())
             .or_else(|| self.hosts.by_mac(&l.mac))
     }
 
@@ -140,7 +140,10 @@ impl Core {
     pub(super) fn host_info(e: &HostEntry) -> proto::HostInfo {
         let (mac, client_id) = match &e.host.id {
             HostId::Mac(m) => (Some(m.to_string()), None),
-            HostId::ClientId(id) => (None, Some(crate::lease::ClientKey(id.clone()).to_string())),
+            HostId::ClientId(id) => (
+                None,
+                Some(crate::lease::ClientKey::from(&id[..]).to_string()),
+            ),
         };
         proto::HostInfo {
             name: e.host.name.clone(),

@@ -154,7 +154,7 @@ mod tests {
     fn lease(client: u8, ends: UnixTime) -> Lease {
         Lease {
             ip: Ipv4Addr::new(192, 0, 2, 10),
-            client: ClientKey(vec![1, client]),
+            client: ClientKey::from(vec![1, client]),
             mac: MacAddr([2, 0, 0, 0, 0, client]),
             hostname: None,
             state: LeaseState::Bound,

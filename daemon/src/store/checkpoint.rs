@@ -111,7 +111,7 @@ mod tests {
             let [_, _, hi, lo] = n.to_be_bytes();
             let lease = Lease {
                 ip: Ipv4Addr::new(10, 0, hi, lo),
-                client: ClientKey(vec![1, 2, 0, 0, 0, hi, lo]),
+                client: ClientKey::from(vec![1, 2, 0, 0, 0, hi, lo]),
                 mac: MacAddr([2, 0, 0, 0, hi, lo]),
                 hostname: Some(format!("host-{n}")),
                 state: LeaseState::Bound,

@@ -199,7 +199,7 @@ mod tests {
     fn lease(last: u8) -> Lease {
         Lease {
             ip: Ipv4Addr::new(10, 0, 0, last),
-            client: ClientKey(vec![1, last]),
+            client: ClientKey::from(vec![1, last]),
             mac: MacAddr([2, 0, 0, 0, 0, last]),
             hostname: None,
             state: LeaseState::Bound,

@@ -278,7 +278,7 @@ fn decode(row: &Row<'_>) -> Result<Lease, String> {
         .parse()
         .map_err(|_| format!("ip `{ip_text}` is not an IPv4 address"))?;
     let client = match get(1)? {
-        ValueRef::Blob(b) => ClientKey(b.to_vec()),
+        ValueRef::Blob(b) => ClientKey::from(b.to_vec()),
         other => {
             return Err(format!(
                 "client_id is {:?}, expected blob",
@@ -474,7 +474,7 @@ fn write_batch(conn: &Connection, label: &str, batch: &[Write]) -> Result<(), St
                 let ends = range("ends", l.ends)?;
                 put.execute(params![
                     ip,
-                    l.client.0,
+                    l.client.as_bytes(),
                     l.mac.text().as_str(),
                     l.hostname,
                     l.state.as_str(),
@@ -536,7 +536,7 @@ mod tests {
     fn lease(last: u8, state: LeaseState) -> Lease {
         Lease {
             ip: Ipv4Addr::new(192, 168, 0, last),
-            client: ClientKey(vec![1, 0, 0x23, 0x32, 0xaa, 0xbb, last]),
+            client: ClientKey::from(vec![1, 0, 0x23, 0x32, 0xaa, 0xbb, last]),
             mac: MacAddr([0, 0x23, 0x32, 0xaa, 0xbb, last]),
             hostname: Some(format!("host-{last}")),
             state,
@@ -614,7 +614,7 @@ mod tests {
         let mut store = SqliteStore::open(&path).expect("open");
         let mut no_name = lease(5, Bound);
         no_name.hostname = None;
-        no_name.client = ClientKey(vec![0xff, 0, 1, 2, 3, 0, 0xfe]); // arbitrary bytes, incl. zero
+        no_name.client = ClientKey::from(vec![0xff, 0, 1, 2, 3, 0, 0xfe]); // arbitrary bytes, incl. zero
         let mut far = lease(6, Bound);
         far.starts = 0;
         far.ends = i64::MAX as u64;
@@ -635,7 +635,7 @@ mod tests {
 
         // Put on an existing address replaces every field.
         let mut moved = lease(2, Released);
-        moved.client = ClientKey(vec![9, 9]);
+        moved.client = ClientKey::from(vec![9, 9]);
         moved.mac = MacAddr([2, 0, 0, 0, 0, 9]);
         moved.hostname = None;
         store

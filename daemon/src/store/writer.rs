@@ -375,7 +375,7 @@ mod tests {
         let [hi, lo] = n.to_be_bytes();
         Lease {
             ip: Ipv4Addr::new(10, 1, hi, lo),
-            client: ClientKey(vec![1, 2, 0, 0, 0, hi, lo]),
+            client: ClientKey::from(vec![1, 2, 0, 0, 0, hi, lo]),
             mac: MacAddr([2, 0, 0, 0, hi, lo]),
             hostname: Some(format!("h{n}")),
             state: LeaseState::Bound,
@@ -578,7 +578,7 @@ mod tests {
         let first = writer.commit(vec![put(0)]);
         gate.wait_entered();
         let mut theirs = lease(3);
-        theirs.client = ClientKey(vec![9]);
+        theirs.client = ClientKey::from(vec![9]);
         mem.taken_by_another(theirs.clone());
         let a = writer.commit(vec![put(1)]);
         let b = writer.commit(vec![put(2), put(3)]);

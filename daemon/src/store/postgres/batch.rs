@@ -136,7 +136,7 @@ impl Params {
                 let subject = l.ip.to_string();
                 Params::PutLease {
                     ip: IpAddr::V4(l.ip),
-                    client: l.client.0.clone(),
+                    client: l.client.as_bytes().to_vec(),
                     mac: l.mac.to_string(),
                     hostname: l.hostname.clone(),
                     state: l.state.as_str(),

@@ -85,7 +85,7 @@ pub(super) fn decode_lease(row: &Row) -> Result<Lease, String> {
     let state: String = col(row, 4)?;
     Ok(Lease {
         ip: ipv4(&col::<String>(row, 0)?)?,
-        client: ClientKey(col(row, 1)?),
+        client: ClientKey::from(col::<&[u8]>(row, 1)?),
         mac: mac(&col::<String>(row, 2)?)?,
         hostname: col(row, 3)?,
         state: LeaseState::parse(&state).ok_or_else(|| format!("unknown state `{state}`"))?,
