@@ -59,3 +59,29 @@ async fn failing_writes_are_reported_and_service_recovers_by_itself() {
         "an event when the store recovers"
     );
 }
+
+/// `commit_delay_us` holds each batch open that long for company: the ACK
+/// waits at least that long, from the start and after a reload sets it.
+/// (Only lower bounds are checked: a slow machine cannot fail them.)
+#[tokio::test]
+async fn a_commit_delay_holds_the_ack_back_from_the_start_and_after_a_reload() {
+    let delay = std::time::Duration::from_millis(100);
+    let mut h = Harness::start_with("commit_delay_us = 100000", "").await;
+    let started = std::time::Instant::now();
+    h.bind(A).await;
+    assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    h.stop().await;
+
+    let mut h = Harness::start("").await;
+    let ip = h.bind(A).await;
+    std::fs::write(
+        h.config_path(),
+        harness::config_with(h.dir.path(), "commit_delay_us = 100000", ""),
+    )
+    .expect("write config");
+    h.api.reload(ctx()).await.expect("rpc").expect("reload");
+    let started = std::time::Instant::now();
+    let ack = h.renew(A, ip, WAIT).await.expect("ACK");
+    assert_eq!(kind(&ack), MessageType::Ack);
+    assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+}

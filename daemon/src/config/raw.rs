@@ -189,6 +189,7 @@ pub(super) struct RawServer {
     pub admin_group: Option<Spanned<String>>,
     pub event_buffer: Option<Spanned<i64>>,
     pub store_stall_timeout: Option<Spanned<RawDuration>>,
+    pub commit_delay_us: Option<Spanned<i64>>,
     pub control_max_connections: Option<Spanned<i64>>,
     pub control_max_per_user: Option<Spanned<i64>>,
     pub control_idle_timeout: Option<Spanned<RawDuration>>,

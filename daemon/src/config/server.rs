@@ -148,6 +148,19 @@ pub(super) fn build(raw: Option<RawServer>, report: &mut Reporter<'_>) -> Server
             None => {}
         }
     }
+    if let Some(n) = &raw.commit_delay_us {
+        let max = ServerConfig::MAX_COMMIT_DELAY_US;
+        match u32::try_from(*n.get_ref()) {
+            Ok(us) if us <= max => server.commit_delay_us = us,
+            _ => report.error(
+                n.span(),
+                format!(
+                    "commit_delay_us: {} is not between 0 and {max} (microseconds)",
+                    n.get_ref()
+                ),
+            ),
+        }
+    }
     if let Some(v) = &raw.control_idle_timeout {
         match duration(report, "control_idle_timeout", v) {
             Some(0) => report.error(

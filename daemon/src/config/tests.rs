@@ -1445,3 +1445,22 @@ fn macs_follow_the_shared_rule() {
         assert_eq!(got.as_deref(), *want, "{mac:?}");
     }
 }
+
+#[test]
+fn commit_delay_is_microseconds_up_to_a_tenth_of_a_second() {
+    assert_eq!(ok(&with_server(&[])).server.commit_delay_us, 0);
+    let c = ok(&with_server(&["commit_delay_us = 2000"]));
+    assert_eq!(c.server.commit_delay(), std::time::Duration::from_millis(2));
+    assert_only_error(
+        &with_server(&["commit_delay_us = 100001"]),
+        3,
+        19,
+        "commit_delay_us: 100001 is not between 0 and 100000 (microseconds)",
+    );
+    assert_only_error(
+        &with_server(&["commit_delay_us = -1"]),
+        3,
+        19,
+        "commit_delay_us: -1 is not between 0 and 100000 (microseconds)",
+    );
+}

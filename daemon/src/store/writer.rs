@@ -6,7 +6,9 @@
 //! [`MAX_BATCH_WRITES`]), applies it all in one transaction and answers every
 //! waiter. While that transaction's fsync runs, new requests pile up and form
 //! the next batch, so under load many requests share one fsync and at low load
-//! a lone request is not delayed waiting for company.
+//! a lone request is not delayed waiting for company, unless a commit delay
+//! is set ([`Writer::set_commit_delay`]): then the thread waits that long
+//! after the first request of a batch for others to share it.
 //!
 //! Requests are applied in the order [`Writer::commit`] was called.
 
@@ -15,7 +17,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -48,6 +50,8 @@ struct Shared {
     batch_writes: Histogram,
     /// Set once the thread has flushed and exited cleanly (not after a panic).
     stopped: AtomicBool,
+    /// How long a batch waits for company after its first request, µs.
+    commit_delay_us: AtomicU64,
 }
 
 /// Transaction times' bucket bounds (µs): 100 µs to 10 s.
@@ -67,6 +71,7 @@ impl Default for Shared {
             commit_micros: Histogram::new(COMMIT_MICROS, 1e-6),
             batch_writes: Histogram::new(BATCH_WRITES, 1.0),
             stopped: AtomicBool::new(false),
+            commit_delay_us: AtomicU64::new(0),
         }
     }
 }
@@ -176,6 +181,14 @@ impl Writer {
             // died (a backend panic) or had already stopped when it arrived.
             rx.await.unwrap_or(Err(StoreError::WriterGone))
         }
+    }
+
+    /// How long the thread waits, after the first request of a batch, for
+    /// more to share its transaction and flush (zero: not at all, the
+    /// default). Takes effect from the next batch.
+    pub fn set_commit_delay(&self, delay: std::time::Duration) {
+        let us = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.shared.commit_delay_us.store(us, Ordering::Relaxed);
     }
 
     /// Counters since the writer started.
@@ -328,9 +341,20 @@ fn run(mut store: Box<dyn Store>, rx: mpsc::Receiver<Msg>, shared: Arc<Shared>) 
             None => rx.recv().ok(),
         };
         let Some(first) = first else { break };
+        let delay = shared.commit_delay_us.load(Ordering::Relaxed);
+        let company_until = (delay > 0).then(|| Instant::now() + Duration::from_micros(delay));
         let mut group = Group::default();
         let mut next = Some(first);
-        while let Some(msg) = next {
+        loop {
+            let Some(msg) = next.take().or_else(|| {
+                // The queue is empty: wait for company until the delay is up
+                // (not while stopping).
+                let until = company_until.filter(|_| !stopping)?;
+                let left = until.checked_duration_since(Instant::now())?;
+                rx.recv_timeout(left).ok()
+            }) else {
+                break;
+            };
             match msg {
                 Msg::Commit { writes, reply } => {
                     if !group.batch.is_empty()
@@ -442,6 +466,31 @@ mod tests {
             }
             self.inner.apply(batch)
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_delay_lets_a_later_request_share_the_batch() {
+        let mem = MemoryStore::new();
+        let writer = Writer::spawn(Box::new(mem.clone()));
+        writer.set_commit_delay(std::time::Duration::from_secs(1));
+        let started = Instant::now();
+        let first = tokio::spawn(writer.commit(vec![Write::PutLease(lease(1))]));
+        // Well inside the delay: the writer holds the first batch open.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let second = writer.commit(vec![Write::PutLease(lease(2))]);
+        second.await.expect("second commit");
+        first.await.expect("task").expect("first commit");
+        assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+        let stats = writer.stats();
+        assert_eq!((stats.batches, stats.writes), (1, 2), "{stats:?}");
+
+        // Back to no delay: a lone request goes at once, in a batch of its own.
+        writer.set_commit_delay(std::time::Duration::ZERO);
+        writer
+            .commit(vec![Write::PutLease(lease(3))])
+            .await
+            .expect("third commit");
+        assert_eq!(writer.stats().batches, 2);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -94,6 +94,12 @@ impl Server {
                 // The workload has no conflict probe (Kea does none): no
                 // ARP sweeps or pre-offer probes either.
                 cfg.server_extra = "arp = false".into();
+                // `BENCH_BERTHD_SERVER`: more `[server]` lines, e.g.
+                // "commit_delay_us = 1000", to measure a setting.
+                if let Ok(extra) = std::env::var("BENCH_BERTHD_SERVER") {
+                    cfg.server_extra.push('\n');
+                    cfg.server_extra.push_str(&extra);
+                }
                 Ok(Server::Berthd(Daemon::start(lab, &cfg)?))
             }
             Kind::Kea => Ok(Server::Kea(Kea::start(
