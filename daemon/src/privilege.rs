@@ -132,13 +132,14 @@ pub fn drop_root(user: &str, dirs: &[&Path], files: &[PathBuf]) -> Result<Droppe
 /// Gives up CAP_NET_BIND_SERVICE once the DHCP sockets are bound, when not
 /// root (as root, [`drop_root`] already kept only [`KEEP`]): from the
 /// effective, permitted, inheritable and ambient sets, and from the
-/// bounding set where the process may change it (CAP_SETPCAP). Call it
-/// while single-threaded, so every later thread inherits the smaller set.
+/// bounding set where the process may change it. That takes CAP_SETPCAP,
+/// which the systemd unit grants for this moment only: it goes too, from
+/// every set, bounding included. Call it while single-threaded, so every
+/// later thread inherits the smaller sets.
 pub fn drop_bind_service() -> Result<(), PrivilegeError> {
     if Uid::effective().is_root() {
         return Ok(());
     }
-    let cap = Capability::CAP_NET_BIND_SERVICE;
     let fail = |what: &'static str| {
         move |e: caps::errors::CapsError| PrivilegeError::Switch {
             user: "(current)".into(),
@@ -146,10 +147,15 @@ pub fn drop_bind_service() -> Result<(), PrivilegeError> {
             reason: e.to_string(),
         }
     };
-    if caps::has_cap(None, CapSet::Bounding, cap).unwrap_or(false)
-        && caps::has_cap(None, CapSet::Effective, Capability::CAP_SETPCAP).unwrap_or(false)
-    {
-        caps::drop(None, CapSet::Bounding, cap).map_err(fail("clearing the bounding set"))?;
+    let gone = [Capability::CAP_NET_BIND_SERVICE, Capability::CAP_SETPCAP];
+    if caps::has_cap(None, CapSet::Effective, Capability::CAP_SETPCAP).unwrap_or(false) {
+        // CAP_SETPCAP last: dropping from the bounding set needs it effective.
+        for cap in gone {
+            if caps::has_cap(None, CapSet::Bounding, cap).unwrap_or(false) {
+                caps::drop(None, CapSet::Bounding, cap)
+                    .map_err(fail("clearing the bounding set"))?;
+            }
+        }
     }
     for set in [
         CapSet::Ambient,
@@ -157,8 +163,10 @@ pub fn drop_bind_service() -> Result<(), PrivilegeError> {
         CapSet::Effective,
         CapSet::Permitted,
     ] {
-        if caps::has_cap(None, set, cap).unwrap_or(false) {
-            caps::drop(None, set, cap).map_err(fail("dropping CAP_NET_BIND_SERVICE"))?;
+        for cap in gone {
+            if caps::has_cap(None, set, cap).unwrap_or(false) {
+                caps::drop(None, set, cap).map_err(fail("dropping CAP_NET_BIND_SERVICE"))?;
+            }
         }
     }
     Ok(())

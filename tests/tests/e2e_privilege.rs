@@ -16,6 +16,8 @@ use berth_tests::{Dhclient, Lab, ServerConfig, berthd_bin, root_or_skip};
 const KEPT_CAPS: u64 = (1 << 12) | (1 << 13);
 /// CAP_NET_BIND_SERVICE: only while binding port 67.
 const NET_BIND_SERVICE: u64 = 1 << 10;
+/// CAP_SETPCAP: only to trim the bounding set after binding.
+const SETPCAP: u64 = 1 << 8;
 
 /// A field of /proc/PID/status, e.g. "Uid" or "CapEff".
 fn proc_status(pid: u32, field: &str) -> Option<String> {
@@ -204,9 +206,10 @@ fn root_berthd_refuses_to_start_when_its_user_does_not_exist() {
 }
 
 /// As systemd runs it: an unprivileged user with CAP_NET_BIND_SERVICE,
-/// CAP_NET_RAW and CAP_NET_ADMIN as ambient capabilities (setpriv plays
-/// systemd). Once port 67 is bound, CAP_NET_BIND_SERVICE is gone from every
-/// thread's effective, permitted, inheritable and ambient sets.
+/// CAP_NET_RAW, CAP_NET_ADMIN and CAP_SETPCAP as ambient capabilities and
+/// bounding set (setpriv plays systemd). Once port 67 is bound,
+/// CAP_NET_BIND_SERVICE and CAP_SETPCAP are gone from every thread's
+/// effective, permitted, inheritable, ambient and bounding sets.
 #[test]
 fn unprivileged_berthd_gives_up_net_bind_service_once_bound() {
     if !root_or_skip("unprivileged_berthd_gives_up_net_bind_service_once_bound") {
@@ -227,7 +230,7 @@ fn unprivileged_berthd_gives_up_net_bind_service_once_bound() {
         Some(nix::unistd::Gid::from_raw(65534)),
     )
     .expect("chown state");
-    let caps = "+net_bind_service,+net_raw,+net_admin";
+    let caps = "+net_bind_service,+net_raw,+net_admin,+setpcap";
     let inh = format!("--inh-caps={caps}");
     let amb = format!("--ambient-caps={caps}");
     let bnd = format!("--bounding-set=-all,{caps}");
@@ -244,15 +247,20 @@ fn unprivileged_berthd_gives_up_net_bind_service_once_bound() {
     let (mut berthd, log) = spawn_berthd_via(&lab, dir.path(), &state, &wrapper, &[]);
     wait_ready(&log);
     let pid = berthd.pid();
-    for set in ["CapEff", "CapPrm", "CapInh", "CapAmb"] {
+    for set in ["CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd"] {
         for (tid, caps) in task_caps(pid, set) {
             assert_eq!(
-                caps & NET_BIND_SERVICE,
+                caps & (NET_BIND_SERVICE | SETPCAP),
                 0,
-                "thread {tid} kept CAP_NET_BIND_SERVICE in {set} ({caps:#x})"
+                "thread {tid} kept CAP_NET_BIND_SERVICE or CAP_SETPCAP in {set} ({caps:#x})"
             );
         }
     }
+    let bounding = task_caps(pid, "CapBnd");
+    assert!(
+        bounding.iter().all(|(_, c)| *c == KEPT_CAPS),
+        "every thread's bounding set holds only NET_RAW and NET_ADMIN: {bounding:?}"
+    );
     let eff = task_caps(pid, "CapEff");
     assert!(
         eff.iter().all(|(_, c)| *c == KEPT_CAPS),
