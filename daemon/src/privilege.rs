@@ -165,7 +165,8 @@ pub fn drop_bind_service() -> Result<(), PrivilegeError> {
     ] {
         for cap in gone {
             if caps::has_cap(None, set, cap).unwrap_or(false) {
-                caps::drop(None, set, cap).map_err(fail("dropping CAP_NET_BIND_SERVICE"))?;
+                caps::drop(None, set, cap)
+                    .map_err(fail("dropping CAP_NET_BIND_SERVICE and CAP_SETPCAP"))?;
             }
         }
     }

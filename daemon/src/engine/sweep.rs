@@ -52,7 +52,7 @@ pub fn observed_client(mac: MacAddr) -> ClientKey {
 /// client can send (a client id under 2 bytes is dropped), so the record
 /// itself says it came from a probe rather than from a DECLINE.
 pub fn probe_hit_client() -> ClientKey {
-    ClientKey::from(Vec::new())
+    ClientKey::default()
 }
 
 /// Whether a quarantine record was made by a pre-offer probe.

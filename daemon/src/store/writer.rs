@@ -186,7 +186,7 @@ impl Writer {
     /// How long the thread waits, after the first request of a batch, for
     /// more to share its transaction and flush (zero: not at all, the
     /// default). Takes effect from the next batch.
-    pub fn set_commit_delay(&self, delay: std::time::Duration) {
+    pub fn set_commit_delay(&self, delay: Duration) {
         let us = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
         self.shared.commit_delay_us.store(us, Ordering::Relaxed);
     }
@@ -472,20 +472,20 @@ mod tests {
     async fn a_commit_delay_lets_a_later_request_share_the_batch() {
         let mem = MemoryStore::new();
         let writer = Writer::spawn(Box::new(mem.clone()));
-        writer.set_commit_delay(std::time::Duration::from_secs(1));
+        writer.set_commit_delay(Duration::from_secs(1));
         let started = Instant::now();
         let first = tokio::spawn(writer.commit(vec![Write::PutLease(lease(1))]));
         // Well inside the delay: the writer holds the first batch open.
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
         let second = writer.commit(vec![Write::PutLease(lease(2))]);
         second.await.expect("second commit");
         first.await.expect("task").expect("first commit");
-        assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+        assert!(started.elapsed() >= Duration::from_secs(1));
         let stats = writer.stats();
         assert_eq!((stats.batches, stats.writes), (1, 2), "{stats:?}");
 
         // Back to no delay: a lone request goes at once, in a batch of its own.
-        writer.set_commit_delay(std::time::Duration::ZERO);
+        writer.set_commit_delay(Duration::ZERO);
         writer
             .commit(vec![Write::PutLease(lease(3))])
             .await
