@@ -62,6 +62,7 @@ step() {
 step fmt cargo fmt --all --check
 step build cargo build --workspace --bins
 step clippy cargo clippy --workspace --all-targets -- -D warnings
+step doc env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items
 step test cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
 step fuzz contrib/dev/fuzz-smoke.sh
 

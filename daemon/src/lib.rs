@@ -25,6 +25,10 @@
 //! - [`webhook`]: POSTing events as JSON to `[[webhook]]` receivers, off the hot path.
 //! - [`server`]: the async glue: one core task, one commit path, the control API service.
 
+// These docs are for people working on the crate, read with
+// `cargo doc --document-private-items`: links into private modules are meant.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod addr;
 pub mod arp;
 pub mod blocks;

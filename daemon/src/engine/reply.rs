@@ -321,7 +321,7 @@ pub(super) fn with_vendor_scope<'a>(
     scopes
 }
 
-/// Adds the configured options, as [`options::resolve`] chooses them from
+/// Adds the configured options, as [`options::resolve`](mod@options::resolve) chooses them from
 /// the client's scopes, filled from the request. With a parameter request
 /// list, the requested ones in the client's order; without one, everything
 /// configured. A client that asks for options 66 or 67 and has no such

@@ -2,7 +2,7 @@
 //!
 //! The server hands over a [`HookEvent`] once a change is durable (the
 //! commit path's publish step); this module turns it into argument lists
-//! ([`template`]) and an environment ([`env`]), and runs the programs off
+//! ([`template`]) and an environment ([`env`](mod@env)), and runs the programs off
 //! the core task ([`queue`], [`run`]): directly (never through a shell), in
 //! their own process group, as an unprivileged user when berthd is root,
 //! with a timeout that kills the whole group, a bound on how many run at

@@ -7,14 +7,14 @@
 //! dashes turned into underscores) across.
 //!
 //! - [`catalogue`]: options keyed by (space, code), names and value types.
-//! - [`parse`]: a TOML value into a typed [`Value`], with precise messages.
+//! - [`parse`](mod@parse): a TOML value into a typed [`Value`], with precise messages.
 //! - [`value`]: [`Value`] and its wire encoding, done when a reply is built.
 //! - [`set`]: [`Options`], in order, one value per code.
-//! - [`server_set`]: what the configuration may not set ([`SERVER_SET`]).
-//! - [`resolve`]: which options a reply carries, from ordered scopes, with
+//! - [`server_set`](mod@server_set): what the configuration may not set ([`SERVER_SET`]).
+//! - [`resolve`](mod@resolve): which options a reply carries, from ordered scopes, with
 //!   the scope each value came from.
-//! - [`render`]: wire bytes back to text for hooks and the control API.
-//! - [`suggest`]: "did you mean" hints for names.
+//! - [`render`](mod@render): wire bytes back to text for hooks and the control API.
+//! - [`suggest`](mod@suggest): "did you mean" hints for names.
 //! - [`template`]: text values filled from the request at reply time.
 //! - [`vendor`]: vendor-space options and their encapsulation into option 43.
 //!

@@ -180,6 +180,8 @@ pub struct ImportArgs {
     /// dhcpd.conf, dnsmasq.conf, or staticDHCPd's SQLite database
     pub file: PathBuf,
     /// Interfaces to serve ([server] interfaces); repeatable
+    // The text is clap's help, where `[server]` is the config section.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long = "interface", value_name = "IFACE")]
     pub interfaces: Vec<String>,
 }

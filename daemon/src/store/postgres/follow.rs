@@ -161,7 +161,7 @@ struct Keys {
 }
 
 impl Keys {
-    /// Adds what `payload` ("<table> <origin> <key>") names, unless this
+    /// Adds what `payload` (`"<table> <origin> <key>"`) names, unless this
     /// store wrote it (`own`) or it cannot be read.
     fn add(&mut self, payload: &str, own: &str) {
         let mut parts = payload.splitn(3, ' ');
