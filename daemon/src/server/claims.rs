@@ -5,7 +5,8 @@ use berth_proto::{ApiError, ErrorKind};
 use tracing::warn;
 
 use super::Core;
-use super::commit::{InFlight, Source, Undo, send_now};
+use super::commit::{InFlight, Source, Undo};
+use super::transport::send_now;
 use crate::engine;
 use crate::store::Lost;
 

@@ -19,7 +19,7 @@ use tracing::{error, info, warn};
 use super::Core;
 use super::hooks::RequestFacts;
 use super::log::Line;
-use super::transport::Socket;
+use super::transport::{Socket, send_now};
 use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::engine::{self, Effect, Reply};
@@ -576,35 +576,6 @@ impl Core {
 
 /// A change in flight: resolves once its writes are durable or failed.
 pub(crate) type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Done> + Send>>;
-
-/// Encodes and sends a reply now; only a socket that cannot take it at
-/// once (a full send buffer) gets a task that waits.
-pub(crate) fn send_now(sock: Arc<dyn Socket>, reply: &Reply) {
-    let (bytes, dropped) = reply.encode();
-    if !dropped.is_empty() {
-        tracing::debug!(
-            ?dropped,
-            max = reply.max_len,
-            "options dropped to fit the reply size"
-        );
-    }
-    let dest = reply.dest;
-    match sock.try_send(&bytes, dest) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-            tokio::spawn(async move {
-                if let Err(e) = sock.send(&bytes, dest).await {
-                    not_sent(sock.as_ref(), dest, &e);
-                }
-            });
-        }
-        Err(e) => not_sent(sock.as_ref(), dest, &e),
-    }
-}
-
-fn not_sent(sock: &dyn Socket, dest: crate::engine::Destination, e: &std::io::Error) {
-    warn!(iface = %sock.interface().name, ?dest, error = %e, "reply not sent");
-}
 
 #[cfg(test)]
 mod tests {

@@ -10,8 +10,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc};
+use tracing::warn;
 
-use crate::engine::{Destination, Interface};
+use crate::engine::{Destination, Interface, Reply};
 use crate::net::InterfaceSocket;
 
 /// A boxed future, so that [`Socket`] can be used as a trait object.
@@ -173,4 +174,33 @@ impl Socket for ChannelSocket {
             .send(sent)
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the wire is gone"))
     }
+}
+
+/// Encodes and sends a reply now; only a socket that cannot take it at
+/// once (a full send buffer) gets a task that waits.
+pub(crate) fn send_now(sock: Arc<dyn Socket>, reply: &Reply) {
+    let (bytes, dropped) = reply.encode();
+    if !dropped.is_empty() {
+        tracing::debug!(
+            ?dropped,
+            max = reply.max_len,
+            "options dropped to fit the reply size"
+        );
+    }
+    let dest = reply.dest;
+    match sock.try_send(&bytes, dest) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            tokio::spawn(async move {
+                if let Err(e) = sock.send(&bytes, dest).await {
+                    not_sent(sock.as_ref(), dest, &e);
+                }
+            });
+        }
+        Err(e) => not_sent(sock.as_ref(), dest, &e),
+    }
+}
+
+fn not_sent(sock: &dyn Socket, dest: Destination, e: &io::Error) {
+    warn!(iface = %sock.interface().name, ?dest, error = %e, "reply not sent");
 }
