@@ -7,52 +7,15 @@
 //! run, in one transaction, in a temporary directory. `BENCH_VERBOSE=1`
 //! prints the daemon's log (with times: where start-up spends them).
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use berth_tests::bench::{STORE_SERVER, fill_store, store_config};
 use berthd::addr::MacAddr;
 use berthd::engine::Interface;
-use berthd::lease::{ClientKey, Lease, LeaseState};
 use berthd::packet::{MessageType, Packet};
 use berthd::server::ChannelSocket;
 use berthd::store::sqlite::SqliteStore;
-use berthd::store::{Store, Write};
-
-const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-
-fn config(dir: &Path) -> String {
-    format!(
-        r#"
-[server]
-interfaces = ["bench0"]
-store = "{store}"
-control_socket = "{sock}"
-[[subnet]]
-cidr = "10.0.0.0/8"
-range = ["10.0.1.0", "10.255.255.254"]
-options = {{ routers = ["{SERVER}"] }}
-"#,
-        store = dir.join("leases.db").display(),
-        sock = dir.join("control.sock").display(),
-    )
-}
-
-/// Lease `n`: a bound lease on 10.0.1.0 + n for a MAC made from `n`.
-fn lease(n: u32, now: u64) -> Lease {
-    let ip = Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 1, 0)) + n);
-    let [a, b, c, d] = n.to_be_bytes();
-    let mac = MacAddr([0x02, 0, a, b, c, d]);
-    Lease {
-        ip,
-        client: ClientKey::from(vec![1, 0x02, 0, a, b, c, d]),
-        mac,
-        hostname: (n % 4 == 0).then(|| format!("host-{n}")),
-        state: LeaseState::Bound,
-        starts: now,
-        ends: now + 86_400,
-    }
-}
 
 /// A line of /proc/self/status (VmRSS, VmHWM), in MiB.
 fn status_mib(key: &str) -> f64 {
@@ -88,17 +51,11 @@ fn main() {
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg_path = dir.path().join("berthd.toml");
-    std::fs::write(&cfg_path, config(dir.path())).expect("write config");
+    std::fs::write(&cfg_path, store_config(dir.path())).expect("write config");
     let now = berthd::clock::TimeSource::wall(&berthd::clock::SystemClocks);
 
     let t = Instant::now();
-    {
-        let mut store = SqliteStore::open(&dir.path().join("leases.db")).expect("open store");
-        let writes: Vec<Write> = (0..leases)
-            .map(|n| Write::PutLease(lease(n, now)))
-            .collect();
-        store.apply(&writes).expect("fill store");
-    }
+    fill_store(&dir.path().join("leases.db"), leases, now, 4).expect("fill store");
     println!(
         "startup: {leases} bound leases written in {:.2} s",
         t.elapsed().as_secs_f64()
@@ -118,7 +75,7 @@ fn main() {
         let store = SqliteStore::open(&cfg.server.store).expect("reopen store");
         let (sock, mut wire) = ChannelSocket::pair(Interface {
             name: "bench0".into(),
-            addr: SERVER,
+            addr: STORE_SERVER,
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(berthd::server::run(

@@ -13,71 +13,26 @@
 //! worker, update and view driven here, drawn into a 120x40 memory screen.
 //! Prints figures; asserts nothing about speed.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use berth_tests::bench::{STORE_SERVER, fill_store, store_config, store_ip, store_mac};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use berth::app::{Model, Msg, run_worker, update, view};
 use berth_tests::berth_bin;
-use berthd::addr::MacAddr;
 use berthd::engine::Interface;
-use berthd::lease::{ClientKey, Lease, LeaseState};
 use berthd::packet::{MessageType, Packet};
 use berthd::server::{ChannelSocket, Wire};
 use berthd::store::sqlite::SqliteStore;
-use berthd::store::{Store, Write};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 
-const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 /// Renewing clients per latency sample.
 const CLIENTS: u32 = 300;
-
-fn config(dir: &Path) -> String {
-    format!(
-        r#"
-[server]
-interfaces = ["bench0"]
-store = "{store}"
-control_socket = "{sock}"
-[[subnet]]
-cidr = "10.0.0.0/8"
-range = ["10.0.1.0", "10.255.255.254"]
-options = {{ routers = ["{SERVER}"] }}
-"#,
-        store = dir.join("leases.db").display(),
-        sock = dir.join("control.sock").display(),
-    )
-}
-
-fn mac(n: u32) -> MacAddr {
-    let [a, b, c, d] = n.to_be_bytes();
-    MacAddr([0x02, 0, a, b, c, d])
-}
-
-fn ip(n: u32) -> Ipv4Addr {
-    Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 1, 0)) + n)
-}
-
-/// Lease `n`: bound on 10.0.1.0 + n, with a host name.
-fn lease(n: u32, now: u64) -> Lease {
-    let m = mac(n);
-    let mut client = vec![1];
-    client.extend_from_slice(&m.0);
-    Lease {
-        ip: ip(n),
-        client: ClientKey::from(client),
-        mac: m,
-        hostname: Some(format!("host-{n:06}")),
-        state: LeaseState::Bound,
-        starts: now,
-        ends: now + 86_400,
-    }
-}
 
 /// Latency figures in ms: average, median, 99th percentile, worst.
 fn summary(mut ms: Vec<f64>) -> String {
@@ -103,8 +58,8 @@ async fn renewals(wire: &mut Wire, xid: &mut u32, rounds: u32) -> Vec<f64> {
     for r in 0..rounds {
         for n in 0..CLIENTS {
             *xid += 1;
-            let mut p = Packet::request(mac(n + r * CLIENTS), MessageType::Request, *xid);
-            p.ciaddr = ip(n + r * CLIENTS);
+            let mut p = Packet::request(store_mac(n + r * CLIENTS), MessageType::Request, *xid);
+            p.ciaddr = store_ip(n + r * CLIENTS);
             let (bytes, _) = p.encode(576, &[]);
             let t = Instant::now();
             wire.to_server
@@ -276,16 +231,10 @@ fn main() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg_path = dir.path().join("berthd.toml");
-    std::fs::write(&cfg_path, config(dir.path())).expect("write config");
+    std::fs::write(&cfg_path, store_config(dir.path())).expect("write config");
     let socket = dir.path().join("control.sock");
     let now = berthd::clock::TimeSource::wall(&berthd::clock::SystemClocks);
-    {
-        let mut store = SqliteStore::open(&dir.path().join("leases.db")).expect("open store");
-        let writes: Vec<Write> = (0..leases)
-            .map(|n| Write::PutLease(lease(n, now)))
-            .collect();
-        store.apply(&writes).expect("fill store");
-    }
+    fill_store(&dir.path().join("leases.db"), leases, now, 1).expect("fill store");
     println!("control_scale: {leases} bound leases in the store");
 
     // berthd on a runtime of its own, as in its own process.
@@ -298,7 +247,7 @@ fn main() {
     let store = SqliteStore::open(&cfg.server.store).expect("reopen store");
     let (sock, mut wire) = ChannelSocket::pair(Interface {
         name: "bench0".into(),
-        addr: SERVER,
+        addr: STORE_SERVER,
     });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = server_rt.spawn(berthd::server::run(

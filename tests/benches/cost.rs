@@ -33,6 +33,7 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use berth_tests::bench::env_u32;
 use berth_tests::perfdhcp::{self, PerfdhcpRun};
 use berth_tests::process::Proc;
 use berth_tests::{Lab, LabNet, berthd_bin, procstat, require_tools, root_or_skip};
@@ -42,16 +43,6 @@ use servers::{Kind, Server, Setup};
 const PERF_HOST: u32 = 2;
 const POOL_OFFSET: u32 = 256;
 const POOL_SIZE: u32 = 60_000;
-
-fn env_u32(name: &str, default: u32) -> Result<u32> {
-    match std::env::var(name) {
-        Err(_) => Ok(default),
-        Ok(v) => v
-            .trim()
-            .parse()
-            .with_context(|| format!("{name}={v:?} is not a number")),
-    }
-}
 
 fn main() -> ExitCode {
     match run() {

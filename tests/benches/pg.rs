@@ -25,7 +25,8 @@
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use berth_tests::bench::env_u32;
 use berth_tests::netns::CLIENT_IFACE;
 use berth_tests::perfdhcp::{self, PerfdhcpReport, PerfdhcpRun};
 use berth_tests::postgres::{Cluster, postgres_or_skip};
@@ -53,16 +54,6 @@ impl Setup {
             Setup::Pg1 => "berthd, PostgreSQL",
             Setup::Pg2 => "2 x berthd, one PostgreSQL",
         }
-    }
-}
-
-fn env_u32(name: &str, default: u32) -> Result<u32> {
-    match std::env::var(name) {
-        Err(_) => Ok(default),
-        Ok(v) => v
-            .trim()
-            .parse()
-            .with_context(|| format!("{name}={v:?} is not a number")),
     }
 }
 

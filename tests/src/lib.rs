@@ -21,6 +21,7 @@
 //! ```
 
 pub mod api;
+pub mod bench;
 pub mod clients;
 pub mod daemon;
 pub mod http;

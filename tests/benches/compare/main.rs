@@ -44,6 +44,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use berth_tests::bench::env_u32_within;
 use berth_tests::netns::netns_command;
 use berth_tests::perfdhcp::{self, PerfdhcpReport, PerfdhcpRun};
 use berth_tests::process::run_output;
@@ -81,20 +82,6 @@ struct Knobs {
     verbose: bool,
 }
 
-fn env_u32(name: &str, default: u32, min: u32, max: u32) -> Result<u32> {
-    let Ok(v) = std::env::var(name) else {
-        return Ok(default);
-    };
-    let n: u32 = v
-        .trim()
-        .parse()
-        .with_context(|| format!("{name}={v:?} is not a number"))?;
-    if n < min || n > max {
-        bail!("{name}={n} is out of range {min}..={max}");
-    }
-    Ok(n)
-}
-
 impl Knobs {
     fn from_env() -> Result<Knobs> {
         let servers = match std::env::var("BENCH_SERVERS") {
@@ -108,19 +95,19 @@ impl Knobs {
                 })
                 .collect::<Result<Vec<_>>>()?,
         };
-        let drop_pct = env_u32("BENCH_DROP_LIMIT_PCT", 1, 1, 50)?;
+        let drop_pct = env_u32_within("BENCH_DROP_LIMIT_PCT", 1, 1..=50)?;
         Ok(Knobs {
             servers,
-            clients: env_u32("BENCH_CLIENTS", 50_000, 1, POOL_SIZE)?,
-            step_secs: env_u32("BENCH_STEP_SECS", 5, 1, 120)?,
-            start_rate: env_u32("BENCH_START_RATE", 1000, 1, 200_000)?,
-            max_rate: env_u32("BENCH_MAX_RATE", 64_000, 1, 200_000)?,
-            bisect: env_u32("BENCH_BISECT", 2, 0, 10)?,
+            clients: env_u32_within("BENCH_CLIENTS", 50_000, 1..=POOL_SIZE)?,
+            step_secs: env_u32_within("BENCH_STEP_SECS", 5, 1..=120)?,
+            start_rate: env_u32_within("BENCH_START_RATE", 1000, 1..=200_000)?,
+            max_rate: env_u32_within("BENCH_MAX_RATE", 64_000, 1..=200_000)?,
+            bisect: env_u32_within("BENCH_BISECT", 2, 0..=10)?,
             drop_limit: f64::from(drop_pct) / 100.0,
-            fixed_rate: env_u32("BENCH_FIXED_RATE", 1000, 1, 200_000)?,
-            fixed_secs: env_u32("BENCH_FIXED_SECS", 20, 1, 600)?,
-            fill: env_u32("BENCH_FILL", 50_000, 1, POOL_SIZE)?,
-            renew_secs: env_u32("BENCH_RENEW_SECS", 60, 0, 3600)?,
+            fixed_rate: env_u32_within("BENCH_FIXED_RATE", 1000, 1..=200_000)?,
+            fixed_secs: env_u32_within("BENCH_FIXED_SECS", 20, 1..=600)?,
+            fill: env_u32_within("BENCH_FILL", 50_000, 1..=POOL_SIZE)?,
+            renew_secs: env_u32_within("BENCH_RENEW_SECS", 60, 0..=3600)?,
             kea_severity: std::env::var("BENCH_KEA_LOG").unwrap_or_else(|_| "INFO".into()),
             verbose: std::env::var_os("BENCH_VERBOSE").is_some(),
         })
