@@ -21,7 +21,8 @@
 //! it executed per completed DORA, all threads, counted from just before
 //! perfdhcp starts to just after it ends: the steadiest figure of all.
 //! Valgrind slows berthd some fifty times, so keep `BENCH_RATE` low (100)
-//! and the servers to `berthd`.
+//! and the servers to `berthd`. `BENCH_CALLGRIND_OUT=FILE` keeps the dump
+//! there, for `callgrind_annotate`.
 
 #[path = "compare/servers.rs"]
 #[allow(dead_code)]
@@ -222,6 +223,9 @@ impl Callgrind {
         let path = self.out.path().join(format!("berthd.{pid}.1"));
         let text = fs::read_to_string(&path)
             .with_context(|| format!("callgrind wrote no dump {}", path.display()))?;
+        if let Some(keep) = std::env::var_os("BENCH_CALLGRIND_OUT") {
+            fs::write(&keep, &text).with_context(|| format!("writing {keep:?}"))?;
+        }
         text.lines()
             .find_map(|l| l.strip_prefix("summary:"))
             .and_then(|v| v.trim().parse().ok())

@@ -224,11 +224,9 @@ pub struct ServerConfig {
     /// Seconds of failing writes, with none succeeding, after which the
     /// watchdog is no longer pinged (systemd then restarts the daemon).
     pub store_stall_timeout: u32,
-    /// Microseconds the store writer waits after the first write of a
-    /// batch for more to share its transaction and flush (0: none, the
-    /// default). Trades that much ACK latency for fewer flushes per lease
-    /// at moderate rates, like PostgreSQL's `commit_delay`.
-    pub commit_delay_us: u32,
+    /// How long the store writer holds a batch open after its first write
+    /// for more to share its transaction and flush.
+    pub commit_delay: CommitDelay,
     /// Control connections open at once, over all users.
     pub control_max_connections: usize,
     /// Control connections open at once by one user (uid).
@@ -247,6 +245,21 @@ pub struct ServerConfig {
     pub arp: ArpConfig,
 }
 
+/// `commit_delay_us`: how long the store writer holds a batch open for
+/// company, trading ACK latency for fewer flushes per lease (like
+/// PostgreSQL's `commit_delay`). Nothing is ACKed before it is durable
+/// either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CommitDelay {
+    /// `"auto"` (the default): only while requests come fast enough that
+    /// another is expected within the wait, and no longer than a recent
+    /// transaction took (see `store::pace`).
+    #[default]
+    Auto,
+    /// Always this many microseconds (0: never wait).
+    Fixed(u32),
+}
+
 impl ServerConfig {
     /// Default `control_socket`.
     pub const CONTROL_SOCKET: &'static str = "/run/berth/control.sock";
@@ -256,11 +269,6 @@ impl ServerConfig {
     pub const ADMIN_GROUP: &'static str = "berth-admin";
     /// Default `event_buffer`.
     pub const EVENT_BUFFER: usize = 10_000;
-    /// `commit_delay_us` as a duration.
-    pub fn commit_delay(&self) -> std::time::Duration {
-        std::time::Duration::from_micros(u64::from(self.commit_delay_us))
-    }
-
     /// Largest `commit_delay_us`: 100 ms.
     pub const MAX_COMMIT_DELAY_US: u32 = 100_000;
     /// Default `store_stall_timeout`: 2m.
@@ -307,7 +315,7 @@ impl Default for ServerConfig {
             admin_group: Self::ADMIN_GROUP.to_string(),
             event_buffer: Self::EVENT_BUFFER,
             store_stall_timeout: Self::STORE_STALL_TIMEOUT,
-            commit_delay_us: 0,
+            commit_delay: CommitDelay::Auto,
             control_max_connections: Self::CONTROL_MAX_CONNECTIONS,
             control_max_per_user: Self::CONTROL_MAX_PER_USER,
             control_idle_timeout: Self::CONTROL_IDLE_TIMEOUT,

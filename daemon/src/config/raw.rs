@@ -120,6 +120,36 @@ impl<'de> Deserialize<'de> for RawDuration {
     }
 }
 
+/// An integer or a word (`commit_delay_us = 500` or `"auto"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum RawIntOrWord {
+    Int(i64),
+    Word(String),
+}
+
+impl<'de> Deserialize<'de> for RawIntOrWord {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IntOrWordVisitor;
+        impl Visitor<'_> for IntOrWordVisitor {
+            type Value = RawIntOrWord;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer or a string")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawIntOrWord, E> {
+                Ok(RawIntOrWord::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawIntOrWord, E> {
+                // Out of i64 range is out of any range validation allows.
+                Ok(RawIntOrWord::Int(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawIntOrWord, E> {
+                Ok(RawIntOrWord::Word(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(IntOrWordVisitor)
+    }
+}
+
 /// `store`: a string is a SQLite file path (the original form); a table
 /// names the backend: `{ backend = "postgres", url = "...", pool = N }` or
 /// `{ backend = "sqlite", path = "..." }`. Which keys a backend needs is
@@ -189,7 +219,7 @@ pub(super) struct RawServer {
     pub admin_group: Option<Spanned<String>>,
     pub event_buffer: Option<Spanned<i64>>,
     pub store_stall_timeout: Option<Spanned<RawDuration>>,
-    pub commit_delay_us: Option<Spanned<i64>>,
+    pub commit_delay_us: Option<Spanned<RawIntOrWord>>,
     pub control_max_connections: Option<Spanned<i64>>,
     pub control_max_per_user: Option<Spanned<i64>>,
     pub control_idle_timeout: Option<Spanned<RawDuration>>,

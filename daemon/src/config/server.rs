@@ -9,8 +9,8 @@ use toml::Spanned;
 
 use super::boot::boot_fields;
 use super::field::{Bound, duration, ip, lease, order};
-use super::raw::{RawDuration, RawServer};
-use super::{Reporter, ServerConfig};
+use super::raw::{RawDuration, RawIntOrWord, RawServer};
+use super::{CommitDelay, Reporter, ServerConfig};
 
 /// `[server]` as written, checked; the defaults where it is missing.
 pub(super) fn build(raw: Option<RawServer>, report: &mut Reporter<'_>) -> ServerConfig {
@@ -148,16 +148,20 @@ pub(super) fn build(raw: Option<RawServer>, report: &mut Reporter<'_>) -> Server
             None => {}
         }
     }
-    if let Some(n) = &raw.commit_delay_us {
+    if let Some(v) = &raw.commit_delay_us {
         let max = ServerConfig::MAX_COMMIT_DELAY_US;
-        match u32::try_from(*n.get_ref()) {
-            Ok(us) if us <= max => server.commit_delay_us = us,
-            _ => report.error(
-                n.span(),
-                format!(
-                    "commit_delay_us: {} is not between 0 and {max} (microseconds)",
-                    n.get_ref()
+        match v.get_ref() {
+            RawIntOrWord::Word(w) if w == "auto" => server.commit_delay = CommitDelay::Auto,
+            RawIntOrWord::Int(n) => match u32::try_from(*n) {
+                Ok(us) if us <= max => server.commit_delay = CommitDelay::Fixed(us),
+                _ => report.error(
+                    v.span(),
+                    format!("commit_delay_us: {n} is not between 0 and {max} (microseconds)"),
                 ),
+            },
+            RawIntOrWord::Word(w) => report.error(
+                v.span(),
+                format!("commit_delay_us: {w:?} is neither \"auto\" nor microseconds (0 to {max})"),
             ),
         }
     }

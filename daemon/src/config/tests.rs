@@ -1447,10 +1447,21 @@ fn macs_follow_the_shared_rule() {
 }
 
 #[test]
-fn commit_delay_is_microseconds_up_to_a_tenth_of_a_second() {
-    assert_eq!(ok(&with_server(&[])).server.commit_delay_us, 0);
+fn commit_delay_is_auto_or_microseconds_up_to_a_tenth_of_a_second() {
+    use crate::config::CommitDelay;
+    assert_eq!(ok(&with_server(&[])).server.commit_delay, CommitDelay::Auto);
+    let c = ok(&with_server(&["commit_delay_us = \"auto\""]));
+    assert_eq!(c.server.commit_delay, CommitDelay::Auto);
     let c = ok(&with_server(&["commit_delay_us = 2000"]));
-    assert_eq!(c.server.commit_delay(), std::time::Duration::from_millis(2));
+    assert_eq!(c.server.commit_delay, CommitDelay::Fixed(2000));
+    let c = ok(&with_server(&["commit_delay_us = 0"]));
+    assert_eq!(c.server.commit_delay, CommitDelay::Fixed(0));
+    assert_only_error(
+        &with_server(&["commit_delay_us = \"fast\""]),
+        3,
+        19,
+        "commit_delay_us: \"fast\" is neither \"auto\" nor microseconds (0 to 100000)",
+    );
     assert_only_error(
         &with_server(&["commit_delay_us = 100001"]),
         3,

@@ -99,7 +99,7 @@ impl Core {
             // Hooks already queued finish under the old settings.
             self.hooks = crate::hooks::Dispatcher::new(new.hooks.clone(), self.events.clone());
         }
-        self.writer.set_commit_delay(new.server.commit_delay());
+        self.writer.set_commit_delay(new.server.commit_delay);
         let old = std::mem::replace(&mut self.cfg, Arc::new(new));
         self.hosts = hosts;
         self.reindex_pools();

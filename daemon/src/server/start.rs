@@ -109,7 +109,7 @@ impl Core {
         let follower = store.follow(learned_tx);
         let following = follower.is_some();
         let writer = Writer::try_spawn(store)?;
-        writer.set_commit_delay(cfg.server.commit_delay());
+        writer.set_commit_delay(cfg.server.commit_delay);
         let interfaces = sockets.iter().map(|s| s.interface()).collect();
         let clock = Clock::anchored(time.wall(), time.mono());
         let started_at = clock.now(time.mono());

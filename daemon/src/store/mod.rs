@@ -29,6 +29,7 @@ use crate::lease::{Lease, UnixTime};
 
 mod checkpoint;
 pub mod memory;
+pub mod pace;
 pub mod postgres;
 pub mod sqlite;
 pub mod writer;

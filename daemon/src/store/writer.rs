@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+use super::pace::Pace;
 use super::{Lost, Store, StoreError, Write};
+use crate::config::CommitDelay;
 use crate::metrics::{Histogram, HistogramSnapshot};
 
 /// Upper bound on the writes gathered from several requests into one
@@ -50,9 +52,13 @@ struct Shared {
     batch_writes: Histogram,
     /// Set once the thread has flushed and exited cleanly (not after a panic).
     stopped: AtomicBool,
-    /// How long a batch waits for company after its first request, µs.
+    /// How long a batch waits for company after its first request, µs,
+    /// or [`AUTO`].
     commit_delay_us: AtomicU64,
 }
+
+/// `commit_delay_us` for [`CommitDelay::Auto`].
+const AUTO: u64 = u64::MAX;
 
 /// Transaction times' bucket bounds (µs): 100 µs to 10 s.
 const COMMIT_MICROS: &[u64] = &[
@@ -71,7 +77,7 @@ impl Default for Shared {
             commit_micros: Histogram::new(COMMIT_MICROS, 1e-6),
             batch_writes: Histogram::new(BATCH_WRITES, 1.0),
             stopped: AtomicBool::new(false),
-            commit_delay_us: AtomicU64::new(0),
+            commit_delay_us: AtomicU64::new(AUTO),
         }
     }
 }
@@ -184,10 +190,13 @@ impl Writer {
     }
 
     /// How long the thread waits, after the first request of a batch, for
-    /// more to share its transaction and flush (zero: not at all, the
-    /// default). Takes effect from the next batch.
-    pub fn set_commit_delay(&self, delay: Duration) {
-        let us = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+    /// more to share its transaction and flush ([`CommitDelay::Auto`] by
+    /// default: see [`super::pace`]). Takes effect from the next batch.
+    pub fn set_commit_delay(&self, delay: CommitDelay) {
+        let us = match delay {
+            CommitDelay::Auto => AUTO,
+            CommitDelay::Fixed(us) => u64::from(us),
+        };
         self.shared.commit_delay_us.store(us, Ordering::Relaxed);
     }
 
@@ -326,11 +335,19 @@ fn count(n: usize) -> u64 {
 
 /// The writer thread's loop.
 fn run(mut store: Box<dyn Store>, rx: mpsc::Receiver<Msg>, shared: Arc<Shared>) {
+    // A batch held for company sleeps a window of 50 us up: the default
+    // 50 us of timer slack would add as much again.
+    // SAFETY: PR_SET_TIMERSLACK takes one integer argument and only
+    // affects the calling thread.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong);
+    }
     let mut acks = Vec::new();
     let mut stopping = false;
     // A request that would have pushed the last group over the bound; it
     // starts the next group.
     let mut carry: Option<Msg> = None;
+    let mut pace = Pace::new(Instant::now());
     loop {
         // Block for work until asked to stop; after that, only drain what is
         // already queued. `recv` fails once every handle is dropped and the
@@ -341,17 +358,25 @@ fn run(mut store: Box<dyn Store>, rx: mpsc::Receiver<Msg>, shared: Arc<Shared>) 
             None => rx.recv().ok(),
         };
         let Some(first) = first else { break };
-        let delay = shared.commit_delay_us.load(Ordering::Relaxed);
-        let company_until = (delay > 0).then(|| Instant::now() + Duration::from_micros(delay));
+        let opened = Instant::now();
+        let delay = match shared.commit_delay_us.load(Ordering::Relaxed) {
+            AUTO => pace.window(opened),
+            0 => None,
+            us => Some(Duration::from_micros(us)),
+        };
+        let mut company_until = delay.map(|d| opened + d);
         let mut group = Group::default();
         let mut next = Some(first);
         loop {
             let Some(msg) = next.take().or_else(|| {
                 // The queue is empty: wait for company until the delay is up
-                // (not while stopping).
-                let until = company_until.filter(|_| !stopping)?;
-                let left = until.checked_duration_since(Instant::now())?;
-                rx.recv_timeout(left).ok()
+                // (not while stopping), asleep rather than in `recv`, so
+                // the requests that come meanwhile do not each wake us.
+                let until = company_until.take().filter(|_| !stopping)?;
+                if let Some(left) = until.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(left);
+                }
+                rx.try_recv().ok()
             }) else {
                 break;
             };
@@ -372,7 +397,13 @@ fn run(mut store: Box<dyn Store>, rx: mpsc::Receiver<Msg>, shared: Arc<Shared>) 
             }
             next = rx.try_recv().ok();
         }
+        let closed = Instant::now();
+        pace.closed(closed, group.waiters.len());
+        let applies = !group.batch.is_empty();
         group.commit(store.as_mut(), &shared);
+        if applies {
+            pace.committed(closed.elapsed());
+        }
     }
     // Close the queue first so late commits fail fast instead of waiting
     // forever, then close the store so the file is checkpointed and released
@@ -472,7 +503,7 @@ mod tests {
     async fn a_commit_delay_lets_a_later_request_share_the_batch() {
         let mem = MemoryStore::new();
         let writer = Writer::spawn(Box::new(mem.clone()));
-        writer.set_commit_delay(Duration::from_secs(1));
+        writer.set_commit_delay(CommitDelay::Fixed(1_000_000));
         let started = Instant::now();
         let first = tokio::spawn(writer.commit(vec![Write::PutLease(lease(1))]));
         // Well inside the delay: the writer holds the first batch open.
@@ -485,7 +516,7 @@ mod tests {
         assert_eq!((stats.batches, stats.writes), (1, 2), "{stats:?}");
 
         // Back to no delay: a lone request goes at once, in a batch of its own.
-        writer.set_commit_delay(Duration::ZERO);
+        writer.set_commit_delay(CommitDelay::Fixed(0));
         writer
             .commit(vec![Write::PutLease(lease(3))])
             .await
