@@ -69,7 +69,7 @@ pub fn probe(cfg: &PostgresConfig) -> Result<Probe, StoreError> {
             .query_one("SHOW server_version", &[])
             .await
             .and_then(|r| r.try_get::<_, String>(0))
-            .map_err(pg_err(&label, "reading the server version"))?;
+            .map_err(|e| pg_err(&label, "reading the server version", &e))?;
         drop(client); // ends the connection politely
         let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
         Ok(Probe {
@@ -207,15 +207,13 @@ impl Drop for Runner {
     }
 }
 
-fn pg_err(
-    label: &str,
-    what: impl Into<String>,
-) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
-    let (label, what) = (label.to_string(), what.into());
-    move |e| StoreError::Postgres {
-        url: label,
-        what,
-        reason: reason(&e),
+/// The store error for `e`, met doing `what` on the database `label`.
+/// Called from `map_err` closures, so nothing is built unless it failed.
+fn pg_err(label: &str, what: impl Into<String>, e: &tokio_postgres::Error) -> StoreError {
+    StoreError::Postgres {
+        url: label.to_string(),
+        what: what.into(),
+        reason: reason(e),
     }
 }
 
@@ -238,7 +236,7 @@ async fn connect(
     let (client, connection) = pg
         .connect(NoTls)
         .await
-        .map_err(pg_err(label, "connecting"))?;
+        .map_err(|e| pg_err(label, "connecting", &e))?;
     let label = label.to_string();
     let task = tokio::spawn(async move {
         if let Err(e) = connection.await {
@@ -260,7 +258,7 @@ async fn open_conn(
     client
         .execute("SELECT set_config('berth.origin', $1, false)", &[&origin])
         .await
-        .map_err(pg_err(&label, "setting berth.origin"))?;
+        .map_err(|e| pg_err(&label, "setting berth.origin", &e))?;
     if migrate_schema {
         schema::migrate(&mut client, &label).await?;
     } else {
@@ -370,7 +368,7 @@ impl PostgresStore {
         let (client, _) = self.conn()?;
         let label = self.runner.label.clone();
         self.runner.run(async move {
-            let rows = client.query(sql, &[]).await.map_err(pg_err(&label, what))?;
+            let rows = client.query(sql, &[]).await.map_err(|e| pg_err(&label, what, &e))?;
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
                 match decode(row) {

@@ -104,11 +104,12 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn sql_err(path: &str, what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    let (path, what) = (path.to_string(), what.into());
-    move |e| StoreError::Sqlite {
-        path,
-        what,
+/// The store error for `e`, met doing `what` to the database at `path`.
+/// Called from `map_err` closures, so nothing is built unless it failed.
+fn sql_err(path: &str, what: impl Into<String>, e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_string(),
+        what: what.into(),
         reason: e.to_string(),
     }
 }
@@ -129,9 +130,9 @@ impl SqliteStore {
                 reason: e.to_string(),
             })?;
         }
-        let mut conn = Connection::open(path).map_err(sql_err(&label, "opening"))?;
+        let mut conn = Connection::open(path).map_err(|e| sql_err(&label, "opening", e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(sql_err(&label, "setting busy timeout"))?;
+            .map_err(|e| sql_err(&label, "setting busy timeout", e))?;
 
         // Refuse a newer file before changing anything in it (switching the
         // journal mode below already writes to the header).
@@ -139,18 +140,18 @@ impl SqliteStore {
 
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(sql_err(&label, "enabling WAL"))?;
+            .map_err(|e| sql_err(&label, "enabling WAL", e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             // Still durable with synchronous=FULL, just slower; not worth refusing to start.
             tracing::warn!(store = %label, mode = %mode, "could not enable WAL journal; continuing");
         }
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sql_err(&label, "setting synchronous=FULL"))?;
+            .map_err(|e| sql_err(&label, "setting synchronous=FULL", e))?;
         // SQLite ignores pragmas it does not like without an error: check that
         // the setting durability depends on actually took.
         let sync: i64 = conn
             .pragma_query_value(None, "synchronous", |r| r.get(0))
-            .map_err(sql_err(&label, "reading synchronous"))?;
+            .map_err(|e| sql_err(&label, "reading synchronous", e))?;
         if sync != 2 {
             return Err(StoreError::Sqlite {
                 path: label,
@@ -163,7 +164,7 @@ impl SqliteStore {
         // The writer's page cache: the pages a commit touches (the
         // database's inner pages, mostly); the OS caches the rest.
         conn.pragma_update(None, "cache_size", CACHE_KIB)
-            .map_err(sql_err(&label, "setting cache_size"))?;
+            .map_err(|e| sql_err(&label, "setting cache_size", e))?;
         let checkpointer = match Checkpointer::start(path, &label) {
             Ok((c, nudge)) => {
                 // Replaces SQLite's auto-checkpoint on this connection.
@@ -177,7 +178,7 @@ impl SqliteStore {
                     }
                     Ok(())
                 }))
-                .map_err(sql_err(&label, "setting the WAL hook"))?;
+                .map_err(|e| sql_err(&label, "setting the WAL hook", e))?;
                 Some(c)
             }
             Err(e) => {
@@ -201,7 +202,7 @@ impl SqliteStore {
 
 fn user_version(conn: &Connection, label: &str) -> Result<i64, StoreError> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(sql_err(label, "reading schema version"))
+        .map_err(|e| sql_err(label, "reading schema version", e))
 }
 
 fn check_version(conn: &Connection, label: &str) -> Result<i64, StoreError> {
@@ -225,7 +226,7 @@ fn migrate(conn: &mut Connection, label: &str) -> Result<(), StoreError> {
         // under it, so two daemons opening one new file cannot both run a step.
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_err(label, "starting schema migration"))?;
+            .map_err(|e| sql_err(label, "starting schema migration", e))?;
         let version = check_version(&tx, label)?;
         let Some(step) = usize::try_from(version)
             .ok()
@@ -244,10 +245,11 @@ fn migrate(conn: &mut Connection, label: &str) -> Result<(), StoreError> {
         };
         let next = version + 1;
         let what = format!("migrating schema to version {next}");
-        tx.execute_batch(step).map_err(sql_err(label, &what))?;
+        tx.execute_batch(step)
+            .map_err(|e| sql_err(label, &what, e))?;
         tx.pragma_update(None, "user_version", next)
-            .map_err(sql_err(label, &what))?;
-        tx.commit().map_err(sql_err(label, &what))?;
+            .map_err(|e| sql_err(label, &what, e))?;
+        tx.commit().map_err(|e| sql_err(label, &what, e))?;
         tracing::info!(store = %label, version = next, "store schema migrated");
     }
 }
@@ -364,10 +366,13 @@ impl SqliteStore {
         decode: fn(&Row<'_>) -> Result<T, String>,
     ) -> Result<Vec<T>, StoreError> {
         let label = &self.label;
-        let mut stmt = self.conn.prepare(sql).map_err(sql_err(label, what))?;
-        let mut rows = stmt.query([]).map_err(sql_err(label, what))?;
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .map_err(|e| sql_err(label, what, e))?;
+        let mut rows = stmt.query([]).map_err(|e| sql_err(label, what, e))?;
         let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(sql_err(label, what))? {
+        while let Some(row) = rows.next().map_err(|e| sql_err(label, what, e))? {
             match decode(row) {
                 Ok(v) => out.push(v),
                 Err(reason) => tracing::warn!(
@@ -402,10 +407,15 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare(LOAD_SQL)
-            .map_err(sql_err(label, "loading leases"))?;
-        let mut rows = stmt.query([]).map_err(sql_err(label, "loading leases"))?;
+            .map_err(|e| sql_err(label, "loading leases", e))?;
+        let mut rows = stmt
+            .query([])
+            .map_err(|e| sql_err(label, "loading leases", e))?;
         let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(sql_err(label, "loading leases"))? {
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| sql_err(label, "loading leases", e))?
+        {
             match decode(row) {
                 Ok(lease) => out.push(lease),
                 Err(reason) => {
@@ -435,12 +445,12 @@ impl Store for SqliteStore {
         // batch is one lease, and parsing them cost as much as the write.
         conn.prepare_cached("BEGIN IMMEDIATE")
             .and_then(|mut st| st.execute([]))
-            .map_err(sql_err(label, "starting transaction"))?;
+            .map_err(|e| sql_err(label, "starting transaction", e))?;
         let done = write_batch(conn, label, batch).and_then(|()| {
             conn.prepare_cached("COMMIT")
                 .and_then(|mut st| st.execute([]))
                 .map(drop)
-                .map_err(sql_err(label, "committing"))
+                .map_err(|e| sql_err(label, "committing", e))
         });
         if done.is_err() {
             // Nothing of the batch stays: the caller treats it all as unwritten.
@@ -454,10 +464,10 @@ impl Store for SqliteStore {
 fn write_batch(conn: &Connection, label: &str, batch: &[Write]) -> Result<(), StoreError> {
     let mut put = conn
         .prepare_cached(PUT_SQL)
-        .map_err(sql_err(label, "preparing put"))?;
+        .map_err(|e| sql_err(label, "preparing put", e))?;
     let mut delete = conn
         .prepare_cached(DELETE_SQL)
-        .map_err(sql_err(label, "preparing delete"))?;
+        .map_err(|e| sql_err(label, "preparing delete", e))?;
     for w in batch {
         match w {
             Write::PutLease(l) => {
@@ -481,12 +491,12 @@ fn write_batch(conn: &Connection, label: &str, batch: &[Write]) -> Result<(), St
                     starts,
                     ends,
                 ])
-                .map_err(|e| sql_err(label, format!("put {ip}"))(e))?;
+                .map_err(|e| sql_err(label, format!("put {ip}"), e))?;
             }
             Write::DeleteLease(ip) => {
                 delete
                     .execute([Dotted(*ip).text().as_str()])
-                    .map_err(|e| sql_err(label, format!("delete {ip}"))(e))?;
+                    .map_err(|e| sql_err(label, format!("delete {ip}"), e))?;
             }
             Write::PutHost(h) => {
                 let created = to_i64(label, &h.name, "created_at", h.created_at)?;
@@ -500,12 +510,12 @@ fn write_batch(conn: &Connection, label: &str, batch: &[Write]) -> Result<(), St
                             created
                         ])
                     })
-                    .map_err(sql_err(label, format!("put host {}", h.name)))?;
+                    .map_err(|e| sql_err(label, format!("put host {}", h.name), e))?;
             }
             Write::DeleteHost(name) => {
                 conn.prepare_cached(DELETE_HOST_SQL)
                     .and_then(|mut st| st.execute([name]))
-                    .map_err(sql_err(label, format!("delete host {name}")))?;
+                    .map_err(|e| sql_err(label, format!("delete host {name}"), e))?;
             }
             Write::PutBlock(b) => {
                 let mac = b.mac.to_string();
@@ -516,12 +526,12 @@ fn write_batch(conn: &Connection, label: &str, batch: &[Write]) -> Result<(), St
                     .transpose()?;
                 conn.prepare_cached(PUT_BLOCK_SQL)
                     .and_then(|mut st| st.execute(params![mac, since, until]))
-                    .map_err(sql_err(label, format!("put block {}", b.mac)))?;
+                    .map_err(|e| sql_err(label, format!("put block {}", b.mac), e))?;
             }
             Write::DeleteBlock(mac) => {
                 conn.prepare_cached(DELETE_BLOCK_SQL)
                     .and_then(|mut st| st.execute([mac.to_string()]))
-                    .map_err(sql_err(label, format!("delete block {mac}")))?;
+                    .map_err(|e| sql_err(label, format!("delete block {mac}"), e))?;
             }
         }
     }

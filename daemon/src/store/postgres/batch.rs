@@ -64,7 +64,7 @@ pub(super) async fn prepare(client: &Client, label: &str) -> Result<Statements, 
         client
             .prepare_typed(sql, types)
             .await
-            .map_err(pg_err(label, "preparing statements"))
+            .map_err(|e| pg_err(label, "preparing statements", &e))
     };
     Ok(Statements {
         put_lease: p(
@@ -294,13 +294,13 @@ pub(super) async fn apply_pipelined(
         .reply()
         .await
         .err()
-        .map(pg_err(&label, "starting transaction"));
+        .map(|e| pg_err(&label, "starting transaction", &e));
     let mut affected = vec![0; batch.len()];
     for (&i, write) in order.iter().zip(writes) {
         match write.reply().await {
             Ok(n) => affected[i] = n,
             Err(e) => {
-                failure.get_or_insert_with(|| pg_err(&label, batch[i].0.as_str())(e));
+                failure.get_or_insert_with(|| pg_err(&label, batch[i].0.as_str(), &e));
             }
         }
     }
@@ -317,7 +317,7 @@ pub(super) async fn apply_pipelined(
             reason: "a request finished before it was sent; the batch was rolled back".into(),
         });
     }
-    ended.map_err(pg_err(&label, "committing"))?;
+    ended.map_err(|e| pg_err(&label, "committing", &e))?;
     Ok(affected)
 }
 

@@ -87,7 +87,7 @@ async fn session(
     let (client, mut connection) = pg
         .connect(NoTls)
         .await
-        .map_err(pg_err(label, "connecting to follow changes"))?;
+        .map_err(|e| pg_err(label, "connecting to follow changes", &e))?;
     let (ntx, mut nrx) = mpsc::unbounded_channel::<String>();
     let driver_label = label.to_string();
     let driver = tokio::spawn(async move {
@@ -111,7 +111,7 @@ async fn session(
         client
             .batch_execute(&format!("LISTEN {CHANNEL}"))
             .await
-            .map_err(pg_err(label, "listening for changes"))?;
+            .map_err(|e| pg_err(label, "listening for changes", &e))?;
         tracing::info!(store = %label, "following other daemons' changes");
         let mut tick = tokio::time::interval(resync);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -271,7 +271,7 @@ where
     let rows = client
         .query(sql, &[keys])
         .await
-        .map_err(pg_err(label, "reading changed records"))?;
+        .map_err(|e| pg_err(label, "reading changed records", &e))?;
     Ok(decoded(&rows, decode))
 }
 
@@ -282,7 +282,7 @@ async fn everything(client: &Client, label: &str) -> Result<Learned, StoreError>
         client
             .query(sql, &[])
             .await
-            .map_err(pg_err(label, "re-reading the database"))
+            .map_err(|e| pg_err(label, "re-reading the database", &e))
     };
     let leases = all(rows::LOAD_LEASES_SQL).await?;
     let hosts = all(rows::LOAD_HOSTS_SQL).await?;

@@ -46,7 +46,7 @@ pub(super) async fn leases_at(
     let rows = client
         .query(LEASES_AT_SQL, &[&ips])
         .await
-        .map_err(pg_err(&label, "reading leases"))?;
+        .map_err(|e| pg_err(&label, "reading leases", &e))?;
     Ok(rows
         .iter()
         .filter_map(|r| decode_lease(r).ok())

@@ -78,7 +78,7 @@ pub(super) async fn read_version(
         .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
         .await
         .and_then(|r| r.try_get(0))
-        .map_err(pg_err(label, what))?;
+        .map_err(|e| pg_err(label, what, &e))?;
     if !exists {
         return Ok(0);
     }
@@ -89,7 +89,7 @@ pub(super) async fn read_version(
         )
         .await
         .and_then(|r| r.try_get(0))
-        .map_err(pg_err(label, what))?;
+        .map_err(|e| pg_err(label, what, &e))?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
             path: label.to_string(),
@@ -107,10 +107,10 @@ pub(super) async fn migrate(client: &mut Client, label: &str) -> Result<(), Stor
     let tx = client
         .transaction()
         .await
-        .map_err(pg_err(label, "starting schema migration"))?;
+        .map_err(|e| pg_err(label, "starting schema migration", &e))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
-        .map_err(pg_err(label, "locking for schema migration"))?;
+        .map_err(|e| pg_err(label, "locking for schema migration", &e))?;
     let version = read_version(&tx, label).await?;
     if version == SCHEMA_VERSION {
         return Ok(()); // dropping `tx` rolls back the (empty) transaction
@@ -118,7 +118,7 @@ pub(super) async fn migrate(client: &mut Client, label: &str) -> Result<(), Stor
     if version == 0 {
         tx.batch_execute(VERSION_TABLE_SQL)
             .await
-            .map_err(pg_err(label, "creating schema_version"))?;
+            .map_err(|e| pg_err(label, "creating schema_version", &e))?;
     }
     let start = usize::try_from(version).unwrap_or(usize::MAX);
     for (i, step) in MIGRATIONS.iter().enumerate().skip(start) {
@@ -126,14 +126,14 @@ pub(super) async fn migrate(client: &mut Client, label: &str) -> Result<(), Stor
         let what = format!("migrating schema to version {next}");
         tx.batch_execute(step)
             .await
-            .map_err(pg_err(label, what.as_str()))?;
+            .map_err(|e| pg_err(label, what.as_str(), &e))?;
         tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&next])
             .await
-            .map_err(pg_err(label, what.as_str()))?;
+            .map_err(|e| pg_err(label, what.as_str(), &e))?;
     }
     tx.commit()
         .await
-        .map_err(pg_err(label, "committing schema migration"))?;
+        .map_err(|e| pg_err(label, "committing schema migration", &e))?;
     tracing::info!(store = %label, version = SCHEMA_VERSION, "store schema migrated");
     Ok(())
 }
