@@ -209,10 +209,14 @@ impl Visit for Fields<'_, '_> {
 
 /// Copies `s` out, control characters but newline and tab escaped.
 fn write_escaped(w: &mut impl Write, s: &str) -> fmt::Result {
-    let plain = |c: char| !c.is_control() || c == '\n' || c == '\t';
-    if s.chars().all(plain) {
+    // Bytes first, without decoding: no C0 control, DEL or 0xC2 (the lead
+    // byte of every C1 control) means nothing to escape, as in nearly
+    // every line.
+    let plain_byte = |b: u8| (b >= 0x20 && b != 0x7f && b != 0xc2) || b == b'\n' || b == b'\t';
+    if s.bytes().all(plain_byte) {
         return w.write_str(s);
     }
+    let plain = |c: char| !c.is_control() || c == '\n' || c == '\t';
     let mut rest = s;
     while let Some((i, c)) = rest.char_indices().find(|&(_, c)| !plain(c)) {
         w.write_str(&rest[..i])?;
@@ -323,6 +327,20 @@ mod tests {
         );
         // A Debug-formatted string field is escaped by Debug already.
         assert!(text.contains("seen hostname=\"evil\\u{1b}[2J"), "{text}");
+    }
+
+    #[test]
+    fn printable_text_beyond_ascii_is_kept_and_only_c1_controls_escaped() {
+        let mut out = String::new();
+        // U+00A1 shares its lead byte (0xC2) with the C1 controls.
+        write_escaped(&mut out, "caf\u{e9} \u{a1}hola \u{85}end \u{9f}").expect("write");
+        assert_eq!(out, "caf\u{e9} \u{a1}hola \\u{85}end \\u{9f}");
+        out.clear();
+        write_escaped(&mut out, "plain\tline\n").expect("write");
+        assert_eq!(out, "plain\tline\n");
+        out.clear();
+        write_escaped(&mut out, "del\x7f").expect("write");
+        assert_eq!(out, "del\\x7f");
     }
 
     #[test]
