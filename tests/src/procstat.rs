@@ -1,13 +1,15 @@
 //! What `/proc` says about a process the test bed started: CPU time used,
 //! resident memory, and whether it has bound a UDP port (in its own network
-//! namespace: `/proc/PID/net/udp` shows the namespace of PID).
+//! namespace: `/proc/PID/net/udp` shows the namespace of PID); and how many
+//! datagrams a namespace's full receive buffers dropped.
 
 use std::fs;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::process::{Proc, wait_until};
+use crate::netns::netns_command;
+use crate::process::{Proc, run_output, wait_until};
 
 /// User plus system CPU time of a process (all its threads), in seconds.
 pub fn cpu_seconds(pid: u32) -> Result<f64> {
@@ -114,9 +116,42 @@ pub fn udp_table_has_port(table: &str, port: u16) -> bool {
     })
 }
 
+/// Datagrams the UDP sockets of network namespace `ns` have dropped so far
+/// because their receive buffer was full (`RcvbufErrors`): where a load
+/// test's "drops" were lost, at the server or at the load generator.
+pub fn udp_rcvbuf_errors(ns: &str) -> Result<u64> {
+    let out = run_output(
+        netns_command(ns, "cat").arg("/proc/net/snmp"),
+        Duration::from_secs(10),
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    parse_udp_rcvbuf_errors(&text)
+        .ok_or_else(|| anyhow!("no Udp RcvbufErrors in {ns}'s /proc/net/snmp: {text:?}"))
+}
+
+/// `RcvbufErrors` from the two `Udp:` lines (names, then values) of a
+/// `/proc/net/snmp` text.
+pub fn parse_udp_rcvbuf_errors(snmp: &str) -> Option<u64> {
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (names, values) = (udp.next()?, udp.next()?);
+    let i = names.split_whitespace().position(|n| n == "RcvbufErrors")?;
+    values.split_whitespace().nth(i)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn udp_receive_buffer_errors_by_column_name() {
+        let snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\n\
+            Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n\
+            Udp: 234917 0 2341 237378 2341 0\n\
+            UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n\
+            UdpLite: 0 0 0 0 0 0\n";
+        assert_eq!(parse_udp_rcvbuf_errors(snmp), Some(2341));
+        assert_eq!(parse_udp_rcvbuf_errors("Ip: 1 64\n"), None);
+    }
 
     #[test]
     fn stat_ticks_after_the_command_name() {

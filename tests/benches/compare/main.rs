@@ -14,7 +14,11 @@
 //! 1. the highest rate with < 1 % drops: for each server, steps of
 //!    `BENCH_STEP_SECS` double from `BENCH_START_RATE` until one fails, then
 //!    bisect `BENCH_BISECT` times; the servers take turns step by step (the
-//!    order rotating) so the machine's noise hits all alike;
+//!    order rotating) so the machine's noise hits all alike. Each step also
+//!    prints how many datagrams full receive buffers dropped, in
+//!    perfdhcp's namespace and in the server's (`RcvbufErrors` of
+//!    /proc/net/snmp), which tells a server that fell behind from a load
+//!    generator that did;
 //! 2. at a fixed rate (`BENCH_FIXED_RATE` for `BENCH_FIXED_SECS`, by
 //!    default 1000/s for 20 s): server CPU per completed DORA (utime + stime
 //!    from /proc/PID/stat) and perfdhcp's DISCOVER->OFFER and REQUEST->ACK
@@ -203,6 +207,9 @@ fn knobs_line(k: &Knobs) -> String {
 struct Step {
     report: PerfdhcpReport,
     cpu_secs: f64,
+    /// Datagrams dropped by full receive buffers meanwhile: in perfdhcp's
+    /// namespace (replies it could not take in) and in the server's.
+    overflowed: (u64, u64),
 }
 
 fn step(
@@ -215,14 +222,22 @@ fn step(
 ) -> Result<Step> {
     let server = Server::start(kind, lab, setup).with_context(|| format!("starting {kind}"))?;
     let pid = server.pid()?;
+    let overflowed = || -> Result<(u64, u64)> {
+        Ok((
+            procstat::udp_rcvbuf_errors(client.name())?,
+            procstat::udp_rcvbuf_errors(lab.server_ns())?,
+        ))
+    };
+    let before = overflowed()?;
     let cpu0 = procstat::cpu_seconds(pid)?;
     let outcome = perfdhcp::run(client, run);
     let cpu1 = procstat::cpu_seconds(pid);
+    let after = overflowed();
     let (report, text) = match outcome {
         Ok(r) => r,
         Err(e) => return Err(server.fail(e, &format!("perfdhcp against {kind}"))),
     };
-    let cpu1 = cpu1?;
+    let (cpu1, after) = (cpu1?, after?);
     server.stop().with_context(|| format!("stopping {kind}"))?;
     if verbose {
         println!("{text}");
@@ -230,6 +245,10 @@ fn step(
     Ok(Step {
         report,
         cpu_secs: cpu1 - cpu0,
+        overflowed: (
+            after.0.saturating_sub(before.0),
+            after.1.saturating_sub(before.1),
+        ),
     })
 }
 
@@ -275,10 +294,13 @@ fn search_phase(
             let passed = ratio < k.drop_limit;
             let per_sec = s.report.completed() as f64 / f64::from(k.step_secs);
             println!(
-                "compare:   {kind:<9} asked {rate:>6}/s: {:>9.1} DORA/s completed, drops {:>6.2} % -> {}",
+                "compare:   {kind:<9} asked {rate:>6}/s: {:>9.1} DORA/s completed, drops {:>6.2} % -> {} \
+                 (full receive buffers dropped {} at perfdhcp, {} at the server)",
                 per_sec,
                 ratio * 100.0,
-                if passed { "pass" } else { "FAIL" }
+                if passed { "pass" } else { "FAIL" },
+                s.overflowed.0,
+                s.overflowed.1,
             );
             search.record(rate, passed);
             if passed && result.best_rate.is_none_or(|b| rate > b) {
