@@ -35,6 +35,8 @@
 //! `BENCH_SERVERS` (default `berthd,kea,stateless`), `BENCH_CLIENTS`
 //! (50000), `BENCH_STEP_SECS` (5), `BENCH_START_RATE` (1000),
 //! `BENCH_MAX_RATE` (64000), `BENCH_BISECT` (2), `BENCH_DROP_LIMIT_PCT` (1),
+//! `BENCH_STEP_TRIES` (2: a failed step is run again, and passes if any
+//! run does),
 //! `BENCH_FIXED_RATE` (1000), `BENCH_FIXED_SECS` (20), `BENCH_FILL` (50000),
 //! `BENCH_RENEW_SECS` (60), `BENCH_KEA_LOG`
 //! (Kea's logger severity, default INFO as packaged; berthd logs at its
@@ -78,6 +80,8 @@ struct Knobs {
     max_rate: u32,
     bisect: u32,
     drop_limit: f64,
+    /// Runs of a step before it counts as failed.
+    tries: u32,
     fixed_rate: u32,
     fixed_secs: u32,
     fill: u32,
@@ -108,6 +112,7 @@ impl Knobs {
             max_rate: env_u32_within("BENCH_MAX_RATE", 64_000, 1..=200_000)?,
             bisect: env_u32_within("BENCH_BISECT", 2, 0..=10)?,
             drop_limit: f64::from(drop_pct) / 100.0,
+            tries: env_u32_within("BENCH_STEP_TRIES", 2, 1..=5)?,
             fixed_rate: env_u32_within("BENCH_FIXED_RATE", 1000, 1..=200_000)?,
             fixed_secs: env_u32_within("BENCH_FIXED_SECS", 20, 1..=600)?,
             fill: env_u32_within("BENCH_FILL", 50_000, 1..=POOL_SIZE)?,
@@ -183,7 +188,7 @@ fn run() -> Result<()> {
 fn knobs_line(k: &Knobs) -> String {
     format!(
         "servers {}; {} clients; search {} s steps from {}/s up to {}/s, {} bisections, \
-         pass = drops < {} %; fixed {}/s for {} s; fill {}; renew storm over {} s; kea log {}",
+         pass = drops < {} % in one of {} tries; fixed {}/s for {} s; fill {}; renew storm over {} s; kea log {}",
         k.servers
             .iter()
             .map(|s| s.name())
@@ -195,6 +200,7 @@ fn knobs_line(k: &Knobs) -> String {
         k.max_rate,
         k.bisect,
         k.drop_limit * 100.0,
+        k.tries,
         k.fixed_rate,
         k.fixed_secs,
         k.fill,
@@ -289,19 +295,33 @@ fn search_phase(
                 clients: k.clients,
                 seconds: k.step_secs,
             };
-            let s = step(*kind, lab, client, setup, &run, k.verbose)?;
-            let ratio = s.report.drop_ratio();
-            let passed = ratio < k.drop_limit;
-            let per_sec = s.report.completed() as f64 / f64::from(k.step_secs);
-            println!(
-                "compare:   {kind:<9} asked {rate:>6}/s: {:>9.1} DORA/s completed, drops {:>6.2} % -> {} \
-                 (full receive buffers dropped {} at perfdhcp, {} at the server)",
-                per_sec,
-                ratio * 100.0,
-                if passed { "pass" } else { "FAIL" },
-                s.overflowed.0,
-                s.overflowed.1,
-            );
+            // A step that fails is run again (up to `tries` in all): one
+            // stall of the virtual disk, or of perfdhcp, must not end a
+            // server's search. Every run is printed.
+            let (mut ratio, mut passed, mut per_sec) = (1.0, false, 0.0);
+            for attempt in 1..=k.tries {
+                let s = step(*kind, lab, client, setup, &run, k.verbose)?;
+                ratio = s.report.drop_ratio();
+                passed = ratio < k.drop_limit;
+                per_sec = s.report.completed() as f64 / f64::from(k.step_secs);
+                println!(
+                    "compare:   {kind:<9} asked {rate:>6}/s: {:>9.1} DORA/s completed, drops {:>6.2} % -> {} \
+                     (full receive buffers dropped {} at perfdhcp, {} at the server){}",
+                    per_sec,
+                    ratio * 100.0,
+                    if passed { "pass" } else { "FAIL" },
+                    s.overflowed.0,
+                    s.overflowed.1,
+                    if k.tries > 1 {
+                        format!(", try {attempt} of {}", k.tries)
+                    } else {
+                        String::new()
+                    },
+                );
+                if passed {
+                    break;
+                }
+            }
             search.record(rate, passed);
             if passed && result.best_rate.is_none_or(|b| rate > b) {
                 result.best_rate = Some(rate);
