@@ -335,7 +335,7 @@ fn count(n: usize) -> u64 {
 
 /// The writer thread's loop.
 fn run(mut store: Box<dyn Store>, rx: mpsc::Receiver<Msg>, shared: Arc<Shared>) {
-    // A batch held for company sleeps a window of 50 us up: the default
+    // A batch held for company sleeps 50 us or more: the default
     // 50 us of timer slack would add as much again.
     // SAFETY: PR_SET_TIMERSLACK takes one integer argument and only
     // affects the calling thread.
