@@ -35,7 +35,7 @@ fn packet(n: u32, mt: MessageType) -> Packet {
     let [a, b, c, d] = n.to_be_bytes();
     let mut p = Packet::request(MacAddr([0x02, 0, a, b, c, d]), mt, n);
     p.options
-        .set(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6, 15, 28, 51]);
+        .set_bytes(code::PARAMETER_REQUEST_LIST, &[1, 3, 6, 15, 28, 51]);
     p
 }
 
@@ -161,9 +161,8 @@ impl Bench<'_> {
         let mut encoded = d.reply.as_ref().map_or(0, |r| r.encode().0.len());
         let mut req = packet(n, MessageType::Request);
         req.options
-            .set(code::SERVER_ID, self.iface[0].addr.octets().to_vec());
-        req.options
-            .set(code::REQUESTED_IP, offered.octets().to_vec());
+            .set_bytes(code::SERVER_ID, &self.iface[0].addr.octets());
+        req.options.set_bytes(code::REQUESTED_IP, &offered.octets());
         let d = self.decide(table, &req, now);
         assert!(
             matches!(d.outcome, engine::Outcome::Acked(ip) if ip == offered),

@@ -150,7 +150,7 @@ mod tests {
     fn packet(options: &[(u8, &[u8])]) -> Packet {
         let mut p = Packet::request(MacAddr([0, 4, 0x13, 1, 2, 3]), MessageType::Discover, 1);
         for (c, v) in options {
-            p.options.set(*c, v.to_vec());
+            p.options.set_bytes(*c, v);
         }
         p
     }

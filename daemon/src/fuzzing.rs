@@ -165,21 +165,21 @@ pub fn engine_sequence(data: &[u8]) {
         };
         let mut p = Packet::request(mac, kind, xid);
         if flags & 1 != 0 {
-            p.options.set(code::SERVER_ID, SERVER.octets().to_vec());
+            p.options.set_bytes(code::SERVER_ID, &SERVER.octets());
         }
         if flags & 2 != 0 {
-            p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
+            p.options.set_bytes(code::REQUESTED_IP, &ip.octets());
         }
         if flags & 4 != 0 {
             p.ciaddr = ip;
         }
         if flags & 8 != 0 {
             p.options
-                .set(code::HOST_NAME, vec![0x1b; usize::from(addr)]);
+                .set_bytes(code::HOST_NAME, &vec![0x1b; usize::from(addr)]);
         }
         if flags & 16 != 0 {
             p.options
-                .set(code::MAX_MESSAGE_SIZE, 300u16.to_be_bytes().to_vec());
+                .set_bytes(code::MAX_MESSAGE_SIZE, &300u16.to_be_bytes());
         }
         let view = View {
             config: cfg,

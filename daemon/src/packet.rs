@@ -235,7 +235,7 @@ impl Packet {
         let mut chaddr = [0u8; 16];
         chaddr[..6].copy_from_slice(&mac.0);
         let mut options = Options::new();
-        options.set(code::MESSAGE_TYPE, vec![kind as u8]);
+        options.set_bytes(code::MESSAGE_TYPE, &[kind as u8]);
         Packet {
             op: BOOTREQUEST,
             htype: 1,
@@ -485,8 +485,8 @@ mod tests {
 
     fn sample() -> Packet {
         let mut options = Options::new();
-        options.set(code::MESSAGE_TYPE, vec![MessageType::Discover as u8]);
-        options.set(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6]);
+        options.set_bytes(code::MESSAGE_TYPE, &[MessageType::Discover as u8]);
+        options.set_bytes(code::PARAMETER_REQUEST_LIST, &[1, 3, 6]);
         let mut chaddr = [0u8; 16];
         chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
         Packet {
@@ -556,7 +556,7 @@ mod tests {
     fn split_options_are_concatenated_and_long_ones_split_again() {
         let mut p = sample();
         let long: Vec<u8> = (0..=255u8).chain(0..100).collect();
-        p.options.set(code::VENDOR_ENCAPSULATED, long.clone());
+        p.options.set_bytes(code::VENDOR_ENCAPSULATED, &long);
         let (bytes, _) = p.encode(1400, &[]);
         let back = Packet::decode(&bytes).expect("decodes");
         assert_eq!(back.options.get(code::VENDOR_ENCAPSULATED), Some(&long[..]));
@@ -585,7 +585,7 @@ mod tests {
         let mut p = sample();
         p.file.clear();
         for c in 100..110u8 {
-            p.options.set(c, vec![c; 40]);
+            p.options.set_bytes(c, &[c; 40]);
         }
         let (bytes, dropped) = p.encode(MIN_MESSAGE_LEN, &[code::MESSAGE_TYPE]);
         assert!(bytes.len() <= MIN_MESSAGE_LEN);
@@ -601,12 +601,12 @@ mod tests {
         let mut p = Packet::request(MacAddr([2, 0, 0, 0, 0, 1]), MessageType::Ack, 1);
         p.options = Options::new();
         p.options
-            .set(code::RELAY_AGENT_INFO, vec![1, 2, 0xaa, 0xbb]);
-        p.options.set(code::ROUTERS, vec![192, 0, 2, 1]);
+            .set_bytes(code::RELAY_AGENT_INFO, &[1, 2, 0xaa, 0xbb]);
+        p.options.set_bytes(code::ROUTERS, &[192, 0, 2, 1]);
         p.options
-            .set(code::MESSAGE_TYPE, vec![MessageType::Ack as u8]);
-        p.options.set(code::HOST_NAME, vec![b'x'; 300]);
-        p.options.set(code::SERVER_ID, vec![192, 0, 2, 1]);
+            .set_bytes(code::MESSAGE_TYPE, &[MessageType::Ack as u8]);
+        p.options.set_bytes(code::HOST_NAME, &vec![b'x'; 300]);
+        p.options.set_bytes(code::SERVER_ID, &[192, 0, 2, 1]);
         let (bytes, dropped) = p.encode(1500, &[code::SERVER_ID, code::MESSAGE_TYPE]);
         assert!(dropped.is_empty());
         let mut want = vec![code::MESSAGE_TYPE, 1, MessageType::Ack as u8];

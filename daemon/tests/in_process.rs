@@ -320,7 +320,7 @@ async fn an_operators_release_never_overwrites_a_newer_bind_in_the_store() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let mut p = h.packet(A, MessageType::Request);
-    p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
+    p.options.set_bytes(code::REQUESTED_IP, &ip.octets());
     h.post(&p).await;
     // Decided (in memory) before the writer moves.
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -374,18 +374,16 @@ async fn an_expiry_is_announced_only_once_it_is_recorded() {
     let mut discover = h.packet(A, MessageType::Discover);
     discover
         .options
-        .set(code::LEASE_TIME, 1u32.to_be_bytes().to_vec());
+        .set_bytes(code::LEASE_TIME, &1u32.to_be_bytes());
     let offer = h.send(&discover, WAIT).await.expect("offer");
     let mut request = h.packet(A, MessageType::Request);
     request
         .options
-        .set(code::REQUESTED_IP, offer.yiaddr.octets().to_vec());
+        .set_bytes(code::REQUESTED_IP, &offer.yiaddr.octets());
+    request.options.set_bytes(code::SERVER_ID, &SERVER.octets());
     request
         .options
-        .set(code::SERVER_ID, SERVER.octets().to_vec());
-    request
-        .options
-        .set(code::LEASE_TIME, 1u32.to_be_bytes().to_vec());
+        .set_bytes(code::LEASE_TIME, &1u32.to_be_bytes());
     let ack = h.send(&request, WAIT).await.expect("ack");
     assert_eq!(kind(&ack), MessageType::Ack);
     // The one-second lease runs out; its expiry cannot be written.

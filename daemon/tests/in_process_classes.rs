@@ -56,7 +56,7 @@ async fn explain_allocates_nothing_and_matches_what_a_discover_gets() {
     assert!(h.lease_states().await.is_empty(), "no lease, no hold");
 
     let mut p = h.packet(A, MessageType::Discover);
-    p.options.set(code::VENDOR_CLASS, b"snom370".to_vec());
+    p.options.set_bytes(code::VENDOR_CLASS, b"snom370");
     let offer = h.send(&p, WAIT).await.expect("an offer");
     assert_eq!(kind(&offer), MessageType::Offer);
     assert_eq!(offer.yiaddr, POOL);

@@ -160,10 +160,10 @@ async fn arrival_decline_promote_and_an_operators_release_run_hooks() {
     let mut decline = h.packet(A, MessageType::Decline);
     decline
         .options
-        .set(berthd::packet::code::REQUESTED_IP, ip.octets().to_vec());
+        .set_bytes(berthd::packet::code::REQUESTED_IP, &ip.octets());
     decline
         .options
-        .set(berthd::packet::code::SERVER_ID, SERVER.octets().to_vec());
+        .set_bytes(berthd::packet::code::SERVER_ID, &SERVER.octets());
     h.post(&decline).await;
     assert_eq!(
         lines(&out, 3).await[2],

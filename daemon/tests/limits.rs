@@ -146,7 +146,7 @@ async fn relays_outside_the_allow_list_and_circuits_over_their_rate_are_dropped(
     let relayed = |h: &mut Harness, giaddr: [u8; 4], port: u8| {
         let mut p = h.packet(B, MessageType::Discover);
         p.giaddr = giaddr.into();
-        p.options.set(82, vec![1, 1, port]);
+        p.options.set_bytes(82, &[1, 1, port]);
         p
     };
     let p = relayed(&mut h, [192, 0, 2, 201], 1);

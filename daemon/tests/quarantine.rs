@@ -13,8 +13,8 @@ use harness::*;
 /// The holder of `ip` declines it (RFC 2131 4.3.3): quarantined.
 async fn decline(h: &mut Harness, ip: std::net::Ipv4Addr) {
     let mut p = h.packet(A, MessageType::Decline);
-    p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
-    p.options.set(code::SERVER_ID, SERVER.octets().to_vec());
+    p.options.set_bytes(code::REQUESTED_IP, &ip.octets());
+    p.options.set_bytes(code::SERVER_ID, &SERVER.octets());
     h.post(&p).await;
     h.counted("declined", 1).await;
 }

@@ -56,15 +56,11 @@ pub(super) fn offer_or_ack(c: &Ctx<'_>, kind: MessageType, ip: Ipv4Addr, secs: u
     }
     let facts = facts(c, Some(ip));
     boot_fields(c, &mut p, &facts);
-    put(&mut p, code::LEASE_TIME, secs.to_be_bytes().to_vec());
+    put(&mut p, code::LEASE_TIME, &secs.to_be_bytes());
     // T1 at half the lease, T2 at seven eighths (RFC 2131 section 4.4.5).
-    put(
-        &mut p,
-        code::RENEWAL_TIME,
-        (secs / 2).to_be_bytes().to_vec(),
-    );
+    put(&mut p, code::RENEWAL_TIME, &(secs / 2).to_be_bytes());
     let t2 = (u64::from(secs) * 7 / 8) as u32;
-    put(&mut p, code::REBINDING_TIME, t2.to_be_bytes().to_vec());
+    put(&mut p, code::REBINDING_TIME, &t2.to_be_bytes());
     subnet_mask(c, &mut p);
     add_configured(c, &mut p, &facts);
     finish(c, p, false)
@@ -84,7 +80,7 @@ pub(super) fn inform_ack(c: &Ctx<'_>) -> Reply {
 /// Builds a NAK explaining `why` (option 56).
 pub(super) fn nak(c: &Ctx<'_>, why: &str) -> Reply {
     let mut p = base(c, MessageType::Nak);
-    put(&mut p, code::MESSAGE, why.as_bytes().to_vec());
+    put(&mut p, code::MESSAGE, why.as_bytes());
     finish(c, p, true)
 }
 
@@ -103,13 +99,13 @@ pub fn nak_instead_of(ack: &Reply, why: &str) -> Reply {
     p.sname.clear();
     p.file.clear();
     p.options = Options::new();
-    put(&mut p, code::MESSAGE_TYPE, vec![MessageType::Nak as u8]);
+    put(&mut p, code::MESSAGE_TYPE, &[MessageType::Nak as u8]);
     for c in [code::SERVER_ID, code::RELAY_AGENT_INFO] {
         if let Some(v) = ack.packet.options.get(c) {
-            put(&mut p, c, v.to_vec());
+            put(&mut p, c, v);
         }
     }
-    put(&mut p, code::MESSAGE, why.as_bytes().to_vec());
+    put(&mut p, code::MESSAGE, why.as_bytes());
     let dest = match ack.dest {
         Destination::Relay(giaddr) => {
             p.flags |= FLAG_BROADCAST;
@@ -137,30 +133,26 @@ pub(super) fn bootp(c: &Ctx<'_>, ip: Ipv4Addr) -> Reply {
 
 fn base(c: &Ctx<'_>, kind: MessageType) -> Packet {
     let mut p = Packet::reply_to(c.req);
-    put(&mut p, code::MESSAGE_TYPE, vec![kind as u8]);
-    put(&mut p, code::SERVER_ID, c.server_id.octets().to_vec());
+    put(&mut p, code::MESSAGE_TYPE, &[kind as u8]);
+    put(&mut p, code::SERVER_ID, &c.server_id.octets());
     p
 }
 
 /// Sets an option the server decides itself. Every such option is in
 /// [`options::SERVER_SET`], which is what keeps the configuration from
 /// setting it too (and its value from being silently dropped here).
-fn put(p: &mut Packet, code: u8, value: Vec<u8>) {
+fn put(p: &mut Packet, code: u8, value: &[u8]) {
     debug_assert!(
         options::is_server_set(code),
         "option {code} is set by the server but missing from SERVER_SET"
     );
-    p.options.set(code, value);
+    p.options.set_bytes(code, value);
 }
 
 /// The subnet mask follows from the subnet (RFC 2131 section 3.3: servers
 /// should send it).
 fn subnet_mask(c: &Ctx<'_>, p: &mut Packet) {
-    put(
-        p,
-        code::SUBNET_MASK,
-        c.subnet.cidr.netmask().octets().to_vec(),
-    );
+    put(p, code::SUBNET_MASK, &c.subnet.cidr.netmask().octets());
 }
 
 /// The boot fields a client gets: next-server (siaddr), file and sname,
@@ -344,7 +336,7 @@ fn add_configured(c: &Ctx<'_>, p: &mut Packet, facts: &Facts) {
         if !p.options.contains(chosen.code)
             && let Some(bytes) = chosen.encode(facts)
         {
-            p.options.set(chosen.code, bytes);
+            p.options.set(chosen.code, bytes.into());
         }
     }
     let asked = |code: u8| requested.is_some_and(|r| r.contains(&code));
@@ -353,7 +345,7 @@ fn add_configured(c: &Ctx<'_>, p: &mut Packet, facts: &Facts) {
         (code::BOOTFILE_NAME, p.file.clone()),
     ] {
         if asked(code) && !field.is_empty() && !p.options.contains(code) {
-            p.options.set(code, field);
+            p.options.set_bytes(code, &field);
         }
     }
 }
@@ -362,7 +354,7 @@ fn add_configured(c: &Ctx<'_>, p: &mut Packet, facts: &Facts) {
 fn finish(c: &Ctx<'_>, mut p: Packet, is_nak: bool) -> Reply {
     // Relay agent information goes back exactly as it came (RFC 3046).
     if let Some(ri) = c.req.options.get(code::RELAY_AGENT_INFO) {
-        put(&mut p, code::RELAY_AGENT_INFO, ri.to_vec());
+        put(&mut p, code::RELAY_AGENT_INFO, ri);
     }
     let max_len = c
         .req

@@ -93,7 +93,7 @@ pub(super) fn pkt(mac: &str, mt: MessageType) -> Packet {
 }
 
 pub(super) fn with_opt(mut p: Packet, c: u8, v: &[u8]) -> Packet {
-    p.options.set(c, v.to_vec());
+    p.options.set_bytes(c, v);
     p
 }
 
@@ -1150,7 +1150,7 @@ fn blocked_client_without_chaddr_is_ignored_by_its_client_id() {
     p.chaddr = [0; 16];
     let mut id = vec![1u8];
     id.extend_from_slice(&MAC_A.parse::<crate::addr::MacAddr>().expect("mac").0);
-    p.options.set(code::CLIENT_ID, id);
+    p.options.set_bytes(code::CLIENT_ID, &id);
     let d = run_with(&cfg(), &LeaseTable::new(), &blocks, &p, NOW, &iface());
     assert_eq!(d.outcome, Outcome::Ignored("client is blocked"));
 }

@@ -1,9 +1,16 @@
 //! [`Options`]: options in order, one entry per code. The one container for
-//! option values: a packet holds wire bytes (`Options<Vec<u8>>`, the
+//! option values: a packet holds wire bytes (`Options<OptionBytes>`, the
 //! default), a configuration scope holds typed values (`Options<Value>`,
 //! encoded when a reply is built).
 
 use std::net::Ipv4Addr;
+
+use smallvec::SmallVec;
+
+/// One option's wire bytes. Nearly every option (addresses, times, masks,
+/// a message type, a short name) fits in the inline 16 bytes, so decoding
+/// a request and building a reply allocate nothing per option.
+pub type OptionBytes = SmallVec<[u8; 16]>;
 
 /// Options in order, one entry per code.
 ///
@@ -11,7 +18,7 @@ use std::net::Ipv4Addr;
 /// options, RFC 3396, so each code appears once); for a configuration scope
 /// it is file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options<V = Vec<u8>>(Vec<(u8, V)>);
+pub struct Options<V = OptionBytes>(Vec<(u8, V)>);
 
 impl<V> Default for Options<V> {
     fn default() -> Self {
@@ -83,10 +90,15 @@ impl<V> FromIterator<(u8, V)> for Options<V> {
 }
 
 /// Wire bytes: what a packet carries.
-impl Options<Vec<u8>> {
+impl Options<OptionBytes> {
     /// The value of `code`, if present.
     pub fn get(&self, code: u8) -> Option<&[u8]> {
-        self.value(code).map(Vec::as_slice)
+        self.value(code).map(|v| v.as_slice())
+    }
+
+    /// Sets `code` to a copy of `bytes` (see [`Options::set`]).
+    pub fn set_bytes(&mut self, code: u8, bytes: &[u8]) {
+        self.set(code, OptionBytes::from_slice(bytes));
     }
 
     /// Options in order.
@@ -98,7 +110,7 @@ impl Options<Vec<u8>> {
     pub fn append(&mut self, code: u8, data: &[u8]) {
         match self.0.iter_mut().find(|(c, _)| *c == code) {
             Some(slot) => slot.1.extend_from_slice(data),
-            None => self.0.push((code, data.to_vec())),
+            None => self.0.push((code, OptionBytes::from_slice(data))),
         }
     }
 

@@ -162,7 +162,7 @@ fn the_range_lease_is_default_and_longest() {
     // Asking for longer gets no more than the range allows.
     let mut p = discover("02:00:00:00:01:02");
     p.options
-        .set(code::LEASE_TIME, 7200u32.to_be_bytes().to_vec());
+        .set_bytes(code::LEASE_TIME, &7200u32.to_be_bytes());
     let d = s.run(&p);
     let reply = d.reply.expect("offer").packet;
     assert_eq!(reply.options.get_u32(code::LEASE_TIME), Some(300));
@@ -278,8 +278,8 @@ fn request(mac: &str, ciaddr: Option<Ipv4Addr>, selecting: Option<Ipv4Addr>) -> 
         p.ciaddr = ip;
     }
     if let Some(ip) = selecting {
-        p.options.set(code::SERVER_ID, SERVER.octets().to_vec());
-        p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
+        p.options.set_bytes(code::SERVER_ID, &SERVER.octets());
+        p.options.set_bytes(code::REQUESTED_IP, &ip.octets());
     }
     p
 }

@@ -26,16 +26,16 @@ pub(crate) fn packet(req: &proto::ExplainRequest) -> Result<Packet, ApiError> {
     let too_long =
         |what: &str| ApiError::new(ErrorKind::Invalid, format!("{what}: over 255 bytes"));
     if let Some(v) = text(&req.vendor_class) {
-        p.options.set(code::VENDOR_CLASS, v.to_vec());
+        p.options.set_bytes(code::VENDOR_CLASS, v);
     }
     if let Some(u) = text(&req.user_class) {
         let len = u8::try_from(u.len()).map_err(|_| too_long("user class"))?;
         let mut data = vec![len];
         data.extend_from_slice(u);
-        p.options.set(77, data);
+        p.options.set_bytes(77, &data);
     }
     if let Some(h) = text(&req.hostname) {
-        p.options.set(code::HOST_NAME, h.to_vec());
+        p.options.set_bytes(code::HOST_NAME, h);
     }
     let mut relay_info = Vec::new();
     for (sub, value, what) in [
@@ -49,7 +49,7 @@ pub(crate) fn packet(req: &proto::ExplainRequest) -> Result<Packet, ApiError> {
         }
     }
     if !relay_info.is_empty() {
-        p.options.set(code::RELAY_AGENT_INFO, relay_info);
+        p.options.set_bytes(code::RELAY_AGENT_INFO, &relay_info);
     }
     if let Some(relay) = req.relay {
         p.giaddr = relay;

@@ -480,7 +480,8 @@ mod tests {
         let mac = crate::addr::MacAddr([2, 0, 0, 0, 0, 1]);
         let mut p = Packet::request(mac, crate::packet::MessageType::Discover, 1);
         t.received(&p);
-        p.options.set(crate::packet::code::MESSAGE_TYPE, vec![42]);
+        p.options
+            .set_bytes(crate::packet::code::MESSAGE_TYPE, &[42]);
         t.received(&p);
         p.options.remove(crate::packet::code::MESSAGE_TYPE);
         t.received(&p);
@@ -609,7 +610,7 @@ range = ["10.0.1.0", "10.0.255.254"]
             .map(|i| {
                 let [_, b, c, d] = i.to_be_bytes();
                 let mut p = Packet::request(MacAddr([2, 0, 0, b, c, d]), MessageType::Discover, i);
-                p.options.set(55, vec![1, 3, 6, 15, 28, 51]);
+                p.options.set_bytes(55, &[1, 3, 6, 15, 28, 51]);
                 p.encode(576, &[]).0
             })
             .collect();

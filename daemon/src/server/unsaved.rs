@@ -165,7 +165,7 @@ mod tests {
 
     fn reply(kind: MessageType) -> Reply {
         let mut p = Packet::request(MacAddr([2, 0, 0, 0, 0, 1]), kind, 7);
-        p.options.set(code::MESSAGE_TYPE, vec![kind as u8]);
+        p.options.set_bytes(code::MESSAGE_TYPE, &[kind as u8]);
         Reply {
             packet: p,
             dest: Destination::Broadcast,

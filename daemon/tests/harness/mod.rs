@@ -257,8 +257,8 @@ impl Harness {
     /// A REQUEST in SELECTING state for `ip`, or None for no reply.
     pub async fn select(&mut self, mac: MacAddr, ip: Ipv4Addr, wait: Duration) -> Option<Packet> {
         let mut p = self.packet(mac, MessageType::Request);
-        p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
-        p.options.set(code::SERVER_ID, SERVER.octets().to_vec());
+        p.options.set_bytes(code::REQUESTED_IP, &ip.octets());
+        p.options.set_bytes(code::SERVER_ID, &SERVER.octets());
         self.send(&p, wait).await
     }
 

@@ -170,8 +170,8 @@ impl Fill {
                 let mut req = Packet::request(mac(i), MessageType::Request, i);
                 req.giaddr = self.relay;
                 req.options
-                    .set(code::REQUESTED_IP, rep.yiaddr.octets().to_vec());
-                req.options.set(code::SERVER_ID, server_id);
+                    .set_bytes(code::REQUESTED_IP, &rep.yiaddr.octets());
+                req.options.set_bytes(code::SERVER_ID, &server_id);
                 Some(req)
             }
             (MessageType::Ack, State::Requesting) => {
@@ -383,8 +383,8 @@ mod tests {
     fn answer(req: &Packet, kind: MessageType, ip: Ipv4Addr) -> Packet {
         let mut r = Packet::reply_to(req);
         r.yiaddr = ip;
-        r.options.set(code::MESSAGE_TYPE, vec![kind as u8]);
-        r.options.set(code::SERVER_ID, vec![198, 18, 0, 1]);
+        r.options.set_bytes(code::MESSAGE_TYPE, &[kind as u8]);
+        r.options.set_bytes(code::SERVER_ID, &[198, 18, 0, 1]);
         r
     }
 

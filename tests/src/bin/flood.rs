@@ -92,7 +92,7 @@ fn main() -> Result<()> {
             Some((lo, hi)) if n % 2 == 1 => {
                 let mut p = Packet::request(m, MessageType::Request, n);
                 let ip = Ipv4Addr::from(lo + (rng.next() % u64::from(hi - lo + 1)) as u32);
-                p.options.set(code::REQUESTED_IP, ip.octets().to_vec());
+                p.options.set_bytes(code::REQUESTED_IP, &ip.octets());
                 reboots += 1;
                 p
             }

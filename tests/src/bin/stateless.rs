@@ -90,20 +90,17 @@ fn reply(req: &Packet, cfg: &Config) -> Option<Packet> {
     let mut r = Packet::reply_to(req);
     r.yiaddr = address_for(req, cfg);
     let o = &mut r.options;
-    o.set(code::MESSAGE_TYPE, vec![kind as u8]);
-    o.set(code::SERVER_ID, cfg.server_id.octets().to_vec());
-    o.set(code::LEASE_TIME, cfg.lease_secs.to_be_bytes().to_vec());
-    o.set(
-        code::RENEWAL_TIME,
-        (cfg.lease_secs / 2).to_be_bytes().to_vec(),
-    );
-    o.set(
+    o.set_bytes(code::MESSAGE_TYPE, &[kind as u8]);
+    o.set_bytes(code::SERVER_ID, &cfg.server_id.octets());
+    o.set_bytes(code::LEASE_TIME, &cfg.lease_secs.to_be_bytes());
+    o.set_bytes(code::RENEWAL_TIME, &(cfg.lease_secs / 2).to_be_bytes());
+    o.set_bytes(
         code::REBINDING_TIME,
-        (cfg.lease_secs / 8 * 7).to_be_bytes().to_vec(),
+        &(cfg.lease_secs / 8 * 7).to_be_bytes(),
     );
-    o.set(code::SUBNET_MASK, cfg.netmask.octets().to_vec());
-    o.set(code::ROUTERS, cfg.server_id.octets().to_vec());
-    o.set(code::DOMAIN_NAME_SERVERS, cfg.server_id.octets().to_vec());
+    o.set_bytes(code::SUBNET_MASK, &cfg.netmask.octets());
+    o.set_bytes(code::ROUTERS, &cfg.server_id.octets());
+    o.set_bytes(code::DOMAIN_NAME_SERVERS, &cfg.server_id.octets());
     Some(r)
 }
 
@@ -220,12 +217,13 @@ mod tests {
     fn takes_a_requested_address_in_the_pool_only() {
         let c = cfg();
         let mut req = relayed(MessageType::Request, [2, 0, 0, 0, 0, 1]);
-        req.options.set(code::REQUESTED_IP, vec![198, 18, 200, 200]);
+        req.options
+            .set_bytes(code::REQUESTED_IP, &[198, 18, 200, 200]);
         assert_eq!(
             reply(&req, &c).expect("ack").yiaddr,
             Ipv4Addr::new(198, 18, 200, 200)
         );
-        req.options.set(code::REQUESTED_IP, vec![10, 0, 0, 1]);
+        req.options.set_bytes(code::REQUESTED_IP, &[10, 0, 0, 1]);
         assert_ne!(
             reply(&req, &c).expect("ack").yiaddr,
             Ipv4Addr::new(10, 0, 0, 1)
