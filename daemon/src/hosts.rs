@@ -433,11 +433,17 @@ mod tests {
         let text = options_toml_from_pairs(&pairs).expect("valid");
         let set = options_from_toml(&text).expect("round trip");
         assert_eq!(
-            set.value(3).map(Value::encode),
+            set.value(3).map(|v| v.encode().into_vec()),
             Some(vec![192, 0, 2, 1, 192, 0, 2, 2])
         );
-        assert_eq!(set.value(15).map(Value::encode), Some(b"lab".to_vec()));
-        assert_eq!(set.value(26).map(Value::encode), Some(vec![5, 120]));
+        assert_eq!(
+            set.value(15).map(|v| v.encode().into_vec()),
+            Some(b"lab".to_vec())
+        );
+        assert_eq!(
+            set.value(26).map(|v| v.encode().into_vec()),
+            Some(vec![5, 120])
+        );
     }
 
     #[test]

@@ -336,7 +336,7 @@ fn add_configured(c: &Ctx<'_>, p: &mut Packet, facts: &Facts) {
         if !p.options.contains(chosen.code)
             && let Some(bytes) = chosen.encode(facts)
         {
-            p.options.set(chosen.code, bytes.into());
+            p.options.set(chosen.code, bytes);
         }
     }
     let asked = |code: u8| requested.is_some_and(|r| r.contains(&code));

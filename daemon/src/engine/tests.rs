@@ -701,7 +701,7 @@ fn every_option_check_config_accepts_is_sent_when_requested() {
         match config::parse(&text, Path::new("test.toml")) {
             Ok(c) => {
                 assert!(!options::is_server_set(def.code), "{} accepted", def.name);
-                let want = c.options.value(def.code).map(options::Value::encode);
+                let want = c.options.value(def.code).map(|v| v.encode().into_vec());
                 assert!(want.is_some(), "{} configured", def.name);
                 // A client on the subnet without options of its own.
                 let p = with_opt(

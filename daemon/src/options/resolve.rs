@@ -13,7 +13,7 @@
 use std::fmt;
 
 use super::server_set::is_server_set;
-use super::set::Options;
+use super::set::{OptionBytes, Options};
 use super::template::Facts;
 use super::value::Value;
 use super::vendor::{NO_VENDOR, VendorOptions};
@@ -88,7 +88,7 @@ pub struct Chosen<'a> {
 impl Chosen<'_> {
     /// The wire bytes for a request with these facts (`None`: a template
     /// whose fact is missing, so the option is not sent).
-    pub fn encode(&self, facts: &Facts) -> Option<Vec<u8>> {
+    pub fn encode(&self, facts: &Facts) -> Option<OptionBytes> {
         self.value.encode_with(facts)
     }
 }

@@ -7,6 +7,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::set::OptionBytes;
 use super::template::{Facts, Template};
 use crate::addr::Cidr;
 
@@ -52,9 +53,9 @@ pub enum Value {
 impl Value {
     /// The wire bytes of the value for a request with these facts; `None`
     /// for a template naming a fact the request does not carry.
-    pub fn encode_with(&self, facts: &Facts) -> Option<Vec<u8>> {
+    pub fn encode_with(&self, facts: &Facts) -> Option<OptionBytes> {
         match self {
-            Value::Template(t) => t.fill(facts).map(String::into_bytes),
+            Value::Template(t) => t.fill(facts).map(|s| OptionBytes::from_vec(s.into_bytes())),
             other => Some(other.encode()),
         }
     }
@@ -62,16 +63,16 @@ impl Value {
     /// The wire bytes of the value (without code and length). A template
     /// encodes as written (what its size is checked with); replies use
     /// [`Value::encode_with`].
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> OptionBytes {
         match self {
-            Value::Ip(ip) => ip.octets().to_vec(),
+            Value::Ip(ip) => OptionBytes::from_slice(&ip.octets()),
             Value::IpList(ips) => ips.iter().flat_map(|ip| ip.octets()).collect(),
             Value::IpPairs(pairs) => pairs
                 .iter()
                 .flat_map(|(a, b)| a.octets().into_iter().chain(b.octets()))
                 .collect(),
             Value::ClasslessRoutes(routes) => {
-                let mut out = Vec::new();
+                let mut out = OptionBytes::new();
                 for (dest, router) in routes {
                     // RFC 3442: the prefix length, then only the significant octets.
                     let significant = usize::from(dest.prefix.min(32)).div_ceil(8);
@@ -81,15 +82,15 @@ impl Value {
                 }
                 out
             }
-            Value::U8(v) => vec![*v],
-            Value::U16(v) => v.to_be_bytes().to_vec(),
-            Value::U32(v) => v.to_be_bytes().to_vec(),
-            Value::I32(v) => v.to_be_bytes().to_vec(),
-            Value::Bool(b) => vec![u8::from(*b)],
-            Value::Text(s) => s.as_bytes().to_vec(),
-            Value::Hex(bytes) | Value::U8List(bytes) => bytes.clone(),
+            Value::U8(v) => OptionBytes::from_slice(&[*v]),
+            Value::U16(v) => OptionBytes::from_slice(&v.to_be_bytes()),
+            Value::U32(v) => OptionBytes::from_slice(&v.to_be_bytes()),
+            Value::I32(v) => OptionBytes::from_slice(&v.to_be_bytes()),
+            Value::Bool(b) => OptionBytes::from_slice(&[u8::from(*b)]),
+            Value::Text(s) => OptionBytes::from_slice(s.as_bytes()),
+            Value::Hex(bytes) | Value::U8List(bytes) => OptionBytes::from_slice(bytes),
             Value::U16List(items) => items.iter().flat_map(|v| v.to_be_bytes()).collect(),
-            Value::DomainList(names) => encode_domains(names),
+            Value::DomainList(names) => OptionBytes::from_vec(encode_domains(names)),
             Value::U32List(items) => items.iter().flat_map(|v| v.to_be_bytes()).collect(),
             Value::StringList(items) => items
                 .iter()
@@ -99,7 +100,7 @@ impl Value {
                     std::iter::once(bytes.len() as u8).chain(bytes.iter().copied())
                 })
                 .collect(),
-            Value::Template(t) => t.to_string().into_bytes(),
+            Value::Template(t) => OptionBytes::from_vec(t.to_string().into_bytes()),
         }
     }
 }

@@ -227,7 +227,7 @@ impl Core {
         let scopes = engine::option_scopes(&self.cfg, subnet, ip, &[], host, &host_name);
         options::resolve(&scopes, None)
             .into_iter()
-            .map(|c| (c.code, c.value.encode()))
+            .map(|c| (c.code, c.value.encode().into_vec()))
             .collect()
     }
 }
