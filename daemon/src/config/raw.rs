@@ -99,24 +99,13 @@ pub(super) enum RawDuration {
 
 impl<'de> Deserialize<'de> for RawDuration {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DurationVisitor;
-        impl Visitor<'_> for DurationVisitor {
-            type Value = RawDuration;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "a duration {}", berth_proto::parse::DURATION_HELP)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDuration, E> {
-                Ok(RawDuration::Seconds(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawDuration, E> {
-                // Out of i64 range is out of u32 range too; validation says so.
-                Ok(RawDuration::Seconds(i64::try_from(v).unwrap_or(i64::MAX)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDuration, E> {
-                Ok(RawDuration::Text(v.to_string()))
-            }
-        }
-        deserializer.deserialize_any(DurationVisitor)
+        let expecting = |f: &mut fmt::Formatter<'_>| {
+            write!(f, "a duration {}", berth_proto::parse::DURATION_HELP)
+        };
+        Ok(match deserializer.deserialize_any(IntOrWord(expecting))? {
+            RawIntOrWord::Int(n) => RawDuration::Seconds(n),
+            RawIntOrWord::Word(w) => RawDuration::Text(w),
+        })
     }
 }
 
@@ -129,24 +118,28 @@ pub(super) enum RawIntOrWord {
 
 impl<'de> Deserialize<'de> for RawIntOrWord {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct IntOrWordVisitor;
-        impl Visitor<'_> for IntOrWordVisitor {
-            type Value = RawIntOrWord;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an integer or a string")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawIntOrWord, E> {
-                Ok(RawIntOrWord::Int(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawIntOrWord, E> {
-                // Out of i64 range is out of any range validation allows.
-                Ok(RawIntOrWord::Int(i64::try_from(v).unwrap_or(i64::MAX)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawIntOrWord, E> {
-                Ok(RawIntOrWord::Word(v.to_string()))
-            }
-        }
-        deserializer.deserialize_any(IntOrWordVisitor)
+        deserializer.deserialize_any(IntOrWord(|f| f.write_str("an integer or a string")))
+    }
+}
+
+/// Takes an integer or a string; what a wrong type is told it should be
+/// is the field's own (`.0`).
+struct IntOrWord(fn(&mut fmt::Formatter<'_>) -> fmt::Result);
+
+impl Visitor<'_> for IntOrWord {
+    type Value = RawIntOrWord;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.0)(f)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawIntOrWord, E> {
+        Ok(RawIntOrWord::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawIntOrWord, E> {
+        // Out of i64 range is out of any range validation allows.
+        Ok(RawIntOrWord::Int(i64::try_from(v).unwrap_or(i64::MAX)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawIntOrWord, E> {
+        Ok(RawIntOrWord::Word(v.to_string()))
     }
 }
 
