@@ -17,7 +17,7 @@ use std::time::Duration;
 use berth_proto::{Event, EventBatch, EventKind, Gap, UnixTime};
 use tokio::sync::watch;
 
-use compact::Stored;
+pub use compact::{Fields, Record};
 
 /// How many events one answer carries at most.
 const MAX_BATCH: usize = 1000;
@@ -30,7 +30,7 @@ const _: () = assert!(MAX_BATCH_BYTES * 4 <= berth_proto::MAX_FRAME_BYTES);
 
 /// An upper bound on an event's size as JSON: JSON writes a control byte as
 /// six, so every string counts six times, plus room for the fixed fields.
-fn json_bound(e: &Stored) -> usize {
+fn json_bound(e: &Record) -> usize {
     512 + 6 * e.text_len()
 }
 
@@ -55,7 +55,7 @@ pub fn new_event(kind: EventKind) -> Event {
 struct Ring {
     /// Consecutive seqs, oldest first; shared with readers, who copy them
     /// out after giving the lock back.
-    buf: VecDeque<Arc<Stored>>,
+    buf: VecDeque<Arc<Record>>,
     cap: usize,
     /// The seq the next event gets; seqs start at 1 so 0 means "from the start".
     next_seq: u64,
@@ -102,11 +102,11 @@ impl EventLog {
     }
 
     /// Appends an event at time `at`, giving it the next seq; returns it.
-    pub fn push(&self, mut e: Event, at: UnixTime) -> u64 {
-        e.at = at;
-        let (kind, ok) = (e.kind, e.ok);
+    pub fn push(&self, e: impl Into<Record>, at: UnixTime) -> u64 {
         // Built before the lock is taken; only its seq is set inside.
-        let mut stored = Stored::new(e);
+        let mut stored: Record = e.into();
+        stored.at = at;
+        let (kind, ok) = (stored.kind(), stored.ok());
         let seq = {
             let mut r = self.ring();
             let seq = r.next_seq;
@@ -156,7 +156,7 @@ impl EventLog {
                 .unwrap_or(usize::MAX)
                 .min(r.buf.len());
             let mut bytes = 0;
-            let picked: Vec<Arc<Stored>> = r
+            let picked: Vec<Arc<Record>> = r
                 .buf
                 .range(skip..)
                 .take(MAX_BATCH)

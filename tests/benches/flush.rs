@@ -62,6 +62,25 @@ impl Way {
     }
 }
 
+/// How each frame is made durable.
+#[derive(Clone, Copy)]
+enum Sync {
+    /// `fsync`: data and every piece of metadata, the modification time too.
+    All,
+    /// `fdatasync`: data and only the metadata needed to read it back (the
+    /// size), so an overwrite in place journals nothing.
+    Data,
+}
+
+impl Sync {
+    fn name(self) -> &'static str {
+        match self {
+            Sync::All => "fsync",
+            Sync::Data => "fdatasync",
+        }
+    }
+}
+
 /// Per-flush times, sorted.
 struct Measured {
     wall: Vec<Duration>,
@@ -75,21 +94,26 @@ fn run() -> Result<()> {
         .unwrap_or_else(std::env::temp_dir);
     let tmp = tempfile::tempdir_in(&dir).with_context(|| format!("tempdir in {dir:?}"))?;
     println!(
-        "flush: {flushes} frames of {FRAME} bytes, each written and fsync'd, in {}",
+        "flush: {flushes} frames of {FRAME} bytes, each written and flushed, in {}",
         dir.display()
     );
     println!();
-    println!("| way | avg us | median us | p99 us | worst us | CPU us per flush |");
-    println!("|---|---|---|---|---|---|");
-    for way in [Way::Overwrite, Way::Paced, Way::Append] {
+    println!("| way | call | avg us | median us | p99 us | worst us | CPU us per flush |");
+    println!("|---|---|---|---|---|---|---|");
+    let ways = [Way::Overwrite, Way::Paced, Way::Append];
+    for (way, sync) in ways
+        .into_iter()
+        .flat_map(|w| [(w, Sync::All), (w, Sync::Data)])
+    {
         let path = tmp.path().join("frames");
-        let m = measure(&path, way, flushes)?;
+        let m = measure(&path, way, sync, flushes)?;
         let n = m.wall.len();
         let us = |d: Duration| d.as_secs_f64() * 1e6;
         let avg = m.wall.iter().sum::<Duration>() / u32::try_from(n).unwrap_or(u32::MAX);
         println!(
-            "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
             way.name(),
+            sync.name(),
             us(avg),
             us(m.wall[n / 2]),
             us(m.wall[(n * 99) / 100]),
@@ -101,7 +125,7 @@ fn run() -> Result<()> {
     Ok(())
 }
 
-fn measure(path: &std::path::Path, way: Way, flushes: usize) -> Result<Measured> {
+fn measure(path: &std::path::Path, way: Way, sync: Sync, flushes: usize) -> Result<Measured> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -124,7 +148,7 @@ fn measure(path: &std::path::Path, way: Way, flushes: usize) -> Result<Measured>
             std::thread::sleep(Duration::from_millis(1));
         }
         let (t0, c0) = (Instant::now(), thread_cpu()?);
-        flush_one(&file, &frame, (i * FRAME) as u64)?;
+        flush_one(&file, &frame, (i * FRAME) as u64, sync)?;
         wall.push(t0.elapsed());
         cpu += thread_cpu()?.saturating_sub(c0);
     }
@@ -132,9 +156,12 @@ fn measure(path: &std::path::Path, way: Way, flushes: usize) -> Result<Measured>
     Ok(Measured { wall, cpu })
 }
 
-fn flush_one(file: &File, frame: &[u8], at: u64) -> Result<()> {
+fn flush_one(file: &File, frame: &[u8], at: u64, sync: Sync) -> Result<()> {
     file.write_all_at(frame, at).context("write")?;
-    file.sync_all().context("fsync")
+    match sync {
+        Sync::All => file.sync_all().context("fsync"),
+        Sync::Data => file.sync_data().context("fdatasync"),
+    }
 }
 
 /// CPU time this thread has used.

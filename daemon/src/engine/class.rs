@@ -1,6 +1,7 @@
 //! The request's classes and the facts templates are filled with: both
 //! computed from the packet and the client's standing, nothing else.
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 use super::{Ctx, client_text};
@@ -45,7 +46,7 @@ pub(super) fn facts(c: &Ctx<'_>, ip: Option<Ipv4Addr>) -> Facts {
     let p = c.req;
     let user = user_classes(p);
     Facts {
-        vendor_class: client_text(p, code::VENDOR_CLASS),
+        vendor_class: client_text(p, code::VENDOR_CLASS).map(Cow::into_owned),
         user_class: (!user.is_empty())
             .then(|| {
                 user.iter()

@@ -21,6 +21,7 @@ mod tests;
 #[cfg(test)]
 mod class_tests;
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 use crate::addr::{Cidr, Dotted, MacAddr};
@@ -219,17 +220,26 @@ pub const MAX_CLIENT_ID: usize = 255;
 /// Option `code` as text the server may keep: lossy UTF-8 with trailing
 /// NULs and surrounding blanks removed, cut to [`MAX_CLIENT_TEXT`] bytes on a
 /// character boundary; `None` when absent or empty.
-pub fn client_text(p: &Packet, code: u8) -> Option<String> {
+pub fn client_text(p: &Packet, code: u8) -> Option<Cow<'_, str>> {
     let raw = p.options.get(code)?;
     let raw = &raw[..raw.len().min(MAX_CLIENT_TEXT)];
-    let s = String::from_utf8_lossy(raw);
+    // Borrowed from the packet when it is valid UTF-8, as it nearly always is.
+    match String::from_utf8_lossy(raw) {
+        Cow::Borrowed(s) => tidy_text(s).map(Cow::Borrowed),
+        Cow::Owned(s) => tidy_text(&s).map(|t| Cow::Owned(t.to_string())),
+    }
+}
+
+/// `s` without trailing NULs and replacement characters and surrounding
+/// blanks, cut to [`MAX_CLIENT_TEXT`] bytes on a character boundary.
+fn tidy_text(s: &str) -> Option<&str> {
     let s = s.trim_end_matches(['\0', '\u{fffd}']).trim();
     let mut end = s.len().min(MAX_CLIENT_TEXT);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
     let s = &s[..end];
-    (!s.is_empty()).then(|| s.to_string())
+    (!s.is_empty()).then_some(s)
 }
 
 /// What no well-behaved client sends, found before any rule runs: such a
@@ -461,7 +471,7 @@ impl Ctx<'_> {
         if let Some(h) = self.host {
             return Some(h.name.clone());
         }
-        client_text(self.req, code::HOST_NAME)
+        client_text(self.req, code::HOST_NAME).map(Cow::into_owned)
     }
 
     fn lease(&self, ip: Ipv4Addr, state: LeaseState, secs: u32) -> Lease {

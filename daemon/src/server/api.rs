@@ -81,10 +81,7 @@ impl CoreHandle {
                     return;
                 }
             };
-            let report = Report {
-                events,
-                ..Report::default()
-            };
+            let report = Report::events(events);
             // From here on the change happens whether or not anyone listens.
             let then = Then::Answer(Box::new(move |r| {
                 let _ = tx.send(r.map(|()| answer));

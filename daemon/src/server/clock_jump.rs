@@ -68,7 +68,7 @@ impl Core {
         event.ok = false;
         event.detail = detail;
         let mut report = Some(Report {
-            events: vec![event],
+            events: vec![event.into()],
             counter: Some("clock_jump"),
             ..Report::default()
         });

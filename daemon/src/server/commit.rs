@@ -23,6 +23,7 @@ use super::transport::{Socket, send_now};
 use crate::addr::MacAddr;
 use crate::blocks::Block;
 use crate::engine::{self, Effect, Reply};
+use crate::events::Record;
 use crate::hosts::{HostConflict, HostEntry};
 use crate::lease::{Lease, UnixTime};
 use crate::store::{Lost, StoreError, Write};
@@ -191,7 +192,7 @@ impl Staged {
 /// What to make known once a change is durable, and only then.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
-    pub events: Vec<Event>,
+    pub events: Vec<Record>,
     pub lines: Vec<Line>,
     pub counter: Option<&'static str>,
     /// What hooks are told about the request, when a hook wants it.
@@ -202,17 +203,15 @@ impl Report {
     /// Only these events.
     pub(crate) fn events(events: Vec<Event>) -> Report {
         Report {
-            events,
+            events: events.into_iter().map(Record::from).collect(),
             ..Report::default()
         }
     }
-}
 
-impl Report {
     /// A report of one event.
-    pub fn event(e: Event) -> Self {
+    pub fn event(e: impl Into<Record>) -> Self {
         Report {
-            events: vec![e],
+            events: vec![e.into()],
             ..Report::default()
         }
     }

@@ -263,7 +263,7 @@ impl Core {
         let mut changes: Vec<Change> = decision.effects.into_iter().map(Change::Lease).collect();
         if let Some((change, event, line)) = block {
             changes.push(change);
-            report.events.push(event);
+            report.events.push(event.into());
             report.lines.push(line);
         }
         // Lease and block changes never collide.

@@ -1,13 +1,12 @@
 //! A transaction as events for the control API. The events are built when
 //! the decision is made and published with it, once it is durable.
 
-use berth_proto::{Event, EventKind};
+use berth_proto::EventKind;
 
 use super::Core;
 use super::commit::Report;
-use crate::addr::Dotted;
 use crate::engine::{self, Decision, Outcome};
-use crate::events::new_event;
+use crate::events::{Fields, Record};
 use crate::lease::UnixTime;
 use crate::packet::{MessageType, Packet, code};
 
@@ -21,7 +20,7 @@ impl Core {
         iface: usize,
         d: &Decision,
         at: UnixTime,
-    ) -> Option<Event> {
+    ) -> Option<Record> {
         if matches!(d.outcome, Outcome::Dropped(_)) {
             return None;
         }
@@ -41,8 +40,7 @@ impl Core {
                 return None;
             }
         };
-        let mut e = self.client_event(kind, p, iface);
-        e.ip = match d.outcome {
+        let ip = match d.outcome {
             Outcome::Offered(ip)
             | Outcome::Acked(ip)
             | Outcome::Released(ip)
@@ -54,11 +52,13 @@ impl Core {
                 .or(Some(p.ciaddr))
                 .filter(|ip| !ip.is_unspecified()),
         };
-        if let Outcome::Naked(why) = d.outcome {
-            e.ok = false;
-            e.detail = why.to_string();
-        }
-        Some(e)
+        Some(self.client_event(kind, p, iface, |f| {
+            f.ip = ip;
+            if let Outcome::Naked(why) = d.outcome {
+                f.ok = false;
+                f.detail = why;
+            }
+        }))
     }
 
     /// An "arrival" event for a client never seen before ([`super::arrival`]).
@@ -73,27 +73,36 @@ impl Core {
             return;
         }
         if self.arrivals.arrives(&engine::client_key(p), &self.table) {
-            let e = self.client_event(EventKind::Arrival, p, iface);
+            let e = self.client_event(EventKind::Arrival, p, iface, |_| {});
             self.publish(Report::event(e), at);
         }
     }
 
-    fn client_event(&self, kind: EventKind, p: &Packet, iface: usize) -> Event {
-        let mac = p.mac();
+    /// An event about the client that sent `p`, with what `fill` adds: its
+    /// strings borrowed from the packet and the tables until the record
+    /// copies them.
+    fn client_event(
+        &self,
+        kind: EventKind,
+        p: &Packet,
+        iface: usize,
+        fill: impl FnOnce(&mut Fields<'_>),
+    ) -> Record {
+        let mac = p.mac().map(|m| m.text());
         let host = engine::client_host(&self.hosts, p);
-        let text = |c: u8| engine::client_text(p, c);
-        let mut e = new_event(kind);
-        e.mac = mac.map(|m| m.text().as_str().to_string());
-        e.hostname = host
-            .map(|h| h.name.clone())
-            .or_else(|| text(code::HOST_NAME));
-        e.vendor_class = text(code::VENDOR_CLASS);
-        e.interface = Some(if p.giaddr.is_unspecified() {
-            self.interfaces[iface].name.clone()
-        } else {
-            format!("{} via {}", self.interfaces[iface].name, Dotted(p.giaddr))
-        });
-        e.unknown = host.is_none();
-        e
+        let client_name = match host {
+            Some(_) => None,
+            None => engine::client_text(p, code::HOST_NAME),
+        };
+        let vendor_class = engine::client_text(p, code::VENDOR_CLASS);
+        let mut f = Fields::new(kind);
+        f.mac = mac.as_ref().map(|m| m.as_str());
+        f.hostname = host.map(|h| h.name.as_str()).or(client_name.as_deref());
+        f.vendor_class = vendor_class.as_deref();
+        f.interface = Some(self.interfaces[iface].name.as_str());
+        f.relay = (!p.giaddr.is_unspecified()).then_some(p.giaddr);
+        f.unknown = host.is_none();
+        fill(&mut f);
+        Record::new(f)
     }
 }

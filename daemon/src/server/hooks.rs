@@ -4,13 +4,15 @@
 //! the commit path calls it, so a hook never hears of what was merely
 //! decided.
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
-use berth_proto::{Event, EventKind};
+use berth_proto::EventKind;
 
 use super::Core;
 use super::commit::Undo;
 use crate::engine::{self, Decision, Outcome};
+use crate::events::Record;
 use crate::hooks::{HookEvent, HookKind, LeaseFacts, RelayInfo, Submitted};
 use crate::lease::{Lease, LeaseState};
 use crate::options::{self, Options, Value};
@@ -87,8 +89,8 @@ impl Core {
         let ri = p.options.get(code::RELAY_AGENT_INFO);
         Some(Box::new(RequestFacts {
             client_id: p.options.get(code::CLIENT_ID).map(<[u8]>::to_vec),
-            client_hostname: engine::client_text(p, code::HOST_NAME),
-            user_class: engine::client_text(p, USER_CLASS),
+            client_hostname: engine::client_text(p, code::HOST_NAME).map(Cow::into_owned),
+            user_class: engine::client_text(p, USER_CLASS).map(Cow::into_owned),
             relay: RelayInfo {
                 address: (!p.giaddr.is_unspecified()).then_some(p.giaddr),
                 circuit_id: ri.and_then(|r| relay_sub(r, 1)),
@@ -113,12 +115,12 @@ impl Core {
     /// `undo` holds each changed lease record before and after.
     pub(crate) fn run_hooks(
         &mut self,
-        events: &[Event],
+        events: &[Record],
         request: Option<&RequestFacts>,
         undo: &[Undo],
     ) {
         for e in events {
-            let Some(kind) = hook_kind(e.kind) else {
+            let Some(kind) = hook_kind(e.kind()) else {
                 continue;
             };
             if !self.hooks.wants(kind) {
@@ -134,21 +136,20 @@ impl Core {
     fn hook_event(
         &self,
         kind: HookKind,
-        e: &Event,
+        e: &Record,
         request: Option<&RequestFacts>,
         undo: &[Undo],
     ) -> HookEvent {
         let mut h = HookEvent::new(kind);
-        h.mac = e.mac.clone();
-        h.hostname = e.hostname.clone();
-        h.vendor_class = e.vendor_class.clone();
+        h.mac = e.mac().map(str::to_string);
+        h.hostname = e.hostname().map(str::to_string);
+        h.vendor_class = e.vendor_class().map(str::to_string);
         // "br0 via 192.0.2.254" in events; the relay has its own variable.
         h.interface = e
-            .interface
-            .as_deref()
+            .interface()
             .and_then(|i| i.split_whitespace().next())
             .map(str::to_string);
-        if let Some(ip) = e.ip {
+        if let Some(ip) = e.ip() {
             self.lease_facts(&mut h, ip, undo);
         }
         if let Some(r) = request {
@@ -207,14 +208,13 @@ impl Core {
     /// For an event without a reply (expiry, an operator's release, a
     /// promotion): what the client's scopes configure, as a reply would
     /// have carried it without a parameter request list.
-    fn configured_options(&self, ip: Option<Ipv4Addr>, e: &Event) -> Vec<(u8, Vec<u8>)> {
+    fn configured_options(&self, ip: Option<Ipv4Addr>, e: &Record) -> Vec<(u8, Vec<u8>)> {
         let Some(ip) = ip else { return Vec::new() };
         let Some(subnet) = self.cfg.subnet_containing(ip) else {
             return Vec::new();
         };
         let host = e
-            .mac
-            .as_deref()
+            .mac()
             .and_then(|m| m.parse().ok())
             .and_then(|m| self.hosts.by_mac(&m))
             .map(|entry| &entry.host)

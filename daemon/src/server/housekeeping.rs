@@ -33,7 +33,7 @@ impl Core {
                     ev.mac = Some(l.mac.to_string());
                     ev.ip = Some(l.ip);
                     ev.hostname = l.hostname.clone();
-                    report.events.push(ev);
+                    report.events.push(ev.into());
                 }
                 Effect::Unquarantine(ip) => report.lines.push(Line::Unquarantined(*ip)),
                 Effect::Unobserve(ip) => report.lines.push(Line::Unobserved(*ip)),

@@ -110,7 +110,7 @@ impl Core {
                 e.ok = false;
                 e.detail = detail.clone();
                 Report {
-                    events: vec![e],
+                    events: vec![e.into()],
                     lines: vec![Line::Limited {
                         mac,
                         why: format!("{detail} (until {until})"),

@@ -115,7 +115,7 @@ impl Core {
             ev.ok = false;
             ev.detail = format!("{}: {}", p.ip, squatter.why);
             let report = Report {
-                events: vec![ev],
+                events: vec![ev.into()],
                 lines: vec![Line::Squatter(squatter)],
                 counter: Some("probe_answered"),
                 ..Report::default()

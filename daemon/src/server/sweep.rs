@@ -332,7 +332,7 @@ impl Core {
         let iface = &self.interfaces[s.iface];
         let mut report = Report::default();
         for sq in findings.squatters.iter().filter(|s| s.news) {
-            report.events.push(squatter_event(sq, iface));
+            report.events.push(squatter_event(sq, iface).into());
             report.lines.push(Line::Squatter(sq.clone()));
         }
         for e in &findings.effects {
