@@ -29,6 +29,10 @@ pub const MIN_MESSAGE_LEN: usize = 576 - 28;
 pub const FLAG_BROADCAST: u16 = 0x8000;
 
 const SNAME_LEN: usize = 64;
+/// Options a request or reply usually carries, at most: what an option
+/// list is given room for at once (a dhclient DISCOVER has 7, an ACK about
+/// a dozen).
+const TYPICAL_OPTIONS: usize = 16;
 const FILE_LEN: usize = 128;
 
 /// DHCP message types (option 53).
@@ -153,7 +157,7 @@ impl Packet {
         let sname_field = &buf[44..44 + SNAME_LEN];
         let file_field = &buf[108..108 + FILE_LEN];
 
-        let mut options = Options::new();
+        let mut options = Options::with_capacity(TYPICAL_OPTIONS);
         parse_options(&buf[HEADER_LEN + 4..], HEADER_LEN + 4, &mut options)?;
         // Option overload (52): more options live in file and/or sname, in
         // that order (RFC 2131 section 4.1).
@@ -272,7 +276,7 @@ impl Packet {
             chaddr: req.chaddr,
             sname: Vec::new(),
             file: Vec::new(),
-            options: Options::new(),
+            options: Options::with_capacity(TYPICAL_OPTIONS),
         }
     }
 

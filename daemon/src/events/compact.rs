@@ -6,7 +6,6 @@
 //! the start ([`Fields`]), borrowing the request's strings: one allocation
 //! per event instead of one per string and another to pack them.
 
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 use berth_proto::{Event, EventKind, UnixTime};
@@ -113,7 +112,8 @@ impl Record {
         if let Some(name) = f.interface {
             text.push_str(name);
             if let Some(r) = &relay {
-                let _ = write!(text, "{VIA}{}", r.as_str());
+                text.push_str(VIA);
+                text.push_str(r.as_str());
             }
             present |= 1 << INTERFACE;
         }

@@ -32,6 +32,12 @@ impl<V> Options<V> {
         Options(Vec::new())
     }
 
+    /// An empty option list with room for `n` options, for a message being
+    /// decoded or built: one allocation instead of one per doubling.
+    pub fn with_capacity(n: usize) -> Self {
+        Options(Vec::with_capacity(n))
+    }
+
     /// The value of `code`, if present.
     pub fn value(&self, code: u8) -> Option<&V> {
         self.0.iter().find(|(c, _)| *c == code).map(|(_, v)| v)

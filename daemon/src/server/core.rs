@@ -46,6 +46,14 @@ async fn recv_any(
     inboxes: &mut [Vec<Datagram>],
     paused: &[Option<std::time::Instant>],
 ) -> (usize, std::io::Result<()>) {
+    // The core waits here several times per DORA: with one socket, as most
+    // servers have, without a list of boxed futures built for each wait.
+    if let ([sock], [inbox], [pause]) = (sockets, &mut *inboxes, paused) {
+        if let Some(until) = pause {
+            tokio::time::sleep_until((*until).into()).await;
+        }
+        return (0, sock.recv_many(inbox).await);
+    }
     let waits = sockets
         .iter()
         .zip(inboxes.iter_mut())
@@ -60,14 +68,6 @@ async fn recv_any(
             })
         });
     futures::future::select_all(waits).await.0
-}
-
-/// Sleeps until `at` (never, without one).
-async fn sleep_until(at: Option<std::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Stops holding log lines (writing what is held) when serving ends,
@@ -130,24 +130,25 @@ impl Core {
         let mut paused: Vec<Option<std::time::Instant>> = vec![None; sockets.len()];
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                warn!(error = %e, "cannot listen for SIGHUP; reload only through `berth reload`");
-                None
-            }
-        };
         let mut watchdog = tokio::time::interval(self.notifier.watchdog_interval());
         tokio::pin!(shutdown);
         // Log lines are held while serving and written together (see
-        // `log::held`): no write per transaction.
+        // `log::held`): no write per transaction. One timer, moved when the
+        // due time moves, not a new one (registered and dropped) per turn.
         crate::log::held::hold(true);
         let _write_held = HeldLog;
+        let log_timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(log_timer);
         while self.fatal.is_none() {
             let log_due = crate::log::held::due();
+            if let Some(due) = log_due.map(tokio::time::Instant::from_std)
+                && log_timer.deadline() != due
+            {
+                log_timer.as_mut().reset(due);
+            }
             tokio::select! {
                 () = &mut shutdown => return,
-                () = sleep_until(log_due), if log_due.is_some() => crate::log::held::flush(),
+                () = &mut log_timer, if log_due.is_some() => crate::log::held::flush(),
                 (iface, got) = recv_any(&sockets, &mut inboxes, &paused) => {
                     paused[iface] = None;
                     if let Err(e) = got {
@@ -182,11 +183,6 @@ impl Core {
                     self.arp_tick(at);
                 }
                 _ = watchdog.tick(), if self.notifier.watchdog_enabled() => self.watchdog(),
-                Some(()) = async { hup.as_mut()?.recv().await } => {
-                    if let Err(e) = self.reload(self.now()) {
-                        error!("reload refused, keeping the running configuration:\n{}", e.message);
-                    }
-                }
             }
         }
     }

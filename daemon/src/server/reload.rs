@@ -5,14 +5,49 @@
 use std::sync::Arc;
 
 use berth_proto::{ApiError, ErrorKind, EventKind, ReloadResult};
-use tracing::{info, warn};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
 
 use super::Core;
 use super::commit::Report;
+use super::core::Job;
 use crate::config;
 use crate::events::new_event;
 use crate::hosts::{HostEntry, HostTable, Origin};
 use crate::lease::UnixTime;
+
+/// Listens for SIGHUP; call it before serving, so a SIGHUP that comes
+/// early is not the default action (the end of the daemon).
+pub(crate) fn listen_for_hangups() -> Option<Signal> {
+    match signal(SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            warn!(error = %e, "cannot listen for SIGHUP; reload only through `berth reload`");
+            None
+        }
+    }
+}
+
+/// Hands every SIGHUP to the core as a reload job. A task of its own
+/// rather than a branch of the core's loop: that loop would set up and
+/// tear down its wait for the signal on every turn, several times per
+/// DORA, for a signal that comes once in a while.
+pub(crate) async fn forward_hangups(mut hup: Signal, jobs: mpsc::Sender<Job>) {
+    while hup.recv().await.is_some() {
+        let job: Job = Box::new(|core, now| {
+            if let Err(e) = core.reload(now) {
+                error!(
+                    "reload refused, keeping the running configuration:\n{}",
+                    e.message
+                );
+            }
+        });
+        if jobs.send(job).await.is_err() {
+            return;
+        }
+    }
+}
 
 impl Core {
     /// Re-reads the configuration. A bad one, or one that a run-time host

@@ -16,8 +16,8 @@ use super::commit::Journal;
 use super::core::Job;
 use super::sweep::ArpState;
 use super::transport::Socket;
-use super::webhooks;
 use super::{Core, Counters, ServerError};
+use super::{reload, webhooks};
 use crate::blocks::Blocklist;
 use crate::clock::{Clock, SystemClocks, TimeSource};
 use crate::config::Config;
@@ -205,6 +205,9 @@ pub async fn run_with_time(
         drops_tx,
     ));
     background.spawn(webhooks::forward_drops(drops_rx, jobs_tx.clone()));
+    if let Some(hup) = reload::listen_for_hangups() {
+        background.spawn(reload::forward_hangups(hup, jobs_tx.clone()));
+    }
     let service = api::Service {
         core: CoreHandle::new(jobs_tx),
         calls: core.metrics.api.clone(),

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, Row, TransactionBehavior, params};
+use rusqlite::{CachedStatement, Connection, Row, TransactionBehavior, params};
 
 use super::StoredHost;
 use super::checkpoint::{CHECKPOINT_PAGES, Checkpointer, WAL_BOUND_PAGES};
@@ -460,14 +460,27 @@ impl Store for SqliteStore {
     }
 }
 
+/// The statement in `slot`, fetched from the connection's cache first if
+/// the slot is empty.
+fn cached<'s, 'c>(
+    conn: &'c Connection,
+    slot: &'s mut Option<CachedStatement<'c>>,
+    sql: &str,
+) -> rusqlite::Result<&'s mut CachedStatement<'c>> {
+    if slot.is_none() {
+        *slot = Some(conn.prepare_cached(sql)?);
+    }
+    // Filled just above.
+    slot.as_mut().ok_or(rusqlite::Error::InvalidQuery)
+}
+
 /// The statements for `batch`, inside the open transaction.
 fn write_batch(conn: &Connection, label: &str, batch: &[Write]) -> Result<(), StoreError> {
-    let mut put = conn
-        .prepare_cached(PUT_SQL)
-        .map_err(|e| sql_err(label, "preparing put", e))?;
-    let mut delete = conn
-        .prepare_cached(DELETE_SQL)
-        .map_err(|e| sql_err(label, "preparing delete", e))?;
+    // Each fetched from the cache once per batch, and only if the batch
+    // needs it: a fetch hashes the statement's text, and a lone ACK's
+    // batch has no delete.
+    let mut put = None;
+    let mut delete = None;
     for w in batch {
         match w {
             Write::PutLease(l) => {
@@ -482,19 +495,22 @@ fn write_batch(conn: &Connection, label: &str, batch: &[Write]) -> Result<(), St
                 };
                 let starts = range("starts", l.starts)?;
                 let ends = range("ends", l.ends)?;
-                put.execute(params![
-                    ip,
-                    l.client.as_bytes(),
-                    l.mac.text().as_str(),
-                    l.hostname,
-                    l.state.as_str(),
-                    starts,
-                    ends,
-                ])
-                .map_err(|e| sql_err(label, format!("put {ip}"), e))?;
+                cached(conn, &mut put, PUT_SQL)
+                    .map_err(|e| sql_err(label, "preparing put", e))?
+                    .execute(params![
+                        ip,
+                        l.client.as_bytes(),
+                        l.mac.text().as_str(),
+                        l.hostname,
+                        l.state.as_str(),
+                        starts,
+                        ends,
+                    ])
+                    .map_err(|e| sql_err(label, format!("put {ip}"), e))?;
             }
             Write::DeleteLease(ip) => {
-                delete
+                cached(conn, &mut delete, DELETE_SQL)
+                    .map_err(|e| sql_err(label, "preparing delete", e))?
                     .execute([Dotted(*ip).text().as_str()])
                     .map_err(|e| sql_err(label, format!("delete {ip}"), e))?;
             }
