@@ -4,19 +4,45 @@
 //! ends move by the jump's delta, in memory at once and in the store
 //! through the commit path in batches, and the clock is re-anchored to the
 //! wall clock. Announced as a `clock_jump` event with the delta.
+//!
+//! The clock is re-anchored at once, so a shift whose write fails is not
+//! undone in memory (the old ends would be read on the new clock: mass
+//! expiry, or holds stretched by the jump). Its records are written again,
+//! as memory has them then, once a second until the store takes them.
+
+use std::collections::{BTreeSet, HashSet};
+use std::net::Ipv4Addr;
 
 use berth_proto::EventKind;
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
 use super::Core;
-use super::commit::{Change, Report, Source, Then};
+use super::commit::{Change, Report, Source, Staged, Then, Undo};
+use crate::addr::MacAddr;
 use crate::clock::shifted;
 use crate::engine::Effect;
 use crate::events::new_event;
-use crate::lease::{Lease, LeaseState};
+use crate::lease::{Lease, LeaseState, UnixTime};
+use crate::store::Write;
 
 /// Changes per commit when the shift is persisted.
 const BATCH: usize = 512;
+
+/// Records whose shifted times are in memory but not yet in the store.
+#[derive(Debug, Default)]
+pub(crate) struct Unshifted {
+    leases: BTreeSet<Ipv4Addr>,
+    blocks: BTreeSet<MacAddr>,
+    /// A rewrite is in flight: one at a time.
+    sending: bool,
+}
+
+impl Unshifted {
+    /// How many records wait to be written.
+    pub(crate) fn len(&self) -> usize {
+        self.leases.len() + self.blocks.len()
+    }
+}
 
 impl Core {
     /// Compares the wall clock with the daemon's monotonic time; on a jump,
@@ -84,10 +110,195 @@ impl Core {
             match self.stage(batch) {
                 Ok(staged) => {
                     let r = report.take().unwrap_or_default();
-                    self.commit(Source::Housekeeping, staged, r, Then::Nothing, at);
+                    self.commit(Source::ClockShift, staged, r, Then::Nothing, at);
                 }
                 Err(c) => error!("clock shift refused: {c}"),
             }
         }
+    }
+
+    /// A shift (or a rewrite of one) whose writes failed: its records stay
+    /// shifted in memory and are written again by [`Core::rewrite_unshifted`].
+    pub(crate) fn shift_failed(&mut self, undo: &[Undo], rewrite: bool) {
+        let u = &mut self.unshifted;
+        if rewrite {
+            u.sending = false;
+        }
+        for undo in undo {
+            match undo {
+                Undo::Lease { ip, .. } => {
+                    u.leases.insert(*ip);
+                }
+                Undo::Block { mac, .. } => {
+                    u.blocks.insert(*mac);
+                }
+                Undo::Host { .. } => {}
+            }
+        }
+        warn!(
+            records = u.len(),
+            "shifted lease times not saved; written again each second until the store takes them"
+        );
+    }
+
+    /// A rewrite became durable: those records are in the store as memory
+    /// had them.
+    pub(crate) fn shift_rewritten(&mut self) {
+        self.unshifted.sending = false;
+        if self.unshifted.len() == 0 {
+            info!("shifted lease times saved");
+        }
+    }
+
+    /// Writes the records of failed shifts again, as memory has them now
+    /// (once a second, from housekeeping; one rewrite in flight at a time).
+    /// A record another change in flight is writing waits for it: should
+    /// that one fail and be undone, this write would have saved what memory
+    /// no longer holds.
+    pub(crate) fn rewrite_unshifted(&mut self, at: UnixTime) {
+        if self.unshifted.sending || self.unshifted.len() == 0 {
+            return;
+        }
+        let busy: HashSet<super::learn::Record> = self.journal.records().collect();
+        let mut writes = Vec::new();
+        let mut undo = Vec::new();
+        let leases: Vec<Ipv4Addr> = self.unshifted.leases.iter().copied().collect();
+        for ip in leases {
+            if writes.len() >= BATCH || busy.contains(&super::learn::Record::Lease(ip)) {
+                continue;
+            }
+            self.unshifted.leases.remove(&ip);
+            let now = self.table.get(ip).cloned();
+            writes.push(match &now {
+                Some(l) => Write::PutLease(l.clone()),
+                None => Write::DeleteLease(ip),
+            });
+            undo.push(Undo::Lease {
+                ip,
+                before: now.clone(),
+                after: now,
+            });
+        }
+        let blocks: Vec<MacAddr> = self.unshifted.blocks.iter().copied().collect();
+        for mac in blocks {
+            if writes.len() >= BATCH || busy.contains(&super::learn::Record::Block(mac)) {
+                continue;
+            }
+            self.unshifted.blocks.remove(&mac);
+            let now = self.blocks.get(&mac).copied();
+            writes.push(match now {
+                Some(b) => Write::PutBlock(b),
+                None => Write::DeleteBlock(mac),
+            });
+            undo.push(Undo::Block {
+                mac,
+                before: now,
+                after: now,
+            });
+        }
+        if writes.is_empty() {
+            return;
+        }
+        self.unshifted.sending = true;
+        let staged = Staged::rewrite(undo, writes);
+        self.commit(
+            Source::ClockShiftRewrite,
+            staged,
+            Report::default(),
+            Then::Nothing,
+            at,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::clock::ManualTime;
+    use crate::lease::ClientKey;
+    use crate::server::start::TEST_CONFIG;
+    use crate::store::MemoryStore;
+
+    const T0: UnixTime = 1_700_000_000;
+    const IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 10);
+    const JUMP: UnixTime = 7200;
+
+    fn bound() -> Lease {
+        Lease {
+            ip: IP,
+            client: ClientKey::from(&[1u8, 2, 0, 0, 0, 0, 1][..]),
+            mac: "02:00:00:00:00:01".parse().expect("mac"),
+            hostname: None,
+            state: LeaseState::Bound,
+            starts: T0 - 100,
+            ends: T0 + 3500,
+        }
+    }
+
+    fn stored_ends(store: &MemoryStore) -> Option<UnixTime> {
+        store.leases().iter().find(|l| l.ip == IP).map(|l| l.ends)
+    }
+
+    #[tokio::test]
+    async fn a_shift_the_store_refused_stays_in_memory_and_is_written_again() {
+        let store = MemoryStore::with_leases([bound()]);
+        let time = ManualTime::new(T0);
+        let mut core = Core::for_test_with_time(TEST_CONFIG, store.clone(), time.clone()).0;
+        time.set_wall(T0 + JUMP);
+        store.fail_next_apply();
+        core.check_clock();
+        core.finish_in_flight().await;
+        // Undoing it would leave the old end on the re-anchored clock: the
+        // lease would run out two hours early.
+        assert_eq!(
+            core.table.get(IP).map(|l| l.ends),
+            Some(T0 + 3500 + JUMP),
+            "memory keeps the lease's remaining time"
+        );
+        assert_eq!(stored_ends(&store), Some(T0 + 3500), "the store refused it");
+        assert_eq!(core.unshifted.len(), 1);
+
+        time.advance(1);
+        core.housekeeping(core.now());
+        core.finish_in_flight().await;
+        assert_eq!(
+            stored_ends(&store),
+            Some(T0 + 3500 + JUMP),
+            "written again as memory holds it"
+        );
+        assert_eq!(core.unshifted.len(), 0);
+        let batches = store.applied_batches();
+        time.advance(1);
+        core.housekeeping(core.now());
+        core.finish_in_flight().await;
+        assert_eq!(store.applied_batches(), batches, "nothing more to write");
+    }
+
+    #[tokio::test]
+    async fn a_failed_rewrite_is_tried_again() {
+        let store = MemoryStore::with_leases([bound()]);
+        let time = ManualTime::new(T0);
+        let mut core = Core::for_test_with_time(TEST_CONFIG, store.clone(), time.clone()).0;
+        time.set_wall(T0 + JUMP);
+        store.fail_next_apply();
+        store.fail_next_apply();
+        core.check_clock();
+        core.finish_in_flight().await;
+        time.advance(1);
+        core.housekeeping(core.now());
+        core.finish_in_flight().await;
+        assert_eq!(
+            stored_ends(&store),
+            Some(T0 + 3500),
+            "the rewrite failed too"
+        );
+        assert_eq!(core.unshifted.len(), 1, "and is kept");
+        time.advance(1);
+        core.housekeeping(core.now());
+        core.finish_in_flight().await;
+        assert_eq!(stored_ends(&store), Some(T0 + 3500 + JUMP));
+        assert_eq!(core.unshifted.len(), 0);
     }
 }

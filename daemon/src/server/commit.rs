@@ -187,6 +187,13 @@ impl Staged {
             writes,
         }
     }
+
+    /// Writes of records as memory holds them, each with an undo record
+    /// that changes nothing: it names the record for whoever handles the
+    /// outcome.
+    pub(crate) fn rewrite(undo: Vec<Undo>, writes: Vec<Write>) -> Staged {
+        Staged { undo, writes }
+    }
 }
 
 /// What to make known once a change is durable, and only then.
@@ -225,6 +232,11 @@ pub(crate) enum Source {
     Housekeeping,
     /// Renewals ACKed from memory, written again (see `unsaved`).
     Unsaved,
+    /// Lease and block times moved by a wall-clock jump (see
+    /// `clock_jump`): not undone when their writes fail.
+    ClockShift,
+    /// Those records written again after a failure.
+    ClockShiftRewrite,
 }
 
 /// Answers a control call once its change is durable (or failed).
@@ -412,8 +424,13 @@ impl Core {
             // `undo` holds each changed record before and after: what
             // hooks are given as old_* and new_*.
             Ok(_) => {
-                if flight.source == Source::Unsaved {
-                    self.unsaved_written();
+                match flight.source {
+                    Source::Unsaved => self.unsaved_written(),
+                    Source::ClockShiftRewrite => self.shift_rewritten(),
+                    Source::Packet
+                    | Source::Operator
+                    | Source::Housekeeping
+                    | Source::ClockShift => {}
                 }
                 if let Some((sock, reply)) = flight.reply {
                     self.traffic.sent(&reply.packet);
@@ -451,6 +468,13 @@ impl Core {
                         error!(error = %e, "recording expiries failed; they are tried again");
                     }
                     Source::Unsaved => self.unsaved_failed(),
+                    Source::ClockShift | Source::ClockShiftRewrite => {
+                        error!(error = %e, "saving lease times shifted by a clock jump failed");
+                        // The clock is re-anchored already: memory keeps
+                        // the shifted times, and they are written again.
+                        self.shift_failed(&undo, flight.source == Source::ClockShiftRewrite);
+                        return;
+                    }
                 }
                 self.roll_back(flight.seq, undo);
                 if let Some(answer) = flight.answer {

@@ -166,6 +166,8 @@ pub(crate) struct Core {
     recent: Option<learn::Recent>,
     /// Renewals ACKed from memory while the database was away.
     unsaved: unsaved::Unsaved,
+    /// Records a clock jump shifted whose writes failed, to write again.
+    unshifted: clock_jump::Unshifted,
 }
 
 impl Core {

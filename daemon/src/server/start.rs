@@ -148,6 +148,7 @@ impl Core {
             _follower: follower,
             recent: following.then(super::learn::Recent::default),
             unsaved: super::unsaved::Unsaved::default(),
+            unshifted: super::clock_jump::Unshifted::default(),
         })
     }
 }
@@ -286,6 +287,15 @@ impl Core {
     /// A core for the config text `config` over `store`, on one channel
     /// socket (`test0`, 192.0.2.1), with the socket's wire.
     pub(crate) fn for_test(config: &str, store: crate::store::MemoryStore) -> (Core, super::Wire) {
+        Core::for_test_with_time(config, store, Arc::new(SystemClocks))
+    }
+
+    /// [`Core::for_test`] on clocks the test sets.
+    pub(crate) fn for_test_with_time(
+        config: &str,
+        store: crate::store::MemoryStore,
+        time: Arc<dyn TimeSource>,
+    ) -> (Core, super::Wire) {
         let cfg = crate::config::parse(config, std::path::Path::new("test.toml")).expect("config");
         let (sock, wire) = super::ChannelSocket::pair(crate::engine::Interface {
             name: "test0".into(),
@@ -296,7 +306,7 @@ impl Core {
             cfg,
             Box::new(store),
             vec![sock],
-            Arc::new(SystemClocks),
+            time,
         )
         .expect("core");
         (core, wire)
