@@ -406,6 +406,7 @@ impl Core {
         };
         // Polled by the core itself (no task per reply): the writer answers
         // in commit order, and the core sends the ACK as it hears.
+        self.release.queued(std::time::Instant::now());
         self.in_flight.push_back(Box::pin(async move {
             let result = durable.await;
             Done { flight, result }

@@ -139,12 +139,26 @@ impl Core {
         let _write_held = HeldLog;
         let log_timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(log_timer);
+        // Durable changes wait here when a burst of them is over the
+        // release budget (see `release`).
+        let release_timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(release_timer);
         while self.fatal.is_none() {
             let log_due = crate::log::held::due();
             if let Some(due) = log_due.map(tokio::time::Instant::from_std)
                 && log_timer.deadline() != due
             {
                 log_timer.as_mut().reset(due);
+            }
+            let release_at = if self.in_flight.is_empty() {
+                None
+            } else {
+                self.release.wait(std::time::Instant::now())
+            };
+            if let Some(at) = release_at.map(tokio::time::Instant::from_std)
+                && release_timer.deadline() != at
+            {
+                release_timer.as_mut().reset(at);
             }
             tokio::select! {
                 () = &mut shutdown => return,
@@ -172,9 +186,11 @@ impl Core {
                 Some(learned) = async { self.learned.as_mut()?.recv().await } => {
                     self.learn(learned);
                 }
-                Some(done) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                Some(done) = self.in_flight.next(), if !self.in_flight.is_empty() && release_at.is_none() => {
+                    self.release.released();
                     self.joined(done);
                 }
+                () = &mut release_timer, if release_at.is_some() => {}
                 _ = tick.tick() => {
                     crate::log::held::flush();
                     self.check_clock();

@@ -59,6 +59,7 @@ mod ops;
 mod pages;
 mod probe;
 mod quarantine;
+mod release;
 mod reload;
 mod scrape;
 mod start;
@@ -168,6 +169,8 @@ pub(crate) struct Core {
     unsaved: unsaved::Unsaved,
     /// Records a clock jump shifted whose writes failed, to write again.
     unshifted: clock_jump::Unshifted,
+    /// How fast durable changes are released (their ACKs sent).
+    release: release::Release,
 }
 
 impl Core {

@@ -149,6 +149,7 @@ impl Core {
             recent: following.then(super::learn::Recent::default),
             unsaved: super::unsaved::Unsaved::default(),
             unshifted: super::clock_jump::Unshifted::default(),
+            release: super::release::Release::new(std::time::Instant::now()),
         })
     }
 }
