@@ -5,8 +5,8 @@
 //! Run: `cargo bench -p berth-tests --bench flush`
 //!
 //! Writes a WAL-sized frame (4,120 bytes: a 4 KiB page and its 24-byte
-//! header, as SQLite's WAL does) and `fsync`s it, `BENCH_FLUSHES` (1000)
-//! times in each of three ways:
+//! header, as SQLite's WAL does) and flushes it, with `fsync` and again
+//! with `fdatasync`, `BENCH_FLUSHES` (1000) times in each of three ways:
 //! - overwrite, back to back: into a file already that long, as a WAL is
 //!   reused after a checkpoint, one flush right after the other (a busy
 //!   writer);
@@ -18,7 +18,7 @@
 //!
 //! Prints the average, median, 99th percentile and worst time per flush, and
 //! the CPU time the writing thread used per flush (`CLOCK_THREAD_CPUTIME_ID`
-//! around the write and the `fsync`; the kernel's own threads' share, the
+//! around the write and the flush; the kernel's own threads' share, the
 //! journal's and the block layer's completions, is not in it).
 //! `BENCH_FLUSH_DIR` (default: the system's temporary directory, where the
 //! other benches keep their stores) picks the file system.

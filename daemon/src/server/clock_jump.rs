@@ -214,6 +214,7 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
+    use std::sync::Arc;
 
     use super::*;
     use crate::clock::ManualTime;
@@ -241,15 +242,31 @@ mod tests {
         store.leases().iter().find(|l| l.ip == IP).map(|l| l.ends)
     }
 
-    #[tokio::test]
-    async fn a_shift_the_store_refused_stays_in_memory_and_is_written_again() {
+    /// A core holding [`bound`] whose wall clock jumped [`JUMP`] forward,
+    /// found and shifted, with the store failing its next `failures` writes.
+    async fn jumped(failures: usize) -> (Core, MemoryStore, Arc<ManualTime>) {
         let store = MemoryStore::with_leases([bound()]);
         let time = ManualTime::new(T0);
         let mut core = Core::for_test_with_time(TEST_CONFIG, store.clone(), time.clone()).0;
         time.set_wall(T0 + JUMP);
-        store.fail_next_apply();
+        for _ in 0..failures {
+            store.fail_next_apply();
+        }
         core.check_clock();
         core.finish_in_flight().await;
+        (core, store, time)
+    }
+
+    /// One housekeeping turn a second later, with what it wrote made durable.
+    async fn next_second(core: &mut Core, time: &ManualTime) {
+        time.advance(1);
+        core.housekeeping(core.now());
+        core.finish_in_flight().await;
+    }
+
+    #[tokio::test]
+    async fn a_shift_the_store_refused_stays_in_memory_and_is_written_again() {
+        let (mut core, store, time) = jumped(1).await;
         // Undoing it would leave the old end on the re-anchored clock: the
         // lease would run out two hours early.
         assert_eq!(
@@ -260,9 +277,7 @@ mod tests {
         assert_eq!(stored_ends(&store), Some(T0 + 3500), "the store refused it");
         assert_eq!(core.unshifted.len(), 1);
 
-        time.advance(1);
-        core.housekeeping(core.now());
-        core.finish_in_flight().await;
+        next_second(&mut core, &time).await;
         assert_eq!(
             stored_ends(&store),
             Some(T0 + 3500 + JUMP),
@@ -270,34 +285,21 @@ mod tests {
         );
         assert_eq!(core.unshifted.len(), 0);
         let batches = store.applied_batches();
-        time.advance(1);
-        core.housekeeping(core.now());
-        core.finish_in_flight().await;
+        next_second(&mut core, &time).await;
         assert_eq!(store.applied_batches(), batches, "nothing more to write");
     }
 
     #[tokio::test]
     async fn a_failed_rewrite_is_tried_again() {
-        let store = MemoryStore::with_leases([bound()]);
-        let time = ManualTime::new(T0);
-        let mut core = Core::for_test_with_time(TEST_CONFIG, store.clone(), time.clone()).0;
-        time.set_wall(T0 + JUMP);
-        store.fail_next_apply();
-        store.fail_next_apply();
-        core.check_clock();
-        core.finish_in_flight().await;
-        time.advance(1);
-        core.housekeeping(core.now());
-        core.finish_in_flight().await;
+        let (mut core, store, time) = jumped(2).await;
+        next_second(&mut core, &time).await;
         assert_eq!(
             stored_ends(&store),
             Some(T0 + 3500),
             "the rewrite failed too"
         );
         assert_eq!(core.unshifted.len(), 1, "and is kept");
-        time.advance(1);
-        core.housekeeping(core.now());
-        core.finish_in_flight().await;
+        next_second(&mut core, &time).await;
         assert_eq!(stored_ends(&store), Some(T0 + 3500 + JUMP));
         assert_eq!(core.unshifted.len(), 0);
     }
