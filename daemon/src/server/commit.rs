@@ -474,10 +474,14 @@ impl Core {
                         // The clock is re-anchored already: memory keeps
                         // the shifted times, and they are written again.
                         self.shift_failed(&undo, flight.source == Source::ClockShiftRewrite);
-                        return;
                     }
                 }
-                self.roll_back(flight.seq, undo);
+                if !matches!(
+                    flight.source,
+                    Source::ClockShift | Source::ClockShiftRewrite
+                ) {
+                    self.roll_back(flight.seq, undo);
+                }
                 if let Some(answer) = flight.answer {
                     answer(Err(not_saved(&e)));
                 }
