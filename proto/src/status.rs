@@ -50,8 +50,9 @@ pub struct StoreHealth {
     pub last_error: Option<String>,
     /// Changes waiting for the store.
     pub pending_writes: u64,
-    /// Renewals ACKed from memory while the store failed (`renew_from_memory`)
-    /// and not yet written.
+    /// Records memory holds and the store does not yet: renewals ACKed from
+    /// memory while the store failed (`renew_from_memory`), and records a
+    /// clock jump shifted whose write the store refused.
     #[serde(default)]
     pub unsaved_renewals: u64,
 }

@@ -265,7 +265,6 @@ mod tests {
         assert_eq!(r.interface(), Some("br0 via 10.255.0.1"));
         assert_eq!(r.ip(), Some(Ipv4Addr::new(10, 0, 0, 9)));
         assert!(r.ok());
-        assert_eq!(r.text_len(), r.text.len());
         assert_eq!(
             r.text.len(),
             17 + "br0 via 10.255.0.1".len(),

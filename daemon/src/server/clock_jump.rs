@@ -7,42 +7,21 @@
 //!
 //! The clock is re-anchored at once, so a shift whose write fails is not
 //! undone in memory (the old ends would be read on the new clock: mass
-//! expiry, or holds stretched by the jump). Its records are written again,
-//! as memory has them then, once a second until the store takes them.
-
-use std::collections::{BTreeSet, HashSet};
-use std::net::Ipv4Addr;
+//! expiry, or holds stretched by the jump): its records are kept as
+//! unsaved (see `unsaved`) and written again until the store takes them.
 
 use berth_proto::EventKind;
-use tracing::{error, info, warn};
+use tracing::{error, warn};
 
 use super::Core;
-use super::commit::{Change, Report, Source, Staged, Then, Undo};
-use crate::addr::MacAddr;
+use super::commit::{Change, Report, Source, Then};
 use crate::clock::shifted;
 use crate::engine::Effect;
 use crate::events::new_event;
-use crate::lease::{Lease, LeaseState, UnixTime};
-use crate::store::Write;
+use crate::lease::{Lease, LeaseState};
 
 /// Changes per commit when the shift is persisted.
 const BATCH: usize = 512;
-
-/// Records whose shifted times are in memory but not yet in the store.
-#[derive(Debug, Default)]
-pub(crate) struct Unshifted {
-    leases: BTreeSet<Ipv4Addr>,
-    blocks: BTreeSet<MacAddr>,
-    /// A rewrite is in flight: one at a time.
-    sending: bool,
-}
-
-impl Unshifted {
-    /// How many records wait to be written.
-    pub(crate) fn len(&self) -> usize {
-        self.leases.len() + self.blocks.len()
-    }
-}
 
 impl Core {
     /// Compares the wall clock with the daemon's monotonic time; on a jump,
@@ -116,99 +95,6 @@ impl Core {
             }
         }
     }
-
-    /// A shift (or a rewrite of one) whose writes failed: its records stay
-    /// shifted in memory and are written again by [`Core::rewrite_unshifted`].
-    pub(crate) fn shift_failed(&mut self, undo: &[Undo], rewrite: bool) {
-        let u = &mut self.unshifted;
-        if rewrite {
-            u.sending = false;
-        }
-        for undo in undo {
-            match undo {
-                Undo::Lease { ip, .. } => {
-                    u.leases.insert(*ip);
-                }
-                Undo::Block { mac, .. } => {
-                    u.blocks.insert(*mac);
-                }
-                Undo::Host { .. } => {}
-            }
-        }
-        warn!(
-            records = u.len(),
-            "shifted lease times not saved; written again each second until the store takes them"
-        );
-    }
-
-    /// A rewrite became durable: those records are in the store as memory
-    /// had them.
-    pub(crate) fn shift_rewritten(&mut self) {
-        self.unshifted.sending = false;
-        if self.unshifted.len() == 0 {
-            info!("shifted lease times saved");
-        }
-    }
-
-    /// Writes the records of failed shifts again, as memory has them now
-    /// (once a second, from housekeeping; one rewrite in flight at a time).
-    /// A record another change in flight is writing waits for it: should
-    /// that one fail and be undone, this write would have saved what memory
-    /// no longer holds.
-    pub(crate) fn rewrite_unshifted(&mut self, at: UnixTime) {
-        if self.unshifted.sending || self.unshifted.len() == 0 {
-            return;
-        }
-        let busy: HashSet<super::learn::Record> = self.journal.records().collect();
-        let mut writes = Vec::new();
-        let mut undo = Vec::new();
-        let leases: Vec<Ipv4Addr> = self.unshifted.leases.iter().copied().collect();
-        for ip in leases {
-            if writes.len() >= BATCH || busy.contains(&super::learn::Record::Lease(ip)) {
-                continue;
-            }
-            self.unshifted.leases.remove(&ip);
-            let now = self.table.get(ip).cloned();
-            writes.push(match &now {
-                Some(l) => Write::PutLease(l.clone()),
-                None => Write::DeleteLease(ip),
-            });
-            undo.push(Undo::Lease {
-                ip,
-                before: now.clone(),
-                after: now,
-            });
-        }
-        let blocks: Vec<MacAddr> = self.unshifted.blocks.iter().copied().collect();
-        for mac in blocks {
-            if writes.len() >= BATCH || busy.contains(&super::learn::Record::Block(mac)) {
-                continue;
-            }
-            self.unshifted.blocks.remove(&mac);
-            let now = self.blocks.get(&mac).copied();
-            writes.push(match now {
-                Some(b) => Write::PutBlock(b),
-                None => Write::DeleteBlock(mac),
-            });
-            undo.push(Undo::Block {
-                mac,
-                before: now,
-                after: now,
-            });
-        }
-        if writes.is_empty() {
-            return;
-        }
-        self.unshifted.sending = true;
-        let staged = Staged::rewrite(undo, writes);
-        self.commit(
-            Source::ClockShiftRewrite,
-            staged,
-            Report::default(),
-            Then::Nothing,
-            at,
-        );
-    }
 }
 
 #[cfg(test)]
@@ -219,6 +105,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualTime;
     use crate::lease::ClientKey;
+    use crate::lease::UnixTime;
     use crate::server::start::TEST_CONFIG;
     use crate::store::MemoryStore;
 
@@ -275,7 +162,7 @@ mod tests {
             "memory keeps the lease's remaining time"
         );
         assert_eq!(stored_ends(&store), Some(T0 + 3500), "the store refused it");
-        assert_eq!(core.unshifted.len(), 1);
+        assert_eq!(core.unsaved.len(), 1);
 
         next_second(&mut core, &time).await;
         assert_eq!(
@@ -283,7 +170,7 @@ mod tests {
             Some(T0 + 3500 + JUMP),
             "written again as memory holds it"
         );
-        assert_eq!(core.unshifted.len(), 0);
+        assert_eq!(core.unsaved.len(), 0);
         let batches = store.applied_batches();
         next_second(&mut core, &time).await;
         assert_eq!(store.applied_batches(), batches, "nothing more to write");
@@ -298,9 +185,9 @@ mod tests {
             Some(T0 + 3500),
             "the rewrite failed too"
         );
-        assert_eq!(core.unshifted.len(), 1, "and is kept");
+        assert_eq!(core.unsaved.len(), 1, "and is kept");
         next_second(&mut core, &time).await;
         assert_eq!(stored_ends(&store), Some(T0 + 3500 + JUMP));
-        assert_eq!(core.unshifted.len(), 0);
+        assert_eq!(core.unsaved.len(), 0);
     }
 }

@@ -180,14 +180,6 @@ pub(crate) struct Staged {
 }
 
 impl Staged {
-    /// Writes with nothing in memory to undo should they fail.
-    pub(crate) fn writes_only(writes: Vec<Write>) -> Staged {
-        Staged {
-            undo: Vec::new(),
-            writes,
-        }
-    }
-
     /// Writes of records as memory holds them, each with an undo record
     /// that changes nothing: it names the record for whoever handles the
     /// outcome.
@@ -230,13 +222,12 @@ pub(crate) enum Source {
     Packet,
     Operator,
     Housekeeping,
-    /// Renewals ACKed from memory, written again (see `unsaved`).
+    /// Records memory holds and the store does not, written again (see
+    /// `unsaved`).
     Unsaved,
     /// Lease and block times moved by a wall-clock jump (see
-    /// `clock_jump`): not undone when their writes fail.
+    /// `clock_jump`): kept as unsaved, not undone, when their writes fail.
     ClockShift,
-    /// Those records written again after a failure.
-    ClockShiftRewrite,
 }
 
 /// Answers a control call once its change is durable (or failed).
@@ -425,13 +416,8 @@ impl Core {
             // `undo` holds each changed record before and after: what
             // hooks are given as old_* and new_*.
             Ok(_) => {
-                match flight.source {
-                    Source::Unsaved => self.unsaved_written(),
-                    Source::ClockShiftRewrite => self.shift_rewritten(),
-                    Source::Packet
-                    | Source::Operator
-                    | Source::Housekeeping
-                    | Source::ClockShift => {}
+                if flight.source == Source::Unsaved {
+                    self.unsaved_written();
                 }
                 if let Some((sock, reply)) = flight.reply {
                     self.traffic.sent(&reply.packet);
@@ -463,24 +449,24 @@ impl Core {
                     Source::Packet => {
                         self.counters.bump("write_failed");
                         error!(error = %e, "lease write failed; reply withheld");
+                        self.roll_back(flight.seq, undo);
                     }
-                    Source::Operator => error!(error = %e, "control change not saved; undone"),
+                    Source::Operator => {
+                        error!(error = %e, "control change not saved; undone");
+                        self.roll_back(flight.seq, undo);
+                    }
                     Source::Housekeeping => {
                         error!(error = %e, "recording expiries failed; they are tried again");
+                        self.roll_back(flight.seq, undo);
                     }
-                    Source::Unsaved => self.unsaved_failed(),
-                    Source::ClockShift | Source::ClockShiftRewrite => {
+                    // Memory is ahead of the store here on purpose (the
+                    // clock is re-anchored, or the write was a retry of
+                    // what memory holds): nothing to undo, written again.
+                    Source::ClockShift => {
                         error!(error = %e, "saving lease times shifted by a clock jump failed");
-                        // The clock is re-anchored already: memory keeps
-                        // the shifted times, and they are written again.
-                        self.shift_failed(&undo, flight.source == Source::ClockShiftRewrite);
+                        self.unsaved_failed(flight.source, &undo);
                     }
-                }
-                if !matches!(
-                    flight.source,
-                    Source::ClockShift | Source::ClockShiftRewrite
-                ) {
-                    self.roll_back(flight.seq, undo);
+                    Source::Unsaved => self.unsaved_failed(flight.source, &undo),
                 }
                 if let Some(answer) = flight.answer {
                     answer(Err(not_saved(&e)));

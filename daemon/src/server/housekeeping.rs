@@ -15,7 +15,6 @@ use crate::lease::UnixTime;
 impl Core {
     pub(crate) fn housekeeping(&mut self, at: UnixTime) {
         self.retry_unsaved(at);
-        self.rewrite_unshifted(at);
         let mut changes = Vec::new();
         let mut report = Report::default();
         for mac in self.blocks.expired(at) {

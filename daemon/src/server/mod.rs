@@ -165,10 +165,9 @@ pub(crate) struct Core {
     _follower: Option<crate::store::Follower>,
     /// When own changes became durable, while following.
     recent: Option<learn::Recent>,
-    /// Renewals ACKed from memory while the database was away.
+    /// Records memory holds and the store does not: renewals ACKed from
+    /// memory while the database was away, clock shifts it refused.
     unsaved: unsaved::Unsaved,
-    /// Records a clock jump shifted whose writes failed, to write again.
-    unshifted: clock_jump::Unshifted,
     /// How fast durable changes are released (their ACKs sent).
     release: release::Release,
 }

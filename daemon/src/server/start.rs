@@ -148,7 +148,6 @@ impl Core {
             _follower: follower,
             recent: following.then(super::learn::Recent::default),
             unsaved: super::unsaved::Unsaved::default(),
-            unshifted: super::clock_jump::Unshifted::default(),
             release: super::release::Release::new(std::time::Instant::now()),
         })
     }

@@ -7,39 +7,63 @@
 //! (the one before the renewal) ends. New allocations stay paused: they
 //! are never ACKed without a durable write.
 //!
-//! The renewals ACKed this way are kept here and written again once a
-//! second (one retry in flight at a time) until the database takes them.
+//! The renewals ACKed this way are kept here, and so are the records a
+//! clock jump shifted whose write failed (see `clock_jump`): memory holds
+//! what the store does not. They are written again once a second, as
+//! memory then holds them (one retry in flight at a time), until the store
+//! takes them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashSet};
 use std::net::Ipv4Addr;
 
 use tracing::{info, warn};
 
 use super::Core;
 use super::commit::{Report, Source, Staged, Then, Undo};
+use super::learn::Record;
+use crate::addr::MacAddr;
 use crate::engine::Reply;
-use crate::lease::{Lease, LeaseState, UnixTime};
+use crate::lease::{LeaseState, UnixTime};
 use crate::packet::MessageType;
 use crate::store::{StoreError, Write};
 
-/// Renewals ACKed from memory and not yet written.
+/// Records one retry writes at most.
+const RETRY_BATCH: usize = 512;
+
+/// Records memory holds that the store does not, by key.
 #[derive(Debug, Default)]
 pub(crate) struct Unsaved {
-    leases: BTreeMap<Ipv4Addr, Lease>,
-    /// What the retry in flight writes, if one is.
-    sending: Option<Vec<Lease>>,
+    leases: BTreeSet<Ipv4Addr>,
+    blocks: BTreeSet<MacAddr>,
+    /// A retry is in flight.
+    sending: bool,
 }
 
 impl Unsaved {
     /// How many wait to be written.
     pub(crate) fn len(&self) -> usize {
-        self.leases.len()
+        self.leases.len() + self.blocks.len()
     }
 
-    /// Whether a renewal of `ip` ACKed from memory waits to be written:
-    /// the database's older record must not replace it in memory.
+    /// Whether memory's record of `ip` waits to be written: the database's
+    /// older record must not replace it in memory.
     pub(crate) fn holds(&self, ip: Ipv4Addr) -> bool {
-        self.leases.contains_key(&ip)
+        self.leases.contains(&ip)
+    }
+
+    /// Keeps the records `undo` names (leases and blocks) to be written.
+    pub(crate) fn keep(&mut self, undo: &[Undo]) {
+        for u in undo {
+            match u {
+                Undo::Lease { ip, .. } => {
+                    self.leases.insert(*ip);
+                }
+                Undo::Block { mac, .. } => {
+                    self.blocks.insert(*mac);
+                }
+                Undo::Host { .. } => {}
+            }
+        }
     }
 }
 
@@ -93,53 +117,89 @@ impl Core {
                  (renew_from_memory); new clients wait for the database"
             );
         }
-        for u in undo {
-            if let Undo::Lease { after: Some(a), .. } = u {
-                self.unsaved.leases.insert(a.ip, a.clone());
-            }
-        }
+        self.unsaved.keep(undo);
         self.counters.bump("renewed_from_memory");
         true
     }
 
-    /// Writes the renewals ACKed from memory again, unless a retry is in
-    /// flight (once a second, from housekeeping).
+    /// Writes the unsaved records again as memory holds them now, unless a
+    /// retry is in flight (once a second, from housekeeping). A record
+    /// another change in flight is writing waits for it: should that one
+    /// fail and be undone, this write would have saved what memory no
+    /// longer holds.
     pub(crate) fn retry_unsaved(&mut self, at: UnixTime) {
-        if self.unsaved.leases.is_empty() || self.unsaved.sending.is_some() {
+        if self.unsaved.sending || self.unsaved.len() == 0 {
             return;
         }
-        let leases: Vec<Lease> = self.unsaved.leases.values().cloned().collect();
-        let writes = leases.iter().cloned().map(Write::PutLease).collect();
-        self.unsaved.sending = Some(leases);
-        let staged = Staged::writes_only(writes);
+        let busy: HashSet<Record> = self.journal.records().collect();
+        let mut writes = Vec::new();
+        let mut undo = Vec::new();
+        let leases: Vec<Ipv4Addr> = self.unsaved.leases.iter().copied().collect();
+        for ip in leases {
+            if writes.len() >= RETRY_BATCH || busy.contains(&Record::Lease(ip)) {
+                continue;
+            }
+            self.unsaved.leases.remove(&ip);
+            let now = self.table.get(ip).cloned();
+            writes.push(match &now {
+                Some(l) => Write::PutLease(l.clone()),
+                None => Write::DeleteLease(ip),
+            });
+            undo.push(Undo::Lease {
+                ip,
+                before: now.clone(),
+                after: now,
+            });
+        }
+        let blocks: Vec<MacAddr> = self.unsaved.blocks.iter().copied().collect();
+        for mac in blocks {
+            if writes.len() >= RETRY_BATCH || busy.contains(&Record::Block(mac)) {
+                continue;
+            }
+            self.unsaved.blocks.remove(&mac);
+            let now = self.blocks.get(&mac).copied();
+            writes.push(match now {
+                Some(b) => Write::PutBlock(b),
+                None => Write::DeleteBlock(mac),
+            });
+            undo.push(Undo::Block {
+                mac,
+                before: now,
+                after: now,
+            });
+        }
+        if writes.is_empty() {
+            return;
+        }
+        self.unsaved.sending = true;
         self.commit(
             Source::Unsaved,
-            staged,
+            Staged::rewrite(undo, writes),
             Report::default(),
             Then::Nothing,
             at,
         );
     }
 
-    /// The retry in flight is durable: what it wrote is saved (a renewal
-    /// ACKed since, on the same address, stays to be written).
+    /// The retry in flight is durable (or settled in a winner's favour).
     pub(crate) fn unsaved_written(&mut self) {
-        let Some(sent) = self.unsaved.sending.take() else {
-            return;
-        };
-        for l in sent {
-            if self.unsaved.leases.get(&l.ip) == Some(&l) {
-                self.unsaved.leases.remove(&l.ip);
-            }
-        }
-        if self.unsaved.leases.is_empty() {
-            info!("renewals ACKed from memory are all written now");
+        self.unsaved.sending = false;
+        if self.unsaved.len() == 0 {
+            info!("records kept in memory while the store failed are all written now");
         }
     }
 
-    /// The retry in flight failed: tried again next time.
-    pub(crate) fn unsaved_failed(&mut self) {
-        self.unsaved.sending = None;
+    /// A change whose records memory keeps failed to be written (a retry,
+    /// or a clock shift): they are tried again next time.
+    pub(crate) fn unsaved_failed(&mut self, source: Source, undo: &[Undo]) {
+        if source == Source::Unsaved {
+            self.unsaved.sending = false;
+        }
+        self.unsaved.keep(undo);
+        warn!(
+            records = self.unsaved.len(),
+            "kept in memory, not in the store: written again each second until the store takes them"
+        );
     }
 }
 
@@ -148,7 +208,7 @@ mod tests {
     use super::*;
     use crate::addr::MacAddr;
     use crate::engine::Destination;
-    use crate::lease::ClientKey;
+    use crate::lease::{ClientKey, Lease};
     use crate::packet::{Packet, code};
 
     fn lease(client: u8, ends: UnixTime) -> Lease {
