@@ -1,7 +1,10 @@
 //! Stable costs per DORA: system calls and context switches of each server
 //! over a fixed perfdhcp run, counted by the kernel (`perf stat` on the
-//! `raw_syscalls:sys_enter` tracepoint), plus CPU time. Unlike rates and
-//! latencies these hardly move when other work shares the machine.
+//! `raw_syscalls:sys_enter` tracepoint), plus CPU time, and the write
+//! requests, cache flushes and bytes of the disk under the temp directory
+//! (where every server keeps its store; set `TMPDIR` to measure another
+//! file system). Unlike rates and latencies these hardly move when other
+//! work shares the machine.
 //!
 //! Run (as root):
 //! `cargo build --release --workspace --bins && cargo bench -p berth-tests --bench cost`
@@ -35,6 +38,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use berth_tests::bench::env_u32;
+use berth_tests::diskstat::{Disk, DiskCounts};
 use berth_tests::perfdhcp::{self, PerfdhcpRun};
 use berth_tests::process::Proc;
 use berth_tests::{Lab, LabNet, berthd_bin, procstat, require_tools, root_or_skip};
@@ -63,6 +67,8 @@ struct Counted {
     syscalls: u64,
     switches: u64,
     cpu_secs: f64,
+    /// What the disk under the servers' stores wrote meanwhile.
+    disk: Option<DiskCounts>,
     strace: Option<String>,
 }
 
@@ -119,6 +125,14 @@ fn run() -> Result<()> {
         ))
         .context("perfdhcp's address")?;
     let verbose = std::env::var_os("BENCH_VERBOSE").is_some();
+    // Every server's store is made under the temp directory.
+    let disk = match Disk::under(&std::env::temp_dir()) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            println!("cost: no disk counts: {e:#}");
+            None
+        }
+    };
 
     let mut rows = Vec::new();
     for &kind in &servers {
@@ -127,6 +141,7 @@ fn run() -> Result<()> {
             strace,
             callgrind,
             verbose,
+            disk: disk.as_ref(),
         };
         let c = counted(kind, &lab, &client, &setup, &run, how)?;
         println!(
@@ -150,8 +165,10 @@ fn run() -> Result<()> {
             filled_memory(kind, &lab, &client, &setup, fill)?;
         }
     }
-    println!("\n| per completed DORA | syscalls | context switches | CPU ms | instructions |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "\n| per completed DORA | syscalls | context switches | CPU ms | instructions | disk writes | disk flushes | KiB written |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for (kind, c) in &rows {
         let per = |v: f64| {
             if c.completed == 0 {
@@ -160,14 +177,23 @@ fn run() -> Result<()> {
                 v / c.completed as f64
             }
         };
+        let disk = |f: fn(&DiskCounts) -> f64, digits: usize| {
+            c.disk
+                .as_ref()
+                .map(|d| format!("{:.digits$}", per(f(d))))
+                .unwrap_or_else(|| "-".into())
+        };
         println!(
-            "| {kind} | {:.1} | {:.2} | {:.3} | {} |",
+            "| {kind} | {:.1} | {:.2} | {:.3} | {} | {} | {} | {} |",
             per(c.syscalls as f64),
             per(c.switches as f64),
             per(c.cpu_secs * 1000.0),
             c.instructions
                 .map(|i| format!("{:.0}", per(i as f64)))
-                .unwrap_or_else(|| "-".into())
+                .unwrap_or_else(|| "-".into()),
+            disk(|d| d.writes as f64, 2),
+            disk(|d| d.flushes as f64, 2),
+            disk(|d| d.sectors as f64 / 2.0, 1),
         );
     }
     Ok(())
@@ -179,6 +205,7 @@ struct How<'a> {
     strace: bool,
     callgrind: Option<&'a Callgrind>,
     verbose: bool,
+    disk: Option<&'a Disk>,
 }
 
 /// Where callgrind's counts go, while berthd runs under it.
@@ -245,6 +272,7 @@ fn counted(
         strace,
         callgrind,
         verbose,
+        disk,
     } = how;
     let dir = tempfile::tempdir().context("tempdir")?;
     let server = Server::start(kind, lab, setup).with_context(|| format!("starting {kind}"))?;
@@ -274,6 +302,7 @@ fn counted(
     // Both attach within a moment; the idle server makes few calls meanwhile.
     std::thread::sleep(Duration::from_millis(500));
     let cpu0 = procstat::cpu_seconds(server.pid()?)?;
+    let disk0 = disk.map(Disk::counts).transpose()?;
     if let Some(cg) = callgrind {
         cg.control("-z", &pid)?;
     }
@@ -282,6 +311,7 @@ fn counted(
         cg.control("-d", &pid)?;
     }
     let cpu1 = procstat::cpu_seconds(server.pid()?);
+    let disk1 = disk.map(Disk::counts).transpose()?;
     for p in tracer.iter_mut().chain([&mut perf]) {
         p.signal(Signal::SIGINT)?;
         p.wait_exit(Duration::from_secs(10))?;
@@ -308,6 +338,7 @@ fn counted(
         syscalls,
         switches,
         cpu_secs: cpu1? - cpu0,
+        disk: disk1.zip(disk0).map(|(b, a)| b.since(a)),
         strace: strace.then(|| top_lines(&trace, 16)),
     })
 }

@@ -24,6 +24,7 @@ pub mod api;
 pub mod bench;
 pub mod clients;
 pub mod daemon;
+pub mod diskstat;
 pub mod http;
 pub mod kea;
 pub mod metrics;
