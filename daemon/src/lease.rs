@@ -16,7 +16,7 @@ use std::net::Ipv4Addr;
 use hashbrown::HashTable;
 use smallvec::SmallVec;
 
-use crate::addr::{MacAddr, Range};
+use crate::addr::{AddrHash, MacAddr, Range};
 use index::Ranges;
 
 pub use index::RangeIndex;
@@ -174,7 +174,7 @@ struct ClientSlot {
 /// `remove`.
 #[derive(Debug, Default, Clone)]
 pub struct LeaseTable {
-    by_ip: HashMap<Ipv4Addr, Lease>,
+    by_ip: HashMap<Ipv4Addr, Lease, AddrHash>,
     /// Every record, by the hash of its client (see [`ClientSlot`]).
     by_client: HashTable<ClientSlot>,
     hasher: RandomState,
@@ -198,7 +198,7 @@ impl LeaseTable {
         // (and moves) every record about twenty times.
         let (n, _) = leases.size_hint();
         let mut t = LeaseTable {
-            by_ip: HashMap::with_capacity(n),
+            by_ip: HashMap::with_capacity_and_hasher(n, AddrHash),
             by_client: HashTable::with_capacity(n),
             ..Self::default()
         };

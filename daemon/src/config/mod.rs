@@ -58,7 +58,7 @@ pub use pool::{Clients, RangePolicy};
 pub use store::PostgresConfig;
 pub use webhook::Webhook;
 
-use crate::addr::{Cidr, MacAddr, Range};
+use crate::addr::{AddrHash, Cidr, MacAddr, Range};
 use crate::hooks::HookConfig;
 use crate::log::LogTarget;
 use crate::options::{Catalogue, Options, Value, VendorOptions};
@@ -96,7 +96,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     host_by_mac: HashMap<MacAddr, usize>,
     host_by_client_id: HashMap<Vec<u8>, usize>,
-    host_by_ip: HashMap<Ipv4Addr, usize>,
+    host_by_ip: HashMap<Ipv4Addr, usize, AddrHash>,
 }
 
 impl Config {
@@ -113,7 +113,7 @@ impl Config {
     ) -> Config {
         let mut host_by_mac = HashMap::new();
         let mut host_by_client_id = HashMap::new();
-        let mut host_by_ip = HashMap::new();
+        let mut host_by_ip = HashMap::with_hasher(AddrHash);
         for (i, host) in hosts.iter().enumerate() {
             match &host.id {
                 HostId::Mac(mac) => {
