@@ -117,57 +117,77 @@ pub(crate) struct Service {
     pub idle: Duration,
 }
 
-/// The control API served on a thread and runtime of its own: the JSON,
+/// The control API served on threads and runtimes of their own: the JSON,
 /// paging and long polls of a thousand control connections then share no
 /// thread with the DHCP core, which only runs each call's short job on the
-/// core. Stopped (and joined) when dropped.
+/// core. Root's connections are served apart from everyone else's, on the
+/// thread that accepts: when a crowd of followers keeps the clients' thread
+/// busy, root still connects and gets its answer at once. Stopped (and
+/// joined) when dropped.
 pub(crate) struct ControlThread {
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// Each thread with what stops it, in the order they started.
+    threads: Vec<(oneshot::Sender<()>, std::thread::JoinHandle<()>)>,
+    /// The runtime everyone but root is served on.
+    #[cfg_attr(not(test), allow(dead_code))]
+    clients: tokio::runtime::Handle,
 }
 
 impl ControlThread {
     /// Starts serving `listener`.
     pub(crate) fn spawn(listener: Listener, service: Service) -> std::io::Result<ControlThread> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .thread_name("berthd-control")
-            .build()?;
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let runtime = |name: &str| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .thread_name(name)
+                .build()
+        };
+        let (clients, accept) = (runtime("berthd-clients")?, runtime("berthd-control")?);
+        let lane = clients.handle().clone();
+        let mut this = ControlThread {
+            threads: Vec::with_capacity(2),
+            clients: lane.clone(),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("berthd-clients".into())
+            .spawn(move || {
+                let _ = clients.block_on(stopped);
+                // Dropping the runtime ends every connection's task.
+            })?;
+        this.threads.push((stop, thread));
+        let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("berthd-control".into())
             .spawn(move || {
-                rt.block_on(async move {
+                accept.block_on(async move {
                     tokio::select! {
-                        () = serve(listener, service) => {}
-                        _ = stop_rx => {}
+                        () = serve(listener, service, lane) => {}
+                        _ = stopped => {}
                     }
                 });
-                // Dropping the runtime ends every connection's task.
             })?;
-        Ok(ControlThread {
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        })
+        this.threads.push((stop, thread));
+        Ok(this)
     }
 }
 
 impl Drop for ControlThread {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
+        // The accepting thread (started last) stops first: then nothing
+        // hands the clients' runtime a connection while it stops.
+        while let Some((stop, thread)) = self.threads.pop() {
             let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take()
-            && t.join().is_err()
-        {
-            warn!("the control API's thread panicked");
+            if thread.join().is_err() {
+                warn!("a control API thread panicked");
+            }
         }
     }
 }
 
 /// Accepts control connections until the task is aborted; each is its own
 /// tarpc channel, so an oversized or malformed frame ends only that one.
-async fn serve(listener: Listener, service: Service) {
+/// Root's connections run here, everyone else's on `clients`.
+async fn serve(listener: Listener, service: Service, clients: tokio::runtime::Handle) {
     let Service {
         core,
         calls,
@@ -188,8 +208,8 @@ async fn serve(listener: Listener, service: Service) {
         let calls = calls.clone();
         let events = events.clone();
         let admin_group = admin_group.clone();
-        tokio::spawn(async move {
-            let uid = peer.uid;
+        let uid = peer.uid;
+        let connection = async move {
             let session = Session {
                 core,
                 calls,
@@ -202,6 +222,7 @@ async fn serve(listener: Listener, service: Service) {
             BaseChannel::with_defaults(transport)
                 .max_concurrent_requests(MAX_CALLS_PER_CONNECTION)
                 .execute(session.serve())
+                // Each call on the runtime its connection runs on.
                 .for_each(|call| async {
                     tokio::spawn(call);
                 })
@@ -209,7 +230,12 @@ async fn serve(listener: Listener, service: Service) {
             // The peer (and its connection slot) goes only now.
             drop(peer);
             debug!(uid, "control connection closed");
-        });
+        };
+        if uid == 0 {
+            tokio::spawn(connection);
+        } else {
+            clients.spawn(connection);
+        }
     }
 }
 
@@ -438,6 +464,54 @@ mod tests {
         let mac: MacAddr = MAC.parse().expect("mac");
         let stored = store.clone().load_blocks().expect("blocks").len();
         (core.blocks.get(&mac).is_some(), stored)
+    }
+
+    #[tokio::test]
+    async fn root_is_answered_while_the_clients_thread_is_busy() {
+        // The lane is picked by the peer's uid: this test must connect as root.
+        if !nix::unistd::geteuid().is_root() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI runs the tests as root"
+            );
+            eprintln!("skipped: needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = MemoryStore::new();
+        let core = core(&store);
+        let mut cfg = core.cfg.server.clone();
+        cfg.control_socket = dir.path().join("control.sock");
+        let listener = Listener::bind(&cfg).expect("bind");
+        let (jobs, _queue) = mpsc::channel(1);
+        let service = Service {
+            core: CoreHandle::new(jobs),
+            calls: core.metrics.api.clone(),
+            events: core.events.clone(),
+            admin_group: cfg.admin_group.clone(),
+            idle: Duration::from_secs(30),
+        };
+        let control = ControlThread::spawn(listener, service).expect("control thread");
+        // Work that holds the clients' thread, as a crowd of followers'
+        // calls does: nothing there runs until it ends.
+        let (done, hold) = std::sync::mpsc::channel::<()>();
+        control.clients.spawn(async move {
+            let _ = hold.recv_timeout(Duration::from_secs(30));
+        });
+        let asked = tokio::time::timeout(Duration::from_secs(5), async {
+            let client = berth_proto::transport::connect(&cfg.control_socket).await?;
+            client
+                .api_version(tarpc::context::current())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .await;
+        let _ = done.send(());
+        drop(control);
+        let version = asked
+            .expect("root answered within 5 s although the clients' thread is busy")
+            .expect("api_version");
+        assert_eq!(version, API_VERSION);
     }
 
     #[tokio::test]
