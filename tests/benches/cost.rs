@@ -45,7 +45,6 @@ use berth_tests::{Lab, LabNet, berthd_bin, procstat, require_tools, root_or_skip
 use nix::sys::signal::Signal;
 use servers::{Kind, Server, Setup};
 
-const PERF_HOST: u32 = 2;
 const POOL_OFFSET: u32 = 256;
 const POOL_SIZE: u32 = 60_000;
 
@@ -116,14 +115,7 @@ fn run() -> Result<()> {
         if strace { "; strace -c -f" } else { "" }
     );
     let lab = Lab::with_net(setup.net).context("lab")?;
-    let client = lab.add_client(None).context("perfdhcp's namespace")?;
-    client
-        .add_addr(&format!(
-            "{}/{}",
-            setup.net.host(PERF_HOST),
-            setup.net.prefix
-        ))
-        .context("perfdhcp's address")?;
+    let client = setup.relay_namespace(&lab)?;
     let verbose = std::env::var_os("BENCH_VERBOSE").is_some();
     // Every server's store is made under the temp directory.
     let disk = match Disk::under(&std::env::temp_dir()) {
@@ -377,7 +369,7 @@ fn filled_memory(
     let server = Server::start(kind, lab, setup).with_context(|| format!("starting {kind}"))?;
     let pid = server.pid()?;
     let mut cmd = berth_tests::netns::netns_command(client.name(), &setup.filler_bin);
-    cmd.args(["--relay", &setup.net.host(PERF_HOST).to_string()])
+    cmd.args(["--relay", &setup.relay().to_string()])
         .args(["--server", &setup.net.server_ip.to_string()])
         .args(["--clients", &n.to_string()])
         .args(["--max-seconds", "300"]);

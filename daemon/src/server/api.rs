@@ -139,6 +139,10 @@ impl ControlThread {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .thread_name(name)
+                // The blocking pool only looks up who is an admin (NSS): a
+                // burst of a thousand connections must not start a thread
+                // each (tokio's default allows 512; the unit's TasksMax 256).
+                .max_blocking_threads(4)
                 .build()
         };
         let (clients, accept) = (runtime("berthd-clients")?, runtime("berthd-control")?);

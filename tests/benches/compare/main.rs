@@ -62,7 +62,6 @@ use report::{FillResult, FixedResult, SearchResult};
 use servers::{Kind, Server, Setup};
 
 /// perfdhcp's address: the relay it plays, on the lab's /16.
-const PERF_HOST: u32 = 2;
 /// The pool: 60,000 addresses from the network's .1.0 on.
 const POOL_OFFSET: u32 = 256;
 const POOL_SIZE: u32 = 60_000;
@@ -155,14 +154,7 @@ fn run() -> Result<()> {
 
     // Dropped at the end, also on an error: the namespaces go with them.
     let lab = Lab::with_net(setup.net).context("lab")?;
-    let client = lab.add_client(None).context("perfdhcp's namespace")?;
-    client
-        .add_addr(&format!(
-            "{}/{}",
-            setup.net.host(PERF_HOST),
-            setup.net.prefix
-        ))
-        .context("perfdhcp's address")?;
+    let client = setup.relay_namespace(&lab)?;
 
     let started = Instant::now();
     let search = search_phase(&knobs, &lab, &client, &setup)?;
@@ -377,7 +369,7 @@ fn fill_phase(k: &Knobs, lab: &Lab, client: &ClientNs, setup: &Setup) -> Result<
          then each renews once within {} s (open loop), then memory",
         k.fill, k.renew_secs
     );
-    let relay = setup.net.host(PERF_HOST).to_string();
+    let relay = setup.relay().to_string();
     let max_secs: u64 = 300;
     let renew_secs = u64::from(k.renew_secs);
     let mut out = Vec::new();

@@ -2,6 +2,7 @@
 //! new lease file) in the lab's server namespace for every step.
 
 use std::fmt;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use berth_tests::kea::{Kea, KeaConfig};
 use berth_tests::netns::netns_command;
 use berth_tests::process::Proc;
 use berth_tests::procstat::wait_udp_bound;
-use berth_tests::{Daemon, Lab, LabNet, ServerConfig};
+use berth_tests::{ClientNs, Daemon, Lab, LabNet, ServerConfig};
 use tempfile::TempDir;
 
 /// Which server.
@@ -58,7 +59,25 @@ pub struct Setup {
     pub filler_bin: PathBuf,
 }
 
+/// perfdhcp's (and the filler's) host number on the lab's subnet: they
+/// act as the relay there.
+const RELAY_HOST: u32 = 2;
+
 impl Setup {
+    /// The load generators' relay address.
+    pub fn relay(&self) -> Ipv4Addr {
+        self.net.host(RELAY_HOST)
+    }
+
+    /// A client namespace of `lab` holding the relay address, for perfdhcp
+    /// and the filler. Goes with the lab.
+    pub fn relay_namespace(&self, lab: &Lab) -> Result<ClientNs> {
+        let ns = lab.add_client(None).context("perfdhcp's namespace")?;
+        ns.add_addr(&format!("{}/{}", self.relay(), self.net.prefix))
+            .context("perfdhcp's address")?;
+        Ok(ns)
+    }
+
     pub fn pool_start(&self) -> String {
         self.net.host(self.pool_offset).to_string()
     }
