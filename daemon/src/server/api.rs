@@ -127,8 +127,8 @@ pub(crate) struct Service {
 pub(crate) struct ControlThread {
     /// Each thread with what stops it, in the order they started.
     threads: Vec<(oneshot::Sender<()>, std::thread::JoinHandle<()>)>,
-    /// The runtime everyone but root is served on.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// The runtime everyone but root is served on (a test keeps it busy).
+    #[cfg(test)]
     clients: tokio::runtime::Handle,
 }
 
@@ -149,6 +149,7 @@ impl ControlThread {
         let lane = clients.handle().clone();
         let mut this = ControlThread {
             threads: Vec::with_capacity(2),
+            #[cfg(test)]
             clients: lane.clone(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
