@@ -4,7 +4,9 @@
 //! step means choosing an address does not slow down as the pool fills.
 //!
 //! `cargo bench -p berthd --bench engine` (BENCH_CLIENTS, default 60000;
-//! BENCH_STEP, default 5000). A DORA is two messages (DISCOVER, REQUEST).
+//! BENCH_STEP, default 5000; BENCH_MAX_MESSAGE_SIZE, default none: the
+//! option 57 every request carries, as dhcpcd's and Windows' do with 1500).
+//! A DORA is two messages (DISCOVER, REQUEST).
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -30,12 +32,17 @@ range = ["198.18.1.0", "198.18.255.254"]
 options = { routers = ["198.18.0.1"], domain-name = "bench.test" }
 "#;
 
-/// Client `n`'s request: a MAC made from `n`, and the options dhclient asks for.
-fn packet(n: u32, mt: MessageType) -> Packet {
+/// Client `n`'s request: a MAC made from `n`, the options dhclient asks
+/// for, and option 57 when `max_size` is set.
+fn packet(n: u32, mt: MessageType, max_size: Option<u16>) -> Packet {
     let [a, b, c, d] = n.to_be_bytes();
     let mut p = Packet::request(MacAddr([0x02, 0, a, b, c, d]), mt, n);
     p.options
         .set_bytes(code::PARAMETER_REQUEST_LIST, &[1, 3, 6, 15, 28, 51]);
+    if let Some(size) = max_size {
+        p.options
+            .set_bytes(code::MAX_MESSAGE_SIZE, &size.to_be_bytes());
+    }
     p
 }
 
@@ -76,6 +83,9 @@ fn main() {
         hosts: &hosts,
         blocks: &blocks,
         iface: &iface,
+        max_size: u16::try_from(env_u32("BENCH_MAX_MESSAGE_SIZE", 0))
+            .ok()
+            .filter(|&n| n > 0),
     };
     let now = 1_800_000_000;
     let started = Instant::now();
@@ -130,6 +140,8 @@ struct Bench<'a> {
     hosts: &'a HostTable,
     blocks: &'a Blocklist,
     iface: &'a [Interface],
+    /// Option 57 of every request.
+    max_size: Option<u16>,
 }
 
 impl Bench<'_> {
@@ -156,10 +168,10 @@ impl Bench<'_> {
 
     /// Client `n`'s DISCOVER and REQUEST; returns the reply bytes encoded.
     fn dora(&self, table: &mut LeaseTable, n: u32, now: u64) -> usize {
-        let d = self.decide(table, &packet(n, MessageType::Discover), now);
+        let d = self.decide(table, &packet(n, MessageType::Discover, self.max_size), now);
         let offered = d.reply.as_ref().map(|r| r.packet.yiaddr).expect("an offer");
         let mut encoded = d.reply.as_ref().map_or(0, |r| r.encode().0.len());
-        let mut req = packet(n, MessageType::Request);
+        let mut req = packet(n, MessageType::Request, self.max_size);
         req.options
             .set_bytes(code::SERVER_ID, &self.iface[0].addr.octets());
         req.options.set_bytes(code::REQUESTED_IP, &offered.octets());

@@ -291,7 +291,25 @@ impl Packet {
     /// Returns the bytes and the codes that were dropped.
     pub fn encode(&self, max_len: usize, keep: &[u8]) -> (Vec<u8>, Vec<u8>) {
         let max_len = max_len.max(MIN_MESSAGE_LEN);
-        let mut out = Vec::with_capacity(max_len.min(1500));
+        // Options go essential ones first, each group in list order, so
+        // that dropping from the end never drops them; 82 goes last of all.
+        let in_body = |c: u8| c != code::RELAY_AGENT_INFO && c != code::PAD && c != code::END;
+        let relay = self.options.get(code::RELAY_AGENT_INFO);
+        let total: usize = self
+            .options
+            .iter()
+            .filter(|&(c, _)| in_body(c))
+            .map(|(_, v)| encoded_len(v))
+            .sum();
+        // Room in the options field: all but the END byte (and option 82).
+        let reserved = 1 + relay.map_or(0, encoded_len);
+        // Sized for the reply as nearly every one is written (everything
+        // fits, padded to the BOOTP minimum): a few hundred bytes, which
+        // the allocator hands out from its per-thread cache, where a
+        // buffer of `max_len` (often 1,500) takes its slow path twice a
+        // DORA. Overflow grows it.
+        let fits = (HEADER_LEN + MAGIC_COOKIE.len() + total + reserved).max(BOOTP_MIN_LEN);
+        let mut out = Vec::with_capacity(fits.min(max_len));
         out.push(self.op);
         out.push(self.htype);
         out.push(self.hlen);
@@ -310,19 +328,6 @@ impl Packet {
         out.resize(file_at + FILE_LEN, 0);
         copy_c_string(&mut out[file_at..file_at + FILE_LEN], &self.file);
         out.extend_from_slice(&MAGIC_COOKIE);
-
-        // Options go essential ones first, each group in list order, so
-        // that dropping from the end never drops them; 82 goes last of all.
-        let in_body = |c: u8| c != code::RELAY_AGENT_INFO && c != code::PAD && c != code::END;
-        let relay = self.options.get(code::RELAY_AGENT_INFO);
-        let total: usize = self
-            .options
-            .iter()
-            .filter(|&(c, _)| in_body(c))
-            .map(|(_, v)| encoded_len(v))
-            .sum();
-        // Room in the options field: all but the END byte (and option 82).
-        let reserved = 1 + relay.map_or(0, encoded_len);
         let main_room = max_len.saturating_sub(out.len() + reserved);
         if total <= main_room {
             // Everything fits (nearly every reply): written in place.
@@ -407,11 +412,14 @@ impl Packet {
 /// some old clients and relays drop shorter replies.
 fn finish_reply(mut out: Vec<u8>) -> Vec<u8> {
     out.push(code::END);
-    if out.len() < 300 {
-        out.resize(300, 0);
+    if out.len() < BOOTP_MIN_LEN {
+        out.resize(BOOTP_MIN_LEN, 0);
     }
     out
 }
+
+/// The shortest BOOTP message (RFC 951's 300 bytes).
+const BOOTP_MIN_LEN: usize = 300;
 
 /// Bytes option value `v` takes on the wire, split as [`put_option`] does.
 fn encoded_len(v: &[u8]) -> usize {
@@ -518,6 +526,23 @@ mod tests {
         let (bytes, dropped) = p.encode(MIN_MESSAGE_LEN, &[]);
         assert!(dropped.is_empty());
         assert_eq!(Packet::decode(&bytes), Ok(p));
+    }
+
+    #[test]
+    fn a_reply_that_fits_is_allocated_at_its_length() {
+        // Not at the client's maximum: a 1,500-byte buffer per reply misses
+        // the allocator's per-thread cache.
+        let mut p = sample();
+        for (n, max) in [(0, 1500), (100, 1500), (100, MIN_MESSAGE_LEN)] {
+            p.options.set_bytes(code::HOST_NAME, &vec![b'h'; n]);
+            let (bytes, dropped) = p.encode(max, &[]);
+            assert!(dropped.is_empty());
+            assert_eq!(
+                bytes.capacity(),
+                bytes.len(),
+                "{n} bytes of host name, max {max}"
+            );
+        }
     }
 
     #[test]
