@@ -188,19 +188,17 @@ impl InterfaceSocket {
         BoundSocket::bind(info, port)?.register()
     }
 
-    /// Waits for one datagram and receives it into `buf`.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.socket
-            .async_io(Interest::READABLE, |s| s.recv_from(buf))
-            .await
-    }
-
-    /// Waits for datagrams and appends every one waiting (up to
-    /// [`batch::SLOTS`]) to `out`: one system call for a burst, and none
-    /// that only learns the queue is empty.
-    pub async fn recv_many(&self, out: &mut Vec<(Vec<u8>, SocketAddr)>) -> io::Result<()> {
+    /// Appends every datagram waiting (up to [`batch::SLOTS`]) to `out`,
+    /// or registers `cx` for the next: one system call for a burst, and
+    /// none that only learns the queue is empty.
+    pub fn poll_recv_many(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        out: &mut Vec<(Vec<u8>, SocketAddr)>,
+    ) -> std::task::Poll<io::Result<()>> {
+        use std::task::{Poll, ready};
         loop {
-            let mut ready = self.socket.readable().await?;
+            let mut ready = ready!(self.socket.poll_read_ready(cx))?;
             let mut bufs = self.bufs.lock().unwrap_or_else(PoisonError::into_inner);
             match bufs.recv(self.socket.get_ref().as_raw_fd()) {
                 Ok(n) => {
@@ -218,11 +216,11 @@ impl InterfaceSocket {
                         out.push((r.bytes.to_vec(), r.from));
                     }
                     if !out.is_empty() {
-                        return Ok(());
+                        return Poll::Ready(Ok(()));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready.clear_ready(),
-                Err(e) => return Err(e),
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }

@@ -52,7 +52,7 @@ async fn recv_any(
         if let Some(until) = pause {
             tokio::time::sleep_until((*until).into()).await;
         }
-        return (0, sock.recv_many(inbox).await);
+        return (0, super::transport::recv_many(sock.as_ref(), inbox).await);
     }
     let waits = sockets
         .iter()
@@ -64,7 +64,7 @@ async fn recv_any(
                 if let Some(until) = pause {
                     tokio::time::sleep_until((*until).into()).await;
                 }
-                (i, sock.recv_many(inbox).await)
+                (i, super::transport::recv_many(sock.as_ref(), inbox).await)
             })
         });
     futures::future::select_all(waits).await.0

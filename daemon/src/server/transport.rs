@@ -5,11 +5,11 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::mpsc;
 use tracing::warn;
 
 use crate::engine::{Destination, Interface, Reply};
@@ -22,20 +22,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Socket: Send + Sync + 'static {
     /// The interface as the engine sees it (name and the server's address).
     fn interface(&self) -> Interface;
-    /// Receives one datagram into `buf`: its length and sender.
-    fn recv<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>>;
-    /// Waits for the first datagram and appends it, and whatever else has
-    /// arrived, to `out`: how the core receives. The default takes one
-    /// through [`Socket::recv`]. Dropping the future loses nothing.
-    fn recv_many<'a>(&'a self, out: &'a mut Vec<Datagram>) -> BoxFuture<'a, io::Result<()>> {
-        Box::pin(async move {
-            let mut buf = vec![0u8; 65536];
-            let (n, from) = self.recv(&mut buf).await?;
-            buf.truncate(n);
-            out.push((buf, from));
-            Ok(())
-        })
-    }
+    /// Appends the datagrams that have arrived to `out`, or, when none
+    /// has, arranges for `cx` to be woken when one does: how the core
+    /// receives. A poll rather than a future, so that the core's wait
+    /// (several a DORA) allocates nothing; [`recv_many`] awaits it.
+    fn poll_recv_many(&self, cx: &mut Context<'_>, out: &mut Vec<Datagram>)
+    -> Poll<io::Result<()>>;
     /// Sends one encoded reply to `dest`.
     fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>>;
     /// Sends one encoded reply to `dest` now, without waiting: the hot
@@ -55,12 +47,12 @@ impl Socket for InterfaceSocket {
         }
     }
 
-    fn recv<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>> {
-        Box::pin(InterfaceSocket::recv(self, buf))
-    }
-
-    fn recv_many<'a>(&'a self, out: &'a mut Vec<Datagram>) -> BoxFuture<'a, io::Result<()>> {
-        Box::pin(InterfaceSocket::recv_many(self, out))
+    fn poll_recv_many(
+        &self,
+        cx: &mut Context<'_>,
+        out: &mut Vec<Datagram>,
+    ) -> Poll<io::Result<()>> {
+        InterfaceSocket::poll_recv_many(self, cx, out)
     }
 
     fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>> {
@@ -79,7 +71,12 @@ impl Socket for InterfaceSocket {
 }
 
 /// A datagram for the server: its bytes and where it came from.
-pub type Datagram = (Vec<u8>, SocketAddr);
+pub type Datagram = (Vec<u8>, std::net::SocketAddr);
+
+/// Waits until `sock` has datagrams and appends them to `out`.
+pub async fn recv_many(sock: &dyn Socket, out: &mut Vec<Datagram>) -> io::Result<()> {
+    std::future::poll_fn(|cx| sock.poll_recv_many(cx, out)).await
+}
 
 /// A reply the server sent through a [`ChannelSocket`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,31 +130,25 @@ impl Socket for ChannelSocket {
         self.iface.clone()
     }
 
-    fn recv<'a>(&'a self, buf: &'a mut [u8]) -> BoxFuture<'a, io::Result<(usize, SocketAddr)>> {
-        Box::pin(async move {
-            let Some((bytes, from)) = self.inbound.lock().await.recv().await else {
-                // The wire is gone: nothing more will arrive.
-                return std::future::pending().await;
-            };
-            let n = bytes.len().min(buf.len());
-            buf[..n].copy_from_slice(&bytes[..n]);
-            Ok((n, from))
-        })
-    }
-
-    fn recv_many<'a>(&'a self, out: &'a mut Vec<Datagram>) -> BoxFuture<'a, io::Result<()>> {
-        Box::pin(async move {
-            let mut inbound = self.inbound.lock().await;
-            let Some(first) = inbound.recv().await else {
-                return std::future::pending().await;
-            };
-            out.push(first);
-            while out.len() < 32 {
-                let Ok(more) = inbound.try_recv() else { break };
-                out.push(more);
+    fn poll_recv_many(
+        &self,
+        cx: &mut Context<'_>,
+        out: &mut Vec<Datagram>,
+    ) -> Poll<io::Result<()>> {
+        let mut inbound = self.inbound.lock().unwrap_or_else(PoisonError::into_inner);
+        match inbound.poll_recv(cx) {
+            Poll::Ready(Some(first)) => {
+                out.push(first);
+                while out.len() < 32 {
+                    let Ok(more) = inbound.try_recv() else { break };
+                    out.push(more);
+                }
+                Poll::Ready(Ok(()))
             }
-            Ok(())
-        })
+            // The wire is gone: nothing more will arrive, and nothing
+            // will wake this poll again.
+            Poll::Ready(None) | Poll::Pending => Poll::Pending,
+        }
     }
 
     fn send<'a>(&'a self, bytes: &'a [u8], dest: Destination) -> BoxFuture<'a, io::Result<()>> {
