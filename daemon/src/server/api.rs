@@ -8,6 +8,7 @@
 //! write undoes it. A call whose caller has gone (deadline, Ctrl-C) before
 //! its turn does nothing; once its turn came it happens completely.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -135,45 +136,63 @@ pub(crate) struct ControlThread {
 impl ControlThread {
     /// Starts serving `listener`.
     pub(crate) fn spawn(listener: Listener, service: Service) -> std::io::Result<ControlThread> {
-        let runtime = |name: &str| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .thread_name(name)
-                // The blocking pool only looks up who is an admin (NSS): a
-                // burst of a thousand connections must not start a thread
-                // each (tokio's default allows 512; the unit's TasksMax 256).
-                .max_blocking_threads(4)
-                .build()
-        };
-        let (clients, accept) = (runtime("berthd-clients")?, runtime("berthd-control")?);
+        let clients = lane_runtime(CLIENTS_THREAD)?;
+        let accept = lane_runtime(ACCEPT_THREAD)?;
         let lane = clients.handle().clone();
         let mut this = ControlThread {
             threads: Vec::with_capacity(2),
             #[cfg(test)]
             clients: lane.clone(),
         };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("berthd-clients".into())
-            .spawn(move || {
-                let _ = clients.block_on(stopped);
-                // Dropping the runtime ends every connection's task.
-            })?;
-        this.threads.push((stop, thread));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("berthd-control".into())
-            .spawn(move || {
-                accept.block_on(async move {
-                    tokio::select! {
-                        () = serve(listener, service, lane) => {}
-                        _ = stopped => {}
-                    }
-                });
-            })?;
-        this.threads.push((stop, thread));
+        // The clients' thread only runs what the accepting one hands it.
+        this.threads
+            .push(run_lane(clients, CLIENTS_THREAD, std::future::pending())?);
+        this.threads.push(run_lane(
+            accept,
+            ACCEPT_THREAD,
+            serve(listener, service, lane),
+        )?);
         Ok(this)
     }
+}
+
+/// The thread that accepts, and serves root's connections.
+const ACCEPT_THREAD: &str = "berthd-control";
+/// The thread that serves everyone else's.
+const CLIENTS_THREAD: &str = "berthd-clients";
+
+/// A control thread's runtime.
+fn lane_runtime(name: &str) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name(name)
+        // The blocking pool only looks up who is an admin (NSS): a burst
+        // of a thousand connections must not start a thread each (tokio's
+        // default allows 512; the unit's TasksMax 256).
+        .max_blocking_threads(4)
+        .build()
+}
+
+/// Runs `work` on `rt` on a thread of its own until it ends or the
+/// returned sender is used (or dropped); dropping the runtime then ends
+/// every task left on it.
+fn run_lane(
+    rt: tokio::runtime::Runtime,
+    name: &str,
+    work: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<(oneshot::Sender<()>, std::thread::JoinHandle<()>)> {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            rt.block_on(async move {
+                tokio::select! {
+                    () = work => {}
+                    _ = stopped => {}
+                }
+            });
+        })?;
+    Ok((stop, thread))
 }
 
 impl Drop for ControlThread {

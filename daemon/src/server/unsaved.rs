@@ -132,42 +132,17 @@ impl Core {
             return;
         }
         let busy: HashSet<Record> = self.journal.records().collect();
-        let mut writes = Vec::new();
-        let mut undo = Vec::new();
-        let leases: Vec<Ipv4Addr> = self.unsaved.leases.iter().copied().collect();
-        for ip in leases {
-            if writes.len() >= RETRY_BATCH || busy.contains(&Record::Lease(ip)) {
-                continue;
-            }
-            self.unsaved.leases.remove(&ip);
-            let now = self.table.get(ip).cloned();
-            writes.push(match &now {
-                Some(l) => Write::PutLease(l.clone()),
-                None => Write::DeleteLease(ip),
-            });
-            undo.push(Undo::Lease {
-                ip,
-                before: now.clone(),
-                after: now,
-            });
-        }
-        let blocks: Vec<MacAddr> = self.unsaved.blocks.iter().copied().collect();
-        for mac in blocks {
-            if writes.len() >= RETRY_BATCH || busy.contains(&Record::Block(mac)) {
-                continue;
-            }
-            self.unsaved.blocks.remove(&mac);
-            let now = self.blocks.get(&mac).copied();
-            writes.push(match now {
-                Some(b) => Write::PutBlock(b),
-                None => Write::DeleteBlock(mac),
-            });
-            undo.push(Undo::Block {
-                mac,
-                before: now,
-                after: now,
-            });
-        }
+        let ips = take_ready(&mut self.unsaved.leases, RETRY_BATCH, |ip| {
+            busy.contains(&Record::Lease(ip))
+        });
+        let macs = take_ready(&mut self.unsaved.blocks, RETRY_BATCH - ips.len(), |mac| {
+            busy.contains(&Record::Block(mac))
+        });
+        let (writes, undo): (Vec<Write>, Vec<Undo>) = ips
+            .into_iter()
+            .map(|ip| self.lease_as_held(ip))
+            .chain(macs.into_iter().map(|mac| self.block_as_held(mac)))
+            .unzip();
         if writes.is_empty() {
             return;
         }
@@ -179,6 +154,37 @@ impl Core {
             Then::Nothing,
             at,
         );
+    }
+
+    /// The write of lease `ip` as memory holds it (a delete if it holds
+    /// none), and an undo that changes nothing.
+    fn lease_as_held(&self, ip: Ipv4Addr) -> (Write, Undo) {
+        let now = self.table.get(ip).cloned();
+        let write = match &now {
+            Some(l) => Write::PutLease(l.clone()),
+            None => Write::DeleteLease(ip),
+        };
+        let undo = Undo::Lease {
+            ip,
+            before: now.clone(),
+            after: now,
+        };
+        (write, undo)
+    }
+
+    /// The write of `mac`'s block as memory holds it, likewise.
+    fn block_as_held(&self, mac: MacAddr) -> (Write, Undo) {
+        let now = self.blocks.get(&mac).copied();
+        let write = match now {
+            Some(b) => Write::PutBlock(b),
+            None => Write::DeleteBlock(mac),
+        };
+        let undo = Undo::Block {
+            mac,
+            before: now,
+            after: now,
+        };
+        (write, undo)
     }
 
     /// The retry in flight is durable (or settled in a winner's favour).
@@ -201,6 +207,25 @@ impl Core {
             "kept in memory, not in the store: written again each second until the store takes them"
         );
     }
+}
+
+/// Takes up to `room` keys that `busy` does not name out of `set`, in
+/// order, without copying the rest.
+fn take_ready<K: Ord + Copy>(
+    set: &mut BTreeSet<K>,
+    room: usize,
+    busy: impl Fn(K) -> bool,
+) -> Vec<K> {
+    let picked: Vec<K> = set
+        .iter()
+        .copied()
+        .filter(|&k| !busy(k))
+        .take(room)
+        .collect();
+    for k in &picked {
+        set.remove(k);
+    }
+    picked
 }
 
 #[cfg(test)]
@@ -268,5 +293,13 @@ mod tests {
         // Not an ACK.
         let offer = reply(MessageType::Offer);
         assert!(!is_renewal(&offer, &undo(Some(held), renewed), 50));
+    }
+
+    #[test]
+    fn a_retry_takes_records_not_busy_up_to_its_room() {
+        let mut set: BTreeSet<u32> = (1..=10).collect();
+        let taken = take_ready(&mut set, 3, |k| k % 2 == 1);
+        assert_eq!(taken, [2, 4, 6], "busy ones skipped, at most the room");
+        assert_eq!(set.into_iter().collect::<Vec<_>>(), [1, 3, 5, 7, 8, 9, 10]);
     }
 }
