@@ -8,16 +8,17 @@
 mod index;
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::net::Ipv4Addr;
 
 use hashbrown::HashTable;
+use hashbrown::hash_table::{Entry, Iter};
 use smallvec::SmallVec;
 
 use crate::addr::{AddrHash, MacAddr, Range};
-use index::Ranges;
+use index::{EndKey, Ranges};
 
 pub use index::RangeIndex;
 
@@ -155,6 +156,60 @@ impl Lease {
     }
 }
 
+/// Every record, by address. A table of records rather than a map from
+/// address to record: the address is the record's own, so each entry
+/// holds it once (8 bytes less a record, with the padding).
+#[derive(Debug, Default, Clone)]
+struct ByIp(HashTable<Lease>);
+
+impl ByIp {
+    fn with_capacity(n: usize) -> Self {
+        ByIp(HashTable::with_capacity(n))
+    }
+
+    fn hash(ip: Ipv4Addr) -> u64 {
+        AddrHash.hash_one(ip)
+    }
+
+    fn get(&self, ip: &Ipv4Addr) -> Option<&Lease> {
+        self.0.find(Self::hash(*ip), |l| l.ip == *ip)
+    }
+
+    fn contains_key(&self, ip: &Ipv4Addr) -> bool {
+        self.get(ip).is_some()
+    }
+
+    /// Puts `l` in, in place of any record for its address.
+    fn insert(&mut self, l: Lease) {
+        match self
+            .0
+            .entry(Self::hash(l.ip), |o| o.ip == l.ip, |o| Self::hash(o.ip))
+        {
+            Entry::Occupied(mut e) => *e.get_mut() = l,
+            Entry::Vacant(e) => {
+                e.insert(l);
+            }
+        }
+    }
+
+    fn remove(&mut self, ip: &Ipv4Addr) -> Option<Lease> {
+        let e = self.0.find_entry(Self::hash(*ip), |l| l.ip == *ip).ok()?;
+        Some(e.remove().0)
+    }
+
+    fn values(&self) -> Iter<'_, Lease> {
+        self.0.iter()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// One record in the client index: its address, and whether it is its
 /// client's most recent one. The client is the record's own (in `by_ip`),
 /// so the index stores no key: 8 bytes a record instead of a copy of the
@@ -174,12 +229,12 @@ struct ClientSlot {
 /// `remove`.
 #[derive(Debug, Default, Clone)]
 pub struct LeaseTable {
-    by_ip: HashMap<Ipv4Addr, Lease, AddrHash>,
+    by_ip: ByIp,
     /// Every record, by the hash of its client (see [`ClientSlot`]).
     by_client: HashTable<ClientSlot>,
     hasher: RandomState,
     /// Offered, bound, observed and declined records by (end, address).
-    by_end: BTreeSet<(UnixTime, Ipv4Addr)>,
+    by_end: BTreeSet<EndKey>,
     /// Every record's address, in order: list pages seek into it.
     addrs: BTreeSet<Ipv4Addr>,
     ranges: Ranges,
@@ -198,7 +253,7 @@ impl LeaseTable {
         // (and moves) every record about twenty times.
         let (n, _) = leases.size_hint();
         let mut t = LeaseTable {
-            by_ip: HashMap::with_capacity_and_hasher(n, AddrHash),
+            by_ip: ByIp::with_capacity(n),
             by_client: HashTable::with_capacity(n),
             ..Self::default()
         };
@@ -214,11 +269,11 @@ impl LeaseTable {
             }
             t.index_client(&l);
             if index::ends_matter(l.state) {
-                ends.push((l.ends, l.ip));
+                ends.push(EndKey::of(&l));
             }
             t.ranges.add(&l);
             addrs.push(l.ip);
-            t.by_ip.insert(l.ip, l);
+            t.by_ip.insert(l);
         }
         // Collecting sorts once and builds each tree in bulk.
         if t.by_end.is_empty() {
@@ -273,7 +328,7 @@ impl LeaseTable {
             self.addrs.insert(lease.ip);
         }
         self.index(&lease);
-        self.by_ip.insert(lease.ip, lease);
+        self.by_ip.insert(lease);
     }
 
     /// Removes the record for `ip`.
@@ -288,7 +343,7 @@ impl LeaseTable {
     fn index(&mut self, l: &Lease) {
         self.index_client(l);
         if index::ends_matter(l.state) {
-            self.by_end.insert((l.ends, l.ip));
+            self.by_end.insert(EndKey::of(l));
         }
         self.ranges.add(l);
     }
@@ -327,7 +382,7 @@ impl LeaseTable {
         {
             slot.remove();
         }
-        self.by_end.remove(&(l.ends, l.ip));
+        self.by_end.remove(&EndKey::of(l));
         self.ranges.drop_record(l);
     }
 
@@ -360,8 +415,8 @@ impl LeaseTable {
     /// the earliest first: holds, leases and quarantines that ran out.
     pub fn ending_by(&self, at: UnixTime) -> impl Iterator<Item = &Lease> {
         self.by_end
-            .range(..=(at, Ipv4Addr::BROADCAST))
-            .filter_map(|(_, ip)| self.by_ip.get(ip))
+            .range(..=EndKey::new(at, Ipv4Addr::BROADCAST))
+            .filter_map(|k| self.by_ip.get(&k.ip()))
     }
 
     /// (Re)builds the per-range indexes for these dynamic ranges, leaving the
@@ -439,6 +494,51 @@ mod tests {
             .map(|l| l.ip.octets()[3])
             .collect();
         assert_eq!(rest, vec![11, 12]);
+    }
+
+    #[test]
+    fn end_keys_order_as_end_then_address_and_ends_past_2106_stay_last() {
+        let ip = |d: u8| Ipv4Addr::new(192, 0, 2, d);
+        let pairs = [
+            (5, ip(9)),
+            (5, ip(10)),
+            (6, ip(1)),
+            (u64::from(u32::MAX), ip(0)),
+        ];
+        for w in pairs.windows(2) {
+            assert!(EndKey::new(w[0].0, w[0].1) < EndKey::new(w[1].0, w[1].1));
+        }
+        let far = u64::from(u32::MAX) + 1_000;
+        assert!(EndKey::new(far, ip(1)) > EndKey::new(u64::from(u32::MAX) - 1, ip(255)));
+
+        // A record ending past the key's reach is indexed, never due before
+        // then, and leaves every index when it goes.
+        let r = Range {
+            start: ip(0),
+            end: ip(255),
+        };
+        let mut t = LeaseTable::new();
+        t.index_ranges([r], []);
+        let mut l = rec(7, 1, 0);
+        l.ends = far;
+        t.insert(l.clone());
+        t.insert(rec(8, 2, 0));
+        let due: Vec<u8> = t
+            .ending_by(far - 1_000_000)
+            .map(|l| l.ip.octets()[3])
+            .collect();
+        assert_eq!(due, vec![8]);
+        assert_eq!(t.ending_by(far).count(), 2);
+        let held: Vec<u8> = t
+            .range_index(&r)
+            .held()
+            .map(|(_, a)| a.octets()[3])
+            .collect();
+        assert_eq!(held, vec![8, 7]);
+        t.remove(l.ip);
+        t.remove(ip(8));
+        assert!(t.by_end.is_empty() && t.is_empty());
+        assert_eq!(t.range_index(&r).held().count(), 0);
     }
 
     #[test]

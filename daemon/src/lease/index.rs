@@ -128,6 +128,40 @@ impl RunSet {
     }
 }
 
+/// A record's place in an index ordered by end: its end in seconds and its
+/// address packed in one `u64`, so that keys order as (end, address) and a
+/// B-tree holds twice as many per node as of `(UnixTime, Ipv4Addr)` pairs
+/// (padded to 16 bytes). An end past `u32::MAX` (February 2106) is kept
+/// as that instant: every reader compares ends with the present, which
+/// such a record stays after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct EndKey(u64);
+
+impl EndKey {
+    pub(super) fn new(ends: UnixTime, ip: Ipv4Addr) -> Self {
+        EndKey((ends.min(u64::from(u32::MAX)) << 32) | u64::from(u32::from(ip)))
+    }
+
+    /// The key of `l`'s record.
+    pub(super) fn of(l: &Lease) -> Self {
+        Self::new(l.ends, l.ip)
+    }
+
+    /// The end, as far as the key keeps it.
+    fn ends(self) -> UnixTime {
+        self.0 >> 32
+    }
+
+    pub(super) fn ip(self) -> Ipv4Addr {
+        // The low half is the address.
+        Ipv4Addr::from(self.0 as u32)
+    }
+
+    fn pair(self) -> (UnixTime, Ipv4Addr) {
+        (self.ends(), self.ip())
+    }
+}
+
 /// Where a record sorts in its range's index, by state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
@@ -161,12 +195,12 @@ pub(super) fn ends_matter(state: LeaseState) -> bool {
 pub struct RangeIndex {
     range: Range,
     unused: RunSet,
-    idle: BTreeSet<(UnixTime, Ipv4Addr)>,
-    held: BTreeSet<(UnixTime, Ipv4Addr)>,
-    quarantined: BTreeSet<(UnixTime, Ipv4Addr)>,
+    idle: BTreeSet<EndKey>,
+    held: BTreeSet<EndKey>,
+    quarantined: BTreeSet<EndKey>,
     /// The offers among `held`: what `max_offers` counts and which offer
     /// makes room first.
-    offered: BTreeSet<(UnixTime, Ipv4Addr)>,
+    offered: BTreeSet<EndKey>,
 }
 
 impl RangeIndex {
@@ -191,11 +225,11 @@ impl RangeIndex {
             .collect();
         used.sort_unstable();
         used.dedup();
-        let slot = |s: Slot| -> BTreeSet<(UnixTime, Ipv4Addr)> {
+        let slot = |s: Slot| -> BTreeSet<EndKey> {
             records
                 .iter()
                 .filter(|l| Slot::of(l.state) == s)
-                .map(|l| (l.ends, l.ip))
+                .map(|l| EndKey::of(l))
                 .collect()
         };
         RangeIndex {
@@ -207,7 +241,7 @@ impl RangeIndex {
             offered: records
                 .iter()
                 .filter(|l| l.state == LeaseState::Offered)
-                .map(|l| (l.ends, l.ip))
+                .map(|l| EndKey::of(l))
                 .collect(),
         }
     }
@@ -217,7 +251,7 @@ impl RangeIndex {
         self.range
     }
 
-    fn set(&mut self, slot: Slot) -> &mut BTreeSet<(UnixTime, Ipv4Addr)> {
+    fn set(&mut self, slot: Slot) -> &mut BTreeSet<EndKey> {
         match slot {
             Slot::Idle => &mut self.idle,
             Slot::Held => &mut self.held,
@@ -227,16 +261,16 @@ impl RangeIndex {
 
     pub(super) fn add(&mut self, l: &Lease) {
         self.unused.remove(u32::from(l.ip));
-        self.set(Slot::of(l.state)).insert((l.ends, l.ip));
+        self.set(Slot::of(l.state)).insert(EndKey::of(l));
         if l.state == LeaseState::Offered {
-            self.offered.insert((l.ends, l.ip));
+            self.offered.insert(EndKey::of(l));
         }
     }
 
     pub(super) fn drop_record(&mut self, l: &Lease) {
-        self.set(Slot::of(l.state)).remove(&(l.ends, l.ip));
+        self.set(Slot::of(l.state)).remove(&EndKey::of(l));
         if l.state == LeaseState::Offered {
-            self.offered.remove(&(l.ends, l.ip));
+            self.offered.remove(&EndKey::of(l));
         }
         self.unused.insert(u32::from(l.ip));
     }
@@ -263,19 +297,19 @@ impl RangeIndex {
 
     /// Released and expired records as (end, address), the oldest end first.
     pub fn idle(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
-        self.idle.iter().copied()
+        self.idle.iter().map(|k| k.pair())
     }
 
     /// Offered, bound and observed records as (end, address), the earliest
     /// end first.
     pub fn held(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
-        self.held.iter().copied()
+        self.held.iter().map(|k| k.pair())
     }
 
     /// Offered records as (end, address), the earliest end (the oldest
     /// offer) first; holds that ran out but are not reclaimed yet included.
     pub fn offered(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
-        self.offered.iter().copied()
+        self.offered.iter().map(|k| k.pair())
     }
 
     /// How many offered records there are. O(1).
@@ -285,7 +319,7 @@ impl RangeIndex {
 
     /// Declined records as (end, address), the earliest end first.
     pub fn quarantined(&self) -> impl Iterator<Item = (UnixTime, Ipv4Addr)> + '_ {
-        self.quarantined.iter().copied()
+        self.quarantined.iter().map(|k| k.pair())
     }
 }
 
