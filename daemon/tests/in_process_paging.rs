@@ -25,7 +25,7 @@ fn stored_leases() -> Vec<Lease> {
                 ip: Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 1, 0, 0)) + i),
                 client: ClientKey::from_hw(1, &mac.0),
                 mac,
-                hostname: Some(name.clone()),
+                hostname: Some(name.as_str().into()),
                 state: LeaseState::Bound,
                 starts: 1_000,
                 ends: 4_000_000_000,

@@ -162,7 +162,7 @@ fn lease(last: u8, state: LeaseState) -> Lease {
         ip: Ipv4Addr::new(192, 168, 0, last),
         client: ClientKey::from(vec![1, 0x00, 0x23, 0x32, 0xaa, 0xbb, last]),
         mac: MacAddr([0, 0x23, 0x32, 0xaa, 0xbb, last]),
-        hostname: Some(format!("host-{last}")),
+        hostname: Some(format!("host-{last}").into()),
         state,
         starts: 1_700_000_000 + u64::from(last),
         ends: 1_700_007_200 + u64::from(last),

@@ -78,7 +78,7 @@ pub fn store_lease(n: u32, now: u64, names: u32) -> Lease {
         ip: store_ip(n),
         client: ClientKey::from(client),
         mac: m,
-        hostname: (n % names.max(1) == 0).then(|| format!("host-{n:06}")),
+        hostname: (n % names.max(1) == 0).then(|| format!("host-{n:06}").into()),
         state: LeaseState::Bound,
         starts: now,
         ends: now + 86_400,

@@ -162,7 +162,7 @@ fn fill_store(path: &std::path::Path, n: u32) {
                 ip: Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 9, 0, 0)) + i),
                 client: ClientKey::from_hw(1, &mac.0),
                 mac,
-                hostname: Some(name.clone()),
+                hostname: Some(name.as_str().into()),
                 state: LeaseState::Bound,
                 starts: now,
                 ends: now + 86_400,

@@ -56,7 +56,7 @@ pub(super) fn facts(c: &Ctx<'_>, ip: Option<Ipv4Addr>) -> Facts {
             })
             .filter(|s| !s.is_empty()),
         mac: super::client_mac(p),
-        hostname: c.hostname(),
+        hostname: c.hostname().map(String::from),
         ip: ip.filter(|ip| !ip.is_unspecified()),
         circuit_id: relay_sub_option(p, 1).and_then(text),
         remote_id: relay_sub_option(p, 2).and_then(text),

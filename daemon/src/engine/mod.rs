@@ -467,11 +467,11 @@ impl Ctx<'_> {
         self.pool().may_give(ip)
     }
 
-    fn hostname(&self) -> Option<String> {
+    fn hostname(&self) -> Option<Box<str>> {
         if let Some(h) = self.host {
-            return Some(h.name.clone());
+            return Some(h.name.as_str().into());
         }
-        client_text(self.req, code::HOST_NAME).map(Cow::into_owned)
+        client_text(self.req, code::HOST_NAME).map(Into::into)
     }
 
     fn lease(&self, ip: Ipv4Addr, state: LeaseState, secs: u32) -> Lease {

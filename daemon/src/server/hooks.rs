@@ -65,7 +65,7 @@ fn relay_sub(ri: &[u8], sub: u8) -> Option<Vec<u8>> {
 fn facts(l: &Lease) -> LeaseFacts {
     LeaseFacts {
         ip: l.ip,
-        hostname: l.hostname.clone(),
+        hostname: l.hostname.as_deref().map(str::to_string),
         lease_time: Some(l.ends.saturating_sub(l.starts)),
         expiry: Some(l.ends),
     }

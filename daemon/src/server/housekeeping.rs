@@ -32,7 +32,7 @@ impl Core {
                     let mut ev = new_event(EventKind::Expiry);
                     ev.mac = Some(l.mac.to_string());
                     ev.ip = Some(l.ip);
-                    ev.hostname = l.hostname.clone();
+                    ev.hostname = l.hostname.as_deref().map(str::to_string);
                     report.events.push(ev.into());
                 }
                 Effect::Unquarantine(ip) => report.lines.push(Line::Unquarantined(*ip)),

@@ -90,7 +90,7 @@ pub(crate) fn lease_info(l: &Lease, f: LeaseFacts) -> proto::LeaseInfo {
         ip: l.ip,
         mac: l.mac.to_string(),
         client_id: l.client.to_string(),
-        hostname: l.hostname.clone(),
+        hostname: l.hostname.as_deref().map(str::to_string),
         kind: f.kind,
         state: lease_state(l.state),
         starts: time(l.starts),
@@ -396,7 +396,11 @@ impl Core {
         let name = req
             .hostname
             .clone()
-            .or_else(|| lease.as_ref().and_then(|l| l.hostname.clone()))
+            .or_else(|| {
+                lease
+                    .as_ref()
+                    .and_then(|l| l.hostname.as_deref().map(str::to_string))
+            })
             .unwrap_or_else(|| format!("host-{}", mac.to_string().replace(':', "")));
         if let Some(e) = self.hosts.by_name(&name) {
             return Err(conflict(format!(
@@ -454,7 +458,7 @@ impl Core {
         let mut ev = new_event(EventKind::Release);
         ev.mac = Some(l.mac.to_string());
         ev.ip = Some(l.ip);
-        ev.hostname = l.hostname.clone();
+        ev.hostname = l.hostname.as_deref().map(str::to_string);
         ev.detail = "released by operator".into();
         Ok(Plan {
             answer: self.lease_info(&l, now),

@@ -215,7 +215,7 @@ mod tests {
                 ip,
                 client: ClientKey::from_hw(1, &mac.0),
                 mac,
-                hostname: hostname(i),
+                hostname: hostname(i).map(Into::into),
                 state: LeaseState::Bound,
                 starts: 1000,
                 ends: 5000,

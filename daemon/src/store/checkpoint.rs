@@ -113,7 +113,7 @@ mod tests {
                 ip: Ipv4Addr::new(10, 0, hi, lo),
                 client: ClientKey::from(vec![1, 2, 0, 0, 0, hi, lo]),
                 mac: MacAddr([2, 0, 0, 0, hi, lo]),
-                hostname: Some(format!("host-{n}")),
+                hostname: Some(format!("host-{n}").into()),
                 state: LeaseState::Bound,
                 starts: 1,
                 ends: 2,

@@ -293,7 +293,7 @@ fn decode(row: &Row<'_>) -> Result<Lease, String> {
         .map_err(|e: crate::addr::BadMac| e.to_string())?;
     let hostname = match get(3)? {
         ValueRef::Null => None,
-        v => Some(text(v, "hostname")?.to_string()),
+        v => Some(text(v, "hostname")?.into()),
     };
     let state_text = text(get(4)?, "state")?;
     let state =
@@ -564,7 +564,7 @@ mod tests {
             ip: Ipv4Addr::new(192, 168, 0, last),
             client: ClientKey::from(vec![1, 0, 0x23, 0x32, 0xaa, 0xbb, last]),
             mac: MacAddr([0, 0x23, 0x32, 0xaa, 0xbb, last]),
-            hostname: Some(format!("host-{last}")),
+            hostname: Some(format!("host-{last}").into()),
             state,
             starts: 1_700_000_000 + u64::from(last),
             ends: 1_700_007_200 + u64::from(last),

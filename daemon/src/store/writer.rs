@@ -432,7 +432,7 @@ mod tests {
             ip: Ipv4Addr::new(10, 1, hi, lo),
             client: ClientKey::from(vec![1, 2, 0, 0, 0, hi, lo]),
             mac: MacAddr([2, 0, 0, 0, hi, lo]),
-            hostname: Some(format!("h{n}")),
+            hostname: Some(format!("h{n}").into()),
             state: LeaseState::Bound,
             starts: 1_700_000_000,
             ends: 1_700_003_600,

@@ -138,7 +138,7 @@ impl Params {
                     ip: IpAddr::V4(l.ip),
                     client: l.client.as_bytes().to_vec(),
                     mac: l.mac.to_string(),
-                    hostname: l.hostname.clone(),
+                    hostname: l.hostname.as_deref().map(str::to_string),
                     state: l.state.as_str(),
                     starts: int(&subject, "starts", l.starts)?,
                     ends: int(&subject, "ends", l.ends)?,
