@@ -134,8 +134,9 @@ pub struct Lease {
     pub ip: Ipv4Addr,
     pub client: ClientKey,
     pub mac: MacAddr,
-    /// The name the client gave (option 12), if any. A boxed `str`, 8
-    /// bytes less than a `String` in every record of the table.
+    /// The host name: a static host's configured one, else what the client
+    /// sent (option 12). A boxed `str`, 8 bytes less than a `String` in
+    /// every record of the table.
     pub hostname: Option<Box<str>>,
     pub state: LeaseState,
     /// When the lease (or offer, or quarantine) started.
