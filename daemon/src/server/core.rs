@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -14,7 +13,7 @@ use super::Core;
 use super::commit::{Change, Report, Source, Then};
 use super::health::MAX_IN_FLIGHT;
 use super::log::Line;
-use super::transport::{Datagram, Socket};
+use super::transport::{BURST, Datagram, recv_any};
 use crate::engine;
 use crate::lease::UnixTime;
 use crate::packet::{MessageType, Packet};
@@ -32,43 +31,6 @@ pub(crate) struct Inbound {
 /// Work for the core task from the control API: runs with the core's state
 /// at time `now`.
 pub(crate) type Job = Box<dyn FnOnce(&mut Core, UnixTime) + Send>;
-
-/// Datagrams one socket hands over per turn, at most: a burst is served
-/// in one turn (one wake-up), and ACKs that became durable meanwhile and
-/// control jobs still get their turn soon.
-const BURST: usize = 32;
-
-/// Waits until one of `sockets` has datagrams and moves them into its
-/// inbox: the index of that socket, or its error. A socket that failed
-/// waits a moment first (`paused`), so a broken one cannot spin the core.
-async fn recv_any(
-    sockets: &[Arc<dyn Socket>],
-    inboxes: &mut [Vec<Datagram>],
-    paused: &[Option<std::time::Instant>],
-) -> (usize, std::io::Result<()>) {
-    // The core waits here several times per DORA: with one socket, as most
-    // servers have, without a list of boxed futures built for each wait.
-    if let ([sock], [inbox], [pause]) = (sockets, &mut *inboxes, paused) {
-        if let Some(until) = pause {
-            tokio::time::sleep_until((*until).into()).await;
-        }
-        return (0, super::transport::recv_many(sock.as_ref(), inbox).await);
-    }
-    let waits = sockets
-        .iter()
-        .zip(inboxes.iter_mut())
-        .zip(paused)
-        .enumerate()
-        .map(|(i, ((sock, inbox), pause))| {
-            Box::pin(async move {
-                if let Some(until) = pause {
-                    tokio::time::sleep_until((*until).into()).await;
-                }
-                (i, super::transport::recv_many(sock.as_ref(), inbox).await)
-            })
-        });
-    futures::future::select_all(waits).await.0
-}
 
 /// Stops holding log lines (writing what is held) when serving ends,
 /// however it ends.

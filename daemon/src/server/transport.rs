@@ -8,6 +8,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tracing::warn;
@@ -22,10 +23,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Socket: Send + Sync + 'static {
     /// The interface as the engine sees it (name and the server's address).
     fn interface(&self) -> Interface;
-    /// Appends the datagrams that have arrived to `out`, or, when none
-    /// has, arranges for `cx` to be woken when one does: how the core
-    /// receives. A poll rather than a future, so that the core's wait
-    /// (several a DORA) allocates nothing; [`recv_many`] awaits it.
+    /// Appends the datagrams that have arrived (at most [`BURST`]) to
+    /// `out`, or, when none has, arranges for `cx` to be woken when one
+    /// does: how the core receives. A poll rather than a future, so that
+    /// the core's wait (several a DORA) allocates nothing; [`recv_any`]
+    /// polls every socket in one wait.
     fn poll_recv_many(&self, cx: &mut Context<'_>, out: &mut Vec<Datagram>)
     -> Poll<io::Result<()>>;
     /// Sends one encoded reply to `dest`.
@@ -73,9 +75,47 @@ impl Socket for InterfaceSocket {
 /// A datagram for the server: its bytes and where it came from.
 pub type Datagram = (Vec<u8>, std::net::SocketAddr);
 
-/// Waits until `sock` has datagrams and appends them to `out`.
-pub async fn recv_many(sock: &dyn Socket, out: &mut Vec<Datagram>) -> io::Result<()> {
-    std::future::poll_fn(|cx| sock.poll_recv_many(cx, out)).await
+/// Datagrams one socket hands over per poll, at most: a burst is served
+/// in one turn of the core (one wake-up), and ACKs that became durable
+/// meanwhile and control jobs still get their turn soon.
+pub const BURST: usize = 32;
+const _: () = assert!(crate::net::batch::SLOTS <= BURST);
+
+/// Waits until one of `sockets` has datagrams and moves them into its
+/// inbox (`inboxes[i]` for `sockets[i]`): the index of that socket, or its
+/// error. A socket with a pause (`paused[i]`, after a failed receive)
+/// sits out until it ends, so a broken one cannot spin the core; the end
+/// of the earliest pause is an answer of its own, with nothing received,
+/// after which the caller lifts it. One poll over every socket and at
+/// most one timer: nothing is allocated per wait.
+pub(crate) async fn recv_any(
+    sockets: &[Arc<dyn Socket>],
+    inboxes: &mut [Vec<Datagram>],
+    paused: &[Option<Instant>],
+) -> (usize, io::Result<()>) {
+    let resume = paused
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((p.as_ref()?, i)))
+        .min();
+    let mut timer = std::pin::pin!(resume.map(|(at, _)| tokio::time::sleep_until((*at).into())));
+    std::future::poll_fn(|cx| {
+        let ready = sockets.iter().zip(inboxes.iter_mut()).zip(paused);
+        for (i, ((sock, inbox), pause)) in ready.enumerate() {
+            if pause.is_none()
+                && let Poll::Ready(got) = sock.poll_recv_many(cx, inbox)
+            {
+                return Poll::Ready((i, got));
+            }
+        }
+        if let (Some(t), Some((_, i))) = (timer.as_mut().as_pin_mut(), resume)
+            && t.poll(cx).is_ready()
+        {
+            return Poll::Ready((i, Ok(())));
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// A reply the server sent through a [`ChannelSocket`].
@@ -139,7 +179,7 @@ impl Socket for ChannelSocket {
         match inbound.poll_recv(cx) {
             Poll::Ready(Some(first)) => {
                 out.push(first);
-                while out.len() < 32 {
+                while out.len() < BURST {
                     let Ok(more) = inbound.try_recv() else { break };
                     out.push(more);
                 }
@@ -194,4 +234,80 @@ pub(crate) fn send_now(sock: Arc<dyn Socket>, reply: &Reply) {
 
 fn not_sent(sock: &dyn Socket, dest: Destination, e: &io::Error) {
     warn!(iface = %sock.interface().name, ?dest, error = %e, "reply not sent");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn socket(name: &str) -> (Arc<dyn Socket>, Wire) {
+        let (sock, wire) = ChannelSocket::pair(Interface {
+            name: name.into(),
+            addr: Ipv4Addr::new(192, 0, 2, 1),
+        });
+        (sock, wire)
+    }
+
+    async fn send(wire: &Wire, n: usize) {
+        let from = std::net::SocketAddr::from((Ipv4Addr::new(192, 0, 2, 9), 68));
+        for i in 0..n {
+            wire.to_server
+                .send((vec![i as u8], from))
+                .await
+                .expect("the socket is open");
+        }
+    }
+
+    async fn wait(
+        sockets: &[Arc<dyn Socket>],
+        inboxes: &mut [Vec<Datagram>],
+        paused: &[Option<Instant>],
+    ) -> usize {
+        let (i, got) =
+            tokio::time::timeout(Duration::from_secs(5), recv_any(sockets, inboxes, paused))
+                .await
+                .expect("an answer");
+        got.expect("a channel socket does not fail");
+        i
+    }
+
+    #[tokio::test]
+    async fn a_paused_socket_sits_out_until_its_pause_ends() {
+        let (a, wire_a) = socket("a");
+        let (b, wire_b) = socket("b");
+        let sockets = [a, b];
+        let mut inboxes = [Vec::new(), Vec::new()];
+        send(&wire_a, 1).await;
+        send(&wire_b, 1).await;
+        let pause = Duration::from_millis(50);
+        let started = Instant::now();
+        let paused = [Some(started + pause), None];
+
+        assert_eq!(wait(&sockets, &mut inboxes, &paused).await, 1);
+        assert_eq!((inboxes[0].len(), inboxes[1].len()), (0, 1));
+        // Nothing more on b: the end of a's pause is the answer, with
+        // nothing received yet.
+        assert_eq!(wait(&sockets, &mut inboxes, &paused).await, 0);
+        assert!(started.elapsed() >= pause, "{:?}", started.elapsed());
+        assert!(inboxes[0].is_empty());
+        // Lifted, a hands over what waited.
+        assert_eq!(wait(&sockets, &mut inboxes, &[None, None]).await, 0);
+        assert_eq!(inboxes[0].len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_burst_is_handed_over_at_most_burst_at_a_time() {
+        let (a, wire) = socket("a");
+        let sockets = [a];
+        let mut inboxes = [Vec::new()];
+        send(&wire, BURST + 8).await;
+        assert_eq!(wait(&sockets, &mut inboxes, &[None]).await, 0);
+        assert_eq!(inboxes[0].len(), BURST);
+        inboxes[0].clear();
+        assert_eq!(wait(&sockets, &mut inboxes, &[None]).await, 0);
+        assert_eq!(inboxes[0].len(), 8);
+    }
 }
