@@ -9,7 +9,7 @@ use super::Core;
 use super::commit::{Change, Report, Source, Then};
 use super::log::Line;
 use crate::engine::{self, Effect};
-use crate::events::new_event;
+use crate::events::{Fields, Record};
 use crate::lease::UnixTime;
 
 impl Core {
@@ -29,11 +29,15 @@ impl Core {
                         ip: l.ip,
                         mac: l.mac,
                     });
-                    let mut ev = new_event(EventKind::Expiry);
-                    ev.mac = Some(l.mac.to_string());
+                    // Built compact from the lease's own strings, as the
+                    // packet path builds its events: an expiry storm (a
+                    // whole pool at once) allocates one record each.
+                    let mac = l.mac.text();
+                    let mut ev = Fields::new(EventKind::Expiry);
+                    ev.mac = Some(mac.as_str());
                     ev.ip = Some(l.ip);
-                    ev.hostname = l.hostname.as_deref().map(str::to_string);
-                    report.events.push(ev.into());
+                    ev.hostname = l.hostname.as_deref();
+                    report.events.push(Record::new(ev));
                 }
                 Effect::Unquarantine(ip) => report.lines.push(Line::Unquarantined(*ip)),
                 Effect::Unobserve(ip) => report.lines.push(Line::Unobserved(*ip)),
