@@ -12,6 +12,7 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Instant;
 
+use berth_tests::bench::knob;
 use berthd::addr::MacAddr;
 use berthd::blocks::Blocklist;
 use berthd::config;
@@ -46,14 +47,6 @@ fn packet(n: u32, mt: MessageType, max_size: Option<u16>) -> Packet {
     p
 }
 
-fn env_u32(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
-}
-
 /// One line of figures for `dora` exchanges that took `secs`.
 fn figures(dora: u32, secs: f64) -> String {
     let rate = f64::from(dora) / secs;
@@ -64,8 +57,8 @@ fn figures(dora: u32, secs: f64) -> String {
 }
 
 fn main() {
-    let clients = env_u32("BENCH_CLIENTS", 60_000);
-    let step = env_u32("BENCH_STEP", 5_000);
+    let clients = knob("BENCH_CLIENTS", 60_000, 1..=u32::MAX);
+    let step = knob("BENCH_STEP", 5_000, 1..=u32::MAX);
     let cfg = match config::parse(CONFIG, Path::new("bench.toml")) {
         Ok(c) => c,
         Err(e) => panic!("bench config: {e}"),
@@ -83,7 +76,7 @@ fn main() {
         hosts: &hosts,
         blocks: &blocks,
         iface: &iface,
-        max_size: u16::try_from(env_u32("BENCH_MAX_MESSAGE_SIZE", 0))
+        max_size: u16::try_from(knob("BENCH_MAX_MESSAGE_SIZE", 0, 0..=u16::MAX.into()))
             .ok()
             .filter(|&n| n > 0),
     };

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use berth_tests::bench::{STORE_SERVER, fill_store, store_config};
+use berth_tests::bench::{STORE_SERVER, fill_store, knob, store_config};
 use berthd::addr::MacAddr;
 use berthd::engine::Interface;
 use berthd::packet::{MessageType, Packet};
@@ -44,11 +44,7 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() {
-    let leases: u32 = std::env::var("BENCH_LEASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0 && n < 16_000_000)
-        .unwrap_or(1_000_000);
+    let leases = knob("BENCH_LEASES", 1_000_000, 1..=15_999_999);
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg_path = dir.path().join("berthd.toml");
     std::fs::write(&cfg_path, store_config(dir.path())).expect("write config");

@@ -13,6 +13,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use berth_tests::bench::knob;
 use berthd::addr::{MacAddr, Range};
 use berthd::lease::{ClientKey, Lease, LeaseState, LeaseTable};
 
@@ -79,11 +80,7 @@ fn report(what: &str, n: u32, before: usize) {
 }
 
 fn main() {
-    let n: u32 = std::env::var("BENCH_LEASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50_000)
-        .min(POOL);
+    let n = knob("BENCH_LEASES", 50_000, 1..=POOL);
     let range = Range {
         start: Ipv4Addr::from(START),
         end: Ipv4Addr::from(START + POOL - 1),

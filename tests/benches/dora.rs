@@ -16,6 +16,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use berth_tests::bench::env_u32_within;
 use berth_tests::perfdhcp::{self, PerfdhcpRun};
 use berth_tests::{Daemon, Lab, ServerConfig, berthd_bin, require_tools, root_or_skip};
 
@@ -23,20 +24,9 @@ const POOL: (&str, &str) = ("192.0.2.10", "192.0.2.250");
 const POOL_SIZE: u32 = 241;
 const PERF_ADDR: &str = "192.0.2.2/24";
 
+/// `name` in 1..=`max`, `default` when unset.
 fn env_u32(name: &str, default: u32, max: u32) -> Result<u32, String> {
-    match std::env::var(name) {
-        Err(_) => Ok(default),
-        Ok(v) => {
-            let n: u32 = v
-                .trim()
-                .parse()
-                .map_err(|_| format!("{name}={v:?} is not a number"))?;
-            if n == 0 || n > max {
-                return Err(format!("{name}={n} is out of range 1..={max}"));
-            }
-            Ok(n)
-        }
-    }
+    env_u32_within(name, default, 1..=max).map_err(|e| format!("{e:#}"))
 }
 
 fn main() -> ExitCode {

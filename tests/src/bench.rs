@@ -35,6 +35,12 @@ pub fn env_u32_within(name: &str, default: u32, range: RangeInclusive<u32>) -> R
     Ok(n)
 }
 
+/// [`env_u32_within`] for a bench whose `main` returns nothing: a bad
+/// value ends the bench, saying what was wrong.
+pub fn knob(name: &str, default: u32, range: RangeInclusive<u32>) -> u32 {
+    env_u32_within(name, default, range).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
 /// The server address of the large store's subnet, 10.0.0.0/8.
 pub const STORE_SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 
