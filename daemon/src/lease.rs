@@ -417,9 +417,12 @@ impl LeaseTable {
     /// Offered, bound, observed and declined records that end at or before `at`,
     /// the earliest first: holds, leases and quarantines that ran out.
     pub fn ending_by(&self, at: UnixTime) -> impl Iterator<Item = &Lease> {
+        // Past 2106 every key holds the same saturated end, so the range
+        // can hold records that end after `at`: their own end decides.
         self.by_end
             .range(..=EndKey::new(at, Ipv4Addr::BROADCAST))
             .filter_map(|k| self.by_ip.get(&k.ip()))
+            .filter(move |l| l.ends <= at)
     }
 
     /// (Re)builds the per-range indexes for these dynamic ranges, leaving the
@@ -532,6 +535,14 @@ mod tests {
             .collect();
         assert_eq!(due, vec![8]);
         assert_eq!(t.ending_by(far).count(), 2);
+        // Keys of both ends are the same saturated instant; only the
+        // record's own end says whether it is due.
+        let mut later = rec(9, 3, 0);
+        later.ends = far + 10;
+        t.insert(later);
+        let due: Vec<u8> = t.ending_by(far).map(|l| l.ip.octets()[3]).collect();
+        assert_eq!(due, vec![8, 7]);
+        t.remove(ip(9));
         let held: Vec<u8> = t
             .range_index(&r)
             .held()
