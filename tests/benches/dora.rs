@@ -16,6 +16,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::{Context, Result, anyhow, bail};
 use berth_tests::bench::env_u32_within;
 use berth_tests::perfdhcp::{self, PerfdhcpRun};
 use berth_tests::{Daemon, Lab, ServerConfig, berthd_bin, require_tools, root_or_skip};
@@ -24,29 +25,24 @@ const POOL: (&str, &str) = ("192.0.2.10", "192.0.2.250");
 const POOL_SIZE: u32 = 241;
 const PERF_ADDR: &str = "192.0.2.2/24";
 
-/// `name` in 1..=`max`, `default` when unset.
-fn env_u32(name: &str, default: u32, max: u32) -> Result<u32, String> {
-    env_u32_within(name, default, 1..=max).map_err(|e| format!("{e:#}"))
-}
-
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dora bench: {e}");
+            eprintln!("dora bench: {e:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run() -> Result<(), String> {
+fn run() -> Result<()> {
     if !root_or_skip("bench dora") {
         return Ok(());
     }
     require_tools(&["perfdhcp", "ip"]);
-    let rate = env_u32("BENCH_RATE", 1000, 100_000)?;
-    let clients = env_u32("BENCH_CLIENTS", 200, POOL_SIZE - 1)?;
-    let secs = env_u32("BENCH_SECS", 10, 300)?;
+    let rate = env_u32_within("BENCH_RATE", 1000, 1..=100_000)?;
+    let clients = env_u32_within("BENCH_CLIENTS", 200, 1..=POOL_SIZE - 1)?;
+    let secs = env_u32_within("BENCH_SECS", 10, 1..=300)?;
 
     let bin = berthd_bin();
     let profile = bin
@@ -59,7 +55,7 @@ fn run() -> Result<(), String> {
         println!("dora: WARNING: this is a debug build; numbers are not representative");
     }
 
-    let lab = Lab::new().map_err(|e| format!("lab: {e:#}"))?;
+    let lab = Lab::new().context("lab")?;
     // perfdhcp is a relay: its address must be in `relays`.
     let mut cfg = ServerConfig::lab()
         .pool(POOL.0, POOL.1)
@@ -67,13 +63,9 @@ fn run() -> Result<(), String> {
         .relay(PERF_ADDR.split('/').next().unwrap_or(PERF_ADDR));
     // Throughput of the DHCP path: no ARP sweeps or pre-offer probes.
     cfg.server_extra = "arp = false".into();
-    let berthd = Daemon::start(&lab, &cfg).map_err(|e| format!("berthd: {e:#}"))?;
-    let client = lab
-        .add_client(None)
-        .map_err(|e| format!("client ns: {e:#}"))?;
-    client
-        .add_addr(PERF_ADDR)
-        .map_err(|e| format!("perfdhcp address: {e:#}"))?;
+    let berthd = Daemon::start(&lab, &cfg).context("berthd")?;
+    let client = lab.add_client(None).context("client ns")?;
+    client.add_addr(PERF_ADDR).context("perfdhcp address")?;
 
     println!(
         "dora: perfdhcp -4 -l {} -r {rate} -R {clients} -p {secs} (pool {}-{}, {POOL_SIZE} addresses)",
@@ -91,7 +83,7 @@ fn run() -> Result<(), String> {
         },
     )
     .map_err(|e| {
-        format!(
+        anyhow!(
             "{e:#}\n---- berthd log (tail) ----\n{}",
             berth_tests::process::tail(&berthd.log(), 50)
         )
@@ -155,7 +147,7 @@ fn run() -> Result<(), String> {
     drop(berthd);
     drop(lab);
     if completed == 0 {
-        return Err("no DORA exchange completed".into());
+        bail!("no DORA exchange completed");
     }
     Ok(())
 }

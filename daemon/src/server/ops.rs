@@ -396,11 +396,7 @@ impl Core {
         let name = req
             .hostname
             .clone()
-            .or_else(|| {
-                lease
-                    .as_ref()
-                    .and_then(|l| l.hostname.as_deref().map(str::to_string))
-            })
+            .or_else(|| lease.as_ref()?.hostname.as_deref().map(String::from))
             .unwrap_or_else(|| format!("host-{}", mac.to_string().replace(':', "")));
         if let Some(e) = self.hosts.by_name(&name) {
             return Err(conflict(format!(
